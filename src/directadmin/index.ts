@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './parse.js';
+export { DirectAdminClient, type ClientOptions, type RequestEvent } from './client.js';
+export { normalizeFingerprint, type TlsOptions } from './tls.js';
+export { parseServerUrl, isLoopbackHost, DEFAULT_PORT, type ServerUrl } from './url.js';

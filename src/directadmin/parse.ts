@@ -1,0 +1,234 @@
+/**
+ * Pure parsers for DirectAdmin's answers. They take what came over the wire (status, headers,
+ * body) and return a typed result or throw an error of the taxonomy; they never return success
+ * for something that is not clearly a success.
+ */
+import {
+  AuthenticationFailed,
+  CommandFailed,
+  IpBlacklisted,
+  NeedsHttps,
+  RedirectRefused,
+  UnexpectedAnswer,
+  type DirectAdminError,
+} from './errors.js';
+
+export interface RawAnswer {
+  status: number;
+  /** Lower-case header names, as undici gives them. */
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+export interface ActionResult {
+  text: string;
+  details: string;
+}
+
+/** A body decoded either as JSON or as DirectAdmin's url-encoded form. */
+export type Decoded =
+  | { format: 'json'; value: unknown }
+  | { format: 'urlencoded'; fields: Map<string, string[]> }
+  | { format: 'empty' };
+
+function header(h: RawAnswer['headers'], name: string): string {
+  const v = h[name];
+  return Array.isArray(v) ? v.join(',') : (v ?? '');
+}
+
+/** Scheme, host and path of a Location: its query may carry anything, so it is dropped. */
+export function safeLocation(location: string): string {
+  try {
+    const u = new URL(location, 'http://relative.invalid');
+    const origin = u.host === 'relative.invalid' ? '' : `${u.protocol}//${u.host}`;
+    return `${origin}${u.pathname}`;
+  } catch {
+    return '(unparseable location)';
+  }
+}
+
+const LOGIN_PAGE = [/<title>\s*DirectAdmin Login\s*<\/title>/i, /AUTH_METHOD["']?\s*:\s*["']CMD_LOGIN/i];
+const BLACKLISTED = /your ip is blacklisted/i;
+
+function looksLikeUnauthorizedJson(body: string): boolean {
+  const t = body.trim();
+  if (!t.startsWith('{')) return false;
+  try {
+    const v = JSON.parse(t) as unknown;
+    return typeof v === 'object' && v !== null && String((v as Record<string, unknown>).type).toUpperCase() === 'UNAUTHORIZED';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * HTTP-level verdict, before the body is read as data. Order matters: the most specific and
+ * most dangerous signs first, so a blacklisted IP is never reported as a mere 5xx.
+ */
+export function classifyHttp(command: string, a: RawAnswer): DirectAdminError | undefined {
+  if (a.status >= 300 && a.status < 400) return new RedirectRefused(command, a.status, safeLocation(header(a.headers, 'location')));
+  if (BLACKLISTED.test(a.body)) return new IpBlacklisted(command);
+  if (a.status === 401) return new AuthenticationFailed(command, 'http-401');
+  if (header(a.headers, 'x-directadmin').trim().toLowerCase() === 'unauthorized') return new AuthenticationFailed(command, 'x-directadmin-header');
+  if (LOGIN_PAGE.some((re) => re.test(a.body))) return new AuthenticationFailed(command, 'login-page');
+  if (looksLikeUnauthorizedJson(a.body)) return new AuthenticationFailed(command, 'json-unauthorized');
+  if (header(a.headers, 'x-use-https').trim().toLowerCase() === 'yes' || /^\s*use https\b/i.test(a.body.slice(0, 200))) {
+    return new NeedsHttps(command);
+  }
+  if (a.status >= 500) return new UnexpectedAnswer(command, a.status, 'server error');
+  if (a.status < 200 || a.status >= 300) return new UnexpectedAnswer(command, a.status, 'unexpected HTTP status');
+  return undefined;
+}
+
+/** `&#49;` / `&#x31;` -> the character. Invalid code points are left as they were. */
+export function decodeNumericEntities(s: string): string {
+  if (!s.includes('&#')) return s;
+  return s.replace(/&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g, (m, dec: string | undefined, hex: string | undefined) => {
+    const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
+    if (!Number.isFinite(cp) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return m;
+    return String.fromCodePoint(cp);
+  });
+}
+
+/**
+ * DirectAdmin's url-encoded form. Raw entities are undone first (their `&` would otherwise split
+ * the form, as DirectAdmin's docs warn), by turning them into percent-escapes; entities that
+ * arrived percent-encoded are undone after the form is decoded.
+ */
+export function parseUrlEncoded(body: string): Map<string, string[]> {
+  const pre = body.replace(/&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g, (m) => encodeURIComponent(decodeNumericEntities(m)));
+  const fields = new Map<string, string[]>();
+  for (const [k, v] of new URLSearchParams(pre.trim())) {
+    const key = decodeNumericEntities(k);
+    const value = decodeNumericEntities(v);
+    const list = fields.get(key);
+    if (list) list.push(value);
+    else fields.set(key, [value]);
+  }
+  return fields;
+}
+
+const HTMLISH = /^\s*<|<html|<body|<!doctype/i;
+
+/** Decides the format from the body itself: Content-Type is not reliable on DirectAdmin. */
+export function decodeBody(command: string, status: number, body: string): Decoded {
+  const t = body.trim();
+  if (t === '') return { format: 'empty' };
+  if (t.startsWith('{') || t.startsWith('[')) {
+    try {
+      return { format: 'json', value: JSON.parse(t) as unknown };
+    } catch {
+      throw new UnexpectedAnswer(command, status, 'truncated or invalid JSON');
+    }
+  }
+  if (HTMLISH.test(t)) throw new UnexpectedAnswer(command, status, 'an HTML page instead of an API answer');
+  // A form never holds raw control characters; binary garbage (or bytes that were not UTF-8) does.
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(t)) throw new UnexpectedAnswer(command, status, 'not a DirectAdmin answer');
+  return { format: 'urlencoded', fields: parseUrlEncoded(t) };
+}
+
+function first(fields: Map<string, string[]>, key: string): string | undefined {
+  return fields.get(key)?.[0];
+}
+
+function str(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  return '';
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function jsonFailure(command: string, o: Record<string, unknown>): CommandFailed | undefined {
+  if (!('error' in o)) return undefined;
+  const e = o.error;
+  if (e === 0 || e === '0' || e === false) return undefined;
+  // {"error":"1","text":...} and {"error":"<headline>","result":"<reason>"} both occur.
+  const isFlag = e === 1 || e === '1' || e === true;
+  const text = isFlag ? str(o.text) : str(e);
+  const details = str(o.result ?? o.details);
+  return new CommandFailed(command, text, details);
+}
+
+/** Action commands: `error=0&text=...` / `{"success":...}`. Anything else is not a success. */
+export function parseAction(command: string, status: number, body: string): ActionResult {
+  const d = decodeBody(command, status, body);
+  if (d.format === 'empty') throw new UnexpectedAnswer(command, status, 'empty answer');
+  if (d.format === 'json') {
+    if (!isRecord(d.value)) throw new UnexpectedAnswer(command, status, 'JSON answer is not an object');
+    const o = d.value;
+    const failure = jsonFailure(command, o);
+    if (failure) throw failure;
+    if (typeof o.success === 'string') return { text: o.success, details: str(o.result ?? o.details) };
+    if ((o.error === 0 || o.error === '0') && typeof o.text === 'string') return { text: o.text, details: str(o.details ?? o.result) };
+    throw new UnexpectedAnswer(command, status, 'JSON answer has neither success nor error');
+  }
+  const error = first(d.fields, 'error');
+  const text = first(d.fields, 'text') ?? '';
+  const details = first(d.fields, 'details') ?? '';
+  if (error === undefined) throw new UnexpectedAnswer(command, status, 'answer has no error field');
+  if (error.trim() !== '0') throw new CommandFailed(command, text, details);
+  return { text, details };
+}
+
+/** Lists: `list[]=a&list[]=b`, an empty body, `["a"]`, `{"0":"a"}` or `{"list":["a"]}`. */
+export function parseList(command: string, status: number, body: string): string[] {
+  const d = decodeBody(command, status, body);
+  if (d.format === 'empty') return [];
+  if (d.format === 'json') {
+    const v = d.value;
+    const strings = (arr: unknown[]): string[] => {
+      if (!arr.every((x) => typeof x === 'string')) throw new UnexpectedAnswer(command, status, 'list holds something other than names');
+      return arr as string[];
+    };
+    if (Array.isArray(v)) return strings(v);
+    if (!isRecord(v)) throw new UnexpectedAnswer(command, status, 'JSON answer is neither a list nor an object');
+    const failure = jsonFailure(command, v);
+    if (failure) throw failure;
+    if (Array.isArray(v.list)) return strings(v.list);
+    const keys = Object.keys(v).filter((k) => k !== 'error');
+    if (keys.every((k) => /^\d+$/.test(k))) {
+      return strings(keys.sort((a, b) => Number(a) - Number(b)).map((k) => v[k]));
+    }
+    throw new UnexpectedAnswer(command, status, 'JSON object is not a list');
+  }
+  const list = d.fields.get('list[]');
+  if (list) return list;
+  const error = first(d.fields, 'error');
+  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '');
+  // An empty list sometimes comes as a bare `error=0`; anything else unknown is not a list.
+  const known = new Set(['error', 'text', 'details']);
+  if (error !== undefined && [...d.fields.keys()].every((k) => known.has(k))) return [];
+  throw new UnexpectedAnswer(command, status, 'answer is not a list');
+}
+
+/** Flat key/value objects such as CMD_API_SHOW_USER_CONFIG. */
+export function parseKeyValues(command: string, status: number, body: string): Record<string, string> {
+  const d = decodeBody(command, status, body);
+  if (d.format === 'empty') throw new UnexpectedAnswer(command, status, 'empty answer');
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  if (d.format === 'json') {
+    if (!isRecord(d.value)) throw new UnexpectedAnswer(command, status, 'JSON answer is not an object');
+    const failure = jsonFailure(command, d.value);
+    if (failure) throw failure;
+    for (const [k, v] of Object.entries(d.value)) out[k] = typeof v === 'object' && v !== null ? JSON.stringify(v) : str(v);
+    return out;
+  }
+  const error = first(d.fields, 'error');
+  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '');
+  for (const [k, v] of d.fields) out[k] = v[0] ?? '';
+  return out;
+}
+
+/** A `key=1|0` answer such as CMD_API_VERIFY_PASSWORD (`valid`) or CMD_API_USER_EXISTS (`exists`). */
+export function parseFlag(command: string, status: number, body: string, key: string): boolean {
+  const kv = parseKeyValues(command, status, body);
+  const v = kv[key];
+  if (v === undefined) throw new UnexpectedAnswer(command, status, `answer has no ${key} field`);
+  const t = v.trim().toLowerCase();
+  if (t === '1' || t === 'true' || t === 'yes') return true;
+  if (t === '0' || t === 'false' || t === 'no') return false;
+  throw new UnexpectedAnswer(command, status, `${key} is neither 1 nor 0`);
+}
