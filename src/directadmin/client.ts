@@ -42,7 +42,7 @@ export interface ClientOptions {
   format?: 'json' | 'urlencoded';
   /** Refuse answers larger than this without buffering them whole (default 64 MiB). */
   maxBodyBytes?: number;
-  /** Observability hook, called once per request. */
+  /** Observability hook, called once per request actually sent. */
   onRequest?: (event: RequestEvent) => void;
 }
 
