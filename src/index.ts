@@ -1,0 +1,12 @@
+/** da-rotate as a library: the same core the CLI drives. */
+export * from './directadmin/index.js';
+export { ExitCode, RunAborted, UsageError } from './errors.js';
+export { createLogger, SecretRegistry } from './log.js';
+export { enumerateAccounts, selectAccounts, isValidUsername } from './rotation/enumerate.js';
+export { generatePassword, policyViolation } from './rotation/password.js';
+export { rotateAccount } from './rotation/worker.js';
+export { runRotation, runResume, StopSignal } from './rotation/run.js';
+export { runVerify } from './rotation/verify.js';
+export { readJournal, parseJournal } from './rotation/journal.js';
+export { readReport, rowsFromJournal } from './rotation/report.js';
+export { keyScope } from './rotation/key-scope.js';

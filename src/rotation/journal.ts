@@ -1,0 +1,240 @@
+/**
+ * The write-ahead journal: JSON lines, mode 0600, created exclusively, only ever appended to.
+ * An account's new password is on disk (fdatasync) before the request that sets it is sent, so a
+ * run killed at any instant leaves every password that might now be live in this file.
+ */
+import { createHash } from 'node:crypto';
+import { constants, promises as fsp, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { SkippedAccount } from './enumerate.js';
+
+export const JOURNAL_VERSION = 1;
+
+export interface JournalHeader {
+  t: 'header';
+  v: number;
+  /** Origin of the server (scheme://host:port), never with credentials. */
+  server: string;
+  host: string;
+  user: string;
+  scope: 'users' | 'all';
+  startedAt: string;
+  report: string;
+  options: {
+    length: number;
+    symbols: boolean;
+    samePassword: boolean;
+    exclude: string[];
+    only: string[] | null;
+  };
+  accounts: string[];
+  accountsSha256: string;
+  skipped: SkippedAccount[];
+}
+
+export interface IntentRecord {
+  t: 'intent';
+  u: string;
+  pw: string;
+  at: string;
+}
+
+/** `not-sent`: an intent was written but the request never left (run aborted first). */
+export type OutcomeStatus = 'rotated' | 'failed' | 'unknown' | 'not-sent';
+
+export interface OutcomeRecord {
+  t: 'outcome';
+  u: string;
+  status: OutcomeStatus;
+  attempts: number;
+  verified: boolean;
+  error?: string;
+  startedAt: string;
+  finishedAt: string;
+}
+
+export interface MarkRecord {
+  t: 'resume' | 'end';
+  at: string;
+  pid: number;
+  reason?: string;
+}
+
+export type JournalRecord = JournalHeader | IntentRecord | OutcomeRecord | MarkRecord;
+
+export function hashAccounts(accounts: readonly string[]): string {
+  return createHash('sha256').update(accounts.join('\n')).digest('hex');
+}
+
+export class JournalError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'JournalError';
+  }
+}
+
+interface Pending {
+  text: string;
+  durable: boolean;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+/**
+ * Appends records with group commit: records queued while a write+fdatasync is under way go out
+ * together in the next one, so concurrency does not multiply fsyncs.
+ */
+export class JournalWriter {
+  private queue: Pending[] = [];
+  private flushing = false;
+  private failed: unknown;
+  private closed = false;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: fsp.FileHandle,
+  ) {}
+
+  /** Creates a new journal; refuses to touch an existing file. */
+  static async create(path: string): Promise<JournalWriter> {
+    let handle: fsp.FileHandle;
+    try {
+      handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
+    } catch (e) {
+      throw new JournalError(`cannot create the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+    }
+    await syncDirectory(dirname(path));
+    return new JournalWriter(path, handle);
+  }
+
+  /** Opens an existing journal to append to (resume). */
+  static async openAppend(path: string): Promise<JournalWriter> {
+    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_APPEND);
+    return new JournalWriter(path, handle);
+  }
+
+  /** Resolves once the record is written, and when durable also fdatasync'd. */
+  append(record: JournalRecord, durable = true): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.closed) return Promise.reject(new JournalError('journal already closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ text: JSON.stringify(record) + '\n', durable, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    while (this.queue.length > 0) {
+      const batch = this.queue;
+      this.queue = [];
+      try {
+        await this.handle.write(batch.map((p) => p.text).join(''));
+        if (batch.some((p) => p.durable)) await this.handle.datasync();
+        for (const p of batch) p.resolve();
+      } catch (e) {
+        this.failed = new JournalError(`cannot write the journal ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+        for (const p of [...batch, ...this.queue]) p.reject(this.failed);
+        this.queue = [];
+      }
+    }
+    this.flushing = false;
+  }
+
+  async close(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
+    if (this.closed) return;
+    this.closed = true;
+    await this.handle.sync().catch(() => undefined);
+    await this.handle.close();
+  }
+}
+
+async function syncDirectory(dir: string): Promise<void> {
+  // Makes the new directory entry itself durable; not every platform allows opening a directory.
+  try {
+    const h = await fsp.open(dir, constants.O_RDONLY);
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    /* best effort */
+  }
+}
+
+export interface JournalState {
+  header: JournalHeader;
+  /** The password written for each account that got an intent. */
+  intents: Map<string, IntentRecord>;
+  /** The last outcome for each account. */
+  outcomes: Map<string, OutcomeRecord>;
+  ended: boolean;
+  /** True when the last line was cut short (the process died mid-write); it is ignored. */
+  truncatedTail: boolean;
+}
+
+export function parseJournal(text: string, path = 'journal'): JournalState {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let header: JournalHeader | undefined;
+  const intents = new Map<string, IntentRecord>();
+  const outcomes = new Map<string, OutcomeRecord>();
+  let ended = false;
+  let truncatedTail = false;
+  for (let i = 0; i < lines.length; i++) {
+    let rec: JournalRecord;
+    try {
+      rec = JSON.parse(lines[i]!) as JournalRecord;
+    } catch {
+      if (i === lines.length - 1 && !text.endsWith('\n')) {
+        truncatedTail = true;
+        break;
+      }
+      throw new JournalError(`${path}: line ${i + 1} is not valid JSON; the journal is damaged`);
+    }
+    if (i === 0) {
+      if (rec.t !== 'header') throw new JournalError(`${path}: not a da-rotate journal (no header on line 1)`);
+      if (rec.v !== JOURNAL_VERSION) throw new JournalError(`${path}: journal version ${rec.v} is not supported`);
+      header = rec;
+      continue;
+    }
+    switch (rec.t) {
+      case 'intent':
+        intents.set(rec.u, rec);
+        break;
+      case 'outcome':
+        outcomes.set(rec.u, rec);
+        break;
+      case 'end':
+        ended = true;
+        break;
+      case 'resume':
+        ended = false;
+        break;
+      default:
+        throw new JournalError(`${path}: line ${i + 1} has an unknown record type`);
+    }
+  }
+  if (!header) throw new JournalError(`${path}: the journal is empty`);
+  if (hashAccounts(header.accounts) !== header.accountsSha256) {
+    throw new JournalError(`${path}: the account list does not match its checksum; the journal was altered`);
+  }
+  return { header, intents, outcomes, ended, truncatedTail };
+}
+
+export function readJournal(path: string): JournalState {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new JournalError(`cannot read the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return parseJournal(text, path);
+}
+
+/** Settled accounts are never touched again; everything else is work for a resume. */
+export function isSettled(outcome: OutcomeRecord | undefined): boolean {
+  return outcome !== undefined && (outcome.status === 'rotated' || outcome.status === 'failed');
+}

@@ -1,0 +1,197 @@
+/**
+ * The CSV result file: created exclusively with mode 0600 before anything is written, one row per
+ * account appended as it finishes. It can always be rebuilt from the journal (rebuildReport).
+ */
+import { constants, promises as fsp, readFileSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { parse } from 'csv-parse/sync';
+import type { JournalState } from './journal.js';
+
+export const REPORT_COLUMNS = [
+  'server',
+  'username',
+  'status',
+  'password',
+  'attempts',
+  'verified',
+  'error',
+  'started_at',
+  'finished_at',
+] as const;
+
+export type ReportStatus = 'rotated' | 'failed' | 'unknown' | 'skipped' | 'planned';
+
+export interface ReportRow {
+  server: string;
+  username: string;
+  status: ReportStatus;
+  password?: string;
+  attempts: number;
+  verified: boolean;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+/** Spreadsheets run cells starting with these as formulas (CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function neutralizeCell(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+function printable(value: string): string {
+  // Control characters from a hostile server would garble terminals and some CSV readers.
+  return value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+export function rowToCells(row: ReportRow): string[] {
+  return [
+    row.server,
+    row.username,
+    row.status,
+    row.password ?? '',
+    String(row.attempts),
+    row.verified ? 'yes' : 'no',
+    row.error ?? '',
+    row.startedAt ?? '',
+    row.finishedAt ?? '',
+  ].map((c) => neutralizeCell(printable(c)));
+}
+
+export function formatRows(rows: readonly ReportRow[], header: boolean): string {
+  return stringify(rows.map(rowToCells), {
+    header,
+    columns: header ? [...REPORT_COLUMNS] : undefined,
+    quoted_match: /[\r\n]/,
+  });
+}
+
+/** Creates a directory (and parents) with mode 0700. */
+export async function ensurePrivateDir(dir: string): Promise<void> {
+  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+}
+
+export class ReportWriter {
+  private chain: Promise<void> = Promise.resolve();
+  private failed: unknown;
+
+  private constructor(
+    readonly path: string,
+    private readonly handle: fsp.FileHandle,
+  ) {}
+
+  /** Creates a new report (never overwrites) and writes the header line. */
+  static async create(path: string): Promise<ReportWriter> {
+    await ensurePrivateDir(dirname(path));
+    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
+    const w = new ReportWriter(path, handle);
+    w.enqueue(formatRows([], true));
+    return w;
+  }
+
+  /**
+   * Replaces a report with rows rebuilt from its journal (resume), atomically: a new 0600 file is
+   * written and fsync'd beside it, then renamed over it. Rows for the rest are appended after.
+   */
+  static async rebuild(path: string, rows: readonly ReportRow[]): Promise<ReportWriter> {
+    await ensurePrivateDir(dirname(path));
+    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+    const h = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    try {
+      await h.write(formatRows(rows, true));
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+    await fsp.rename(tmp, path);
+    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_APPEND);
+    return new ReportWriter(path, handle);
+  }
+
+  write(row: ReportRow): void {
+    this.enqueue(formatRows([row], false));
+  }
+
+  private enqueue(text: string): void {
+    this.chain = this.chain.then(async () => {
+      if (this.failed) return;
+      try {
+        await this.handle.write(text);
+      } catch (e) {
+        this.failed = e;
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.chain;
+    await this.handle.sync().catch(() => undefined);
+    await this.handle.close();
+    if (this.failed) throw this.failed;
+  }
+}
+
+/** Every row a journal implies, in account order: skipped, settled, and (for an unfinished run) pending. */
+export function rowsFromJournal(state: JournalState, options: { includePending: boolean }): ReportRow[] {
+  const { header } = state;
+  const rows: ReportRow[] = header.skipped.map((s) => ({
+    server: header.server,
+    username: s.username,
+    status: 'skipped',
+    attempts: 0,
+    verified: false,
+    error: s.reason,
+  }));
+  for (const u of header.accounts) {
+    const o = state.outcomes.get(u);
+    const intent = state.intents.get(u);
+    if (o && o.status !== 'not-sent') {
+      rows.push({
+        server: header.server,
+        username: u,
+        status: o.status,
+        // A failed change never took effect; an unknown one may have: keep its password.
+        password: o.status === 'failed' ? undefined : intent?.pw,
+        attempts: o.attempts,
+        verified: o.verified,
+        error: o.error,
+        startedAt: o.startedAt,
+        finishedAt: o.finishedAt,
+      });
+    } else if (options.includePending) {
+      rows.push({
+        server: header.server,
+        username: u,
+        status: intent ? 'unknown' : 'skipped',
+        password: intent?.pw,
+        attempts: 0,
+        verified: false,
+        error: intent ? 'interrupted after the new password was journaled: run `da-rotate resume` to settle it' : 'not started: run interrupted; `da-rotate resume` rotates it',
+        startedAt: intent?.at,
+      });
+    }
+  }
+  return rows;
+}
+
+export interface ParsedReportRow {
+  server: string;
+  username: string;
+  status: string;
+  password: string;
+}
+
+/** Reads a report back (for verify). Cells escaped against formula injection are un-escaped. */
+export function readReport(path: string): ParsedReportRow[] {
+  const text = readFileSync(path, 'utf8');
+  const records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
+  const unescape = (v: string | undefined) => (v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? ''));
+  return records.map((r) => ({
+    server: unescape(r.server),
+    username: unescape(r.username),
+    status: unescape(r.status),
+    password: unescape(r.password),
+  }));
+}
