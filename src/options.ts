@@ -3,7 +3,7 @@
  * and the functions that turn parsed flags plus the environment into validated settings.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { parseServerUrl, type TlsOptions } from './directadmin/index.js';
+import { isLoopbackHost, parseServerUrl, type TlsOptions } from './directadmin/index.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
 
@@ -258,6 +258,13 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
     tls.insecure = true;
     warnings.push('--insecure: the TLS certificate is not verified; anyone on the path can read the new passwords. Prefer --fingerprint');
   }
+  const allowHttp = argv['allow-http'] === true;
+  if (parsed.baseUrl.startsWith('http:') && !isLoopbackHost(parsed.host) && !allowHttp) {
+    throw new UsageError(`plain http:// to ${parsed.host} would send the credentials and new passwords in clear: use https://, or pass --allow-http if you must`);
+  }
+  if (parsed.baseUrl.startsWith('http:') && allowHttp && !isLoopbackHost(parsed.host)) {
+    warnings.push('--allow-http: credentials and new passwords travel in clear text');
+  }
   return {
     baseUrl: parsed.baseUrl,
     host: parsed.host,
@@ -265,7 +272,7 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
     secret,
     secretSource,
     tls,
-    allowHttp: argv['allow-http'] === true,
+    allowHttp,
     timeoutMs: Math.round(num(argv, 'timeout', 1, 600) * 1000),
     format: (str(argv, 'format') ?? 'json') as 'json' | 'urlencoded',
     warnings,

@@ -1,0 +1,196 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { readReport } from '../../src/rotation/report.js';
+import { daUrl, runCli, summaryOf, tempDir } from './helpers.js';
+
+async function withSim<T>(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<T>): Promise<T> {
+  const sim = await startSimulator(options);
+  const out = tempDir();
+  try {
+    return await fn(sim, out);
+  } finally {
+    await sim.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function snapshot(sim: Simulator): Map<string, string> {
+  return new Map(sim.accounts().map((a) => [a.username, a.password]));
+}
+
+/** Every rotated row equals the live password; every other account kept its old one. */
+function assertReportMatches(sim: Simulator, report: string, before: Map<string, string>): { rotated: string[] } {
+  const rows = readReport(report);
+  const rotated = rows.filter((r) => r.status === 'rotated');
+  for (const r of rotated) {
+    assert.equal(sim.password(r.username), r.password, `live password of ${r.username}`);
+    assert.notEqual(r.password, before.get(r.username));
+    assert.match(r.password, /^[A-Za-z0-9]{22}$/);
+  }
+  const touched = new Set(rotated.map((r) => r.username));
+  for (const [name, old] of before) if (!touched.has(name)) assert.equal(sim.password(name), old, `${name} must be untouched`);
+  return { rotated: rotated.map((r) => r.username) };
+}
+
+describe('rotate end to end', () => {
+  it('rotates every selected account (JSON answers), skips the admin and excluded ones', async () => {
+    await withSim({ users: 60, resellers: 2, seed: 7 }, async (sim, out) => {
+      const before = snapshot(sim);
+      const own = sim.accounts().filter((a) => a.creator === sim.adminUser && a.type === 'user').map((a) => a.username).sort();
+      const excluded = own[0]!;
+      const r = await runCli(['rotate', '--yes', '--json', '--exclude', excluded, '--output', join(out, 'r.csv'), '--concurrency', '8'], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      const s = summaryOf(r);
+      assert.equal(s.counts.rotated, own.length - 1);
+      assert.equal(s.counts.failed + s.counts.unknown, 0);
+      const { rotated } = assertReportMatches(sim, s.report, before);
+      assert.deepEqual(rotated.sort(), own.filter((u) => u !== excluded));
+      assert.equal(sim.password(sim.adminUser), before.get(sim.adminUser));
+      assert.equal(statSync(s.report).mode & 0o777, 0o600);
+      assert.equal(statSync(s.journal!).mode & 0o777, 0o600);
+      const rows = readReport(s.report);
+      assert.equal(rows.find((x) => x.username === excluded)?.status, 'skipped');
+      assert.match(r.stderr, /rotated \d+, failed 0, unknown 0/);
+      assert.equal(sim.stats.failedLogins, 0);
+    });
+  });
+
+  it('works with url-encoded answers in every quirk (plain brackets, entities)', async () => {
+    await withSim({ users: 30, resellers: 1, format: { bracketStyle: 'plain', entities: true } }, async (sim, out) => {
+      const before = snapshot(sim);
+      const r = await runCli(['rotate', '--yes', '--json', '--format', 'urlencoded', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      const s = summaryOf(r);
+      assert.ok(s.counts.rotated > 0);
+      assertReportMatches(sim, s.report, before);
+    });
+  });
+
+  it('rotates every account on the server with --scope all, except the one it runs as', async () => {
+    await withSim({ users: 40, resellers: 3, extraAdmins: 1, format: { listStyle: 'object' } }, async (sim, out) => {
+      const before = snapshot(sim);
+      const r = await runCli(['rotate', '--yes', '--json', '--scope', 'all', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      const { rotated } = assertReportMatches(sim, summaryOf(r).report, before);
+      const expected = sim.accounts().map((a) => a.username).filter((u) => u !== sim.adminUser).sort();
+      assert.deepEqual(rotated.sort(), expected);
+    });
+  });
+
+  it('talks HTTPS to a self-signed server only with the pinned fingerprint', async () => {
+    await withSim({ users: 10, resellers: 0, tls: true }, async (sim, out) => {
+      const before = snapshot(sim);
+      const refused = await runCli(['rotate', '--yes', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(refused.code, 3, refused.stderr);
+      assert.ok(refused.stderr.includes(sim.fingerprint256!), 'shows the fingerprint to pin');
+      assert.match(refused.stderr, /--fingerprint/);
+      assert.equal(sim.stats.totalRequests, 0, 'nothing sent over an unverified connection');
+      const ok = await runCli(['rotate', '--yes', '--json', '--fingerprint', sim.fingerprint256!, '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(ok.code, 0, ok.stderr);
+      assertReportMatches(sim, summaryOf(ok).report, before);
+    });
+  });
+
+  it('plan changes nothing and writes no passwords', async () => {
+    await withSim({ users: 25, resellers: 1 }, async (sim, out) => {
+      const before = snapshot(sim);
+      const r = await runCli(['plan', '--json', '--scope', 'all', '--output', join(out, 'plan.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
+      assert.equal(sim.stats.requests['CMD_API_VERIFY_PASSWORD'] ?? 0, 0);
+      const rows = readReport(summaryOf(r).report);
+      assert.equal(rows.filter((x) => x.status === 'planned').length, sim.accounts().length - 1);
+      assert.ok(rows.every((x) => x.password === ''));
+      assert.deepEqual(snapshot(sim), before);
+    });
+  });
+
+  it('a wrong admin secret ends with exit 3 after a single failed login', async () => {
+    for (const authFailure of ['login-page', '401'] as const) {
+      await withSim({ users: 10, resellers: 0, authFailure }, async (sim, out) => {
+        const r = await runCli(['rotate', '--yes', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, sim.adminUser, 'WrongSecret123') } });
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, /authentication failed/);
+        assert.equal(sim.stats.failedLogins, 1);
+        assert.equal(sim.stats.totalRequests, 1);
+        assert.ok(!r.stderr.includes('WrongSecret123'));
+      });
+    }
+  });
+
+  it('settles every account correctly through empty answers, resets after apply and 500s', async () => {
+    await withSim(
+      {
+        users: 120,
+        resellers: 0,
+        faults: { emptyAfterApply: { rate: 0.25 }, resetAfterApply: { rate: 0.15 }, resetBeforeApply: { rate: 0.1 }, error500: { rate: 0.15 } },
+      },
+      async (sim, out) => {
+        const before = snapshot(sim);
+        const r = await runCli(['rotate', '--yes', '--json', '--retry-delay', '0.01', '--retries', '8', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+        const s = summaryOf(r);
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(s.counts.rotated, 120);
+        assertReportMatches(sim, s.report, before);
+        assert.ok((sim.stats.requests['CMD_API_VERIFY_PASSWORD'] ?? 0) > 0, 'unknown outcomes were verified');
+      },
+    );
+  });
+
+  it('requires --yes when not on a terminal, and changes nothing without it', async () => {
+    await withSim({ users: 5, resellers: 0 }, async (sim, out) => {
+      const before = snapshot(sim);
+      const r = await runCli(['rotate', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /--yes/);
+      assert.deepEqual(snapshot(sim), before);
+    });
+  });
+
+  it('refuses --only names the server does not have, with exit 2', async () => {
+    await withSim({ users: 5, resellers: 0 }, async (sim, out) => {
+      const r = await runCli(['rotate', '--yes', '--only', 'ghost', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 2);
+      assert.match(r.stderr, /ghost/);
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
+    });
+  });
+
+  it('gives the same password to all with --same-password from stdin', async () => {
+    await withSim({ users: 8, resellers: 0 }, async (sim, out) => {
+      const before = snapshot(sim);
+      const r = await runCli(['rotate', '--yes', '--json', '--same-password', '--output', join(out, 'r.csv')], {
+        env: { DA_URL: daUrl(sim) },
+        input: 'Temporary2026Pass\n',
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /same password/);
+      const rows = readReport(summaryOf(r).report).filter((x) => x.status === 'rotated');
+      assert.ok(rows.length > 0);
+      for (const row of rows) assert.equal(sim.password(row.username), 'Temporary2026Pass');
+      void before;
+    });
+  });
+
+  it('key-scope prints the smallest allow-list', async () => {
+    const r = await runCli(['key-scope', '--scope', 'all']);
+    assert.equal(r.code, 0);
+    for (const c of ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_SHOW_ALL_USERS', 'CMD_API_SHOW_RESELLERS', 'CMD_API_SHOW_ADMINS', 'CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD']) {
+      assert.ok(r.stdout.includes(c), c);
+    }
+    const users = await runCli(['key-scope', '--json']);
+    const scope = JSON.parse(users.stdout) as { commands: string[] };
+    assert.ok(!scope.commands.includes('CMD_API_SHOW_ALL_USERS'));
+    assert.ok(!scope.commands.some((c) => /LOGIN_KEYS|ALL_USER$/.test(c)));
+  });
+
+  it('documents every exit code in --help', async () => {
+    const r = await runCli(['--help']);
+    assert.equal(r.code, 0);
+    for (const code of ['0', '1', '2', '3', '130']) assert.ok(r.stdout.includes(code));
+    void readFileSync;
+  });
+});
