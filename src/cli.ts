@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     // The control channel on stdin would otherwise keep the process alive.
     process.exit(code);
   }
+  // If the event loop ever drained before a command finished, that is a bug, not a success.
+  process.exitCode = ExitCode.Internal;
   let exit: number = ExitCode.Ok;
   const run = (command: AppCommand) => async (argv: Record<string, unknown>) => {
     exit = await runApp(command, argv, { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, handleSignals: true });

@@ -176,11 +176,11 @@ async function dispatch(
   let done = 0;
   const finished = new Set<string>();
   const stopping = () => ctx.stop.stopped || aborted !== undefined;
+  // Queued jobs are not cleared (p-limit's clearQueue would leave their promises pending forever):
+  // each one checks stopping() first and returns at once.
   const stopAll = (reason: string) => {
     if (aborted === undefined) aborted = reason;
-    limit.clearQueue();
   };
-  ctx.stop.onStop(() => limit.clearQueue());
   const wctx: WorkerContext = {
     writer,
     verifier: client,

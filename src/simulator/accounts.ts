@@ -57,6 +57,8 @@ export class AccountStore {
   readonly byName = new Map<string, SimAccount>();
   /** Creator -> names it created, in creation order. */
   readonly byCreator = new Map<string, string[]>();
+  /** Creator -> the plain users (type 'user') it created: what CMD_API_SHOW_USERS lists. */
+  readonly usersByCreator = new Map<string, string[]>();
   readonly admins: string[] = [];
   readonly resellers: string[] = [];
   readonly users: string[] = [];
@@ -71,7 +73,12 @@ export class AccountStore {
     else this.byCreator.set(account.creator, [account.username]);
     if (account.type === 'admin') this.admins.push(account.username);
     else if (account.type === 'reseller') this.resellers.push(account.username);
-    else this.users.push(account.username);
+    else {
+      this.users.push(account.username);
+      const own = this.usersByCreator.get(account.creator);
+      if (own) own.push(account.username);
+      else this.usersByCreator.set(account.creator, [account.username]);
+    }
     this.everyone.push(account.username);
   }
 
@@ -81,6 +88,10 @@ export class AccountStore {
 
   ownedBy(creator: string): string[] {
     return this.byCreator.get(creator) ?? [];
+  }
+
+  usersOf(creator: string): string[] {
+    return this.usersByCreator.get(creator) ?? [];
   }
 
   static seeded(o: SeedOptions): AccountStore {

@@ -7,7 +7,7 @@ export interface FormatOptions {
   bracketStyle?: 'plain' | 'encoded';
   /** url-encoded empty list: an empty body, or a body without any list key (`error=0`). */
   emptyList?: 'empty-body' | 'no-key';
-  /** Write digits inside text/details as HTML numeric entities (`&#49;`), as some builds do. */
+  /** Write digits inside values (text, details, list items, config values) as HTML numeric entities (`&#49;`). */
   entities?: boolean;
   /** Add `"extended":"true"` to JSON successes. */
   jsonExtended?: boolean;
@@ -60,11 +60,11 @@ export function listBody(json: boolean, names: readonly string[], f: FormatOptio
   const key = f.bracketStyle === 'plain' ? 'list[]' : 'list%5B%5D';
   // Joined by hand: 100 000 names must not cost an intermediate array of pairs.
   let out = '';
-  for (let i = 0; i < names.length; i++) out += (i ? '&' : '') + key + '=' + daEncode(names[i]!);
+  for (let i = 0; i < names.length; i++) out += (i ? '&' : '') + key + '=' + daEncode(f.entities ? digitEntities(names[i]!) : names[i]!);
   return out;
 }
 
 export function keyValueBody(json: boolean, kv: Record<string, string>, f: FormatOptions): string {
   if (json) return JSON.stringify(kv);
-  return formBody(Object.entries(kv), f, new Set());
+  return formBody(Object.entries(kv), f, new Set(f.entities ? Object.keys(kv) : []));
 }

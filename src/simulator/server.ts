@@ -1,570 +1,720 @@
 /**
- * A DirectAdmin stand-in: the legacy API commands da-rotate uses, DirectAdmin's authentication
- * and brute-force behaviour, both answer formats with their quirks, and injectable faults.
+ * The DirectAdmin simulator: an HTTP(S) server speaking the legacy CMD_API_* protocol with the
+ * formats and quirks described in the shared protocol notes, plus switchable faults.
+ *
+ * Order per request: count stats -> redirectTo -> needsHttps -> blacklist -> auth -> capacity
+ * queue -> latency -> command.
+ *
+ * Choices where DirectAdmin's behaviour is not documented:
+ * - An unknown command (after a successful login) answers HTTP 404, text/html.
+ * - CMD_API_USER_PASSWD by GET: `error=1&text=Cannot change password&details=This command requires a POST request`.
+ * - CMD_API_VERIFY_PASSWORD answers `valid=1`/`valid=0` (url-encoded) or `{"valid":"1"}` (JSON).
+ * - CMD_API_USER_EXISTS answers `error=0&exists=%31` / `error=0&exists=%30`, or `{"exists":"1"}` (JSON).
+ * - Errors of listing/config commands: `error=1&text=<reason>&details=` / `{"error":"<reason>","result":""}`.
+ * - A suspended account cannot log in.
  */
-import { X509Certificate } from 'node:crypto';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
-import { randomInt } from 'node:crypto';
-import { generate } from 'selfsigned';
-import { AccountStore, type ExtraAccount, type SimAccount } from './accounts.js';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { X509Certificate, randomInt } from 'node:crypto';
+import { AccountStore, seededRandom, type SimAccount } from './accounts.js';
 import { actionBody, keyValueBody, listBody, type FormatOptions } from './encode.js';
-
-export interface FaultRate {
-  /** Probability per eligible request, 0..1. */
-  rate?: number;
-  /** Always fire for these usernames. */
-  users?: string[];
-  /** Fire at most this many times in total. */
-  limit?: number;
-}
-
-export interface Faults {
-  latencyMs?: number;
-  jitterMs?: number;
-  /** At most this many requests processed at once; the rest wait in arrival order. */
-  capacity?: number;
-  error500?: FaultRate;
-  resetBeforeApply?: FaultRate;
-  resetAfterApply?: FaultRate;
-  emptyAfterApply?: FaultRate;
-  htmlAfterApply?: FaultRate;
-  hang?: FaultRate;
-}
-
-export interface PasswordPolicy {
-  minLength?: number;
-  maxLength?: number;
-  difficult?: boolean;
-}
-
-export type AuthFailureStyle = 'login-page' | 'evolution-page' | '401' | '401-json';
-
-export interface SimulatorOptions {
-  host?: string;
-  port?: number;
-  tls?: boolean;
-  /** DNS names and IPs for the certificate (default localhost and 127.0.0.1). */
-  tlsAltNames?: string[];
-  adminUser?: string;
-  adminPassword?: string;
-  users?: number;
-  resellers?: number;
-  extraAdmins?: number;
-  suspendedEvery?: number;
-  seed?: number;
-  extraAccounts?: ExtraAccount[];
-  format?: FormatOptions;
-  authFailure?: AuthFailureStyle;
-  blacklistAfter?: number;
-  blacklistStatus?: number;
-  needsHttps?: boolean;
-  redirectTo?: string;
-  showAllUsersIncludesResellersAndAdmins?: boolean;
-  passwordPolicy?: PasswordPolicy;
-  faults?: Faults;
-}
-
-export interface SimulatorStats {
-  /** Per command, counted on arrival (failed logins included). */
-  requests: Record<string, number>;
-  totalRequests: number;
-  inFlight: number;
-  maxInFlight: number;
-  /** Most requests past the capacity gate at once. */
-  maxProcessing: number;
-  failedLogins: number;
-  passwordChangesApplied: number;
-  connections: number;
-}
-
-export interface LoginKey {
-  key: string;
-  /** Allowed commands; undefined allows all. */
-  commands?: string[];
-  ips?: string[];
-  maxUses?: number;
-  expiresAt?: Date;
-}
-
-export interface Simulator {
-  readonly url: string;
-  readonly port: number;
-  readonly host: string;
-  readonly tls: boolean;
-  readonly fingerprint256?: string;
-  readonly certPem?: string;
-  readonly adminUser: string;
-  readonly adminPassword: string;
-  readonly stats: SimulatorStats;
-  resetStats(): void;
-  setFaults(f: Faults): void;
-  setOptions(o: Partial<SimulatorOptions>): void;
-  account(name: string): SimAccount | undefined;
-  accounts(): SimAccount[];
-  password(name: string): string | undefined;
-  setPassword(name: string, pw: string): void;
-  addLoginKey(owner: string, key: LoginKey): void;
-  unblacklist(ip?: string): void;
-  close(): Promise<void>;
-}
-
-const LOGIN_PAGE = `<!DOCTYPE html>
-<html><head><title>DirectAdmin Login</title></head>
-<body><form action="/CMD_LOGIN" method="POST"><input type=text name=username><input type=password name=password></form></body></html>
-`;
-const EVOLUTION_PAGE = `<!doctype html><html><head><meta charset="utf-8"><title>DirectAdmin</title>
-<script>window.DA = { AUTH_METHOD: "CMD_LOGIN", SKIN: "evolution" };</script></head><body><div id="app"></div></body></html>
-`;
+import type {
+  AuthFailureStyle,
+  FaultName,
+  FaultRate,
+  Faults,
+  LoginKeySpec,
+  PasswordPolicy,
+  Simulator,
+  SimulatorOptions,
+  SimulatorStats,
+} from './types.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-function randomPassword(n = 24): string {
+const MAX_BODY = 1 << 20;
+
+export function randomPassword(n = 24): string {
   let s = '';
   for (let i = 0; i < n; i++) s += ALNUM[randomInt(ALNUM.length)];
   return s;
 }
 
-function emptyStats(): SimulatorStats {
-  return { requests: {}, totalRequests: 0, inFlight: 0, maxInFlight: 0, maxProcessing: 0, failedLogins: 0, passwordChangesApplied: 0, connections: 0 };
+export const LOGIN_PAGE =
+  '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>DirectAdmin Login</title></head>\n' +
+  '<body><form action="/CMD_LOGIN" method="post" name="form"><input type="hidden" name="referer" value="/">' +
+  '<input type="text" name="username"><input type="password" name="password"><input type="submit" value="Login"></form></body></html>\n';
+export const EVOLUTION_PAGE =
+  '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>DirectAdmin</title>\n' +
+  '<script>window.__DA_CONFIG__ = { AUTH_METHOD: "CMD_LOGIN", SKIN: "evolution" };</script></head>\n' +
+  '<body><div id="app"></div></body></html>\n';
+const BLACKLISTED_PAGE = '<html><head><title>DirectAdmin</title></head><body>Your IP is blacklisted</body></html>\n';
+const NOT_FOUND_PAGE = '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>The requested command was not found on this server.</body></html>\n';
+const ERROR500_PAGE = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>\n';
+const HTML_AFTER_APPLY = '<html><head><title>DirectAdmin</title></head><body><p>Your request has been processed.</p></body></html>\n';
+
+const NOT_ALLOWED = 'You cannot execute that command';
+const NO_USER = 'That user does not exist';
+const NOT_YOURS = 'That user does not belong to you';
+const CANNOT_CHANGE = 'Cannot change password';
+
+const FAULTS_BEFORE: FaultName[] = ['hang', 'resetBeforeApply', 'error500'];
+const FAULTS_AFTER: FaultName[] = ['resetAfterApply', 'emptyAfterApply', 'htmlAfterApply'];
+
+interface StoredKey {
+  key: string;
+  commands?: Set<string>;
+  ips?: Set<string>;
+  maxUses?: number;
+  expiresAt?: number;
+  uses: number;
 }
 
-function clientIp(req: IncomingMessage): string {
-  return (req.socket.remoteAddress ?? '').replace(/^::ffff:/, '');
+interface Answer {
+  status: number;
+  body: string;
+  type: string;
+  headers?: Record<string, string>;
 }
 
-interface Caller {
-  account: SimAccount;
+interface Settings {
+  authFailure: AuthFailureStyle;
+  blacklistAfter: number;
+  blacklistStatus: number;
+  needsHttps: boolean;
+  redirectTo: string | undefined;
+  showAllUsersIncludesResellersAndAdmins: boolean;
+  passwordPolicy: Required<Omit<PasswordPolicy, 'difficult'>> & { difficult: boolean };
+  format: FormatOptions;
 }
 
-class Gate {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(public capacity: number) {}
-  async enter(): Promise<void> {
-    if (this.capacity <= 0 || this.active < this.capacity) {
-      this.active++;
-      return;
-    }
-    await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
+function normalizeIp(ip: string | undefined): string {
+  if (!ip) return '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function policyOf(p: PasswordPolicy | undefined): Settings['passwordPolicy'] {
+  return { minLength: p?.minLength ?? 5, maxLength: p?.maxLength ?? 256, difficult: p?.difficult ?? false };
+}
+
+function newStats(): SimulatorStats {
+  return {
+    requests: Object.create(null) as Record<string, number>,
+    totalRequests: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    processing: 0,
+    maxProcessing: 0,
+    failedLogins: 0,
+    passwordChangesApplied: 0,
+    connections: 0,
+    faultsFired: Object.create(null) as Record<string, number>,
+  };
+}
+
+/** Checks a new password the way DirectAdmin does; returns [text, details] of the error, or undefined. */
+export function passwordProblem(pw: string, policy: Settings['passwordPolicy']): [string, string] | undefined {
+  if (pw.length < policy.minLength) return [CANNOT_CHANGE, 'Password is too short'];
+  if (pw.length > policy.maxLength) return [CANNOT_CHANGE, 'Password is too long'];
+  for (let i = 0; i < pw.length; i++) {
+    const c = pw.charCodeAt(i);
+    if (c <= 32 || c >= 127) return [CANNOT_CHANGE, 'Invalid characters in password'];
   }
-  leave(): void {
-    this.active--;
-    const next = this.waiting.shift();
-    if (next) next();
+  if (policy.difficult) {
+    const headline = 'Unable to satisfy difficult password check.';
+    if (!/[a-z]/.test(pw) || !/[A-Z]/.test(pw)) return [headline, 'Password must have both upper and lower case characters'];
+    if (!/[0-9]/.test(pw)) return [headline, 'Password must have numbers'];
+    if (!/[^A-Za-z0-9]/.test(pw)) return [headline, 'Password must have at least one special character such as !@#%$ etc..'];
   }
-  get processing(): number {
-    return this.active;
-  }
+  return undefined;
 }
 
-class SimulatorServer implements Simulator {
+async function makeCertificate(altNames: string[]): Promise<{ key: string; cert: string }> {
+  const selfsigned = await import('selfsigned');
+  const generate = (selfsigned as { generate?: typeof selfsigned.generate }).generate ?? (selfsigned as unknown as { default: typeof selfsigned }).default.generate;
+  const cn = altNames.find((n) => net.isIP(n) === 0) ?? altNames[0] ?? 'localhost';
+  const pems = await generate([{ name: 'commonName', value: cn }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate: new Date(Date.now() - 86400_000),
+    notAfterDate: new Date(Date.now() + 365 * 86400_000),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames: altNames.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
+    ],
+  });
+  return { key: pems.private, cert: pems.cert };
+}
+
+class SimulatorImpl implements Simulator {
   url = '';
   port = 0;
-  host: string;
-  tls: boolean;
+  readonly host: string;
+  readonly tls: boolean;
   fingerprint256?: string;
   certPem?: string;
-  adminUser: string;
-  adminPassword: string;
-  stats: SimulatorStats = emptyStats();
+  readonly adminUser: string;
+  readonly adminPassword: string;
+  readonly stats: SimulatorStats = newStats();
 
-  private opts: SimulatorOptions;
-  private faults: Faults;
-  private faultCounts = new Map<string, number>();
-  private readonly store: AccountStore;
-  private readonly keys = new Map<string, Array<LoginKey & { uses: number }>>();
-  private readonly failuresByIp = new Map<string, number>();
-  private readonly sockets = new Set<Socket>();
-  private readonly gate: Gate;
-  private server!: Server;
+  readonly #store: AccountStore;
+  #settings: Settings;
+  #faults: Faults = {};
+  #faultCount = new Map<FaultName, number>();
+  #rnd: () => number;
+  #keys = new Map<string, StoredKey[]>();
+  #failures = new Map<string, number>();
+  #sockets = new Set<net.Socket>();
+  #timers = new Set<NodeJS.Timeout>();
+  #queue: Array<() => void> = [];
+  #listCache = new Map<string, string>();
+  #server!: http.Server | https.Server;
+  #closed = false;
 
   constructor(options: SimulatorOptions) {
-    this.opts = { ...options };
     this.host = options.host ?? '127.0.0.1';
-    this.tls = options.tls === true;
+    this.tls = options.tls ?? false;
     this.adminUser = options.adminUser ?? 'admin';
-    this.adminPassword = options.adminPassword ?? randomPassword();
-    this.faults = options.faults ?? {};
-    this.gate = new Gate(this.faults.capacity ?? 0);
-    this.store = AccountStore.seeded({
+    this.adminPassword = options.adminPassword ?? randomPassword(24);
+    const users = options.users ?? 50;
+    if (!Number.isInteger(users) || users < 0 || users > 100_000) throw new RangeError('users must be an integer from 0 to 100000');
+    const seed = options.seed ?? 1;
+    this.#store = AccountStore.seeded({
       adminUser: this.adminUser,
       adminPassword: this.adminPassword,
-      users: options.users ?? 50,
+      users,
       resellers: options.resellers ?? 3,
       extraAdmins: options.extraAdmins ?? 1,
       suspendedEvery: options.suspendedEvery ?? 10,
-      seed: options.seed ?? 1,
+      seed,
       extraAccounts: options.extraAccounts ?? [],
     });
+    this.#rnd = seededRandom((seed ^ 0x5eed5eed) >>> 0);
+    this.#settings = {
+      authFailure: options.authFailure ?? 'login-page',
+      blacklistAfter: options.blacklistAfter ?? 5,
+      blacklistStatus: options.blacklistStatus ?? 403,
+      needsHttps: options.needsHttps ?? false,
+      redirectTo: options.redirectTo,
+      showAllUsersIncludesResellersAndAdmins: options.showAllUsersIncludesResellersAndAdmins ?? false,
+      passwordPolicy: policyOf(options.passwordPolicy),
+      format: { ...options.format },
+    };
+    this.setFaults(options.faults ?? {});
   }
 
-  async start(): Promise<void> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
-    if (this.tls) {
-      const names = this.opts.tlsAltNames ?? ['localhost', '127.0.0.1'];
-      const altNames = names.map((n) => (/^[\d.]+$|:/.test(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n }));
-      const pems = await generate([{ name: 'commonName', value: names[0] ?? 'localhost' }], {
-        keyType: 'ec',
-        curve: 'P-256',
-        notAfterDate: new Date(Date.now() + 365 * 86400_000),
-        extensions: [{ name: 'subjectAltName', altNames }],
+  async listen(options: SimulatorOptions): Promise<void> {
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+      this.#handle(req, res).catch(() => {
+        if (!res.headersSent && !res.destroyed) this.#send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
+        else res.destroy();
       });
-      this.certPem = pems.cert;
-      this.fingerprint256 = new X509Certificate(pems.cert).fingerprint256;
-      this.server = createHttpsServer({ key: pems.private, cert: pems.cert }, handler);
-      this.server.on('secureConnection', (s: Socket) => this.track(s));
+    };
+    if (this.tls) {
+      const { key, cert } = await makeCertificate(options.tlsAltNames ?? ['localhost', '127.0.0.1', '::1']);
+      this.certPem = cert;
+      this.fingerprint256 = new X509Certificate(cert).fingerprint256;
+      this.#server = https.createServer({ key, cert }, handler);
     } else {
-      this.server = createHttpServer(handler);
-      this.server.on('connection', (s: Socket) => this.track(s));
+      this.#server = http.createServer(handler);
     }
-    this.server.keepAliveTimeout = 60_000;
-    this.server.headersTimeout = 65_000;
-    this.server.requestTimeout = 0;
-    this.server.maxHeadersCount = 100;
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.opts.port ?? 0, this.host, () => resolve());
+    const server = this.#server;
+    server.keepAliveTimeout = 60_000;
+    server.headersTimeout = 65_000;
+    server.requestTimeout = 0;
+    server.maxHeadersCount = 200;
+    server.on('connection', (socket: net.Socket) => {
+      this.stats.connections++;
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+      socket.on('error', () => undefined);
     });
-    this.port = (this.server.address() as AddressInfo).port;
-    const h = this.host.includes(':') ? `[${this.host}]` : this.host;
-    this.url = `${this.tls ? 'https' : 'http'}://${h}:${this.port}`;
+    server.on('clientError', (_err, socket: net.Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      else socket.destroy();
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, this.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address() as net.AddressInfo;
+    this.port = addr.port;
+    const hostPart = net.isIPv6(this.host) ? `[${this.host}]` : this.host;
+    this.url = `${this.tls ? 'https' : 'http'}://${hostPart}:${this.port}`;
   }
 
-  private track(s: Socket): void {
-    this.stats.connections++;
-    this.sockets.add(s);
-    s.on('close', () => this.sockets.delete(s));
-  }
+  // ---------------------------------------------------------------- public API
 
   resetStats(): void {
-    this.stats = emptyStats();
+    const s = this.stats;
+    for (const k of Object.keys(s.requests)) delete s.requests[k];
+    for (const k of Object.keys(s.faultsFired)) delete s.faultsFired[k];
+    s.totalRequests = 0;
+    s.maxInFlight = s.inFlight;
+    s.maxProcessing = s.processing;
+    s.failedLogins = 0;
+    s.passwordChangesApplied = 0;
+    s.connections = 0;
   }
 
   setFaults(f: Faults): void {
-    this.faults = { ...f };
-    this.faultCounts.clear();
-    this.gate.capacity = f.capacity ?? 0;
+    this.#faults = { ...f };
+    this.#faultCount.clear();
+    this.#pump();
   }
 
   setOptions(o: Partial<SimulatorOptions>): void {
-    this.opts = { ...this.opts, ...o };
-    if (o.faults) this.setFaults(o.faults);
+    const s = this.#settings;
+    if (o.authFailure !== undefined) s.authFailure = o.authFailure;
+    if (o.blacklistAfter !== undefined) s.blacklistAfter = o.blacklistAfter;
+    if (o.blacklistStatus !== undefined) s.blacklistStatus = o.blacklistStatus;
+    if ('needsHttps' in o) s.needsHttps = o.needsHttps ?? false;
+    if ('redirectTo' in o) s.redirectTo = o.redirectTo;
+    if ('showAllUsersIncludesResellersAndAdmins' in o) s.showAllUsersIncludesResellersAndAdmins = o.showAllUsersIncludesResellersAndAdmins ?? false;
+    if ('passwordPolicy' in o) s.passwordPolicy = policyOf(o.passwordPolicy);
+    if ('format' in o) {
+      s.format = { ...s.format, ...o.format };
+      this.#listCache.clear();
+    }
+    if (o.faults !== undefined) this.setFaults(o.faults);
   }
 
   account(name: string): SimAccount | undefined {
-    const a = this.store.get(name);
+    const a = this.#store.get(name);
     return a ? { ...a } : undefined;
   }
 
   accounts(): SimAccount[] {
-    return [...this.store.byName.values()].map((a) => ({ ...a }));
+    return this.#store.everyone.map((n) => ({ ...this.#store.get(n)! }));
   }
 
   password(name: string): string | undefined {
-    return this.store.get(name)?.password;
+    return this.#store.get(name)?.password;
   }
 
   setPassword(name: string, pw: string): void {
-    const a = this.store.get(name);
+    const a = this.#store.get(name);
     if (!a) throw new Error(`no simulator account ${name}`);
     a.password = pw;
   }
 
-  addLoginKey(owner: string, key: LoginKey): void {
-    const list = this.keys.get(owner) ?? [];
-    list.push({ ...key, uses: 0 });
-    this.keys.set(owner, list);
+  addLoginKey(owner: string, key: LoginKeySpec): void {
+    if (!this.#store.get(owner)) throw new Error(`no simulator account ${owner}`);
+    const stored: StoredKey = { key: key.key, uses: 0 };
+    if (key.commands) stored.commands = new Set(key.commands.map((c) => c.toUpperCase()));
+    if (key.ips) stored.ips = new Set(key.ips.map(normalizeIp));
+    if (key.maxUses !== undefined) stored.maxUses = key.maxUses;
+    if (key.expiresAt) stored.expiresAt = key.expiresAt.getTime();
+    const list = this.#keys.get(owner);
+    if (list) list.push(stored);
+    else this.#keys.set(owner, [stored]);
   }
 
   unblacklist(ip?: string): void {
-    if (ip) this.failuresByIp.delete(ip);
-    else this.failuresByIp.clear();
+    if (ip === undefined) this.#failures.clear();
+    else this.#failures.delete(normalizeIp(ip));
   }
 
   async close(): Promise<void> {
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-      for (const s of this.sockets) s.destroy();
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    this.#queue.length = 0;
+    const done = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#server.closeAllConnections();
+    for (const s of this.#sockets) s.destroy();
+    await done;
+  }
+
+  // ---------------------------------------------------------------- request handling
+
+  #send(res: http.ServerResponse, a: Answer): void {
+    if (res.destroyed || res.writableEnded) return;
+    const headers: Record<string, string | number> = {
+      'Content-Type': a.type,
+      'Content-Length': Buffer.byteLength(a.body),
+      'Cache-Control': 'no-cache',
+      Server: 'DirectAdmin Daemon v1.680',
+      ...a.headers,
+    };
+    res.writeHead(a.status, headers);
+    res.end(a.body);
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.#timers.delete(t);
+        resolve();
+      }, ms);
+      this.#timers.add(t);
     });
   }
 
-  // ---------------------------------------------------------------------------------------------
-
-  private fires(name: keyof Faults, user: string): boolean {
-    const f = this.faults[name] as FaultRate | undefined;
-    if (!f) return false;
-    const used = this.faultCounts.get(name) ?? 0;
-    if (f.limit !== undefined && used >= f.limit) return false;
-    const hit = (f.users?.includes(user) ?? false) || (f.rate !== undefined && f.rate > 0 && Math.random() < f.rate);
-    if (hit) this.faultCounts.set(name, used + 1);
-    return hit;
+  #readBody(req: http.IncomingMessage): Promise<string> {
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      // Drain anything sent anyway, without waiting for it.
+      req.resume();
+      return Promise.resolve('');
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) {
+          reject(new Error('body too large'));
+          req.destroy();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      req.on('error', reject);
+      req.on('aborted', () => reject(new Error('aborted')));
+    });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://sim.invalid');
-    const command = url.pathname.replace(/^\/+/, '') || '/';
+  #enter(): Promise<void> | undefined {
+    const cap = this.#faults.capacity;
+    if (!cap || cap <= 0 || (this.stats.processing < cap && this.#queue.length === 0)) {
+      this.#started();
+      return undefined;
+    }
+    return new Promise<void>((resolve) => this.#queue.push(resolve));
+  }
+
+  #started(): void {
     const s = this.stats;
-    s.totalRequests++;
-    s.requests[command] = (s.requests[command] ?? 0) + 1;
-    s.inFlight++;
-    if (s.inFlight > s.maxInFlight) s.maxInFlight = s.inFlight;
-    let counted = true;
-    const done = () => {
-      if (counted) {
-        counted = false;
-        this.stats.inFlight--;
-      }
-    };
-    res.on('close', done);
-    req.on('error', () => undefined);
+    s.processing++;
+    if (s.processing > s.maxProcessing) s.maxProcessing = s.processing;
+  }
 
-    try {
-      const body = await readBody(req);
-      const params = new URLSearchParams(url.search);
-      if (req.method === 'POST') for (const [k, v] of new URLSearchParams(body)) params.append(k, v);
-      const json = params.get('json') === 'yes';
+  #leave(): void {
+    this.stats.processing--;
+    this.#pump();
+  }
 
-      if (this.opts.redirectTo) {
-        res.writeHead(302, { location: this.opts.redirectTo, 'content-type': 'text/html' }).end('<html>Moved</html>');
-        return;
-      }
-      if (this.opts.needsHttps) {
-        res.writeHead(200, { 'x-use-https': 'yes', 'content-type': 'text/plain' }).end('use https');
-        return;
-      }
-      const ip = clientIp(req);
-      const threshold = this.opts.blacklistAfter ?? 5;
-      if (threshold > 0 && (this.failuresByIp.get(ip) ?? 0) >= threshold) {
-        res.writeHead(this.opts.blacklistStatus ?? 403, { 'content-type': 'text/html' }).end('<html><body>Your IP is blacklisted</body></html>\n');
-        return;
-      }
-      const caller = this.authenticate(req, command, ip);
-      if (!caller) {
-        s.failedLogins++;
-        this.failuresByIp.set(ip, (this.failuresByIp.get(ip) ?? 0) + 1);
-        this.sendAuthFailure(res);
-        return;
-      }
-
-      await this.gate.enter();
-      try {
-        if (this.gate.processing > s.maxProcessing) s.maxProcessing = this.gate.processing;
-        const delay = (this.faults.latencyMs ?? 0) + (this.faults.jitterMs ? Math.random() * this.faults.jitterMs : 0);
-        if (delay > 0) await new Promise((r) => setTimeout(r, delay));
-        await this.command(command, req, res, params, json, caller);
-      } finally {
-        this.gate.leave();
-      }
-    } catch {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/html' }).end('<html>Internal Server Error</html>');
+  #pump(): void {
+    const cap = this.#faults.capacity;
+    while (this.#queue.length > 0 && (!cap || cap <= 0 || this.stats.processing < cap)) {
+      const next = this.#queue.shift()!;
+      this.#started();
+      next();
     }
   }
 
-  private authenticate(req: IncomingMessage, command: string, ip: string): Caller | undefined {
-    const h = req.headers.authorization ?? '';
-    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
+  async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const s = this.stats;
+    const q = req.url ?? '/';
+    const qi = q.indexOf('?');
+    const path = qi < 0 ? q : q.slice(0, qi);
+    let command = path.replace(/^\/+/, '');
+    try {
+      command = decodeURIComponent(command);
+    } catch {
+      /* keep it raw */
+    }
+    s.requests[command] = (s.requests[command] ?? 0) + 1;
+    s.totalRequests++;
+    s.inFlight++;
+    if (s.inFlight > s.maxInFlight) s.maxInFlight = s.inFlight;
+    res.on('close', () => s.inFlight--);
+
+    const set = this.#settings;
+    if (set.redirectTo !== undefined) {
+      req.resume();
+      return this.#send(res, { status: 302, body: '', type: 'text/html', headers: { Location: set.redirectTo } });
+    }
+    if (set.needsHttps) {
+      req.resume();
+      return this.#send(res, { status: 200, body: 'use https', type: 'text/plain', headers: { 'X-Use-Https': 'yes' } });
+    }
+    const ip = normalizeIp(req.socket.remoteAddress);
+    if (set.blacklistAfter > 0 && (this.#failures.get(ip) ?? 0) >= set.blacklistAfter) {
+      req.resume();
+      return this.#send(res, { status: set.blacklistStatus, body: BLACKLISTED_PAGE, type: 'text/html' });
+    }
+
+    let bodyText: string;
+    try {
+      bodyText = await this.#readBody(req);
+    } catch {
+      res.destroy();
+      return;
+    }
+    const query = new URLSearchParams(qi < 0 ? '' : q.slice(qi + 1));
+    const body = new URLSearchParams(bodyText);
+    const param = (k: string): string | undefined => body.get(k) ?? query.get(k) ?? undefined;
+    const json = param('json') === 'yes';
+
+    const caller = this.#authenticate(req.headers.authorization, command, ip);
+    if (!caller) {
+      s.failedLogins++;
+      this.#failures.set(ip, (this.#failures.get(ip) ?? 0) + 1);
+      return this.#send(res, this.#authFailureAnswer());
+    }
+
+    const waiting = this.#enter();
+    if (waiting) await waiting;
+    let held = true;
+    const release = () => {
+      if (held) {
+        held = false;
+        this.#leave();
+      }
+    };
+    try {
+      if (res.destroyed) return;
+      const latency = (this.#faults.latencyMs ?? 0) + (this.#faults.jitterMs ? this.#rnd() * this.#faults.jitterMs : 0);
+      if (latency > 0) await this.#sleep(latency);
+      if (this.#closed || res.destroyed) return;
+      if (command === 'CMD_API_USER_PASSWD') {
+        await this.#userPasswd(req, res, caller, param, json, release);
+        return;
+      }
+      this.#send(res, this.#command(command, caller, req.method ?? 'GET', param, json));
+    } finally {
+      release();
+    }
+  }
+
+  /** The account the request acts as, or undefined for a failed login. */
+  #authenticate(header: string | undefined, command: string, ip: string): SimAccount | undefined {
+    if (!header) return undefined;
+    const m = /^\s*basic\s+(\S+)\s*$/i.exec(header);
     if (!m) return undefined;
     const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     if (colon < 0) return undefined;
     const login = decoded.slice(0, colon);
     const secret = decoded.slice(colon + 1);
-    const [realName, target] = login.split('|', 2) as [string, string | undefined];
-    const real = this.store.get(realName);
-    if (!real || (real.type === 'user' && target !== undefined)) return undefined;
-    if (!this.secretMatches(real, secret, command, ip)) return undefined;
-    if (target === undefined) return { account: real };
-    const t = this.store.get(target);
-    if (!t) return undefined;
-    if (real.type === 'admin' || (real.type === 'reseller' && t.creator === real.username)) return { account: t };
+    const bar = login.indexOf('|');
+    const realName = bar < 0 ? login : login.slice(0, bar);
+    const real = this.#store.get(realName);
+    if (!real || real.suspended || secret === '') return undefined;
+    if (secret !== real.password && !this.#useKey(real.username, secret, command, ip)) return undefined;
+    if (bar < 0) return real;
+    const target = this.#store.get(login.slice(bar + 1));
+    if (!target) return undefined;
+    if (real.type === 'admin') return target;
+    if (real.type === 'reseller' && target.creator === real.username) return target;
     return undefined;
   }
 
-  private secretMatches(account: SimAccount, secret: string, command: string, ip: string): boolean {
-    if (secret === account.password) return true;
-    for (const k of this.keys.get(account.username) ?? []) {
-      if (k.key !== secret) continue;
-      if (k.expiresAt && k.expiresAt.getTime() <= Date.now()) return false;
-      if (k.maxUses !== undefined && k.uses >= k.maxUses) return false;
-      if (k.ips && !k.ips.includes(ip)) return false;
-      if (k.commands && !k.commands.includes(command)) return false;
-      k.uses++;
-      return true;
-    }
-    return false;
+  #useKey(owner: string, secret: string, command: string, ip: string): boolean {
+    const keys = this.#keys.get(owner);
+    if (!keys) return false;
+    const k = keys.find((x) => x.key === secret);
+    if (!k) return false;
+    if (k.expiresAt !== undefined && Date.now() >= k.expiresAt) return false;
+    if (k.maxUses !== undefined && k.uses >= k.maxUses) return false;
+    if (k.ips && !k.ips.has(ip)) return false;
+    if (k.commands && !k.commands.has(command.toUpperCase())) return false;
+    k.uses++;
+    return true;
   }
 
-  private sendAuthFailure(res: ServerResponse): void {
-    switch (this.opts.authFailure ?? 'login-page') {
-      case '401':
-        res.writeHead(401, { 'www-authenticate': 'Basic realm="DirectAdmin"', 'content-type': 'text/plain' }).end('Unauthorized');
-        return;
-      case '401-json':
-        res.writeHead(401, { 'content-type': 'application/json' }).end('{"type":"UNAUTHORIZED"}');
-        return;
+  #authFailureAnswer(): Answer {
+    switch (this.#settings.authFailure) {
       case 'evolution-page':
-        res.writeHead(200, { 'content-type': 'text/html', 'x-directadmin': 'unauthorized' }).end(EVOLUTION_PAGE);
-        return;
+        return { status: 200, body: EVOLUTION_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
+      case '401':
+        return { status: 401, body: 'Unauthorized\n', type: 'text/plain', headers: { 'WWW-Authenticate': 'Basic realm="DirectAdmin"' } };
+      case '401-json':
+        return { status: 401, body: '{"type":"UNAUTHORIZED"}', type: 'application/json' };
       default:
-        res.writeHead(200, { 'content-type': 'text/html', 'x-directadmin': 'unauthorized' }).end(LOGIN_PAGE);
+        return { status: 200, body: LOGIN_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
     }
   }
 
-  private send(res: ServerResponse, json: boolean, body: string): void {
-    res.writeHead(200, { 'content-type': json ? 'application/json' : 'text/plain', 'content-length': Buffer.byteLength(body) }).end(body);
+  #api(json: boolean, body: string): Answer {
+    return { status: 200, body, type: json ? 'application/json' : 'text/plain; charset=utf-8' };
   }
 
-  private action(res: ServerResponse, json: boolean, ok: boolean, text: string, details = ''): void {
-    this.send(res, json, actionBody(json, ok, text, details, this.opts.format ?? {}));
+  #action(json: boolean, ok: boolean, text: string, details = ''): Answer {
+    return this.#api(json, actionBody(json, ok, text, details, this.#settings.format));
   }
 
-  private async command(command: string, req: IncomingMessage, res: ServerResponse, p: URLSearchParams, json: boolean, caller: Caller): Promise<void> {
-    const f = this.opts.format ?? {};
-    const me = caller.account;
-    const isAdmin = me.type === 'admin';
-    const cannot = () => this.action(res, json, false, 'You cannot execute that command');
+  #list(json: boolean, cacheKey: string, names: readonly string[]): Answer {
+    const key = `${json ? 'j' : 'u'}|${cacheKey}`;
+    let body = this.#listCache.get(key);
+    if (body === undefined) {
+      body = listBody(json, names, this.#settings.format);
+      if (names.length >= 1000) this.#listCache.set(key, body);
+    }
+    return this.#api(json, body);
+  }
+
+  #command(command: string, caller: SimAccount, method: string, param: (k: string) => string | undefined, json: boolean): Answer {
+    const store = this.#store;
+    const isAdmin = caller.type === 'admin';
     switch (command) {
       case 'CMD_API_LOGIN_TEST':
-        return this.action(res, json, true, 'Login OK');
+        return this.#action(json, true, 'Login OK', '');
       case 'CMD_API_SHOW_USERS': {
-        if (me.type === 'user') return cannot();
-        const reseller = p.get('reseller');
-        if (reseller !== null && !isAdmin) return cannot();
-        const owner = reseller ?? me.username;
-        const names = this.store.ownedBy(owner).filter((n) => this.store.get(n)?.type === 'user');
-        return this.send(res, json, listBody(json, names, f));
+        if (caller.type === 'user') return this.#action(json, false, NOT_ALLOWED);
+        const reseller = param('reseller');
+        if (reseller !== undefined && reseller !== '' && reseller !== caller.username) {
+          if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
+          const r = store.get(reseller);
+          if (!r) return this.#action(json, false, NO_USER);
+          return this.#list(json, `users:${reseller}`, store.usersOf(reseller));
+        }
+        return this.#list(json, `users:${caller.username}`, store.usersOf(caller.username));
       }
       case 'CMD_API_SHOW_ALL_USERS':
-        if (!isAdmin) return cannot();
-        return this.send(res, json, listBody(json, this.opts.showAllUsersIncludesResellersAndAdmins ? this.store.everyone : this.store.users, f));
+        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
+        return this.#settings.showAllUsersIncludesResellersAndAdmins ? this.#list(json, 'everyone', store.everyone) : this.#list(json, 'all', store.users);
       case 'CMD_API_SHOW_RESELLERS':
-        if (!isAdmin) return cannot();
-        return this.send(res, json, listBody(json, this.store.resellers, f));
+        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
+        return this.#list(json, 'resellers', store.resellers);
       case 'CMD_API_SHOW_ADMINS':
-        if (!isAdmin) return cannot();
-        return this.send(res, json, listBody(json, this.store.admins, f));
+        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
+        return this.#list(json, 'admins', store.admins);
       case 'CMD_API_SHOW_USER_CONFIG': {
-        const a = this.store.get(p.get('user') ?? '');
-        if (!a) return this.action(res, json, false, 'Unable to show user', 'That user does not exist');
-        if (!isAdmin && a.creator !== me.username && a.username !== me.username) return this.action(res, json, false, 'Unable to show user', 'That user does not belong to you');
-        return this.send(
-          res,
-          json,
-          keyValueBody(json, {
-            username: a.username,
-            usertype: a.type,
-            creator: a.creator,
-            suspended: a.suspended ? 'yes' : 'no',
-            email: a.email,
-            domain: a.domain,
-            date_created: a.dateCreated,
-            api_with_password: 'yes',
-            login_keys: 'ON',
-            ip: '127.0.0.1',
-          }, f),
-        );
+        const name = param('user') ?? '';
+        const a = store.get(name);
+        if (!a) return this.#action(json, false, NO_USER);
+        if (!this.#mayManage(caller, a)) return this.#action(json, false, NOT_YOURS);
+        return this.#api(json, keyValueBody(json, this.#config(a), this.#settings.format));
       }
       case 'CMD_API_USER_EXISTS': {
-        if (!isAdmin) return cannot();
-        const exists = this.store.get(p.get('user') ?? '') !== undefined;
-        return this.send(res, json, json ? JSON.stringify({ exists: exists ? '1' : '0' }) : `error=0&exists=${exists ? '%31' : '%30'}`);
+        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
+        const exists = store.get(param('user') ?? '') ? '1' : '0';
+        return this.#api(json, json ? JSON.stringify({ exists }) : `error=0&exists=%3${exists}`);
       }
       case 'CMD_API_VERIFY_PASSWORD': {
-        if (!isAdmin) return cannot();
-        const a = this.store.get(p.get('user') ?? '');
-        const valid = a !== undefined && a.password === (p.get('passwd') ?? '');
-        return this.send(res, json, json ? JSON.stringify({ valid: valid ? '1' : '0' }) : `valid=${valid ? '%31' : '%30'}`);
+        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
+        const a = store.get(param('user') ?? '');
+        const pw = param('passwd');
+        const valid = a && pw !== undefined && a.password === pw ? '1' : '0';
+        return this.#api(json, keyValueBody(json, { valid }, this.#settings.format));
       }
-      case 'CMD_API_USER_PASSWD':
-        return this.userPasswd(req, res, p, json, me);
       default:
-        res.writeHead(404, { 'content-type': 'text/html' }).end('<html><body>404 Not Found</body></html>');
+        void method;
+        return { status: 404, body: NOT_FOUND_PAGE, type: 'text/html' };
     }
   }
 
-  private userPasswd(req: IncomingMessage, res: ServerResponse, p: URLSearchParams, json: boolean, me: SimAccount): void {
-    const fail = (details: string) => this.action(res, json, false, 'Cannot change password', details);
-    if (req.method !== 'POST') return fail('This command requires POST');
-    if (me.type === 'user') return this.action(res, json, false, 'You cannot execute that command');
-    const username = p.get('username') ?? '';
-    const pw = p.get('passwd') ?? '';
-    const pw2 = p.get('passwd2') ?? '';
-    if (!pw || !pw2) return fail('You must enter the password in both fields');
-    if (pw !== pw2) return fail('Passwords do not match');
-    const target = this.store.get(username);
-    if (!target) return fail('That user does not exist');
-    if (me.type === 'reseller' && target.creator !== me.username) return fail('That user does not belong to you');
-    const policy = this.opts.passwordPolicy ?? {};
-    if (pw.length < (policy.minLength ?? 5)) return fail('Password is too short');
-    if (pw.length > (policy.maxLength ?? 256)) return fail('Password is too long');
-    if (/[^\x21-\x7e]/.test(pw)) return fail('Invalid characters in password');
-    if (policy.difficult) {
-      const why = !/[A-Z]/.test(pw) || !/[a-z]/.test(pw)
-        ? 'Password must have both upper and lower case characters'
-        : !/[0-9]/.test(pw)
-          ? 'Password must have numbers'
-          : !/[^A-Za-z0-9]/.test(pw)
-            ? 'Password must have at least one special character such as !@#%$ etc..'
-            : undefined;
-      if (why) return this.action(res, json, false, 'Unable to satisfy difficult password check.', why);
-    }
-    if (pw === target.password) return fail("New password isn't different");
-
-    if (this.fires('hang', username)) return; // never answered; close() or the client's timeout ends it
-    if (this.fires('resetBeforeApply', username)) {
-      req.socket.destroy();
-      return;
-    }
-    if (this.fires('error500', username)) {
-      res.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>500 Internal Server Error</body></html>');
-      return;
-    }
-    target.password = pw;
-    this.stats.passwordChangesApplied++;
-    if (this.fires('resetAfterApply', username)) {
-      req.socket.destroy();
-      return;
-    }
-    if (this.fires('emptyAfterApply', username)) {
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 0 }).end();
-      return;
-    }
-    if (this.fires('htmlAfterApply', username)) {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Please wait...</body></html>');
-      return;
-    }
-    const text = target.suspended ? 'User password changed, however the account is still suspended' : 'Password Changed';
-    return this.action(res, json, true, text);
+  #mayManage(caller: SimAccount, target: SimAccount): boolean {
+    if (caller.type === 'admin') return true;
+    if (target.username === caller.username) return true;
+    return caller.type === 'reseller' && target.creator === caller.username;
   }
-}
 
-function readBody(req: IncomingMessage): Promise<string> {
-  if (req.method !== 'POST' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-    req.resume();
-    return Promise.resolve('');
+  #config(a: SimAccount): Record<string, string> {
+    const keys = this.#keys.get(a.username);
+    return {
+      username: a.username,
+      usertype: a.type,
+      creator: a.creator,
+      suspended: a.suspended ? 'yes' : 'no',
+      account: 'ON',
+      api_with_password: 'yes',
+      bandwidth: 'unlimited',
+      date_created: a.dateCreated,
+      domain: a.domain,
+      email: a.email,
+      ip: '127.0.0.1',
+      language: 'en',
+      login_keys: keys && keys.length > 0 ? 'ON' : 'OFF',
+      name: a.username,
+      package: a.type === 'user' ? 'default' : 'custom',
+      quota: 'unlimited',
+      skin: 'evolution',
+    };
   }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (c: Buffer) => {
-      size += c.length;
-      if (size > 1_000_000) {
-        reject(new Error('body too large'));
-        req.destroy();
+
+  #fault(name: FaultName, username: string): boolean {
+    const f: FaultRate | undefined = this.#faults[name];
+    if (!f) return false;
+    const fired = this.#faultCount.get(name) ?? 0;
+    if (f.limit !== undefined && fired >= f.limit) return false;
+    const hit = (f.users?.includes(username) ?? false) || (f.rate !== undefined && f.rate > 0 && this.#rnd() < f.rate);
+    if (!hit) return false;
+    this.#faultCount.set(name, fired + 1);
+    this.stats.faultsFired[name] = (this.stats.faultsFired[name] ?? 0) + 1;
+    return true;
+  }
+
+  async #userPasswd(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    caller: SimAccount,
+    param: (k: string) => string | undefined,
+    json: boolean,
+    release: () => void,
+  ): Promise<void> {
+    const no = (text: string, details: string) => this.#send(res, this.#action(json, false, text, details));
+    if (req.method !== 'POST') return no(CANNOT_CHANGE, 'This command requires a POST request');
+    if (caller.type === 'user') return no(CANNOT_CHANGE, NOT_ALLOWED);
+    const username = param('username') ?? '';
+    for (const name of FAULTS_BEFORE) {
+      if (!this.#fault(name, username)) continue;
+      if (name === 'hang') {
+        // Hold the processing slot until the client gives up or the simulator closes.
+        await new Promise<void>((resolve) => {
+          if (res.destroyed) resolve();
+          else res.once('close', () => resolve());
+        });
+        release();
         return;
       }
-      chunks.push(c);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+      if (name === 'resetBeforeApply') {
+        req.socket.destroy();
+        return;
+      }
+      return this.#send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
+    }
+    const passwd = param('passwd') ?? '';
+    const passwd2 = param('passwd2') ?? '';
+    if (passwd === '' || passwd2 === '') return no(CANNOT_CHANGE, 'You must enter the password in both fields');
+    if (passwd !== passwd2) return no(CANNOT_CHANGE, 'Passwords do not match');
+    const target = this.#store.get(username);
+    if (!target) return no(CANNOT_CHANGE, NO_USER);
+    if (!this.#mayManage(caller, target)) return no(CANNOT_CHANGE, NOT_YOURS);
+    const problem = passwordProblem(passwd, this.#settings.passwordPolicy);
+    if (problem) return no(problem[0], problem[1]);
+    if (passwd === target.password) return no(CANNOT_CHANGE, "New password isn't different");
+    target.password = passwd;
+    this.stats.passwordChangesApplied++;
+    for (const name of FAULTS_AFTER) {
+      if (!this.#fault(name, username)) continue;
+      if (name === 'resetAfterApply') {
+        req.socket.destroy();
+        return;
+      }
+      if (name === 'emptyAfterApply') return this.#send(res, { status: 200, body: '', type: 'text/html' });
+      return this.#send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
+    }
+    const text = target.suspended ? 'User password changed, however the account is still suspended' : 'Password Changed';
+    this.#send(res, this.#action(json, true, text, ''));
+  }
 }
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
-  const sim = new SimulatorServer(options);
-  await sim.start();
+  const sim = new SimulatorImpl(options);
+  await sim.listen(options);
   return sim;
 }
+
+export type {
+  AuthFailureStyle,
+  FaultName,
+  FaultRate,
+  Faults,
+  LoginKeySpec,
+  LoginKeySpec as LoginKey,
+  PasswordPolicy,
+  Simulator,
+  SimulatorOptions,
+  SimulatorStats,
+} from './types.js';
