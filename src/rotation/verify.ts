@@ -59,10 +59,9 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
             else drift.push(row.username);
           } catch (e) {
             const text = ctx.secrets.scrub(e instanceof Error ? e.message : String(e));
-            if (isDirectAdminError(e) && e.fatal) {
-              aborted ??= text;
-              limit.clearQueue();
-            } else errors.push({ username: row.username, error: text });
+            // Queued checks see `aborted` and return; clearQueue would leave their promises pending.
+            if (isDirectAdminError(e) && e.fatal) aborted ??= text;
+            else errors.push({ username: row.username, error: text });
           } finally {
             ctx.secrets.delete(row.password);
           }
