@@ -83,8 +83,12 @@ function emptyCounts(): StatusCounts {
   return { rotated: 0, failed: 0, unknown: 0, skipped: 0, planned: 0 };
 }
 
-export function makeClient(c: ConnectionSettings, concurrency: number): DirectAdminClient {
+export function makeClient(c: ConnectionSettings, concurrency: number, log?: Logger): DirectAdminClient {
   return new DirectAdminClient({
+    // Per-request trace: command, status and time only; the client never hands over a secret.
+    onRequest: log?.isLevelEnabled('trace')
+      ? (e) => log.trace({ command: e.command, method: e.method, status: e.status, ms: Math.round(e.durationMs), err: e.error?.message }, 'request')
+      : undefined,
     baseUrl: c.baseUrl,
     username: c.username,
     secret: c.secret,
@@ -290,7 +294,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   if (req.samePassword) ctx.log.warn(msg.samePasswordWeak);
   ctx.secrets.add(c.secret);
   if (req.samePassword) ctx.secrets.add(req.samePassword);
-  const client = makeClient(c, req.work.concurrency);
+  const client = makeClient(c, req.work.concurrency, ctx.log);
   const server = client.origin;
   try {
     ctx.log.info({ server, user: c.username, secretSource: c.secretSource, scope: req.selection.scope, mode: req.mode }, 'connecting');
@@ -437,7 +441,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
   const c = req.connection;
   for (const w of c.warnings) ctx.log.warn(w);
   ctx.secrets.add(c.secret);
-  const client = makeClient(c, req.work.concurrency);
+  const client = makeClient(c, req.work.concurrency, ctx.log);
   const server = client.origin;
   try {
     if (server !== header.server) throw new UsageError(msg.journalServerMismatch(header.server, server));

@@ -38,7 +38,7 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
   const toCheck = rows.filter((r) => r.status === 'rotated' && r.password);
   const c = req.connection;
   ctx.secrets.add(c.secret);
-  const client = makeClient(c, req.work.concurrency);
+  const client = makeClient(c, req.work.concurrency, ctx.log);
   const server = client.origin;
   try {
     const foreign = toCheck.find((r) => r.server !== server);

@@ -1,0 +1,115 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  DirectAdminError,
+  UnexpectedAnswer,
+  CommandFailed,
+  classifyHttp,
+  parseAction,
+  parseFlag,
+  parseKeyValues,
+  parseList,
+} from '../../src/directadmin/index.js';
+
+const C = 'CMD_API_USER_PASSWD';
+const RUNS = { numRuns: 400, seed: 20261123 };
+
+/** Bodies that look a little like DirectAdmin answers, then get cut, flipped and padded. */
+const seeds = [
+  'error=0&text=Password%20Changed&details=',
+  'error=1&text=Cannot%20change%20password&details=Password%20is%20too%20short',
+  'list%5B%5D=alice&list%5B%5D=bob',
+  'valid=1',
+  '{"success":"Password Changed","result":""}',
+  '{"error":"Cannot change password","result":"x"}',
+  '["alice","bob"]',
+  '<html><title>DirectAdmin Login</title></html>',
+  '',
+];
+const mutated = fc
+  .tuple(fc.constantFrom(...seeds), fc.nat(), fc.nat(), fc.string({ maxLength: 20 }), fc.constantFrom('cut', 'insert', 'append', 'replace'))
+  .map(([body, a, b, s, op]) => {
+    const i = body.length ? a % body.length : 0;
+    const j = body.length ? b % body.length : 0;
+    if (op === 'cut') return body.slice(0, i);
+    if (op === 'insert') return body.slice(0, i) + s + body.slice(i);
+    if (op === 'append') return body + s;
+    return body.slice(0, Math.min(i, j)) + s + body.slice(Math.max(i, j));
+  });
+const binary = fc.uint8Array({ maxLength: 200 }).map((u) => Buffer.from(u).toString('utf8'));
+const anyBody = fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 100 }), binary, mutated, fc.json());
+
+function onlyTaxonomy(fn: () => unknown): unknown {
+  try {
+    return fn();
+  } catch (e) {
+    assert.ok(e instanceof DirectAdminError, `threw something outside the taxonomy: ${String(e)}`);
+    return e;
+  }
+}
+
+describe('parsers under random and mutated answers', () => {
+  it('return a result or a taxonomy error, never anything else', () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        onlyTaxonomy(() => parseAction(C, 200, body));
+        onlyTaxonomy(() => parseList('CMD_API_SHOW_USERS', 200, body));
+        onlyTaxonomy(() => parseKeyValues('CMD_API_SHOW_USER_CONFIG', 200, body));
+        onlyTaxonomy(() => parseFlag('CMD_API_VERIFY_PASSWORD', 200, body, 'valid'));
+        onlyTaxonomy(() => classifyHttp(C, { status: 200, headers: {}, body }));
+      }),
+      RUNS,
+    );
+  });
+
+  it('never call something a success unless it says error=0 or success', () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        const r = onlyTaxonomy(() => parseAction(C, 200, body));
+        if (r instanceof DirectAdminError) return;
+        const params = new URLSearchParams(body.trim());
+        const json = (() => {
+          try {
+            return JSON.parse(body.trim()) as Record<string, unknown>;
+          } catch {
+            return undefined;
+          }
+        })();
+        const saysSuccess =
+          (json !== undefined && json !== null && typeof json === 'object' && (typeof json.success === 'string' || json.error === '0' || json.error === 0)) ||
+          params.get('error')?.trim() === '0';
+        assert.ok(saysSuccess, `reported success for ${JSON.stringify(body)}`);
+      }),
+      RUNS,
+    );
+  });
+
+  it('a verification answer is valid only when it says so', () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        const r = onlyTaxonomy(() => parseFlag('CMD_API_VERIFY_PASSWORD', 200, body, 'valid'));
+        if (r === true) assert.match(body, /valid/);
+      }),
+      RUNS,
+    );
+  });
+
+  it('an HTTP error status is never a success, whatever the body', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }).filter((s) => s < 200 || s >= 300), anyBody, (status, body) => {
+        assert.ok(classifyHttp(C, { status, headers: { location: '/x' }, body }) instanceof DirectAdminError);
+      }),
+      RUNS,
+    );
+  });
+
+  it('truncating a success never yields a different success', () => {
+    const full = 'error=0&text=Password%20Changed&details=';
+    for (let i = 0; i < full.length; i++) {
+      const r = onlyTaxonomy(() => parseAction(C, 200, full.slice(0, i)));
+      if (!(r instanceof DirectAdminError)) assert.ok(full.slice(0, i).startsWith('error=0'));
+      else assert.ok(r instanceof UnexpectedAnswer || r instanceof CommandFailed);
+    }
+  });
+});
