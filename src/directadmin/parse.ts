@@ -51,6 +51,7 @@ const LOGIN_PAGE = [/<title>\s*DirectAdmin Login\s*<\/title>/i, /AUTH_METHOD["']
 const BLACKLISTED = /your ip is blacklisted/i;
 
 function looksLikeUnauthorizedJson(body: string): boolean {
+  if (!/unauthorized/i.test(body)) return false;
   const t = body.trim();
   if (!t.startsWith('{')) return false;
   try {

@@ -76,6 +76,8 @@ export async function ensurePrivateDir(dir: string): Promise<void> {
 export class ReportWriter {
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown;
+  private pending: ReportRow[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly path: string,
@@ -110,8 +112,25 @@ export class ReportWriter {
     return new ReportWriter(path, handle);
   }
 
+  /**
+   * Rows are gathered and written together (every 50 ms or 256 rows): the journal, not the report,
+   * is what makes a password durable, and one write per row costs more CPU than the request.
+   */
   write(row: ReportRow): void {
-    this.enqueue(formatRows([row], false));
+    this.pending.push(row);
+    if (this.pending.length >= 256) this.flushPending();
+    else this.timer ??= setTimeout(() => this.flushPending(), 50);
+  }
+
+  private flushPending(): void {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.pending.length === 0) return;
+    const rows = this.pending;
+    this.pending = [];
+    this.enqueue(formatRows(rows, false));
   }
 
   private enqueue(text: string): void {
@@ -126,6 +145,7 @@ export class ReportWriter {
   }
 
   async close(): Promise<void> {
+    this.flushPending();
     await this.chain;
     await this.handle.sync().catch(() => undefined);
     await this.handle.close();

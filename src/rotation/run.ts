@@ -10,7 +10,7 @@ import type { Logger, SecretRegistry } from '../log.js';
 import { formatProgress, msg, type StatusCounts, type SummaryView } from '../messages.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from '../options.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
-import { hashAccounts, isSettled, JournalError, JournalWriter, readJournal, type JournalHeader } from './journal.js';
+import { hashAccounts, isSettled, JournalWriter, readJournal, type IntentRecord, type JournalHeader } from './journal.js';
 import { acquireLock, LockHeld, lockPathFor, type AcquiredLock } from './lock.js';
 import { generatePassword, type PasswordPolicy } from './password.js';
 import { ensurePrivateDir, ReportWriter, rowsFromJournal, type ReportRow, type ReportStatus } from './report.js';
@@ -152,6 +152,7 @@ function outcomeRow(server: string, o: AccountOutcome): ReportRow {
 interface WorkItem {
   username: string;
   password: string | undefined;
+  /** An earlier run journaled this password: it may have been sent, so verify before sending. */
   journaled: boolean;
 }
 
@@ -160,6 +161,52 @@ interface DispatchResult {
   aborted?: string;
   /** Accounts whose outcome was recorded in this dispatch. */
   finished: Set<string>;
+  /** Accounts whose intent this dispatch journaled ahead but never sent. */
+  prefetchedNotSent: Set<string>;
+}
+
+/**
+ * Journals intents ahead of the requests: a window of accounts gets its passwords in one
+ * write + fdatasync, started while earlier requests are still in flight. The rule stays "on disk
+ * before sent"; the fsync just stops sitting between one request and the next. An intent journaled
+ * but never sent (crash, stop) is harmless: a resume verifies it before anything else.
+ */
+class IntentReadAhead {
+  private next = 0;
+  private readonly batches: Array<Promise<void>> = [];
+  private readonly batchOf: number[] = [];
+  readonly journaledHere = new Set<string>();
+
+  constructor(
+    private readonly items: WorkItem[],
+    private readonly journal: JournalWriter,
+    private readonly window: number,
+    private readonly passwordFor: (item: WorkItem) => string,
+  ) {}
+
+  /** Resolves once items[index]'s password is durable; keeps the next window in flight. */
+  ready(index: number): Promise<void> {
+    while (this.next <= Math.min(index + Math.ceil(this.window / 2), this.items.length - 1)) this.startBatch();
+    return this.batches[this.batchOf[index]!]!;
+  }
+
+  private startBatch(): void {
+    const from = this.next;
+    const to = Math.min(this.items.length, from + this.window);
+    const batchIndex = this.batches.length;
+    const records: IntentRecord[] = [];
+    const at = new Date().toISOString();
+    for (let i = from; i < to; i++) {
+      const item = this.items[i]!;
+      this.batchOf[i] = batchIndex;
+      if (item.journaled) continue;
+      item.password ??= this.passwordFor(item);
+      records.push({ t: 'intent', u: item.username, pw: item.password, at });
+      this.journaledHere.add(item.username);
+    }
+    this.next = to;
+    this.batches.push(records.length ? this.journal.appendMany(records) : Promise.resolve());
+  }
 }
 
 /** Runs the worker over the items with p-limit; stops dispatching on a fatal error, a signal or --max-failures. */
@@ -179,12 +226,14 @@ async function dispatch(
   let failures = 0;
   let done = 0;
   const finished = new Set<string>();
-  const stopping = () => ctx.stop.stopped || aborted !== undefined;
+  const started = new Set<string>();
   // Queued jobs are not cleared (p-limit's clearQueue would leave their promises pending forever):
   // each one checks stopping() first and returns at once.
+  const stopping = () => ctx.stop.stopped || aborted !== undefined;
   const stopAll = (reason: string) => {
     if (aborted === undefined) aborted = reason;
   };
+  const readAhead = new IntentReadAhead(items, journal, Math.max(16, req.work.concurrency * 2), () => req.samePassword ?? generatePassword(req.policy));
   const wctx: WorkerContext = {
     writer,
     verifier: client,
@@ -199,23 +248,21 @@ async function dispatch(
     progress = setInterval(() => ctx.stderr.write(`\r\x1b[K${formatProgress(done, items.length, counts)}`), 250);
     progress.unref();
   }
-  const job = async (item: WorkItem): Promise<void> => {
+  const job = async (item: WorkItem, index: number): Promise<void> => {
     if (stopping()) return;
-    const password = item.password ?? req.samePassword ?? generatePassword(req.policy);
-    let outcome: AccountOutcome;
     try {
-      outcome = await rotateAccount(wctx, item.username, password, { journaled: item.journaled, verifyFirst: item.journaled });
+      await readAhead.ready(index);
     } catch (e) {
-      if (e instanceof JournalError) {
-        // Without a durable journal no password may be sent: stop everything.
-        stopAll(e.message);
-        return;
-      }
-      throw e;
+      // Without a durable journal no password may be sent: stop everything.
+      stopAll(describe(e));
+      return;
     }
+    if (stopping()) return;
+    started.add(item.username);
+    const outcome = await rotateAccount(wctx, item.username, item.password!, { journaled: true, verifyFirst: item.journaled });
     done++;
     finished.add(outcome.username);
-    await journal
+    journal
       .append(
         {
           t: 'outcome',
@@ -233,7 +280,9 @@ async function dispatch(
     const row = outcomeRow(server, outcome);
     counts[row.status]++;
     report.write(row);
-    ctx.log.debug({ user: outcome.username, status: outcome.status, attempts: outcome.attempts, verified: outcome.verified, err: outcome.error }, 'account settled');
+    if (ctx.log.isLevelEnabled('debug')) {
+      ctx.log.debug({ user: outcome.username, status: outcome.status, attempts: outcome.attempts, verified: outcome.verified, err: outcome.error }, 'account settled');
+    }
     if (outcome.fatal) stopAll(outcome.fatal.message);
     if (outcome.status === 'failed' || outcome.status === 'unknown') {
       failures++;
@@ -241,22 +290,23 @@ async function dispatch(
     }
   };
   try {
-    await Promise.all(items.map((item) => limit(() => job(item))));
+    await Promise.all(items.map((item, index) => limit(() => job(item, index))));
   } finally {
     if (progress) {
       clearInterval(progress);
       ctx.stderr.write('\r\x1b[K');
     }
   }
-  return { counts, aborted, finished };
+  const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((u) => !started.has(u)));
+  return { counts, aborted, finished, prefetchedNotSent };
 }
 
 /** Rows for accounts the run stopped before settling; the journal leaves them to a resume. */
-function unfinishedRows(server: string, items: WorkItem[], finished: Set<string>, reason: string): ReportRow[] {
+function unfinishedRows(server: string, items: WorkItem[], result: DispatchResult, reason: string): ReportRow[] {
   return items
-    .filter((i) => !finished.has(i.username))
+    .filter((i) => !result.finished.has(i.username))
     .map((i) =>
-      i.journaled
+      i.journaled && !result.prefetchedNotSent.has(i.username)
         ? {
             server,
             username: i.username,
@@ -400,7 +450,12 @@ async function finish(
   const interrupted = ctx.stop.stopped;
   const aborted = result.aborted ?? client.fatalError?.message;
   const counts = result.counts;
-  for (const row of unfinishedRows(base.server, items, result.finished, interrupted ? 'run interrupted' : 'run aborted')) {
+  const now = new Date().toISOString();
+  for (const u of result.prefetchedNotSent) {
+    // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
+    await journal.append({ t: 'outcome', u, status: 'not-sent', attempts: 0, verified: false, error: 'not started', startedAt: now, finishedAt: now }, false);
+  }
+  for (const row of unfinishedRows(base.server, items, result, interrupted ? 'run interrupted' : 'run aborted')) {
     counts[row.status]++;
     report.write(row);
   }

@@ -41,6 +41,20 @@ describe('journal', () => {
     assert.equal(s.ended, false);
   });
 
+  it('writes a batch of intents at once and still flushes lazy records on close', async () => {
+    const path = join(dir, 'b.journal.jsonl');
+    const j = await JournalWriter.create(path);
+    await j.append(header(['amy', 'bob']));
+    await j.appendMany([
+      { t: 'intent', u: 'amy', pw: 'PwAmy1234567890', at: 'x' },
+      { t: 'intent', u: 'bob', pw: 'PwBob1234567890', at: 'x' },
+    ]);
+    assert.equal(readJournal(path).intents.size, 2, 'durable as soon as appendMany resolves');
+    void j.append({ t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
+    await j.close();
+    assert.equal(readJournal(path).outcomes.get('amy')?.status, 'rotated');
+  });
+
   it('ignores a last line cut short by a crash, refuses damage elsewhere and tampering', () => {
     const h = JSON.stringify(header(['amy']));
     const good = `${h}\n${JSON.stringify({ t: 'intent', u: 'amy', pw: 'x', at: 'x' })}\n`;
