@@ -6,6 +6,7 @@
  *
  *   node scripts/bench.mjs [--accounts 5000] [--latency 20] [--jitter 4] [--capacity 32]
  *                          [--concurrency 1,4,16,64] [--sequential-accounts 400] [--scale 100000]
+ *                          [--baselines no]
  *
  * Writes output/bench-<time>.json, .md and .svg. Targets are reported, not asserted.
  */
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '1,4,16,64' },
     'sequential-accounts': { type: 'string', default: '400' },
     scale: { type: 'string', default: '100000' },
+    baselines: { type: 'string', default: 'yes' },
   },
 });
 const N = Number(values.accounts);
@@ -224,6 +226,7 @@ try {
     log(`da-rotate c=${c}: ${row.accountsPerSecond}/s (${row.ratioToIdeal} of ideal), p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`);
   }
 
+  if (values.baselines !== 'no') {
   const seed = await seedLoop(sim, allUsers.slice(0, SEQ_N));
   const seedRate = seed.accounts / (seed.wallMs / 1000);
   results.rows.push({
@@ -253,6 +256,7 @@ try {
     }
   } else {
     log('curl or xargs not installed: that baseline is skipped');
+  }
   }
 } finally {
   await sim.stop();

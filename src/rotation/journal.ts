@@ -116,7 +116,8 @@ export class JournalWriter {
 
   /**
    * Resolves once the record is written, and when durable also fdatasync'd. A record that need not
-   * be durable (an outcome: the intent before it already is) waits up to 25 ms to share a write.
+   * be durable (an outcome: the intent before it already is) waits up to 200 ms to share a write,
+   * usually the next batch of intents.
    */
   append(record: JournalRecord, durable = true): Promise<void> {
     return this.enqueue(JSON.stringify(record) + '\n', durable);
@@ -139,7 +140,7 @@ export class JournalWriter {
       else this.lazyTimer ??= setTimeout(() => {
         this.lazyTimer = undefined;
         if (!this.flushing && this.queue.length > 0) void this.flush();
-      }, 25);
+      }, 200);
     });
   }
 

@@ -113,13 +113,13 @@ export class ReportWriter {
   }
 
   /**
-   * Rows are gathered and written together (every 50 ms or 256 rows): the journal, not the report,
+   * Rows are gathered and written together (every 250 ms or 512 rows): the journal, not the report,
    * is what makes a password durable, and one write per row costs more CPU than the request.
    */
   write(row: ReportRow): void {
     this.pending.push(row);
-    if (this.pending.length >= 256) this.flushPending();
-    else this.timer ??= setTimeout(() => this.flushPending(), 50);
+    if (this.pending.length >= 512) this.flushPending();
+    else this.timer ??= setTimeout(() => this.flushPending(), 250);
   }
 
   private flushPending(): void {
