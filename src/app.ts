@@ -99,6 +99,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       secrets,
       stderr: io.stderr,
       interactive,
+      progress: io.stderr.isTTY === true,
       stop,
       resumeCommand: resumeCommandFor(argv),
       confirm: async (question) => {

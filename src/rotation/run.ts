@@ -38,6 +38,8 @@ export interface RunContext {
   stderr: NodeJS.WritableStream;
   /** Progress and prompts only on a terminal. */
   interactive: boolean;
+  /** stderr is a terminal: draw a progress line there. */
+  progress?: boolean;
   confirm: (question: string) => Promise<boolean>;
   stop: StopSignal;
   /** Directory default reports go to. */
@@ -244,7 +246,7 @@ async function dispatch(
     stopping,
   };
   let progress: NodeJS.Timeout | undefined;
-  if (ctx.interactive) {
+  if (ctx.progress ?? ctx.interactive) {
     progress = setInterval(() => ctx.stderr.write(`\r\x1b[K${formatProgress(done, items.length, counts)}`), 250);
     progress.unref();
   }
