@@ -25,12 +25,17 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --auth-failure STYLE      login-page | evolution-page | 401 | 401-json (default login-page)
   --blacklist-after N       failed logins before an IP is blacklisted (default 5, 0 never)
   --urlencoded-brackets S   plain | encoded (default encoded: list%5B%5D=)
-  --entities                HTML numeric entities inside text/details values
+  --empty-list S            empty-body | no-key (how an empty url-encoded list looks)
+  --list-style S            array | object | wrapped (JSON lists: ["a"], {"0":"a"}, {"list":["a"]})
+  --json-extended           add "extended":"true" to JSON successes
+  --entities                HTML numeric entities (&#49;) for digits inside values
+  --needs-https             answer everything with X-Use-Https: yes / "use https"
+  --redirect-to URL         answer everything with a 302 to URL
   --difficult-passwords     enforce upper, lower, digit and a special character
   --latency MS --jitter MS  added to every request
   --capacity N              at most N requests processed at once
   --fault-500 R --fault-reset-before R --fault-reset-after R --fault-empty-after R --fault-hang R
-                            fault rates (0..1) for CMD_API_USER_PASSWD
+  --fault-html R            fault rates (0..1) for CMD_API_USER_PASSWD
   --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256}
   -h, --help
 `;
@@ -52,6 +57,12 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       'auth-failure': { type: 'string' },
       'blacklist-after': { type: 'string' },
       'urlencoded-brackets': { type: 'string' },
+      'empty-list': { type: 'string' },
+      'list-style': { type: 'string' },
+      'json-extended': { type: 'boolean' },
+      'needs-https': { type: 'boolean' },
+      'redirect-to': { type: 'string' },
+      'fault-html': { type: 'string' },
       entities: { type: 'boolean' },
       'difficult-passwords': { type: 'boolean' },
       latency: { type: 'string' },
@@ -86,6 +97,12 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     resetAfterApply: rate(values['fault-reset-after'], 'fault-reset-after'),
     emptyAfterApply: rate(values['fault-empty-after'], 'fault-empty-after'),
     hang: rate(values['fault-hang'], 'fault-hang'),
+    htmlAfterApply: rate(values['fault-html'], 'fault-html'),
+  };
+  const oneOf = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined => {
+    if (v === undefined) return undefined;
+    if (!(allowed as readonly string[]).includes(v)) throw new Error(`--${name} must be one of ${allowed.join(', ')}`);
+    return v as T;
   };
   const options: SimulatorOptions = {
     users: num(values.users, 'users', 200),
@@ -97,9 +114,17 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     tls: values.tls === true,
     adminUser: values['admin-user'],
     adminPassword: values['admin-password-file'] ? readFileSync(values['admin-password-file'], 'utf8').trim() : undefined,
-    authFailure: values['auth-failure'] as SimulatorOptions['authFailure'],
+    authFailure: oneOf(values['auth-failure'], 'auth-failure', ['login-page', 'evolution-page', '401', '401-json'] as const),
     blacklistAfter: num(values['blacklist-after'], 'blacklist-after'),
-    format: { bracketStyle: values['urlencoded-brackets'] === 'plain' ? 'plain' : 'encoded', entities: values.entities === true },
+    format: {
+      bracketStyle: oneOf(values['urlencoded-brackets'], 'urlencoded-brackets', ['plain', 'encoded'] as const) ?? 'encoded',
+      emptyList: oneOf(values['empty-list'], 'empty-list', ['empty-body', 'no-key'] as const),
+      listStyle: oneOf(values['list-style'], 'list-style', ['array', 'object', 'wrapped'] as const),
+      jsonExtended: values['json-extended'] === true,
+      entities: values.entities === true,
+    },
+    needsHttps: values['needs-https'] === true,
+    redirectTo: values['redirect-to'],
     passwordPolicy: { difficult: values['difficult-passwords'] === true },
     faults,
   };

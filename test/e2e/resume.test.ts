@@ -158,6 +158,38 @@ describe('interruption, lock, verify', () => {
     }
   });
 
+  it('a second signal exits at once; the journal still holds every password sent', async () => {
+    const sim = await startSimulator({ users: 200, resellers: 0, faults: { latencyMs: 200 } });
+    const out = tempDir();
+    try {
+      const original = new Map(sim.accounts().map((a) => [a.username, a.password]));
+      const journal = join(out, 'two.journal.jsonl');
+      let child: ChildProcess | undefined;
+      let signals = 0;
+      const timer = setInterval(() => {
+        if (child && signals === 0 && countIntents(journal) >= 16) {
+          child.kill('SIGINT');
+          signals = 1;
+          setTimeout(() => child!.kill('SIGINT'), 20);
+        }
+      }, 2);
+      const r = await runCli(['rotate', '--yes', '--concurrency', '8', '--output', join(out, 'two.csv')], { env: { DA_URL: daUrl(sim) }, onSpawn: (c) => (child = c) });
+      clearInterval(timer);
+      assert.equal(r.code, 130, r.stderr);
+      assert.match(r.stderr, /second signal/);
+      const state = readJournal(journal);
+      for (const [user, live] of sim.accounts().map((a) => [a.username, a.password] as const)) {
+        if (live !== original.get(user)) assert.equal(state.intents.get(user)?.pw, live, `${user}: changed but not journaled`);
+      }
+      const resumed = await runCli(['resume', journal, '--yes'], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assertNoLostCredential(sim, join(out, 'two.csv'), original);
+    } finally {
+      await sim.close();
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it('refuses to start on top of a live run, takes over a stale lock', async () => {
     const sim = await startSimulator({ users: 5, resellers: 0 });
     const out = tempDir();

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report.js';
@@ -161,7 +161,6 @@ describe('rotate end to end', () => {
 
   it('gives the same password to all with --same-password from stdin', async () => {
     await withSim({ users: 8, resellers: 0 }, async (sim, out) => {
-      const before = snapshot(sim);
       const r = await runCli(['rotate', '--yes', '--json', '--same-password', '--output', join(out, 'r.csv')], {
         env: { DA_URL: daUrl(sim) },
         input: 'Temporary2026Pass\n',
@@ -171,7 +170,47 @@ describe('rotate end to end', () => {
       const rows = readReport(summaryOf(r).report).filter((x) => x.status === 'rotated');
       assert.ok(rows.length > 0);
       for (const row of rows) assert.equal(sim.password(row.username), 'Temporary2026Pass');
-      void before;
+    });
+  });
+
+  it('--users-file narrows the selection (comments and blank lines allowed)', async () => {
+    await withSim({ users: 20, resellers: 0 }, async (sim, out) => {
+      const before = snapshot(sim);
+      const file = join(out, 'users.txt');
+      writeFileSync(file, '# incident 42\nuser00003\n\nuser00007  # the one that leaked\n');
+      const r = await runCli(['rotate', '--yes', '--json', '--users-file', file, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      const { rotated } = assertReportMatches(sim, summaryOf(r).report, before);
+      assert.deepEqual(rotated.sort(), ['user00003', 'user00007']);
+    });
+  });
+
+  it('meets a difficult-password policy with --symbols, and reports the refusal without it', async () => {
+    await withSim({ users: 6, resellers: 0, passwordPolicy: { difficult: true } }, async (sim, out) => {
+      const before = snapshot(sim);
+      const plain = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(plain.code, 1);
+      const rows = readReport(summaryOf(plain).report).filter((x) => x.status !== 'skipped');
+      assert.ok(rows.length > 0 && rows.every((x) => x.status === 'failed' && x.password === ''));
+      assert.deepEqual(snapshot(sim), before, 'a refused change changes nothing');
+      const withSymbols = await runCli(['rotate', '--yes', '--json', '--symbols', '--length', '16', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(withSymbols.code, 0, withSymbols.stderr);
+      for (const row of readReport(summaryOf(withSymbols).report).filter((x) => x.status === 'rotated')) {
+        assert.equal(sim.password(row.username), row.password);
+        assert.match(row.password, /^[A-Za-z0-9][A-Za-z0-9!@#%^*\-_.]{15}$/);
+        assert.match(row.password, /[!@#%^*\-_.]/);
+      }
+    });
+  });
+
+  it('--max-failures stops a run that keeps failing', async () => {
+    await withSim({ users: 60, resellers: 0, passwordPolicy: { minLength: 40 } }, async (sim, out) => {
+      const r = await runCli(['rotate', '--yes', '--json', '--max-failures', '3', '--concurrency', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /--max-failures/);
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], 3);
+      const s = summaryOf(r);
+      assert.equal(s.counts.failed, 3);
     });
   });
 
@@ -191,6 +230,5 @@ describe('rotate end to end', () => {
     const r = await runCli(['--help']);
     assert.equal(r.code, 0);
     for (const code of ['0', '1', '2', '3', '130']) assert.ok(r.stdout.includes(code));
-    void readFileSync;
   });
 });
