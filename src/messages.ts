@@ -13,6 +13,7 @@ export interface SummaryView {
   aborted?: string;
   interrupted?: boolean;
   resumeCommand?: string;
+  reportError?: string;
 }
 
 export const msg = {
@@ -34,6 +35,8 @@ export const msg = {
   maxFailures: (n: number) => `stopped after ${n} failed or unknown account(s) (--max-failures)`,
   samePasswordWeak: 'every account gets the same password: anyone who learns it can log in to all of them; make users change it',
   resumeNeedsSamePassword: 'this run used --same-password and no password was journaled yet: pass --same-password or --same-password-file again',
+  reportNotWritten: (report: string, journal: string, why: string) =>
+    `the report ${report} could not be completed (${why}); every password is in the journal ${journal}: free the space and run \`da-rotate resume ${journal}\` to rebuild it`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
 };
@@ -57,6 +60,7 @@ export function formatSummary(s: SummaryView): string {
   }
   if (s.aborted) lines.push(`  reason: ${s.aborted}`);
   lines.push(`  report:  ${s.report}`);
+  if (s.reportError) lines.push(`  REPORT INCOMPLETE: ${s.reportError}`);
   if (s.journal) lines.push(`  journal: ${s.journal}`);
   if (c.unknown > 0 || s.interrupted || (s.aborted && s.resumeCommand)) {
     if (s.resumeCommand) lines.push(`  to settle the rest: ${s.resumeCommand}`);

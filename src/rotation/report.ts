@@ -78,6 +78,7 @@ export class ReportWriter {
   private failed: unknown;
   private pending: ReportRow[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
 
   private constructor(
     readonly path: string,
@@ -145,6 +146,8 @@ export class ReportWriter {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     this.flushPending();
     await this.chain;
     await this.handle.sync().catch(() => undefined);

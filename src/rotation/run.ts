@@ -462,6 +462,14 @@ async function finish(
     report.write(row);
   }
   await journal.append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' });
+  let reportError: string | undefined;
+  try {
+    await report.close();
+  } catch (e) {
+    // The journal holds every password; the report can be rebuilt from it with `resume`.
+    reportError = msg.reportNotWritten(base.report, journalPath, describe(e));
+    ctx.log.error(reportError);
+  }
   const resumeCommand =
     interrupted || aborted || counts.unknown > 0 ? (ctx.resumeCommand?.(journalPath) ?? `da-rotate resume ${journalPath}`) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
@@ -473,7 +481,8 @@ async function finish(
     aborted: aborted ? ctx.secrets.scrub(aborted) : undefined,
     interrupted,
     resumeCommand,
-    exitCode: exitCodeFor(counts, aborted, interrupted),
+    reportError,
+    exitCode: reportError && !interrupted && !aborted ? ExitCode.Partial : exitCodeFor(counts, aborted, interrupted),
   };
 }
 

@@ -1,0 +1,50 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimulator } from '../../src/simulator/index.js';
+import { CLI, daUrl, tempDir } from './helpers.js';
+
+// util-linux `script` gives the CLI a real terminal, as an operator at a shell would.
+const hasScript = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
+
+async function onTerminal(answer: string, options: { users: number; latencyMs: number }) {
+  const sim = await startSimulator({ users: options.users, resellers: 0, faults: { latencyMs: options.latencyMs } });
+  const out = tempDir();
+  try {
+    const cmd = `${process.execPath} ${CLI} rotate --concurrency 1 --log-level warn --output ${join(out, 'r.csv')}`;
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, DA_URL: daUrl(sim) }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let text = '';
+    let answered = false;
+    child.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+      if (!answered && text.includes('Type "yes"')) {
+        answered = true;
+        child.stdin.write(answer + '\n');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { code, text, changes: sim.stats.passwordChangesApplied };
+  } finally {
+    await sim.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+describe('on a terminal', { skip: !hasScript && 'util-linux script is not installed' }, () => {
+  it('asks for confirmation showing the server and the count, and shows progress', async () => {
+    const r = await onTerminal('yes', { users: 40, latencyMs: 15 });
+    assert.equal(r.code, 0, r.text);
+    assert.match(r.text, /About to change the passwords of 40 account\(s\) on http:\/\/127\.0\.0\.1:\d+ \(logged in as admin\)/);
+    assert.match(r.text, /rotating \d+\/40/);
+    assert.equal(r.changes, 40);
+  });
+
+  it('changes nothing when the answer is not yes', async () => {
+    const r = await onTerminal('no', { users: 5, latencyMs: 0 });
+    assert.equal(r.code, 2);
+    assert.match(r.text, /not confirmed: nothing was changed/);
+    assert.equal(r.changes, 0);
+  });
+});
