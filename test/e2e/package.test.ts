@@ -1,0 +1,36 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CLI, ROOT, runCli } from './helpers.js';
+
+describe('the built package', () => {
+  it('has an executable bin that reports the package version', async () => {
+    assert.ok(statSync(CLI).mode & 0o100, 'dist/cli.js is executable');
+    assert.match(readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node/);
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string; bin: Record<string, string> };
+    assert.equal(pkg.bin['da-rotate'], 'dist/cli.js');
+    const r = await runCli(['--version']);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it('exposes the core as a library', async () => {
+    const lib = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as Record<string, unknown>;
+    for (const name of ['DirectAdminClient', 'runRotation', 'runResume', 'runVerify', 'enumerateAccounts', 'generatePassword', 'readJournal', 'parseServerUrl', 'AuthenticationFailed']) {
+      assert.equal(typeof lib[name], 'function', name);
+    }
+  });
+
+  it('answers an unknown command or option with a usage error, exit 2', async () => {
+    const a = await runCli(['rotat']);
+    assert.equal(a.code, 2);
+    assert.match(a.stderr, /^da-rotate: /m);
+    const b = await runCli(['plan', '--concurency', '4']);
+    assert.equal(b.code, 2);
+    assert.match(b.stderr, /Unknown argument/);
+    const c = await runCli(['simulate', '--bogus']);
+    assert.equal(c.code, 2);
+  });
+});
