@@ -259,10 +259,8 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
     warnings.push('--insecure: the TLS certificate is not verified; anyone on the path can read the new passwords. Prefer --fingerprint');
   }
   const allowHttp = argv['allow-http'] === true;
-  if (parsed.baseUrl.startsWith('http:') && !isLoopbackHost(parsed.host) && !allowHttp) {
-    throw new UsageError(`plain http:// to ${parsed.host} would send the credentials and new passwords in clear: use https://, or pass --allow-http if you must`);
-  }
-  if (parsed.baseUrl.startsWith('http:') && allowHttp && !isLoopbackHost(parsed.host)) {
+  // The client refuses plain http to other hosts unless allowed; here only the warning.
+  if (allowHttp && parsed.baseUrl.startsWith('http:') && !isLoopbackHost(parsed.host)) {
     warnings.push('--allow-http: credentials and new passwords travel in clear text');
   }
   return {

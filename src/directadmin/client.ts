@@ -162,11 +162,8 @@ export class DirectAdminClient {
       let body: string;
       try {
         // A declared length within the cap is read in one go; anything else streams against the cap.
-        const declared = Number(res.headers['content-length']);
-        body =
-          Number.isFinite(declared) && declared <= this.#maxBodyBytes && res.headers['content-length'] !== undefined
-            ? await res.body.text()
-            : await readCapped(res.body, this.#maxBodyBytes);
+        const declared = Number(res.headers['content-length'] ?? NaN);
+        body = declared <= this.#maxBodyBytes ? await res.body.text() : await readCapped(res.body, this.#maxBodyBytes);
       } catch (e) {
         if (e instanceof BodyTooLarge) throw new UnexpectedAnswer(command, status, `answer larger than ${this.#maxBodyBytes} bytes`);
         throw this.#transportError(command, e);

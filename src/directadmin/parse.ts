@@ -81,10 +81,12 @@ export function classifyHttp(command: string, a: RawAnswer): DirectAdminError | 
   return undefined;
 }
 
+const ENTITY = /&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g;
+
 /** `&#49;` / `&#x31;` -> the character. Invalid code points are left as they were. */
 export function decodeNumericEntities(s: string): string {
   if (!s.includes('&#')) return s;
-  return s.replace(/&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g, (m, dec: string | undefined, hex: string | undefined) => {
+  return s.replace(ENTITY, (m, dec: string | undefined, hex: string | undefined) => {
     const cp = dec !== undefined ? Number.parseInt(dec, 10) : Number.parseInt(hex ?? '', 16);
     if (!Number.isFinite(cp) || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return m;
     return String.fromCodePoint(cp);
@@ -97,7 +99,7 @@ export function decodeNumericEntities(s: string): string {
  * arrived percent-encoded are undone after the form is decoded.
  */
 export function parseUrlEncoded(body: string): Map<string, string[]> {
-  const pre = body.replace(/&#(?:(\d{1,7})|[xX]([0-9a-fA-F]{1,6}));/g, (m) => encodeURIComponent(decodeNumericEntities(m)));
+  const pre = body.replace(ENTITY, (m) => encodeURIComponent(decodeNumericEntities(m)));
   const fields = new Map<string, string[]>();
   for (const [k, v] of new URLSearchParams(pre.trim())) {
     const key = decodeNumericEntities(k);

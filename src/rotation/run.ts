@@ -36,10 +36,10 @@ export interface RunContext {
   log: Logger;
   secrets: SecretRegistry;
   stderr: NodeJS.WritableStream;
-  /** Progress and prompts only on a terminal. */
+  /** stdin and stderr are a terminal: a confirmation prompt can be asked. */
   interactive: boolean;
   /** stderr is a terminal: draw a progress line there. */
-  progress?: boolean;
+  progress: boolean;
   confirm: (question: string) => Promise<boolean>;
   stop: StopSignal;
   /** Directory default reports go to. */
@@ -85,7 +85,16 @@ function emptyCounts(): StatusCounts {
   return { rotated: 0, failed: 0, unknown: 0, skipped: 0, planned: 0 };
 }
 
+/** The client for a run; a connection it refuses to make (plain http to a remote host) is a usage error. */
 export function makeClient(c: ConnectionSettings, concurrency: number, log?: Logger): DirectAdminClient {
+  try {
+    return newClient(c, concurrency, log);
+  } catch (e) {
+    throw new UsageError(describe(e));
+  }
+}
+
+function newClient(c: ConnectionSettings, concurrency: number, log?: Logger): DirectAdminClient {
   return new DirectAdminClient({
     // Per-request trace: command, status and time only; the client never hands over a secret.
     onRequest: log?.isLevelEnabled('trace')
@@ -246,7 +255,7 @@ async function dispatch(
     stopping,
   };
   let progress: NodeJS.Timeout | undefined;
-  if (ctx.progress ?? ctx.interactive) {
+  if (ctx.progress) {
     progress = setInterval(() => ctx.stderr.write(`\r\x1b[K${formatProgress(done, items.length, counts)}`), 250);
     progress.unref();
   }
@@ -427,15 +436,20 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       const result = await dispatch(items, req, server, client, client, journal, report, counts, ctx);
       return await finish(base, items, result, journal, report, journalPath, started, client, ctx);
     } finally {
-      await journal?.close().catch(() => undefined);
-      await report?.close().catch(() => undefined);
-      await lock.release();
+      await closeRun(journal, report, lock);
     }
   } finally {
     ctx.secrets.delete(c.secret);
     if (req.samePassword) ctx.secrets.delete(req.samePassword);
     await client.close().catch(() => undefined);
   }
+}
+
+/** Closes what a run opened, however it ended (finish() has already flushed both files). */
+async function closeRun(journal: JournalWriter | undefined, report: ReportWriter | undefined, lock: AcquiredLock): Promise<void> {
+  await journal?.close().catch(() => undefined);
+  await report?.close().catch(() => undefined);
+  await lock.release();
 }
 
 async function finish(
@@ -453,10 +467,11 @@ async function finish(
   const aborted = result.aborted ?? client.fatalError?.message;
   const counts = result.counts;
   const now = new Date().toISOString();
-  for (const u of result.prefetchedNotSent) {
-    // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
-    await journal.append({ t: 'outcome', u, status: 'not-sent', attempts: 0, verified: false, error: 'not started', startedAt: now, finishedAt: now }, false);
-  }
+  // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
+  if (result.prefetchedNotSent.size > 0) await journal.appendMany(
+    [...result.prefetchedNotSent].map((u) => ({ t: 'outcome' as const, u, status: 'not-sent' as const, attempts: 0, verified: false, error: 'not started', startedAt: now, finishedAt: now })),
+    false,
+  );
   for (const row of unfinishedRows(base.server, items, result, interrupted ? 'run interrupted' : 'run aborted')) {
     counts[row.status]++;
     report.write(row);
@@ -554,9 +569,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       if (samePassword) ctx.secrets.delete(samePassword);
       return summary;
     } finally {
-      await journal?.close().catch(() => undefined);
-      await report?.close().catch(() => undefined);
-      await lock.release();
+      await closeRun(journal, report, lock);
     }
   } finally {
     ctx.secrets.delete(c.secret);

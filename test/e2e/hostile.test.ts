@@ -46,6 +46,17 @@ describe('hostile account names', () => {
   });
 });
 
+/** Someone else changes the admin password once `changes` passwords were applied. */
+function rotateAdminAfter(sim: Simulator, changes: number): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (sim.stats.passwordChangesApplied >= changes) {
+      sim.setPassword(sim.adminUser, 'SomeoneRotatedTheAdmin1');
+      clearInterval(timer);
+    }
+  }, 1);
+  return timer;
+}
+
 describe('fail closed', () => {
   const signs: Array<[string, SimulatorOptions, RegExp]> = [
     ['HTML login page', { authFailure: 'login-page' }, /authentication failed/],
@@ -95,12 +106,7 @@ describe('fail closed', () => {
 
   it('stops mid-run when the credentials stop working: one failed login, no request after it', async () => {
     await withSim({ users: 80, resellers: 0, faults: { latencyMs: 3 } }, async (sim, out) => {
-      const timer = setInterval(() => {
-        if (sim.stats.passwordChangesApplied >= 20) {
-          sim.setPassword(sim.adminUser, 'SomeoneRotatedTheAdmin1');
-          clearInterval(timer);
-        }
-      }, 1);
+      const timer = rotateAdminAfter(sim, 20);
       const r = await runCli(['rotate', '--yes', '--json', '--concurrency', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       clearInterval(timer);
       assert.equal(r.code, 3, r.stderr);
@@ -115,12 +121,7 @@ describe('fail closed', () => {
 
   it('with concurrency, only requests already in flight can still fail', async () => {
     await withSim({ users: 200, resellers: 0, faults: { latencyMs: 5 } }, async (sim, out) => {
-      const timer = setInterval(() => {
-        if (sim.stats.passwordChangesApplied >= 40) {
-          sim.setPassword(sim.adminUser, 'SomeoneRotatedTheAdmin1');
-          clearInterval(timer);
-        }
-      }, 1);
+      const timer = rotateAdminAfter(sim, 40);
       const r = await runCli(['rotate', '--yes', '--concurrency', '8', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       clearInterval(timer);
       assert.equal(r.code, 3, r.stderr);
