@@ -40,12 +40,23 @@ export interface RunContext {
   interactive: boolean;
   /** stderr is a terminal: draw a progress line there. */
   progress: boolean;
+  /** Called about every 250 ms while a rotation dispatches (fleet runs draw one line per server from it). */
+  onProgress?: (p: ProgressEvent) => void;
   confirm: (question: string) => Promise<boolean>;
   stop: StopSignal;
   /** Directory default reports go to. */
   outputDir?: string;
   /** The command line that resumes this run, for messages; built by the CLI. */
   resumeCommand?: (journal: string) => string;
+}
+
+export interface ProgressEvent {
+  server: string;
+  done: number;
+  total: number;
+  counts: StatusCounts;
+  /** Requests allowed in flight now (changes under --concurrency auto). */
+  concurrency: number;
 }
 
 export interface RunSummary extends SummaryView {
@@ -255,8 +266,11 @@ async function dispatch(
     stopping,
   };
   let progress: NodeJS.Timeout | undefined;
-  if (ctx.progress) {
-    progress = setInterval(() => ctx.stderr.write(`\r\x1b[K${formatProgress(done, items.length, counts)}`), 250);
+  if (ctx.progress || ctx.onProgress) {
+    progress = setInterval(() => {
+      if (ctx.progress) ctx.stderr.write(`\r\x1b[K${formatProgress(done, items.length, counts)}`);
+      ctx.onProgress?.({ server, done, total: items.length, counts, concurrency: limit.concurrency });
+    }, 250);
     progress.unref();
   }
   const job = async (item: WorkItem, index: number): Promise<void> => {
@@ -305,7 +319,7 @@ async function dispatch(
   } finally {
     if (progress) {
       clearInterval(progress);
-      ctx.stderr.write('\r\x1b[K');
+      if (ctx.progress) ctx.stderr.write('\r\x1b[K');
     }
   }
   const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((u) => !started.has(u)));
