@@ -5,10 +5,11 @@
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, RunAborted, UsageError } from './errors.js';
 import { createLogger, SecretRegistry } from './log.js';
-import { formatSummary, msg } from './messages.js';
+import { formatProgress, formatSummary, msg } from './messages.js';
 import {
   resolveConnection,
   resolvePolicy,
+  resolvePolicyOverride,
   resolveSamePassword,
   resolveSelection,
   resolveWork,
@@ -17,6 +18,7 @@ import {
 } from './options.js';
 import { keyScope, keyScopeInstructions } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
+import { readJournal } from './rotation/journal.js';
 import { runVerify } from './rotation/verify.js';
 import type { LevelWithSilent } from 'pino';
 
@@ -46,6 +48,15 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
   };
+}
+
+function journalPolicyOf(path: string): { length: number; symbols: boolean } {
+  try {
+    const { options } = readJournal(path).header;
+    return { length: options.length, symbols: options.symbols };
+  } catch (e) {
+    throw new UsageError(e instanceof Error ? e.message : String(e));
+  }
 }
 
 function shellQuote(s: string): string {
@@ -99,7 +110,8 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       secrets,
       stderr: io.stderr,
       interactive,
-      progress: io.stderr.isTTY === true,
+      // The core reports progress; only a terminal gets the redrawn line.
+      onProgress: io.stderr.isTTY === true ? (p) => io.stderr.write(`\r\x1b[K${formatProgress(p)}`) : undefined,
       stop,
       resumeCommand: resumeCommandFor(argv),
       confirm: async (question) => {
@@ -128,8 +140,10 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       }
       let summary: RunSummary;
       if (command === 'resume') {
-        const samePassword = await resolveSamePassword(argv, { length: 12, symbols: false }, io, argv['password-stdin'] === true);
-        summary = await runResume({ journal: String(argv.journal), connection, work, samePassword }, ctx);
+        // A shared password given again must meet the policy the journal's run used.
+        const journalPolicy = journalPolicyOf(String(argv.journal));
+        const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv['password-stdin'] === true);
+        summary = await runResume({ journal: String(argv.journal), connection, work, samePassword, policy: resolvePolicyOverride(argv) }, ctx);
       } else {
         const policy = resolvePolicy(argv);
         const samePassword = await resolveSamePassword(argv, policy, io, argv['password-stdin'] === true);
@@ -147,6 +161,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
           ctx,
         );
       }
+      if (io.stderr.isTTY === true) io.stderr.write('\r\x1b[K');
       io.stderr.write(secrets.scrub(formatSummary(summary)));
       if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
       if (json) io.stdout.write(JSON.stringify(summary) + '\n');

@@ -32,3 +32,8 @@ export class RunAborted extends Error {
     this.name = 'RunAborted';
   }
 }
+
+/** The message of anything thrown, for one-line reports. */
+export function describeError(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,6 +1,6 @@
 /** Every sentence the tool says to an operator, kept apart from the logic that decides to say it. */
 
-export type StatusCounts = Record<'rotated' | 'failed' | 'unknown' | 'skipped' | 'planned', number>;
+export type StatusCounts = Record<'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned', number>;
 
 export interface SummaryView {
   mode: 'rotate' | 'plan' | 'resume';
@@ -32,11 +32,22 @@ export const msg = {
     `this journal belongs to ${journal} but the connection given is ${given}: connect to ${journal} to resume it`,
   journalUserMismatch: (journal: string, given: string) => `the journal was written by user ${journal}, this run logs in as ${given}`,
   lockTakenOver: (pid: number, host: string) => `took over a stale lock left by pid ${pid} on ${host} (that process is gone)`,
-  maxFailures: (n: number) => `stopped after ${n} failed or unknown account(s) (--max-failures)`,
+  maxFailures: (n: number, inFlight: number) =>
+    `stopped after ${n} failed or unknown credential(s) (--max-failures)` + (inFlight > 0 ? `; ${inFlight} change(s) already in flight were let finish, so the final count can be higher` : ''),
   samePasswordWeak: 'every account gets the same password: anyone who learns it can log in to all of them; make users change it',
   resumeNeedsSamePassword: 'this run used --same-password and no password was journaled yet: pass --same-password or --same-password-file again',
   reportNotWritten: (report: string, journal: string, why: string) =>
     `the report ${report} could not be completed (${why}); every password is in the journal ${journal}: free the space and run \`da-rotate resume ${journal}\` to rebuild it`,
+  verifyUnavailable:
+    'the server refuses CMD_API_VERIFY_PASSWORD to this login (a reseller?): unknown outcomes are settled by resending the same password instead',
+  systematicRefusal: (kind: string, fix: string, refused: number) =>
+    `stopped after ${refused} refused ${kind} change(s), a refusal that would hit every one: ${fix}`,
+  listingFailed: (what: string, why: string) => `could not list ${what}: ${why}`,
+  deadline: (ms: number) => `the --deadline of ${formatDuration(ms)} was reached`,
+  abandoned: (ms: number) => `requests still in flight ${formatDuration(ms)} after the stop were abandoned; their credentials are unknown and keep their new secrets`,
+  notAReport: (path: string, why: string) => `cannot verify ${path}: ${why}; give a report written by da-rotate rotate or resume`,
+  nothingToVerify: (path: string) =>
+    `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
 };
@@ -68,6 +79,18 @@ export function formatSummary(s: SummaryView): string {
   return lines.join('\n') + '\n';
 }
 
-export function formatProgress(done: number, total: number, c: StatusCounts): string {
-  return `rotating ${done}/${total}: rotated ${c.rotated}, failed ${c.failed}, unknown ${c.unknown}`;
+export interface ProgressView {
+  done: number;
+  total: number;
+  counts: StatusCounts;
+  concurrency: number;
+  /** Credentials per second since dispatch began. */
+  rate?: number;
+}
+
+export function formatProgress(p: ProgressView): string {
+  const c = p.counts;
+  const eta = p.rate && p.rate > 0 ? `, ${formatDuration(Math.round(((p.total - p.done) / p.rate) * 1000))} left` : '';
+  const rate = p.rate ? `, ${p.rate.toFixed(0)}/s${eta}` : '';
+  return `changing ${p.done}/${p.total}: rotated ${c.rotated}, revoked ${c.revoked}, failed ${c.failed}, unknown ${c.unknown} (concurrency ${p.concurrency}${rate})`;
 }

@@ -5,7 +5,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { isLoopbackHost, parseServerUrl, type TlsOptions } from './directadmin/index.js';
 import { UsageError } from './errors.js';
+import { availableKinds, defaultAllKinds, type KindName } from './kinds/index.js';
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
+import type { ConnectionSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
 
 export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify';
 
@@ -48,7 +50,10 @@ export const OPTIONS = {
   },
   insecure: { type: 'boolean', group: G_CONN, commands: CONNECT, describe: 'Do not verify the TLS certificate at all (prefer --fingerprint)' },
   'allow-http': { type: 'boolean', group: G_CONN, commands: CONNECT, describe: 'Allow plain http:// to a host other than loopback (credentials travel in clear)' },
-  timeout: { type: 'number', default: 30, group: G_CONN, commands: WORK, describe: 'Seconds allowed per request (connect, headers, body)' },
+  timeout: {
+    type: 'number', default: 30, group: G_CONN, commands: WORK,
+    describe: 'Seconds allowed for one whole request (connect, headers, complete body); a stop waits at most this long for requests in flight',
+  },
   format: {
     type: 'string', default: 'json', choices: ['json', 'urlencoded'], group: G_CONN, commands: WORK,
     describe: 'Answer format asked of DirectAdmin (both are always understood)',
@@ -61,9 +66,13 @@ export const OPTIONS = {
   exclude: { type: 'array', group: G_SEL, commands: SELECT, describe: 'Never touch these accounts (names or globs like "test*"); always wins' },
   only: { type: 'array', group: G_SEL, commands: SELECT, describe: 'Rotate only these accounts (each must exist)' },
   'users-file': { type: 'string', group: G_SEL, commands: SELECT, describe: 'Rotate only the accounts listed in FILE, one per line (# comments allowed)' },
+  include: {
+    type: 'array', group: G_SEL, commands: SELECT,
+    describe: 'Credential kinds to change: account, email, ftp, login-key, session, db-user, or all (all = every kind but db-user). Default: account',
+  },
 
-  length: { type: 'number', default: DEFAULT_LENGTH, group: G_PW, commands: ['rotate', 'plan'], describe: `Password length (${MIN_LENGTH} to ${MAX_LENGTH})` },
-  symbols: { type: 'boolean', default: false, group: G_PW, commands: ['rotate', 'plan'], describe: 'Add special characters from !@#%^*-_. (guarantees one), for servers enforcing difficult passwords' },
+  length: { type: 'number', group: G_PW, commands: ['rotate', 'plan', 'resume'], describe: `Password length (${MIN_LENGTH} to ${MAX_LENGTH}; default ${DEFAULT_LENGTH}; resume: replaces the journal's)` },
+  symbols: { type: 'boolean', group: G_PW, commands: ['rotate', 'plan', 'resume'], describe: 'Add special characters from !@#%^*-_. (guarantees one), for servers enforcing difficult passwords (resume: replaces the journal\'s)' },
   'same-password': {
     type: 'boolean', default: false, group: G_PW, commands: ['rotate', 'plan'],
     describe: 'Give every account ONE password read from stdin (weaker: e.g. a temporary password users must change)',
@@ -73,7 +82,12 @@ export const OPTIONS = {
   concurrency: { type: 'number', default: 8, group: G_RUN, commands: WORK, describe: 'Requests in flight at once (1 to 64)' },
   retries: { type: 'number', default: 3, group: G_RUN, commands: WRITE, describe: 'Retries per account for transport errors and 5xx, always with the same password (0 to 10)' },
   'retry-delay': { type: 'number', default: 0.5, group: G_RUN, commands: WRITE, describe: 'Base backoff in seconds; doubles each retry, with jitter' },
-  'max-failures': { type: 'number', default: 0, group: G_RUN, commands: WRITE, describe: 'Abort after this many failed or unknown accounts (0: never)' },
+  'max-failures': { type: 'number', default: 0, group: G_RUN, commands: WRITE, describe: 'Abort after this many failed or unknown credentials (0: never)' },
+  settle: {
+    type: 'string', default: 'verify', choices: ['verify', 'resend'], group: G_RUN, commands: WRITE,
+    describe: 'How an unknown account-password outcome is proved: verify (CMD_API_VERIFY_PASSWORD, admin only) or resend (the same password again; for resellers and keys without VERIFY_PASSWORD)',
+  },
+  deadline: { type: 'string', group: G_RUN, commands: WRITE, describe: 'Stop the whole run after this long (e.g. 90s, 15m, 2h), as an interrupt would: for unattended runs' },
   yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: WRITE, describe: 'Do not ask for confirmation (required when not on a terminal)' },
 
   output: {
@@ -101,33 +115,7 @@ export function optionsFor(command: CommandName): Record<string, OptionSpec> {
 export type Argv = Record<string, unknown>;
 export type Env = Record<string, string | undefined>;
 
-export interface ConnectionSettings {
-  baseUrl: string;
-  host: string;
-  username: string;
-  secret: string;
-  /** Where the secret came from, for the audit trail (never the secret itself). */
-  secretSource: string;
-  tls: TlsOptions;
-  allowHttp: boolean;
-  timeoutMs: number;
-  format: 'json' | 'urlencoded';
-  /** Non-fatal remarks for the operator, e.g. credentials on the command line. */
-  warnings: string[];
-}
-
-export interface SelectionSettings {
-  scope: 'users' | 'all';
-  exclude: string[];
-  only: string[] | undefined;
-}
-
-export interface WorkSettings {
-  concurrency: number;
-  retries: number;
-  retryDelayMs: number;
-  maxFailures: number;
-}
+export type { ConnectionSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
 
 function str(argv: Argv, name: string): string | undefined {
   const v = argv[name];
@@ -277,6 +265,30 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
   };
 }
 
+/** --include: kind names (comma or repeated), `all` for every kind but the opt-in ones. */
+export function resolveInclude(argv: Argv): KindName[] {
+  const asked = list(argv, 'include');
+  if (asked.length === 0) return ['account'];
+  const known = availableKinds();
+  const out = new Set<KindName>();
+  for (const k of asked) {
+    if (k === 'all') for (const d of defaultAllKinds()) out.add(d);
+    else if ((known as string[]).includes(k)) out.add(k as KindName);
+    else throw new UsageError(`--include: unknown kind "${k}"; choose from ${known.join(', ')}, or all`);
+  }
+  return known.filter((k) => out.has(k));
+}
+
+/** 90, 90s, 15m, 2h: a duration in milliseconds. */
+export function parseDuration(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(text.trim());
+  if (!m) throw new UsageError(`${flag} must be a duration like 90s, 15m or 2h (got ${text})`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? 's') as 'ms' | 's' | 'm' | 'h'];
+  const ms = Math.round(Number(m[1]) * unit);
+  if (ms < 1000) throw new UsageError(`${flag} must be at least 1s (got ${text})`);
+  return ms;
+}
+
 export function resolveSelection(argv: Argv): SelectionSettings {
   const scope = (str(argv, 'scope') ?? 'users') as 'users' | 'all';
   if (scope !== 'users' && scope !== 'all') throw new UsageError('--scope must be "users" or "all"');
@@ -298,11 +310,19 @@ export function resolveSelection(argv: Argv): SelectionSettings {
     only = [...only, ...names];
   }
   if (only.length === 0) only = undefined;
-  return { scope, exclude, only };
+  return { scope, exclude, only, include: resolveInclude(argv) };
 }
 
 export function resolvePolicy(argv: Argv): PasswordPolicy {
-  return { length: int(argv, 'length', MIN_LENGTH, MAX_LENGTH), symbols: argv.symbols === true };
+  return { length: argv.length === undefined ? DEFAULT_LENGTH : int(argv, 'length', MIN_LENGTH, MAX_LENGTH), symbols: argv.symbols === true };
+}
+
+/** resume: only what was given replaces the journal's policy. */
+export function resolvePolicyOverride(argv: Argv): Partial<PasswordPolicy> {
+  const out: Partial<PasswordPolicy> = {};
+  if (argv.length !== undefined) out.length = int(argv, 'length', MIN_LENGTH, MAX_LENGTH);
+  if (argv.symbols !== undefined) out.symbols = argv.symbols === true;
+  return out;
 }
 
 export async function resolveSamePassword(
@@ -333,5 +353,7 @@ export function resolveWork(argv: Argv): WorkSettings {
     retries: argv.retries === undefined ? 3 : int(argv, 'retries', 0, 10),
     retryDelayMs: Math.round(num(argv, 'retry-delay', 0, 60) * 1000),
     maxFailures: argv['max-failures'] === undefined ? 0 : int(argv, 'max-failures', 0, 1_000_000),
+    settle: str(argv, 'settle') === 'resend' ? 'resend' : 'verify',
+    deadlineMs: str(argv, 'deadline') === undefined ? undefined : parseDuration(str(argv, 'deadline')!, '--deadline'),
   };
 }

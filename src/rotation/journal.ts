@@ -6,9 +6,10 @@
 import { createHash } from 'node:crypto';
 import { constants, promises as fsp, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import type { SkippedAccount } from './enumerate.js';
 
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
 
 export interface JournalHeader {
   t: 'header';
@@ -26,31 +27,45 @@ export interface JournalHeader {
     samePassword: boolean;
     exclude: string[];
     only: string[] | null;
+    /** The kinds this run changes. */
+    include: KindName[];
+    concurrency?: number;
   };
-  accounts: string[];
-  accountsSha256: string;
+  /** Every credential the run will change or revoke, in dispatch order. */
+  credentials: Credential[];
+  credentialsSha256: string;
   skipped: SkippedAccount[];
+  /** An interrupted earlier journal this run was told to leave behind (--abandon-previous). */
+  supersedes?: string;
+  /** Set when secrets are sealed for age recipients: records carry `spw` instead of `pw`. */
+  sealed?: { wrappedKey: string; recipients: string[] };
 }
 
 export interface IntentRecord {
   t: 'intent';
-  u: string;
-  pw: string;
+  /** credentialId() of the credential. */
+  c: string;
+  /** The new secret in clear (no --encrypt-to); absent for revocations. */
+  pw?: string;
+  /** The new secret sealed for the run's recipients (--encrypt-to). */
+  spw?: string;
   at: string;
 }
 
-/** `not-sent`: an intent was written but the request never left (run aborted first). */
-export type OutcomeStatus = 'rotated' | 'failed' | 'unknown' | 'not-sent';
+/** `not-sent`: an intent was written but the request never left (run stopped first). */
+export type OutcomeStatus = 'rotated' | 'revoked' | 'failed' | 'unknown' | 'not-sent';
 
 export interface OutcomeRecord {
   t: 'outcome';
-  u: string;
+  c: string;
   status: OutcomeStatus;
   attempts: number;
   verified: boolean;
   error?: string;
   startedAt: string;
   finishedAt: string;
+  /** Refused for a reason that hits every credential of its kind (a password policy): nothing applied, a resume tries again. */
+  systematic?: boolean;
 }
 
 export interface MarkRecord {
@@ -62,8 +77,8 @@ export interface MarkRecord {
 
 export type JournalRecord = JournalHeader | IntentRecord | OutcomeRecord | MarkRecord;
 
-export function hashAccounts(accounts: readonly string[]): string {
-  return createHash('sha256').update(accounts.join('\n')).digest('hex');
+export function hashCredentials(credentials: readonly Credential[]): string {
+  return createHash('sha256').update(credentials.map(credentialId).join('\n')).digest('hex');
 }
 
 export class JournalError extends Error {
@@ -194,13 +209,24 @@ async function syncDirectory(dir: string): Promise<void> {
 
 export interface JournalState {
   header: JournalHeader;
-  /** The password written for each account that got an intent. */
+  /** The intent written for each credential that got one, by credentialId. */
   intents: Map<string, IntentRecord>;
-  /** The last outcome for each account. */
+  /** The last outcome for each credential. */
   outcomes: Map<string, OutcomeRecord>;
   ended: boolean;
   /** True when the last line was cut short (the process died mid-write); it is ignored. */
   truncatedTail: boolean;
+}
+
+/** A version 1 journal (account passwords only) read as version 2. */
+function upgradeV1(rec: JournalHeader): JournalHeader {
+  const accounts = (rec as unknown as { accounts?: string[] }).accounts ?? [];
+  const credentials = accounts.map((u): Credential => ({ kind: 'account', owner: u, name: u }));
+  return { ...rec, v: JOURNAL_VERSION, options: { ...rec.options, include: ['account'] }, credentials, credentialsSha256: hashCredentials(credentials) };
+}
+
+function v1Id(rec: { c?: string; u?: string }): string {
+  return rec.c ?? `account:${rec.u}:${rec.u}`;
 }
 
 export function parseJournal(text: string, path = 'journal'): JournalState {
@@ -223,17 +249,18 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
       throw new JournalError(`${path}: line ${i + 1} is not valid JSON; the journal is damaged`);
     }
     if (i === 0) {
-      if (rec.t !== 'header') throw new JournalError(`${path}: not a da-rotate journal (no header on line 1)`);
-      if (rec.v !== JOURNAL_VERSION) throw new JournalError(`${path}: journal version ${rec.v} is not supported`);
-      header = rec;
+      if (rec?.t !== 'header') throw new JournalError(`${path}: not a da-rotate journal (no header on line 1)`);
+      if (rec.v === 1) header = upgradeV1(rec);
+      else if (rec.v === JOURNAL_VERSION) header = rec;
+      else throw new JournalError(`${path}: journal version ${rec.v} is not supported`);
       continue;
     }
     switch (rec.t) {
       case 'intent':
-        intents.set(rec.u, rec);
+        intents.set(v1Id(rec), { ...rec, c: v1Id(rec) });
         break;
       case 'outcome':
-        outcomes.set(rec.u, rec);
+        outcomes.set(v1Id(rec), { ...rec, c: v1Id(rec) });
         break;
       case 'end':
         ended = true;
@@ -246,8 +273,8 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
     }
   }
   if (!header) throw new JournalError(`${path}: the journal is empty`);
-  if (hashAccounts(header.accounts) !== header.accountsSha256) {
-    throw new JournalError(`${path}: the account list does not match its checksum; the journal was altered`);
+  if (hashCredentials(header.credentials) !== header.credentialsSha256) {
+    throw new JournalError(`${path}: the credential list does not match its checksum; the journal was altered`);
   }
   return { header, intents, outcomes, ended, truncatedTail };
 }
@@ -262,7 +289,13 @@ export function readJournal(path: string): JournalState {
   return parseJournal(text, path);
 }
 
-/** Settled accounts are never touched again; everything else is work for a resume. */
+/** Settled credentials are never touched again; everything else is work for a resume. */
 export function isSettled(outcome: OutcomeRecord | undefined): boolean {
-  return outcome !== undefined && (outcome.status === 'rotated' || outcome.status === 'failed');
+  if (outcome === undefined) return false;
+  return outcome.status === 'rotated' || outcome.status === 'revoked' || (outcome.status === 'failed' && !outcome.systematic);
+}
+
+/** Credentials of a journal that a resume still has to settle. */
+export function unsettled(state: JournalState): Credential[] {
+  return state.header.credentials.filter((c) => !isSettled(state.outcomes.get(credentialId(c))));
 }

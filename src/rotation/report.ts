@@ -1,16 +1,20 @@
 /**
  * The CSV result file: created exclusively with mode 0600 before anything is written, one row per
- * account appended as it finishes. It can always be rebuilt from the journal (rebuildReport).
+ * credential appended as it finishes. It can always be rebuilt from the journal (rowsFromJournal).
  */
 import { constants, promises as fsp, readFileSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
-import type { JournalState } from './journal.js';
+import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
+import type { SkippedAccount } from './enumerate.js';
+import type { IntentRecord, JournalState } from './journal.js';
 
 export const REPORT_COLUMNS = [
   'server',
   'username',
+  'kind',
+  'credential',
   'status',
   'password',
   'attempts',
@@ -18,13 +22,19 @@ export const REPORT_COLUMNS = [
   'error',
   'started_at',
   'finished_at',
+  'details',
 ] as const;
 
-export type ReportStatus = 'rotated' | 'failed' | 'unknown' | 'skipped' | 'planned';
+/** `not-started`: the run stopped before this credential was sent; `resume` does it. */
+export type ReportStatus = 'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned';
 
 export interface ReportRow {
   server: string;
+  /** The account that owns the credential. */
   username: string;
+  kind: KindName;
+  /** The mailbox address, FTP login, key or session id; the username for `account`. */
+  credential: string;
   status: ReportStatus;
   password?: string;
   attempts: number;
@@ -32,6 +42,7 @@ export interface ReportRow {
   error?: string;
   startedAt?: string;
   finishedAt?: string;
+  details?: string;
 }
 
 /** Spreadsheets run cells starting with these as formulas (CSV injection). */
@@ -41,15 +52,17 @@ export function neutralizeCell(value: string): string {
   return FORMULA_START.test(value) ? `'${value}` : value;
 }
 
-function printable(value: string): string {
-  // Control characters from a hostile server would garble terminals and some CSV readers.
-  return value.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+/** Control characters from a hostile server (line breaks and tabs too) become \xNN: one row stays one line. */
+export function printable(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 export function rowToCells(row: ReportRow): string[] {
   return [
     row.server,
     row.username,
+    row.kind,
+    row.credential,
     row.status,
     row.password ?? '',
     String(row.attempts),
@@ -57,15 +70,12 @@ export function rowToCells(row: ReportRow): string[] {
     row.error ?? '',
     row.startedAt ?? '',
     row.finishedAt ?? '',
+    row.details ?? '',
   ].map((c) => neutralizeCell(printable(c)));
 }
 
 export function formatRows(rows: readonly ReportRow[], header: boolean): string {
-  return stringify(rows.map(rowToCells), {
-    header,
-    columns: header ? [...REPORT_COLUMNS] : undefined,
-    quoted_match: /[\r\n]/,
-  });
+  return stringify(rows.map(rowToCells), { header, columns: header ? [...REPORT_COLUMNS] : undefined });
 }
 
 /** Creates a directory (and parents) with mode 0700. */
@@ -156,27 +166,33 @@ export class ReportWriter {
   }
 }
 
-/** Every row a journal implies, in account order: skipped, settled, and (for an unfinished run) pending. */
-export function rowsFromJournal(state: JournalState, options: { includePending: boolean }): ReportRow[] {
+/** A skipped account's row: deliberately not touched, with why. */
+export function skippedRow(server: string, s: SkippedAccount): ReportRow {
+  return { server, username: s.username, kind: 'account', credential: s.username, status: 'skipped', attempts: 0, verified: false, error: s.reason };
+}
+
+/** The row of a credential, before or without an outcome. */
+export function baseRow(server: string, c: Credential): Pick<ReportRow, 'server' | 'username' | 'kind' | 'credential' | 'details'> {
+  return { server, username: c.owner, kind: c.kind, credential: c.name, details: c.details };
+}
+
+/**
+ * Every row a journal implies, in dispatch order: skipped, settled, and (for an unfinished run)
+ * pending. `secretOf` reads an intent's secret (it unseals it when the journal is encrypted).
+ */
+export function rowsFromJournal(state: JournalState, options: { includePending: boolean; secretOf: (i: IntentRecord) => string | undefined }): ReportRow[] {
   const { header } = state;
-  const rows: ReportRow[] = header.skipped.map((s) => ({
-    server: header.server,
-    username: s.username,
-    status: 'skipped',
-    attempts: 0,
-    verified: false,
-    error: s.reason,
-  }));
-  for (const u of header.accounts) {
-    const o = state.outcomes.get(u);
-    const intent = state.intents.get(u);
+  const rows: ReportRow[] = header.skipped.map((s) => skippedRow(header.server, s));
+  for (const c of header.credentials) {
+    const id = credentialId(c);
+    const o = state.outcomes.get(id);
+    const intent = state.intents.get(id);
     if (o && o.status !== 'not-sent') {
       rows.push({
-        server: header.server,
-        username: u,
+        ...baseRow(header.server, c),
         status: o.status,
-        // A failed change never took effect; an unknown one may have: keep its password.
-        password: o.status === 'failed' ? undefined : intent?.pw,
+        // A failed change never took effect; an unknown one may have: keep its secret.
+        password: o.status === 'failed' || !intent ? undefined : options.secretOf(intent),
         attempts: o.attempts,
         verified: o.verified,
         error: o.error,
@@ -184,14 +200,14 @@ export function rowsFromJournal(state: JournalState, options: { includePending: 
         finishedAt: o.finishedAt,
       });
     } else if (options.includePending) {
+      const sentMaybe = intent !== undefined && !o;
       rows.push({
-        server: header.server,
-        username: u,
-        status: intent ? 'unknown' : 'skipped',
-        password: intent?.pw,
+        ...baseRow(header.server, c),
+        status: sentMaybe ? 'unknown' : 'not-started',
+        password: sentMaybe ? options.secretOf(intent) : undefined,
         attempts: 0,
         verified: false,
-        error: intent ? 'interrupted after the new password was journaled: run `da-rotate resume` to settle it' : 'not started: run interrupted; `da-rotate resume` rotates it',
+        error: sentMaybe ? 'interrupted after the change was journaled: run `da-rotate resume` to settle it' : 'not started: `da-rotate resume` does it',
         startedAt: intent?.at,
       });
     }
@@ -202,19 +218,36 @@ export function rowsFromJournal(state: JournalState, options: { includePending: 
 export interface ParsedReportRow {
   server: string;
   username: string;
+  kind: string;
+  credential: string;
   status: string;
   password: string;
 }
 
-/** Reads a report back (for verify). Cells escaped against formula injection are un-escaped. */
-export function readReport(path: string): ParsedReportRow[] {
-  const text = readFileSync(path, 'utf8');
-  const records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
+export class NotAReport extends Error {}
+
+/** Parses a report back (for verify and notify). Cells escaped against formula injection are un-escaped. */
+export function parseReport(text: string, path = 'report'): ParsedReportRow[] {
+  let records: Array<Record<string, string>>;
+  try {
+    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
+  } catch {
+    throw new NotAReport(`${path} is not a da-rotate report (not a CSV file)`);
+  }
+  const first = text.slice(0, text.indexOf('\n') >>> 0);
+  if (!first.startsWith('server,username,')) throw new NotAReport(`${path} is not a da-rotate report (its first line is not the report header)`);
   const unescape = (v: string | undefined) => (v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? ''));
   return records.map((r) => ({
     server: unescape(r.server),
     username: unescape(r.username),
+    // Reports of version 0.1 had account rows only.
+    kind: unescape(r.kind) || 'account',
+    credential: unescape(r.credential) || unescape(r.username),
     status: unescape(r.status),
     password: unescape(r.password),
   }));
+}
+
+export function readReport(path: string): ParsedReportRow[] {
+  return parseReport(readFileSync(path, 'utf8'), path);
 }

@@ -1,53 +1,38 @@
 /**
- * A whole run against one server: connect and preflight, select accounts, then either plan
- * (nothing written) or rotate with a journal, a report, a lock and a concurrency limit.
+ * A whole run against one server. One skeleton serves rotate, plan and resume:
+ * open (connect, preflight, select) -> dispatch -> finish -> close.
  */
 import { dirname, join, resolve } from 'node:path';
-import pLimit from 'p-limit';
-import { DirectAdminClient } from '../directadmin/index.js';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import type { DirectAdminClient } from '../directadmin/index.js';
+import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
+import { credentialId, kindByName, type Credential } from '../kinds/index.js';
 import type { Logger, SecretRegistry } from '../log.js';
-import { formatProgress, msg, type StatusCounts, type SummaryView } from '../messages.js';
-import type { ConnectionSettings, SelectionSettings, WorkSettings } from '../options.js';
+import { msg, type StatusCounts, type SummaryView } from '../messages.js';
+import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
+import { listCredentials, type ListingFailure } from './credentials.js';
+import { dispatch, type DispatchResult, type WorkItem } from './dispatch.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
-import { hashAccounts, isSettled, JournalWriter, readJournal, type IntentRecord, type JournalHeader } from './journal.js';
+import { hashCredentials, JournalWriter, readJournal, isSettled, type JournalHeader } from './journal.js';
 import { acquireLock, LockHeld, lockPathFor, type AcquiredLock } from './lock.js';
-import { generatePassword, type PasswordPolicy } from './password.js';
-import { ensurePrivateDir, ReportWriter, rowsFromJournal, type ReportRow, type ReportStatus } from './report.js';
-import { rotateAccount, type AccountOutcome, type PasswordWriter, type WorkerContext } from './worker.js';
+import type { PasswordPolicy } from './password.js';
+import { baseRow, ensurePrivateDir, ReportWriter, rowsFromJournal, skippedRow, type ReportRow } from './report.js';
+import { withReadRetries, type ReadRetryOptions } from './retry.js';
+import type { ConnectionSettings, SelectionSettings, WorkSettings } from './settings.js';
+import { emptyCounts, RunState } from './state.js';
 
 /** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
 export class StopSignal {
   stopped = false;
-  reason: 'interrupt' | undefined;
   private listeners: Array<() => void> = [];
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.reason = 'interrupt';
     for (const l of this.listeners) l();
   }
   onStop(l: () => void): void {
-    this.listeners.push(l);
+    if (this.stopped) l();
+    else this.listeners.push(l);
   }
-}
-
-export interface RunContext {
-  log: Logger;
-  secrets: SecretRegistry;
-  stderr: NodeJS.WritableStream;
-  /** stdin and stderr are a terminal: a confirmation prompt can be asked. */
-  interactive: boolean;
-  /** stderr is a terminal: draw a progress line there. */
-  progress: boolean;
-  /** Called about every 250 ms while a rotation dispatches (fleet runs draw one line per server from it). */
-  onProgress?: (p: ProgressEvent) => void;
-  confirm: (question: string) => Promise<boolean>;
-  stop: StopSignal;
-  /** Directory default reports go to. */
-  outputDir?: string;
-  /** The command line that resumes this run, for messages; built by the CLI. */
-  resumeCommand?: (journal: string) => string;
 }
 
 export interface ProgressEvent {
@@ -57,15 +42,38 @@ export interface ProgressEvent {
   counts: StatusCounts;
   /** Requests allowed in flight now (changes under --concurrency auto). */
   concurrency: number;
+  /** Credentials settled per second since dispatch began. */
+  rate: number;
+}
+
+export interface RunContext {
+  log: Logger;
+  secrets: SecretRegistry;
+  stderr: NodeJS.WritableStream;
+  /** stdin and stderr are a terminal: a confirmation prompt can be asked. */
+  interactive: boolean;
+  /** Called about every 250 ms while a run dispatches; app.ts draws the progress line from it. */
+  onProgress?: (p: ProgressEvent) => void;
+  confirm: (question: string) => Promise<boolean>;
+  stop: StopSignal;
+  /** Directory default reports go to. */
+  outputDir?: string;
+  /** The command line that resumes this run, for messages; built by the CLI. */
+  resumeCommand?: (journal: string) => string;
 }
 
 export interface RunSummary extends SummaryView {
   exitCode: number;
   scope: string;
   secretSource: string;
+  /** Credentials the run covers (accounts for account-only runs). */
   total: number;
-  /** Plans only: the accounts that would be rotated. */
-  accounts?: string[];
+  /** Plans only: the credentials that would be changed, as kind:owner:name. */
+  planned?: string[];
+  /** Failed and unknown credentials by id, for schedulers. */
+  failedCredentials?: string[];
+  unknownCredentials?: string[];
+  health?: { requests: number; retries: number; serverErrors: number; transportErrors: number };
 }
 
 export interface RotationRequest {
@@ -79,276 +87,66 @@ export interface RotationRequest {
   yes: boolean;
 }
 
+export interface ResumeRequest {
+  journal: string;
+  connection: ConnectionSettings;
+  work: WorkSettings;
+  /** --symbols/--length given to resume: replace the journal's policy (a run stopped by a password policy). */
+  policy?: Partial<PasswordPolicy>;
+  samePassword?: string;
+}
+
 export function hostKey(baseUrl: string): string {
   const u = new URL(baseUrl);
   return `${u.hostname}_${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9.-]/g, '_');
 }
 
 function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d.toISOString().replace(/[-:]/g, '').replace(/Z$/, 'Z');
 }
 
 export function journalPathFor(report: string): string {
   return report.replace(/\.csv$/i, '') + '.journal.jsonl';
 }
 
-function emptyCounts(): StatusCounts {
-  return { rotated: 0, failed: 0, unknown: 0, skipped: 0, planned: 0 };
+/** The listing commands of enumeration, each retried on transport errors and 5xx. */
+function retryingReader(client: DirectAdminClient, retry: ReadRetryOptions): DirectAdminReader {
+  const r = <A extends unknown[], T>(f: (...a: A) => Promise<T>) => (...a: A) => withReadRetries(() => f.apply(client, a), retry);
+  return {
+    loginTest: r(client.loginTest),
+    showUsers: r(client.showUsers),
+    showAllUsers: r(client.showAllUsers),
+    showResellers: r(client.showResellers),
+    showAdmins: r(client.showAdmins),
+    verifyPassword: r(client.verifyPassword),
+  };
 }
 
-/** The client for a run; a connection it refuses to make (plain http to a remote host) is a usage error. */
-export function makeClient(c: ConnectionSettings, concurrency: number, log?: Logger): DirectAdminClient {
-  try {
-    return newClient(c, concurrency, log);
-  } catch (e) {
-    throw new UsageError(describe(e));
-  }
-}
-
-function newClient(c: ConnectionSettings, concurrency: number, log?: Logger): DirectAdminClient {
-  return new DirectAdminClient({
-    // Per-request trace: command, status and time only; the client never hands over a secret.
-    onRequest: log?.isLevelEnabled('trace')
-      ? (e) => log.trace({ command: e.command, method: e.method, status: e.status, ms: Math.round(e.durationMs), err: e.error?.message }, 'request')
-      : undefined,
-    baseUrl: c.baseUrl,
-    username: c.username,
-    secret: c.secret,
-    tls: c.tls,
-    allowHttp: c.allowHttp,
-    timeoutMs: c.timeoutMs,
-    connections: concurrency,
-    format: c.format,
-  });
-}
-
-function describe(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}
-
-/** CMD_API_LOGIN_TEST must say "Login OK" before anything else is asked. */
-export async function preflight(client: DirectAdminReader, ctx: RunContext): Promise<void> {
-  try {
-    await client.loginTest();
-  } catch (e) {
-    throw new RunAborted(msg.loginTestFailed(ctx.secrets.scrub(describe(e))), { cause: e });
-  }
-}
-
-async function select(client: DirectAdminReader, req: { connection: ConnectionSettings; selection: SelectionSettings }, ctx: RunContext): Promise<Selection> {
+async function select(reader: DirectAdminReader, req: { connection: ConnectionSettings; selection: SelectionSettings }, ctx: RunContext): Promise<Selection> {
   let selection: Selection;
   try {
-    selection = await enumerateAccounts(client, {
-      scope: req.selection.scope,
-      self: req.connection.username,
-      exclude: req.selection.exclude,
-      only: req.selection.only,
-    });
+    selection = await enumerateAccounts(reader, { scope: req.selection.scope, self: req.connection.username, exclude: req.selection.exclude, only: req.selection.only });
   } catch (e) {
-    throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describe(e))), { cause: e });
+    throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(e))), { cause: e });
   }
   if (selection.missing.length > 0) throw new UsageError(msg.onlyMissing(selection.missing));
   return selection;
 }
 
-function skippedRows(server: string, selection: Pick<Selection, 'skipped'>): ReportRow[] {
-  return selection.skipped.map((s) => ({ server, username: s.username, status: 'skipped' as const, attempts: 0, verified: false, error: s.reason }));
+function listingFailureRow(server: string, f: ListingFailure): ReportRow {
+  return { server, username: f.owner, kind: f.kind, credential: '*', status: 'failed', attempts: 0, verified: false, error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error) };
 }
 
-function outcomeRow(server: string, o: AccountOutcome): ReportRow {
-  const status: ReportStatus = o.status === 'not-sent' ? 'skipped' : o.status;
-  return {
-    server,
-    username: o.username,
-    status,
-    // A failed or never-sent change did not take effect; unknown may have: keep its password.
-    password: o.status === 'rotated' || o.status === 'unknown' ? o.password : undefined,
-    attempts: o.attempts,
-    verified: o.verified,
-    error: o.status === 'not-sent' ? `not sent: ${o.error ?? 'run stopped'}` : o.error,
-    startedAt: o.startedAt,
-    finishedAt: o.finishedAt,
-  };
-}
-
-interface WorkItem {
-  username: string;
-  password: string | undefined;
-  /** An earlier run journaled this password: it may have been sent, so verify before sending. */
-  journaled: boolean;
-}
-
-interface DispatchResult {
-  counts: StatusCounts;
-  aborted?: string;
-  /** Accounts whose outcome was recorded in this dispatch. */
-  finished: Set<string>;
-  /** Accounts whose intent this dispatch journaled ahead but never sent. */
-  prefetchedNotSent: Set<string>;
-}
-
-/**
- * Journals intents ahead of the requests: a window of accounts gets its passwords in one
- * write + fdatasync, started while earlier requests are still in flight. The rule stays "on disk
- * before sent"; the fsync just stops sitting between one request and the next. An intent journaled
- * but never sent (crash, stop) is harmless: a resume verifies it before anything else.
- */
-class IntentReadAhead {
-  private next = 0;
-  private readonly batches: Array<Promise<void>> = [];
-  private readonly batchOf: number[] = [];
-  readonly journaledHere = new Set<string>();
-
-  constructor(
-    private readonly items: WorkItem[],
-    private readonly journal: JournalWriter,
-    private readonly window: number,
-    private readonly passwordFor: (item: WorkItem) => string,
-  ) {}
-
-  /** Resolves once items[index]'s password is durable; keeps the next window in flight. */
-  ready(index: number): Promise<void> {
-    while (this.next <= Math.min(index + Math.ceil(this.window / 2), this.items.length - 1)) this.startBatch();
-    return this.batches[this.batchOf[index]!]!;
-  }
-
-  private startBatch(): void {
-    const from = this.next;
-    const to = Math.min(this.items.length, from + this.window);
-    const batchIndex = this.batches.length;
-    const records: IntentRecord[] = [];
-    const at = new Date().toISOString();
-    for (let i = from; i < to; i++) {
-      const item = this.items[i]!;
-      this.batchOf[i] = batchIndex;
-      if (item.journaled) continue;
-      item.password ??= this.passwordFor(item);
-      records.push({ t: 'intent', u: item.username, pw: item.password, at });
-      this.journaledHere.add(item.username);
-    }
-    this.next = to;
-    this.batches.push(records.length ? this.journal.appendMany(records) : Promise.resolve());
-  }
-}
-
-/** Runs the worker over the items with p-limit; stops dispatching on a fatal error, a signal or --max-failures. */
-async function dispatch(
-  items: WorkItem[],
-  req: { work: WorkSettings; policy: PasswordPolicy; samePassword?: string },
-  server: string,
-  writer: PasswordWriter,
-  client: DirectAdminClient,
-  journal: JournalWriter,
-  report: ReportWriter,
-  counts: StatusCounts,
-  ctx: RunContext,
-): Promise<DispatchResult> {
-  const limit = pLimit(req.work.concurrency);
-  let aborted: string | undefined;
-  let failures = 0;
-  let done = 0;
-  const finished = new Set<string>();
-  const started = new Set<string>();
-  // Queued jobs are not cleared (p-limit's clearQueue would leave their promises pending forever):
-  // each one checks stopping() first and returns at once.
-  const stopping = () => ctx.stop.stopped || aborted !== undefined;
-  const stopAll = (reason: string) => {
-    if (aborted === undefined) aborted = reason;
-  };
-  const readAhead = new IntentReadAhead(items, journal, Math.max(16, req.work.concurrency * 2), () => req.samePassword ?? generatePassword(req.policy));
-  const wctx: WorkerContext = {
-    writer,
-    verifier: client,
-    journal,
-    secrets: ctx.secrets,
-    retries: req.work.retries,
-    retryDelayMs: req.work.retryDelayMs,
-    stopping,
-  };
-  let progress: NodeJS.Timeout | undefined;
-  if (ctx.progress || ctx.onProgress) {
-    progress = setInterval(() => {
-      if (ctx.progress) ctx.stderr.write(`\r\x1b[K${formatProgress(done, items.length, counts)}`);
-      ctx.onProgress?.({ server, done, total: items.length, counts, concurrency: limit.concurrency });
-    }, 250);
-    progress.unref();
-  }
-  const job = async (item: WorkItem, index: number): Promise<void> => {
-    if (stopping()) return;
-    try {
-      await readAhead.ready(index);
-    } catch (e) {
-      // Without a durable journal no password may be sent: stop everything.
-      stopAll(describe(e));
-      return;
-    }
-    if (stopping()) return;
-    started.add(item.username);
-    const outcome = await rotateAccount(wctx, item.username, item.password!, { journaled: true, verifyFirst: item.journaled });
-    done++;
-    finished.add(outcome.username);
-    journal
-      .append(
-        {
-          t: 'outcome',
-          u: outcome.username,
-          status: outcome.status,
-          attempts: outcome.attempts,
-          verified: outcome.verified,
-          error: outcome.error,
-          startedAt: outcome.startedAt,
-          finishedAt: outcome.finishedAt,
-        },
-        false,
-      )
-      .catch((e: unknown) => stopAll(describe(e)));
-    const row = outcomeRow(server, outcome);
-    counts[row.status]++;
-    report.write(row);
-    if (ctx.log.isLevelEnabled('debug')) {
-      ctx.log.debug({ user: outcome.username, status: outcome.status, attempts: outcome.attempts, verified: outcome.verified, err: outcome.error }, 'account settled');
-    }
-    if (outcome.fatal) stopAll(outcome.fatal.message);
-    if (outcome.status === 'failed' || outcome.status === 'unknown') {
-      failures++;
-      if (req.work.maxFailures > 0 && failures >= req.work.maxFailures) stopAll(msg.maxFailures(failures));
-    }
-  };
-  try {
-    await Promise.all(items.map((item, index) => limit(() => job(item, index))));
-  } finally {
-    if (progress) {
-      clearInterval(progress);
-      if (ctx.progress) ctx.stderr.write('\r\x1b[K');
-    }
-  }
-  const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((u) => !started.has(u)));
-  return { counts, aborted, finished, prefetchedNotSent };
-}
-
-/** Rows for accounts the run stopped before settling; the journal leaves them to a resume. */
-function unfinishedRows(server: string, items: WorkItem[], result: DispatchResult, reason: string): ReportRow[] {
-  return items
-    .filter((i) => !result.finished.has(i.username))
-    .map((i) =>
-      i.journaled && !result.prefetchedNotSent.has(i.username)
-        ? {
-            server,
-            username: i.username,
-            status: 'unknown' as const,
-            password: i.password,
-            attempts: 0,
-            verified: false,
-            error: `${reason} before an earlier journaled change was verified: run \`da-rotate resume\``,
-          }
-        : { server, username: i.username, status: 'skipped' as const, attempts: 0, verified: false, error: `not started: ${reason}` },
-    );
-}
-
-function exitCodeFor(counts: StatusCounts, aborted: string | undefined, interrupted: boolean): number {
-  if (interrupted) return ExitCode.Interrupted;
-  if (aborted) return ExitCode.Aborted;
-  return counts.failed + counts.unknown > 0 ? ExitCode.Partial : ExitCode.Ok;
+/** Connects and checks the login; the state's client is ready after this. */
+async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
+  for (const w of connection.warnings) ctx.log.warn(w);
+  state.client = makeClient(connection, state.work.concurrency, { log: ctx.log, health: state.health, signal: state.abandon.signal });
+  state.server = state.client.origin;
+  state.kctx = kindContext(state.client, state.work, ctx.log);
+  const retry = readRetryOptions(state.work, state.halt.signal, state.health);
+  ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
+  await preflight(state.client, retry, ctx.secrets);
+  return retry;
 }
 
 async function lockFor(report: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
@@ -365,64 +163,42 @@ async function lockFor(report: string, server: string, ctx: RunContext): Promise
 export async function runRotation(req: RotationRequest, ctx: RunContext): Promise<RunSummary> {
   const started = Date.now();
   const c = req.connection;
-  for (const w of c.warnings) ctx.log.warn(w);
+  const state = new RunState(ctx, req.work, req.policy, c.timeoutMs);
   if (req.samePassword) ctx.log.warn(msg.samePasswordWeak);
   ctx.secrets.add(c.secret);
-  if (req.samePassword) ctx.secrets.add(req.samePassword);
-  const client = makeClient(c, req.work.concurrency, ctx.log);
-  const server = client.origin;
+  ctx.secrets.add(req.samePassword);
+  state.samePassword = req.samePassword;
+  const deadline = req.work.deadlineMs ? setTimeout(() => state.haltWith(msg.deadline(req.work.deadlineMs!), 'deadline'), req.work.deadlineMs) : undefined;
+  deadline?.unref();
   try {
-    ctx.log.info({ server, user: c.username, secretSource: c.secretSource, scope: req.selection.scope, mode: req.mode }, 'connecting');
-    await preflight(client, ctx);
-    const selection = await select(client, req, ctx);
-    ctx.log.info({ selected: selection.selected.length, skipped: selection.skipped.length }, 'accounts selected');
+    const retry = await connect(state, c, ctx);
+    const server = state.server;
+    const selection = await select(retryingReader(state.client, retry), req, ctx);
+    const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, { concurrency: req.work.concurrency, retry, secrets: ctx.secrets });
+    if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
+    if (state.halt.signal.aborted) throw new RunAborted(state.haltReason ?? 'stopped');
+    ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
 
     const reportPath = resolve(req.output ?? join(ctx.outputDir ?? 'output', `${req.mode === 'plan' ? 'plan' : 'rotation'}-${hostKey(server)}-${timestamp()}.csv`));
-    const base = {
-      mode: req.mode,
-      server,
-      user: c.username,
-      scope: req.selection.scope,
-      secretSource: c.secretSource,
-      total: selection.selected.length,
-      report: reportPath,
-    };
+    const base = { mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report: reportPath };
+    const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
 
-    if (req.mode === 'plan') {
-      // A plan has no PasswordWriter at all: nothing below can change a password.
-      const counts = emptyCounts();
-      await ensurePrivateDir(dirname(reportPath));
-      const report = await ReportWriter.create(reportPath);
-      const now = new Date().toISOString();
-      for (const row of skippedRows(server, selection)) {
-        counts.skipped++;
-        report.write(row);
-      }
-      for (const username of selection.selected) {
-        counts.planned++;
-        report.write({ server, username, status: 'planned', attempts: 0, verified: false, startedAt: now, finishedAt: now });
-      }
-      await report.close();
-      return { ...base, counts, durationMs: Date.now() - started, exitCode: ExitCode.Ok, accounts: selection.selected };
-    }
+    if (req.mode === 'plan') return await writePlan(base, headRows, listed.credentials, started);
 
-    if (selection.selected.length === 0) ctx.log.warn(msg.nothingSelected);
-    if (!req.yes && selection.selected.length > 0) {
+    if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
+    if (!req.yes && listed.credentials.length > 0) {
       if (!ctx.interactive) throw new UsageError(msg.needsYes);
-      if (!(await ctx.confirm(msg.confirmRotate(selection.selected.length, server, c.username)))) throw new UsageError(msg.notConfirmed);
+      if (!(await ctx.confirm(msg.confirmRotate(listed.credentials.length, server, c.username)))) throw new UsageError(msg.notConfirmed);
     }
-
     await ensurePrivateDir(dirname(reportPath));
     const lock = await lockFor(reportPath, server, ctx);
     const journalPath = journalPathFor(reportPath);
-    let journal: JournalWriter | undefined;
-    let report: ReportWriter | undefined;
     try {
-      report = await ReportWriter.create(reportPath);
-      journal = await JournalWriter.create(journalPath);
+      state.report = await ReportWriter.create(reportPath);
+      state.journal = await JournalWriter.create(journalPath);
       const header: JournalHeader = {
         t: 'header',
-        v: 1,
+        v: 2,
         server,
         host: new URL(server).host,
         user: c.username,
@@ -435,72 +211,107 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
           samePassword: req.samePassword !== undefined,
           exclude: req.selection.exclude,
           only: req.selection.only ?? null,
+          include: req.selection.include,
+          concurrency: req.work.concurrency,
         },
-        accounts: selection.selected,
-        accountsSha256: hashAccounts(selection.selected),
+        credentials: listed.credentials,
+        credentialsSha256: hashCredentials(listed.credentials),
         skipped: selection.skipped,
       };
-      await journal.append(header);
-      const counts = emptyCounts();
-      for (const row of skippedRows(server, selection)) {
-        counts.skipped++;
-        report.write(row);
+      await state.journal.append(header);
+      for (const row of headRows) {
+        state.counts[row.status]++;
+        state.report.write(row);
       }
-      const items: WorkItem[] = selection.selected.map((username) => ({ username, password: undefined, journaled: false }));
-      const result = await dispatch(items, req, server, client, client, journal, report, counts, ctx);
-      return await finish(base, items, result, journal, report, journalPath, started, client, ctx);
+      const items: WorkItem[] = listed.credentials.map((credential) => ({ credential, secret: undefined, journaled: false }));
+      const result = await dispatch(items, state);
+      return await finish(state, base, items, result, journalPath, started);
     } finally {
-      await closeRun(journal, report, lock);
+      await closeRun(state, lock);
     }
   } finally {
+    if (deadline) clearTimeout(deadline);
+    state.dispose();
     ctx.secrets.delete(c.secret);
-    if (req.samePassword) ctx.secrets.delete(req.samePassword);
-    await client.close().catch(() => undefined);
+    ctx.secrets.delete(req.samePassword);
+    await state.client?.close().catch(() => undefined);
   }
 }
 
-/** Closes what a run opened, however it ended (finish() has already flushed both files). */
-async function closeRun(journal: JournalWriter | undefined, report: ReportWriter | undefined, lock: AcquiredLock): Promise<void> {
-  await journal?.close().catch(() => undefined);
-  await report?.close().catch(() => undefined);
-  await lock.release();
-}
+type SummaryBase = Omit<RunSummary, 'counts' | 'durationMs' | 'exitCode'>;
 
-async function finish(
-  base: Omit<RunSummary, 'counts' | 'durationMs' | 'exitCode'>,
-  items: WorkItem[],
-  result: DispatchResult,
-  journal: JournalWriter,
-  report: ReportWriter,
-  journalPath: string,
-  started: number,
-  client: DirectAdminClient,
-  ctx: RunContext,
-): Promise<RunSummary> {
-  const interrupted = ctx.stop.stopped;
-  const aborted = result.aborted ?? client.fatalError?.message;
-  const counts = result.counts;
+/** A plan: the report lists every credential that would change; nothing can write, there is no writer. */
+async function writePlan(base: SummaryBase, headRows: ReportRow[], credentials: Credential[], started: number): Promise<RunSummary> {
+  const counts = emptyCounts();
+  await ensurePrivateDir(dirname(base.report));
+  const report = await ReportWriter.create(base.report);
   const now = new Date().toISOString();
-  // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
-  if (result.prefetchedNotSent.size > 0) await journal.appendMany(
-    [...result.prefetchedNotSent].map((u) => ({ t: 'outcome' as const, u, status: 'not-sent' as const, attempts: 0, verified: false, error: 'not started', startedAt: now, finishedAt: now })),
-    false,
-  );
-  for (const row of unfinishedRows(base.server, items, result, interrupted ? 'run interrupted' : 'run aborted')) {
+  for (const row of headRows) {
     counts[row.status]++;
     report.write(row);
   }
-  await journal.append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' });
+  for (const cred of credentials) {
+    counts.planned++;
+    const advice = kindByName(cred.kind).advice?.(cred);
+    const details = [cred.details, advice].filter(Boolean).join('; ') || undefined;
+    report.write({ ...baseRow(base.server, cred), details, status: 'planned', attempts: 0, verified: false, startedAt: now, finishedAt: now });
+  }
+  await report.close();
+  return { ...base, counts, durationMs: Date.now() - started, exitCode: counts.failed > 0 ? ExitCode.Partial : ExitCode.Ok, planned: credentials.map(credentialId) };
+}
+
+/** Closes what a run opened, however it ended (finish() has already flushed both files). */
+async function closeRun(state: RunState, lock: AcquiredLock): Promise<void> {
+  await state.journal?.close().catch(() => undefined);
+  await state.report?.close().catch(() => undefined);
+  await lock.release();
+}
+
+/** Rows for credentials the run stopped before settling; the journal leaves them to a resume. */
+function unfinishedRows(state: RunState, items: WorkItem[], result: DispatchResult, reason: string): ReportRow[] {
+  return items
+    .filter((i) => !result.finished.has(credentialId(i.credential)))
+    .map((i): ReportRow => {
+      const maybeSent = i.journaled && !result.prefetchedNotSent.has(credentialId(i.credential));
+      return maybeSent
+        ? { ...baseRow(state.server, i.credential), status: 'unknown', password: i.secret, attempts: 0, verified: false, error: `${reason} before an earlier journaled change was settled: run \`da-rotate resume\`` }
+        : { ...baseRow(state.server, i.credential), status: 'not-started', attempts: 0, verified: false, error: `not started: ${reason}` };
+    });
+}
+
+function exitCodeFor(state: RunState, aborted: string | undefined): number {
+  if (state.haltKind === 'interrupt') return ExitCode.Interrupted;
+  if (aborted) return ExitCode.Aborted;
+  return state.counts.failed + state.counts.unknown > 0 ? ExitCode.Partial : ExitCode.Ok;
+}
+
+async function finish(state: RunState, base: SummaryBase, items: WorkItem[], result: DispatchResult, journalPath: string, started: number): Promise<RunSummary> {
+  const { ctx, counts } = state;
+  const interrupted = state.haltKind === 'interrupt';
+  const aborted = interrupted ? undefined : (state.haltReason ?? state.client.fatalError?.message);
+  const now = new Date().toISOString();
+  // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
+  if (result.prefetchedNotSent.size > 0) {
+    await state.journal
+      .appendMany([...result.prefetchedNotSent].map((c) => ({ t: 'outcome' as const, c, status: 'not-sent' as const, attempts: 0, verified: false, error: 'not started', startedAt: now, finishedAt: now })), false)
+      .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
+  }
+  for (const row of unfinishedRows(state, items, result, interrupted ? 'run interrupted' : 'run stopped')) {
+    counts[row.status]++;
+    if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
+    state.report.write(row);
+  }
+  await state.journal.append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' }).catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
   let reportError: string | undefined;
   try {
-    await report.close();
+    await state.report.close();
   } catch (e) {
-    // The journal holds every password; the report can be rebuilt from it with `resume`.
-    reportError = msg.reportNotWritten(base.report, journalPath, describe(e));
+    // The journal holds every secret; the report can be rebuilt from it with `resume`.
+    reportError = msg.reportNotWritten(base.report, journalPath, describeError(e));
     ctx.log.error(reportError);
   }
-  const resumeCommand =
-    interrupted || aborted || counts.unknown > 0 ? (ctx.resumeCommand?.(journalPath) ?? `da-rotate resume ${journalPath}`) : undefined;
+  const unsettled = counts.unknown + counts['not-started'] > 0;
+  const resumeCommand = interrupted || aborted || unsettled ? (ctx.resumeCommand?.(journalPath) ?? `da-rotate resume ${journalPath}`) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
   return {
     ...base,
@@ -511,82 +322,75 @@ async function finish(
     interrupted,
     resumeCommand,
     reportError,
-    exitCode: reportError && !interrupted && !aborted ? ExitCode.Partial : exitCodeFor(counts, aborted, interrupted),
+    health: { ...state.health },
+    failedCredentials: state.failedIds.length ? state.failedIds : undefined,
+    unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,
+    exitCode: reportError && !interrupted && !aborted ? ExitCode.Partial : exitCodeFor(state, aborted),
   };
 }
 
-export interface ResumeRequest {
-  journal: string;
-  connection: ConnectionSettings;
-  work: WorkSettings;
-  samePassword?: string;
-}
-
-/** Finishes an interrupted run from its journal: settled accounts untouched, intents verified, the rest rotated. */
+/** Finishes an interrupted run from its journal: settled credentials untouched, intents proved or resent, the rest changed. */
 export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<RunSummary> {
   const started = Date.now();
   const journalPath = resolve(req.journal);
-  let state;
+  let journalState;
   try {
-    state = readJournal(journalPath);
+    journalState = readJournal(journalPath);
   } catch (e) {
-    throw new UsageError(describe(e));
+    throw new UsageError(describeError(e));
   }
-  const { header } = state;
+  const { header } = journalState;
   const c = req.connection;
-  for (const w of c.warnings) ctx.log.warn(w);
+  const policy = { length: req.policy?.length ?? header.options.length, symbols: req.policy?.symbols ?? header.options.symbols };
+  const state = new RunState(ctx, req.work, policy, c.timeoutMs);
   ctx.secrets.add(c.secret);
-  const client = makeClient(c, req.work.concurrency, ctx.log);
-  const server = client.origin;
   try {
+    await connect(state, c, ctx);
+    const server = state.server;
     if (server !== header.server) throw new UsageError(msg.journalServerMismatch(header.server, server));
     if (c.username !== header.user) ctx.log.warn(msg.journalUserMismatch(header.user, c.username));
-    await preflight(client, ctx);
     const reportPath = header.report;
     const lock = await lockFor(reportPath, server, ctx);
-    let journal: JournalWriter | undefined;
-    let report: ReportWriter | undefined;
     try {
-      journal = await JournalWriter.openAppend(journalPath);
-      await journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid });
-      const settledRows = rowsFromJournal(state, { includePending: false }).filter(
-        (r) => r.status === 'skipped' || isSettled(state.outcomes.get(r.username)),
+      state.journal = await JournalWriter.openAppend(journalPath);
+      await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid });
+      const secretOf = (i: Parameters<RunState['secretOf']>[0]) => state.secretOf(i);
+      const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
+        (r) => r.status === 'skipped' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),
       );
-      report = await ReportWriter.rebuild(reportPath, settledRows);
-      const counts = emptyCounts();
-      for (const r of settledRows) counts[r.status]++;
+      state.report = await ReportWriter.rebuild(reportPath, settledRows);
+      for (const r of settledRows) state.counts[r.status]++;
       let samePassword = req.samePassword;
       if (header.options.samePassword && !samePassword) {
-        samePassword = state.intents.values().next().value?.pw;
-        if (!samePassword && header.accounts.some((u) => !isSettled(state.outcomes.get(u)))) throw new UsageError(msg.resumeNeedsSamePassword);
+        const first = journalState.intents.values().next().value;
+        samePassword = first ? state.secretOf(first) : undefined;
+        if (!samePassword && header.credentials.some((cr) => !isSettled(journalState.outcomes.get(credentialId(cr))))) throw new UsageError(msg.resumeNeedsSamePassword);
       }
-      if (samePassword) ctx.secrets.add(samePassword);
+      state.samePassword = samePassword;
+      ctx.secrets.add(samePassword);
       const items: WorkItem[] = [];
-      for (const u of header.accounts) {
-        if (isSettled(state.outcomes.get(u))) continue;
-        const intent = state.intents.get(u);
-        items.push({ username: u, password: intent?.pw, journaled: intent !== undefined });
+      for (const cred of header.credentials) {
+        const id = credentialId(cred);
+        const outcome = journalState.outcomes.get(id);
+        if (isSettled(outcome)) continue;
+        // Never sent, or refused for the whole kind (a password policy): nothing applied, so a new
+        // secret under the (possibly new) policy is safe. Anything else journaled may be live: prove or resend it.
+        const nothingApplied = outcome?.status === 'not-sent' || outcome?.systematic === true;
+        const intent = nothingApplied ? undefined : journalState.intents.get(id);
+        items.push({ credential: cred, secret: intent ? state.secretOf(intent) : undefined, journaled: intent !== undefined });
       }
-      ctx.log.info({ server, pending: items.length, settled: header.accounts.length - items.length }, 'resuming');
-      const policy = { length: header.options.length, symbols: header.options.symbols };
-      const result = await dispatch(items, { work: req.work, policy, samePassword }, server, client, client, journal, report, counts, ctx);
-      const base = {
-        mode: 'resume' as const,
-        server,
-        user: c.username,
-        scope: header.scope,
-        secretSource: c.secretSource,
-        total: header.accounts.length,
-        report: reportPath,
-      };
-      const summary = await finish(base, items, result, journal, report, journalPath, started, client, ctx);
-      if (samePassword) ctx.secrets.delete(samePassword);
+      ctx.log.info({ server, pending: items.length, settled: header.credentials.length - items.length }, 'resuming');
+      const result = await dispatch(items, state);
+      const base = { mode: 'resume' as const, server, user: c.username, scope: header.scope, secretSource: c.secretSource, total: header.credentials.length, report: reportPath };
+      const summary = await finish(state, base, items, result, journalPath, started);
+      ctx.secrets.delete(samePassword);
       return summary;
     } finally {
-      await closeRun(journal, report, lock);
+      await closeRun(state, lock);
     }
   } finally {
+    state.dispose();
     ctx.secrets.delete(c.secret);
-    await client.close().catch(() => undefined);
+    await state.client?.close().catch(() => undefined);
   }
 }

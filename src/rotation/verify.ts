@@ -1,12 +1,14 @@
-/** Re-checks a report's rotated rows against the server, changing nothing. */
+/** Re-checks a report's rotated account passwords against the server, changing nothing. */
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { isDirectAdminError } from '../directadmin/index.js';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, UsageError } from '../errors.js';
 import { msg } from '../messages.js';
-import type { ConnectionSettings, WorkSettings } from '../options.js';
-import { readReport } from './report.js';
-import { makeClient, preflight, type RunContext } from './run.js';
+import { makeClient, preflight, readRetryOptions } from './connection.js';
+import { readReport, type ParsedReportRow } from './report.js';
+import { withReadRetries } from './retry.js';
+import type { ConnectionSettings, WorkSettings } from './settings.js';
+import type { RunContext } from './run.js';
 
 export interface VerifyRequest {
   report: string;
@@ -23,27 +25,40 @@ export interface VerifySummary {
   drift: string[];
   /** Accounts that could not be checked, with why. */
   errors: Array<{ username: string; error: string }>;
+  /** Rotated credentials of kinds the API cannot check (mailboxes, FTP accounts): counted, not checked. */
+  notCheckable: number;
   aborted?: string;
   exitCode: number;
 }
 
-export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<VerifySummary> {
-  const reportPath = resolve(req.report);
+/** Reads and checks a report before anything is sent: a non-report, another server's or an empty one is a usage error. */
+export function loadReportForVerify(path: string): ParsedReportRow[] {
   let rows;
   try {
-    rows = readReport(reportPath);
+    rows = readReport(path);
   } catch (e) {
-    throw new UsageError(`cannot read the report ${reportPath}: ${(e as Error).message}`);
+    throw new UsageError(msg.notAReport(path, describeError(e)));
   }
-  const toCheck = rows.filter((r) => r.status === 'rotated' && r.password);
+  return rows;
+}
+
+export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<VerifySummary> {
+  const reportPath = resolve(req.report);
+  const rows = loadReportForVerify(reportPath);
+  const rotated = rows.filter((r) => r.status === 'rotated' && r.password);
+  const toCheck = rotated.filter((r) => r.kind === 'account');
+  if (toCheck.length === 0) throw new UsageError(msg.nothingToVerify(reportPath));
   const c = req.connection;
   ctx.secrets.add(c.secret);
-  const client = makeClient(c, req.work.concurrency, ctx.log);
+  const halt = new AbortController();
+  ctx.stop.onStop(() => halt.abort());
+  const client = makeClient(c, req.work.concurrency, { log: ctx.log });
   const server = client.origin;
   try {
     const foreign = toCheck.find((r) => r.server !== server);
     if (foreign) throw new UsageError(msg.reportServerMismatch(foreign.server, server));
-    await preflight(client, ctx);
+    const retry = readRetryOptions(req.work, halt.signal);
+    await preflight(client, retry, ctx.secrets);
     const limit = pLimit(req.work.concurrency);
     const drift: string[] = [];
     const errors: Array<{ username: string; error: string }> = [];
@@ -52,14 +67,14 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
     await Promise.all(
       toCheck.map((row) =>
         limit(async () => {
-          if (aborted || ctx.stop.stopped) return;
+          // Queued checks see `aborted` and return; clearQueue would leave their promises pending.
+          if (aborted || halt.signal.aborted) return;
           ctx.secrets.add(row.password);
           try {
-            if (await client.verifyPassword(row.username, row.password)) matching++;
+            if (await withReadRetries(() => client.verifyPassword(row.username, row.password), retry)) matching++;
             else drift.push(row.username);
           } catch (e) {
-            const text = ctx.secrets.scrub(e instanceof Error ? e.message : String(e));
-            // Queued checks see `aborted` and return; clearQueue would leave their promises pending.
+            const text = ctx.secrets.scrub(describeError(e));
             if (isDirectAdminError(e) && e.fatal) aborted ??= text;
             else errors.push({ username: row.username, error: text });
           } finally {
@@ -76,18 +91,10 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
       matching,
       drift,
       errors,
+      notCheckable: rotated.length - toCheck.length,
       aborted,
-      exitCode: ctx.stop.stopped
-        ? ExitCode.Interrupted
-        : aborted
-          ? ExitCode.Aborted
-          : drift.length + errors.length > 0
-            ? ExitCode.Partial
-            : ExitCode.Ok,
+      exitCode: ctx.stop.stopped ? ExitCode.Interrupted : aborted ? ExitCode.Aborted : drift.length + errors.length > 0 ? ExitCode.Partial : ExitCode.Ok,
     };
-  } catch (e) {
-    if (e instanceof UsageError || e instanceof RunAborted) throw e;
-    throw e;
   } finally {
     ctx.secrets.delete(c.secret);
     await client.close().catch(() => undefined);

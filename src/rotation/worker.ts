@@ -1,142 +1,148 @@
 /**
- * Rotates one account: journal the new password durably, send it, and settle any unknown outcome
- * with CMD_API_VERIFY_PASSWORD. Every resend uses the same password.
+ * Changes one credential: apply, retry with the same secret, settle any unknown outcome. The caller
+ * journals the secret durably before calling (dispatch does it a window ahead).
+ *
+ * The outcome rule, the one this whole tool keeps: once any attempt may have applied the change,
+ * the credential ends `rotated`/`revoked` (proved or answered) or `unknown`, and the secret stays
+ * with it. `failed` and `not-sent` are only for changes that cannot have applied.
  */
 import { isDirectAdminError, type DirectAdminError } from '../directadmin/index.js';
+import type { Credential, CredentialKind, KindContext } from '../kinds/kind.js';
 import type { SecretRegistry } from '../log.js';
-import type { JournalWriter, OutcomeStatus } from './journal.js';
+import { describeError } from '../errors.js';
+import type { OutcomeStatus } from './journal.js';
+import { systematicRefusal, type SystematicRefusal } from './refusals.js';
+import { backoffDelay, sleepUnlessAborted } from './retry.js';
 
-/** The one seam through which a password is ever written. A plan never has one. */
-export interface PasswordWriter {
-  changePassword(username: string, password: string): Promise<unknown>;
-}
-
-export interface PasswordVerifier {
-  verifyPassword(username: string, password: string): Promise<boolean>;
-}
-
-export interface AccountOutcome {
-  username: string;
+export interface CredentialOutcome {
+  credential: Credential;
   status: OutcomeStatus;
-  password: string;
+  /** The secret sent (change kinds); kept for rotated and unknown outcomes. */
+  secret: string | undefined;
   attempts: number;
+  /** A read (or a refusal that proves it) confirmed the change. */
   verified: boolean;
   error?: string;
-  /** Set when the account ended on an error that must stop the whole run. */
+  /** Set when the credential ended on an error that must stop the whole server. */
   fatal?: DirectAdminError;
+  /** Set when a refusal will repeat for every credential of this kind. */
+  refusal?: SystematicRefusal;
   startedAt: string;
   finishedAt: string;
 }
 
 export interface WorkerContext {
-  writer: PasswordWriter;
-  verifier: PasswordVerifier;
-  journal: JournalWriter;
+  kind: CredentialKind;
+  kctx: KindContext;
   secrets: SecretRegistry;
   retries: number;
   retryDelayMs: number;
-  /** True once the run stops dispatching (signal, fatal error, --max-failures): no more resends. */
-  stopping(): boolean;
-  sleep?: (ms: number) => Promise<void>;
+  /** Aborted when the run stops dispatching (signal, fatal error, --max-failures, deadline): nothing new is sent. */
+  signal: AbortSignal;
+  /** Counts each resend, for the summary (a server that needs many is unhealthy). */
+  onRetry?: () => void;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Exponential backoff with full jitter, capped at 30 s. */
-export function backoffDelay(baseMs: number, retry: number): number {
-  const cap = Math.min(30_000, baseMs * 2 ** Math.max(0, retry - 1));
-  return Math.round(cap / 2 + Math.random() * (cap / 2));
-}
-
-type Verification = { result: 'valid' } | { result: 'invalid' } | { result: 'unknown'; error: DirectAdminError | Error };
-
-async function settle(ctx: WorkerContext, username: string, password: string): Promise<Verification> {
-  const sleep = ctx.sleep ?? defaultSleep;
-  let lastError: DirectAdminError | Error = new Error('not verified');
-  for (let attempt = 0; attempt <= ctx.retries; attempt++) {
-    if (attempt > 0) {
-      if (ctx.stopping()) break;
-      await sleep(backoffDelay(ctx.retryDelayMs, attempt));
-    }
-    try {
-      return (await ctx.verifier.verifyPassword(username, password)) ? { result: 'valid' } : { result: 'invalid' };
-    } catch (e) {
-      if (!isDirectAdminError(e)) throw e;
-      lastError = e;
-      if (e.fatal || e.kind === 'command') break;
-    }
-  }
-  return { result: 'unknown', error: lastError };
-}
-
-export interface RotateAccountOptions {
-  /** The intent is already in the journal (resume): do not write it again. */
-  journaled?: boolean;
-  /** A previous run may have applied this password: verify before sending anything. */
+export interface ChangeOptions {
+  /** An earlier run may have applied this secret: prove or resend before anything else. */
   verifyFirst?: boolean;
 }
 
-export async function rotateAccount(
-  ctx: WorkerContext,
-  username: string,
-  password: string,
-  options: RotateAccountOptions = {},
-): Promise<AccountOutcome> {
-  const sleep = ctx.sleep ?? defaultSleep;
-  const startedAt = new Date().toISOString();
-  ctx.secrets.add(password);
-  try {
-    if (!options.journaled) {
-      // The password is on disk before anything that could set it leaves this process.
-      await ctx.journal.append({ t: 'intent', u: username, pw: password, at: startedAt });
+type CheckResult = { proved: true } | { proved: false } | { proved: undefined; error?: DirectAdminError };
+
+/** Runs the kind's proving read, retrying transport errors and 5xx within the budget. */
+async function runCheck(ctx: WorkerContext, credential: Credential, secret: string | undefined): Promise<CheckResult> {
+  const check = ctx.kind.check;
+  if (!check) return { proved: undefined };
+  const sleep = ctx.sleep ?? sleepUnlessAborted;
+  let lastError: DirectAdminError | undefined;
+  for (let attempt = 0; attempt <= ctx.retries; attempt++) {
+    if (attempt > 0) {
+      if (ctx.signal.aborted) break;
+      await sleep(backoffDelay(ctx.retryDelayMs, attempt), ctx.signal);
+      if (ctx.signal.aborted) break;
     }
-    const done = (status: OutcomeStatus, attempts: number, verified: boolean, error?: unknown): AccountOutcome => ({
-      username,
-      status,
-      password,
-      attempts,
-      verified,
-      error: error === undefined ? undefined : ctx.secrets.scrub(error instanceof Error ? error.message : String(error)),
-      fatal: isDirectAdminError(error) && error.fatal ? error : undefined,
-      startedAt,
-      finishedAt: new Date().toISOString(),
-    });
+    try {
+      const r = await check.call(ctx.kind, ctx.kctx, credential, secret);
+      return r === undefined && lastError === undefined ? { proved: undefined } : { proved: r } as CheckResult;
+    } catch (e) {
+      if (!isDirectAdminError(e)) throw e;
+      lastError = e;
+      if (e.fatal || !e.retryable) break;
+    }
+  }
+  return { proved: undefined, error: lastError };
+}
 
-    let attempts = 0;
-    /** Some attempt may have applied the password and nothing has proved otherwise since. */
+export async function changeCredential(ctx: WorkerContext, credential: Credential, secret: string | undefined, options: ChangeOptions = {}): Promise<CredentialOutcome> {
+  const sleep = ctx.sleep ?? sleepUnlessAborted;
+  const startedAt = new Date().toISOString();
+  const success: OutcomeStatus = ctx.kind.action === 'revoke' ? 'revoked' : 'rotated';
+  ctx.secrets.add(secret);
+  let attempts = 0;
+  const done = (status: OutcomeStatus, verified: boolean, error?: unknown): CredentialOutcome => ({
+    credential,
+    status,
+    secret: status === 'failed' || status === 'not-sent' ? undefined : secret,
+    attempts,
+    verified,
+    error: error === undefined ? undefined : ctx.secrets.scrub(describeError(error)),
+    fatal: isDirectAdminError(error) && error.fatal ? error : undefined,
+    refusal: status === 'failed' && isDirectAdminError(error) ? systematicRefusal(error) : undefined,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+  });
+  try {
+    /** Some attempt may have applied the change. Sticky: a read saying "not live" is no proof (servers lie for suspended accounts). */
     let maybeLive = options.verifyFirst === true;
-    let needVerify = options.verifyFirst === true;
+    let needCheck = maybeLive;
     let lastError: unknown;
-
     for (;;) {
-      if (needVerify) {
-        needVerify = false;
-        const v = await settle(ctx, username, password);
-        if (v.result === 'valid') return done('rotated', attempts, true);
-        if (v.result === 'unknown') return done('unknown', attempts, false, v.error);
-        maybeLive = false;
+      if (needCheck) {
+        needCheck = false;
+        const r = await runCheck(ctx, credential, secret);
+        if (r.proved === true) return done(success, true);
+        if (r.proved === undefined && r.error) return done('unknown', false, r.error);
       }
       if (attempts > ctx.retries) break;
-      // Interrupted: no resend; a resume settles this account from the journal.
-      if (attempts > 0 && ctx.stopping()) return done(maybeLive ? 'unknown' : 'not-sent', attempts, false, lastError);
-      if (attempts > 0) await sleep(backoffDelay(ctx.retryDelayMs, attempts));
+      // Stopping: nothing new leaves; a resume settles this credential from the journal.
+      if (ctx.signal.aborted) return done(maybeLive ? 'unknown' : 'not-sent', false, lastError ?? 'run stopped');
+      if (attempts > 0) {
+        ctx.onRetry?.();
+        await sleep(backoffDelay(ctx.retryDelayMs, attempts), ctx.signal);
+        if (ctx.signal.aborted) return done(maybeLive ? 'unknown' : 'not-sent', false, lastError ?? 'run stopped');
+      }
       attempts++;
       try {
-        await ctx.writer.changePassword(username, password);
-        return done('rotated', attempts, false);
+        await ctx.kind.apply(ctx.kctx, credential, secret);
+        return done(success, false);
       } catch (e) {
         if (!isDirectAdminError(e)) throw e;
         lastError = e;
-        if (e.fatal) return done(maybeLive || e.mayHaveWritten ? 'unknown' : 'not-sent', attempts, false, e);
-        if (e.kind === 'command') return done('failed', attempts, false, e);
+        if (e.fatal) return done(maybeLive || e.mayHaveWritten ? 'unknown' : 'not-sent', false, e);
+        if (e.kind === 'command') {
+          // "isn't different" / "already gone": the change is in effect, whoever applied it.
+          if (ctx.kind.provesDone(e)) return done(success, true);
+          return done(maybeLive ? 'unknown' : 'failed', false, e);
+        }
         if (e.mayHaveWritten) {
           maybeLive = true;
-          needVerify = true;
+          needCheck = ctx.kind.check !== undefined;
+        }
+        // Not safe to send again (a 4xx from a proxy): settle by reading only.
+        if (!e.retryable) {
+          if (needCheck) {
+            needCheck = false;
+            const r = await runCheck(ctx, credential, secret);
+            if (r.proved === true) return done(success, true);
+          }
+          break;
         }
       }
     }
-    return done(maybeLive ? 'unknown' : 'failed', attempts, false, lastError);
+    return done(maybeLive ? 'unknown' : 'failed', false, lastError);
   } finally {
-    ctx.secrets.delete(password);
+    ctx.secrets.delete(secret);
   }
 }

@@ -31,14 +31,15 @@ describe('hostile account names', () => {
       const text = readFileSync(summaryOf(r).report, 'utf8');
       const records = parse(text) as string[][];
       for (const rec of records) {
-        assert.equal(rec.length, 9);
+        assert.equal(rec.length, 12);
         for (const cell of rec) assert.ok(!/^[=+\-@\t\r]/.test(cell), `cell ${JSON.stringify(cell)} could run as a formula`);
       }
       const rows = readReport(summaryOf(r).report);
-      // Control characters are written visibly escaped (\x01) so terminals and readers stay sane.
-      const printable = (n: string) => n.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-      for (const name of HOSTILE) {
-        const row = rows.find((x) => x.username === printable(name));
+      // Control characters, line breaks included, are written visibly escaped: one row stays one line.
+      assert.equal(text.trimEnd().split('\n').length, records.length, 'no raw line break inside a cell');
+      const written = ['a&b', 'a=b', 'a%41b', 'a|b', 'a:b', 'a/b', '..', 'a b', 'a\\x0ab', 'a\\x01b', 'ünï', '=cmd|x', '+SUM(1)', '-2+3', '@import', 'Upper'];
+      for (const name of written) {
+        const row = rows.find((x) => x.username === name);
         assert.equal(row?.status, 'skipped', JSON.stringify(name));
       }
       assert.equal(rows.filter((x) => x.status === 'rotated').length, sim.accounts().length - HOSTILE.length - 1);

@@ -185,17 +185,24 @@ describe('rotate end to end', () => {
     });
   });
 
-  it('meets a difficult-password policy with --symbols, and reports the refusal without it', async () => {
+  it('a difficult-password policy costs one refused change, names --symbols, and resume --symbols finishes', async () => {
     await withSim({ users: 6, resellers: 0, passwordPolicy: { difficult: true } }, async (sim, out) => {
       const before = snapshot(sim);
       const plain = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(plain.code, 1);
+      assert.equal(plain.code, 3, plain.stderr);
+      assert.match(plain.stderr, /--symbols/);
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], 1, 'the canary alone was sent');
       const rows = readReport(summaryOf(plain).report).filter((x) => x.status !== 'skipped');
-      assert.ok(rows.length > 0 && rows.every((x) => x.status === 'failed' && x.password === ''));
+      assert.deepEqual(rows.map((x) => x.status).sort(), ['failed', 'not-started', 'not-started', 'not-started', 'not-started', 'not-started']);
+      assert.ok(rows.every((x) => x.password === ''));
       assert.deepEqual(snapshot(sim), before, 'a refused change changes nothing');
-      const withSymbols = await runCli(['rotate', '--yes', '--json', '--symbols', '--length', '16', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(withSymbols.code, 0, withSymbols.stderr);
-      for (const row of readReport(summaryOf(withSymbols).report).filter((x) => x.status === 'rotated')) {
+      const journal = String(summaryOf(plain).journal);
+      const resumed = await runCli(['resume', journal, '--yes', '--json', '--symbols', '--length', '16'], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      const after = readReport(summaryOf(resumed).report).filter((x) => x.status !== 'skipped');
+      assert.equal(after.length, 6);
+      for (const row of after) {
+        assert.equal(row.status, 'rotated');
         assert.equal(sim.password(row.username), row.password);
         assert.match(row.password, /^[A-Za-z0-9][A-Za-z0-9!@#%^*\-_.]{15}$/);
         assert.match(row.password, /[!@#%^*\-_.]/);
@@ -203,14 +210,15 @@ describe('rotate end to end', () => {
     });
   });
 
-  it('--max-failures stops a run that keeps failing', async () => {
-    await withSim({ users: 60, resellers: 0, passwordPolicy: { minLength: 40 } }, async (sim, out) => {
-      const r = await runCli(['rotate', '--yes', '--json', '--max-failures', '3', '--concurrency', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+  it('--max-failures stops a run that keeps failing, and says why', async () => {
+    await withSim({ users: 60, resellers: 0, faults: { error500: { rate: 1 } } }, async (sim, out) => {
+      const r = await runCli(['rotate', '--yes', '--json', '--retries', '0', '--max-failures', '3', '--concurrency', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /--max-failures/);
       assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], 3);
       const s = summaryOf(r);
-      assert.equal(s.counts.failed, 3);
+      assert.equal(s.counts.unknown, 3, 'a 500 may hide an applied change: unknown, not failed');
+      assert.equal(s.counts['not-started'], 57);
     });
   });
 

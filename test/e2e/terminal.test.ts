@@ -37,7 +37,7 @@ describe('on a terminal', { skip: !hasScript && 'util-linux script is not instal
     const r = await onTerminal('yes', { users: 40, latencyMs: 15 });
     assert.equal(r.code, 0, r.text);
     assert.match(r.text, /About to change the passwords of 40 account\(s\) on http:\/\/127\.0\.0\.1:\d+ \(logged in as admin\)/);
-    assert.match(r.text, /rotating \d+\/40/);
+    assert.match(r.text, /changing \d+\/40/);
     assert.equal(r.changes, 40);
   });
 

@@ -4,7 +4,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { JournalWriter, hashAccounts, parseJournal, readJournal, isSettled, type JournalHeader } from '../../src/rotation/journal.js';
+import * as nodeCrypto from 'node:crypto';
+const require_crypto = () => nodeCrypto;
+import { JournalWriter, hashCredentials, parseJournal, readJournal, isSettled, type JournalHeader } from '../../src/rotation/journal.js';
+import type { Credential } from '../../src/kinds/index.js';
 import { REPORT_COLUMNS, ReportWriter, ensurePrivateDir, neutralizeCell, readReport, rowsFromJournal } from '../../src/rotation/report.js';
 import { acquireLock, LockHeld } from '../../src/rotation/lock.js';
 
@@ -12,14 +15,18 @@ let dir = '';
 before(() => (dir = mkdtempSync(join(tmpdir(), 'da-rotate-test-'))));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-function header(accounts: string[]): JournalHeader {
+function header(accounts: string[], extra: Credential[] = []): JournalHeader {
+  const credentials: Credential[] = [...accounts.map((u): Credential => ({ kind: 'account', owner: u, name: u })), ...extra];
   return {
-    t: 'header', v: 1, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users',
+    t: 'header', v: 2, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users',
     startedAt: new Date().toISOString(), report: join(dir, 'r.csv'),
-    options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null },
-    accounts, accountsSha256: hashAccounts(accounts), skipped: [{ username: '=bad', reason: 'not a valid DirectAdmin username' }],
+    options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
+    credentials, credentialsSha256: hashCredentials(credentials), skipped: [{ username: '=bad', reason: 'not a valid DirectAdmin username' }],
   };
 }
+
+const acc = (u: string) => `account:${u}:${u}`;
+const plain = { secretOf: (i: { pw?: string }) => i.pw };
 
 describe('journal', () => {
   it('is created 0600, exclusively, and read back with intents and outcomes', async () => {
@@ -27,17 +34,17 @@ describe('journal', () => {
     const j = await JournalWriter.create(path);
     await j.append(header(['amy', 'bob', 'cat']));
     await Promise.all([
-      j.append({ t: 'intent', u: 'amy', pw: 'PwAmy1234567890', at: 'x' }),
-      j.append({ t: 'intent', u: 'bob', pw: 'PwBob1234567890', at: 'x' }),
+      j.append({ t: 'intent', c: acc('amy'), pw: 'PwAmy1234567890', at: 'x' }),
+      j.append({ t: 'intent', c: acc('bob'), pw: 'PwBob1234567890', at: 'x' }),
     ]);
-    await j.append({ t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
+    await j.append({ t: 'outcome', c: acc('amy'), status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
     await j.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await assert.rejects(JournalWriter.create(path), /cannot create/);
     const s = readJournal(path);
-    assert.equal(s.intents.get('bob')?.pw, 'PwBob1234567890');
-    assert.ok(isSettled(s.outcomes.get('amy')));
-    assert.ok(!isSettled(s.outcomes.get('bob')));
+    assert.equal(s.intents.get(acc('bob'))?.pw, 'PwBob1234567890');
+    assert.ok(isSettled(s.outcomes.get(acc('amy'))));
+    assert.ok(!isSettled(s.outcomes.get(acc('bob'))));
     assert.equal(s.ended, false);
   });
 
@@ -46,25 +53,50 @@ describe('journal', () => {
     const j = await JournalWriter.create(path);
     await j.append(header(['amy', 'bob']));
     await j.appendMany([
-      { t: 'intent', u: 'amy', pw: 'PwAmy1234567890', at: 'x' },
-      { t: 'intent', u: 'bob', pw: 'PwBob1234567890', at: 'x' },
+      { t: 'intent', c: acc('amy'), pw: 'PwAmy1234567890', at: 'x' },
+      { t: 'intent', c: acc('bob'), pw: 'PwBob1234567890', at: 'x' },
     ]);
     assert.equal(readJournal(path).intents.size, 2, 'durable as soon as appendMany resolves');
-    void j.append({ t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
+    void j.append({ t: 'outcome', c: acc('amy'), status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
     await j.close();
-    assert.equal(readJournal(path).outcomes.get('amy')?.status, 'rotated');
+    assert.equal(readJournal(path).outcomes.get(acc('amy'))?.status, 'rotated');
   });
 
   it('ignores a last line cut short by a crash, refuses damage elsewhere and tampering', () => {
     const h = JSON.stringify(header(['amy']));
-    const good = `${h}\n${JSON.stringify({ t: 'intent', u: 'amy', pw: 'x', at: 'x' })}\n`;
+    const good = `${h}\n${JSON.stringify({ t: 'intent', c: acc('amy'), pw: 'x', at: 'x' })}\n`;
     const s = parseJournal(good + '{"t":"outc');
     assert.equal(s.truncatedTail, true);
     assert.equal(s.intents.size, 1);
     assert.throws(() => parseJournal(`${h}\n{broken\n${JSON.stringify({ t: 'end' })}\n`), /line 2/);
-    const tampered = JSON.stringify({ ...header(['amy']), accounts: ['amy', 'eve'] });
+    const tampered = JSON.stringify({ ...header(['amy']), credentials: header(['amy', 'eve']).credentials });
     assert.throws(() => parseJournal(tampered + '\n'), /checksum/);
     assert.throws(() => parseJournal('{"t":"intent"}\n'), /not a da-rotate journal/);
+  });
+});
+
+describe('journal version 1', () => {
+  it('reads a journal of version 0.1 (account passwords only) as credentials', () => {
+    const accounts = ['amy', 'bob'];
+    const { createHash } = require_crypto();
+    const v1 = {
+      t: 'header', v: 1, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users', startedAt: 'x', report: 'r.csv',
+      options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null },
+      accounts, accountsSha256: createHash('sha256').update(accounts.join('\n')).digest('hex'), skipped: [],
+    };
+    const text = [v1, { t: 'intent', u: 'amy', pw: 'PwAmy1234567890', at: 'x' }, { t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' }]
+      .map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const s = parseJournal(text);
+    assert.deepEqual(s.header.credentials, [{ kind: 'account', owner: 'amy', name: 'amy' }, { kind: 'account', owner: 'bob', name: 'bob' }]);
+    assert.equal(s.intents.get('account:amy:amy')?.pw, 'PwAmy1234567890');
+    assert.equal(s.outcomes.get('account:amy:amy')?.status, 'rotated');
+  });
+
+  it('leaves a systematic refusal unsettled so a resume tries again', () => {
+    assert.equal(isSettled({ t: 'outcome', c: 'x', status: 'failed', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b', systematic: true }), false);
+    assert.equal(isSettled({ t: 'outcome', c: 'x', status: 'failed', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }), true);
+    assert.equal(isSettled({ t: 'outcome', c: 'x', status: 'revoked', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }), true);
+    assert.equal(isSettled({ t: 'outcome', c: 'x', status: 'unknown', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }), false);
   });
 });
 
@@ -86,8 +118,8 @@ describe('report', () => {
     const path = join(sub, 'r.csv');
     const w = await ReportWriter.create(path);
     const hostile = ['=HYPERLINK("http://x")', 'a,b"c', 'line\nbreak', '@SUM(A1)', 'ünï'];
-    for (const u of hostile) w.write({ server: 'https://h:2222', username: u, status: 'skipped', attempts: 0, verified: false, error: 'x' });
-    w.write({ server: 'https://h:2222', username: 'fred', status: 'rotated', password: 'Abc123def456ghi789jkl0', attempts: 1, verified: true });
+    for (const u of hostile) w.write({ server: 'https://h:2222', username: u, kind: 'account', credential: u, status: 'skipped', attempts: 0, verified: false, error: 'x' });
+    w.write({ server: 'https://h:2222', username: 'fred', kind: 'account', credential: 'fred', status: 'rotated', password: 'Abc123def456ghi789jkl0', attempts: 1, verified: true });
     await w.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await assert.rejects(ReportWriter.create(path), /EEXIST/);
@@ -105,22 +137,22 @@ describe('report', () => {
     const h = header(['amy', 'bob', 'cat', 'dan']);
     const lines = [
       h,
-      { t: 'intent', u: 'amy', pw: 'PwAmy', at: 'x' },
-      { t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: true },
-      { t: 'intent', u: 'bob', pw: 'PwBob', at: 'x' },
-      { t: 'outcome', u: 'bob', status: 'failed', attempts: 1, verified: false, error: 'Password is too short' },
-      { t: 'intent', u: 'cat', pw: 'PwCat', at: 'x' },
+      { t: 'intent', c: acc('amy'), pw: 'PwAmy', at: 'x' },
+      { t: 'outcome', c: acc('amy'), status: 'rotated', attempts: 1, verified: true },
+      { t: 'intent', c: acc('bob'), pw: 'PwBob', at: 'x' },
+      { t: 'outcome', c: acc('bob'), status: 'failed', attempts: 1, verified: false, error: 'Password is too short' },
+      { t: 'intent', c: acc('cat'), pw: 'PwCat', at: 'x' },
     ];
     const state = parseJournal(lines.map((l) => JSON.stringify(l)).join('\n') + '\n');
-    const rows = rowsFromJournal(state, { includePending: true });
+    const rows = rowsFromJournal(state, { includePending: true, ...plain });
     const by = new Map(rows.map((r) => [r.username, r]));
     assert.equal(by.get('amy')!.password, 'PwAmy');
     assert.equal(by.get('bob')!.password, undefined);
     assert.equal(by.get('cat')!.status, 'unknown');
     assert.equal(by.get('cat')!.password, 'PwCat');
-    assert.equal(by.get('dan')!.status, 'skipped');
+    assert.equal(by.get('dan')!.status, 'not-started');
     assert.equal(by.get('=bad')!.status, 'skipped');
-    assert.equal(rowsFromJournal(state, { includePending: false }).some((r) => r.username === 'cat'), false);
+    assert.equal(rowsFromJournal(state, { includePending: false, ...plain }).some((r) => r.username === 'cat'), false);
   });
 });
 

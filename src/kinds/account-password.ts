@@ -1,0 +1,36 @@
+/** The account password (CMD_API_USER_PASSWD): panel, main FTP, SSH and main database login. */
+import { CommandFailed, type DirectAdminError } from '../directadmin/index.js';
+import type { CredentialKind } from './kind.js';
+
+const NOT_ALLOWED = /you cannot execute that command/i;
+
+export function isUnchangedRefusal(e: DirectAdminError): boolean {
+  return e instanceof CommandFailed && /isn.?t different/i.test(`${e.text} ${e.details}`);
+}
+
+export const accountPassword: CredentialKind = {
+  name: 'account',
+  action: 'change',
+  commands: ['CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD'],
+  async list(_ctx, owner) {
+    return [{ kind: 'account', owner, name: owner }];
+  },
+  async apply(ctx, c, secret) {
+    await ctx.client.changePassword(c.owner, secret!);
+  },
+  async check(ctx, c, secret) {
+    if (!ctx.canVerifyAccounts()) return undefined;
+    try {
+      return await ctx.client.verifyPassword(c.owner, secret!);
+    } catch (e) {
+      // A reseller may not verify: from now on the run settles by resending (idempotent).
+      if (e instanceof CommandFailed && NOT_ALLOWED.test(`${e.text} ${e.details}`)) {
+        ctx.verifyUnavailable();
+        return undefined;
+      }
+      throw e;
+    }
+  },
+  // "New password isn't different" after a change that may have applied proves it is live.
+  provesDone: isUnchangedRefusal,
+};

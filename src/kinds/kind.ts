@@ -1,0 +1,72 @@
+/**
+ * The credential model. A credential is (kind, owner account, name); each kind is one small module
+ * that lists an account's credentials of that kind, applies a change (a new secret, or a
+ * revocation) and, where the server offers a read that proves it, checks whether it took effect.
+ * The run (src/rotation/) drives every kind through this interface and knows nothing else of them.
+ */
+import type { DirectAdminClient, DirectAdminError } from '../directadmin/index.js';
+
+export type KindName = 'account' | 'login-key' | 'session' | 'email' | 'ftp' | 'db-user';
+
+/** Every kind, in the order a sweep touches them per account: what lets an intruder act without a password goes first. */
+export const KIND_ORDER: readonly KindName[] = ['login-key', 'session', 'account', 'email', 'ftp', 'db-user'];
+
+export interface Credential {
+  kind: KindName;
+  /** The DirectAdmin account that owns it. */
+  owner: string;
+  /** The mailbox address, FTP login, key id, session id, database user; the username for `account`. */
+  name: string;
+  /** What the server shows about it, never a secret (a key's expiry and last use, a session's IP). */
+  details?: string;
+  /** What the kind needs to change it exactly as it is (an FTP account's type and path). */
+  data?: Record<string, string>;
+}
+
+/** Stable identity of a credential inside one run: journal records and report rows key on it. */
+export function credentialId(c: Pick<Credential, 'kind' | 'owner' | 'name'>): string {
+  return `${c.kind}:${c.owner}:${c.name}`;
+}
+
+/** What a kind's commands need from the run. */
+export interface KindContext {
+  /** The run's own client (the admin or reseller that logged in). */
+  client: DirectAdminClient;
+  /** The same connection acting as `owner` (login-as): domain-level commands answer only their owner. */
+  as(owner: string): DirectAdminClient;
+  /** False once the server refused CMD_API_VERIFY_PASSWORD to this login (a reseller), or with --settle resend. */
+  canVerifyAccounts(): boolean;
+  /** The server said this login may not use CMD_API_VERIFY_PASSWORD: settle by resending from now on. */
+  verifyUnavailable(): void;
+}
+
+export interface SecretRules {
+  minLength?: number;
+  maxLength?: number;
+}
+
+export interface CredentialKind {
+  readonly name: KindName;
+  /** `change`: a new secret is set; `revoke`: the credential is deleted or ended, no secret. */
+  readonly action: 'change' | 'revoke';
+  /** Never part of `--include all` (a changed database password breaks the site using it). */
+  readonly optIn?: boolean;
+  /** Commands a login key must allow for this kind (key-scope). */
+  readonly commands: readonly string[];
+  /** Limits the server puts on this kind's secrets beyond the run's policy. */
+  readonly secretRules?: SecretRules;
+  /** The account's credentials of this kind. */
+  list(ctx: KindContext, owner: string): Promise<Credential[]>;
+  /** The one write: set `secret` (change) or revoke. A plan never reaches it. */
+  apply(ctx: KindContext, credential: Credential, secret: string | undefined): Promise<void>;
+  /**
+   * A read that proves the outcome: true when the change is in effect (the secret is live, the key
+   * is gone), false when it is not, undefined when no such read is possible here. Without one, an
+   * unknown outcome is settled by applying the same change again (every change is idempotent).
+   */
+  check?(ctx: KindContext, credential: Credential, secret: string | undefined): Promise<boolean | undefined>;
+  /** A refusal that proves the change is already in effect ("New password isn't different", a key already gone). */
+  provesDone(error: DirectAdminError): boolean;
+  /** Plan-time advice for the operator about one credential (e.g. the site config a db user change breaks). */
+  advice?(credential: Credential): string | undefined;
+}

@@ -1,0 +1,54 @@
+/** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
+import pLimit from 'p-limit';
+import { isDirectAdminError } from '../directadmin/index.js';
+import { describeError } from '../errors.js';
+import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
+import type { SecretRegistry } from '../log.js';
+import { withReadRetries, type ReadRetryOptions } from './retry.js';
+
+export interface ListingFailure {
+  owner: string;
+  kind: KindName;
+  error: string;
+}
+
+export interface CredentialList {
+  /** In sweep order: per kind (KIND_ORDER), then owner, then name. */
+  credentials: Credential[];
+  /** Accounts whose credentials of a kind could not be listed: reported, never silently left out. */
+  failures: ListingFailure[];
+  /** A fatal error (authentication, blacklist, TLS): the server is stopped. */
+  fatal?: unknown;
+}
+
+export async function listCredentials(
+  kctx: KindContext,
+  accounts: readonly string[],
+  include: readonly KindName[],
+  o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry },
+): Promise<CredentialList> {
+  const limit = pLimit(o.concurrency);
+  const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
+  const found: Credential[][] = [];
+  const failures: ListingFailure[] = [];
+  let fatal: unknown;
+  await Promise.all(
+    kinds.flatMap((kind, ki) =>
+      accounts.map((owner, ai) =>
+        limit(async () => {
+          if (fatal !== undefined || o.retry.signal.aborted) return;
+          try {
+            found[ki * accounts.length + ai] = await withReadRetries(() => kind.list(kctx, owner), o.retry);
+          } catch (e) {
+            if (isDirectAdminError(e) && e.fatal) fatal ??= e;
+            else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
+          }
+        }),
+      ),
+    ),
+  );
+  // Sweep order falls out of the index: kinds in KIND_ORDER, accounts sorted, each list sorted.
+  const credentials = found.flatMap((list) => (list ?? []).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+  failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : 1));
+  return { credentials, failures, fatal };
+}

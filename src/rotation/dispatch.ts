@@ -1,0 +1,218 @@
+/**
+ * Sends the changes: intents journaled a window ahead, the first change of each kind sent alone
+ * (a canary), p-limit for the rest, and every way a run stops (signal, fatal error, a refusal that
+ * would hit everyone, --max-failures, --deadline) funnelled into one halt.
+ */
+import pLimit from 'p-limit';
+import { credentialId, kindByName, type Credential, type KindName } from '../kinds/index.js';
+import { msg, type StatusCounts } from '../messages.js';
+import type { IntentRecord, OutcomeRecord } from './journal.js';
+import { generatePassword } from './password.js';
+import { baseRow, type ReportRow, type ReportStatus } from './report.js';
+import type { RunState } from './state.js';
+import { changeCredential, type CredentialOutcome, type WorkerContext } from './worker.js';
+
+export interface WorkItem {
+  credential: Credential;
+  secret: string | undefined;
+  /** An earlier run journaled this change: it may have been sent, so prove or resend before anything else. */
+  journaled: boolean;
+}
+
+export interface DispatchResult {
+  /** Credentials whose outcome was recorded in this dispatch. */
+  finished: Set<string>;
+  /** Credentials whose intent this dispatch journaled ahead but never sent. */
+  prefetchedNotSent: Set<string>;
+}
+
+/** A fresh secret for a credential, within the run's policy and the kind's limits. */
+export function secretFor(state: RunState, credential: Credential): string | undefined {
+  const kind = kindByName(credential.kind);
+  if (kind.action === 'revoke') return undefined;
+  if (state.samePassword) return state.samePassword;
+  const rules = kind.secretRules ?? {};
+  const length = Math.min(rules.maxLength ?? Infinity, Math.max(rules.minLength ?? 0, state.policy.length));
+  return generatePassword({ ...state.policy, length });
+}
+
+/**
+ * Journals intents ahead of the requests: a window of credentials gets its secrets in one write +
+ * fdatasync, started while earlier requests are still in flight. The rule stays "on disk before
+ * sent"; an intent journaled but never sent is harmless: a resume proves it before anything else.
+ */
+class IntentReadAhead {
+  private next = 0;
+  private readonly batches: Array<Promise<void>> = [];
+  private readonly batchOf: number[] = [];
+  readonly journaledHere = new Set<string>();
+
+  constructor(
+    private readonly items: WorkItem[],
+    private readonly state: RunState,
+    private readonly window: number,
+  ) {}
+
+  /** Resolves once items[index]'s intent is durable; keeps the next window in flight. */
+  ready(index: number): Promise<void> {
+    while (this.next <= Math.min(index + Math.ceil(this.window / 2), this.items.length - 1)) this.startBatch();
+    return this.batches[this.batchOf[index]!]!;
+  }
+
+  private startBatch(): void {
+    const from = this.next;
+    const to = Math.min(this.items.length, from + this.window);
+    const batchIndex = this.batches.length;
+    const records: IntentRecord[] = [];
+    const at = new Date().toISOString();
+    for (let i = from; i < to; i++) {
+      const item = this.items[i]!;
+      this.batchOf[i] = batchIndex;
+      if (item.journaled) continue;
+      item.secret ??= secretFor(this.state, item.credential);
+      records.push(this.state.intentRecord(credentialId(item.credential), item.secret, at));
+      this.journaledHere.add(credentialId(item.credential));
+    }
+    this.next = to;
+    this.batches.push(records.length ? this.state.journal.appendMany(records) : Promise.resolve());
+  }
+}
+
+export function outcomeRow(server: string, o: CredentialOutcome): ReportRow {
+  const status: ReportStatus = o.status === 'not-sent' ? 'not-started' : o.status;
+  return {
+    ...baseRow(server, o.credential),
+    status,
+    password: o.secret,
+    attempts: o.attempts,
+    verified: o.verified,
+    error: o.status === 'not-sent' ? `not sent: ${o.error ?? 'run stopped'}` : o.error,
+    startedAt: o.startedAt,
+    finishedAt: o.finishedAt,
+  };
+}
+
+function outcomeRecord(o: CredentialOutcome): OutcomeRecord {
+  return {
+    t: 'outcome',
+    c: credentialId(o.credential),
+    status: o.status,
+    attempts: o.attempts,
+    verified: o.verified,
+    error: o.error,
+    startedAt: o.startedAt,
+    finishedAt: o.finishedAt,
+    ...(o.refusal ? { systematic: true } : {}),
+  };
+}
+
+export function countRow(counts: StatusCounts, status: ReportStatus): void {
+  counts[status]++;
+}
+
+export async function dispatch(items: WorkItem[], state: RunState): Promise<DispatchResult> {
+  const { ctx, work } = state;
+  const limit = pLimit(work.concurrency);
+  state.limiter = limit;
+  let failures = 0;
+  let done = 0;
+  const finished = new Set<string>();
+  const started = new Set<string>();
+  const refusals = new Map<string, number>();
+  // The first change of each kind goes alone: a refusal that would hit every credential costs one.
+  const canaries = new Map<KindName, Promise<void>>();
+  const readAhead = new IntentReadAhead(items, state, Math.max(16, work.concurrency * 2));
+  const workers = new Map<KindName, WorkerContext>();
+  const workerFor = (kind: KindName): WorkerContext => {
+    let w = workers.get(kind);
+    if (!w) {
+      w = {
+        kind: kindByName(kind),
+        kctx: state.kctx,
+        secrets: ctx.secrets,
+        retries: work.retries,
+        retryDelayMs: work.retryDelayMs,
+        signal: state.halt.signal,
+        onRetry: () => void state.health.retries++,
+      };
+      workers.set(kind, w);
+    }
+    return w;
+  };
+  let progress: NodeJS.Timeout | undefined;
+  if (ctx.onProgress) {
+    const since = Date.now();
+    progress = setInterval(() => {
+      const rate = done / Math.max(0.001, (Date.now() - since) / 1000);
+      ctx.onProgress!({ server: state.server, done, total: items.length, counts: state.counts, concurrency: limit.concurrency, rate });
+    }, 250);
+    progress.unref();
+  }
+
+  const settleOne = async (item: WorkItem, canary: boolean): Promise<void> => {
+    const id = credentialId(item.credential);
+    started.add(id);
+    const outcome = await changeCredential(workerFor(item.credential.kind), item.credential, item.secret, { verifyFirst: item.journaled });
+    done++;
+    finished.add(id);
+    state.journal.append(outcomeRecord(outcome), false).catch((e: unknown) => state.haltWith(state.fileFailure(e), 'file'));
+    const row = outcomeRow(state.server, outcome);
+    state.counts[row.status]++;
+    state.report.write(row);
+    if (ctx.log.isLevelEnabled('debug')) {
+      ctx.log.debug({ credential: id, status: outcome.status, attempts: outcome.attempts, verified: outcome.verified, err: outcome.error }, 'credential settled');
+    }
+    if (outcome.fatal) state.haltWith(outcome.fatal.message);
+    if (outcome.refusal) {
+      const n = (refusals.get(outcome.refusal.key) ?? 0) + 1;
+      refusals.set(outcome.refusal.key, n);
+      if (n >= 2 || canary) state.haltWith(msg.systematicRefusal(item.credential.kind, outcome.refusal.fix, n), 'refusal');
+    }
+    if (outcome.status === 'failed' || outcome.status === 'unknown') {
+      (outcome.status === 'failed' ? state.failedIds : state.unknownIds).push(id);
+      failures++;
+      if (work.maxFailures > 0 && failures >= work.maxFailures) state.haltWith(msg.maxFailures(failures, limit.activeCount), 'max-failures');
+    }
+  };
+
+  const job = async (item: WorkItem, index: number): Promise<void> => {
+    // Queued jobs are not cleared (p-limit's clearQueue would leave their promises pending): each returns at once.
+    if (state.halt.signal.aborted) return;
+    const kind = item.credential.kind;
+    const canary = canaries.get(kind);
+    let isCanary = false;
+    if (canary) await canary;
+    else {
+      isCanary = true;
+      let release!: () => void;
+      canaries.set(kind, new Promise<void>((r) => (release = r)));
+      try {
+        await runItem(item, index, true);
+      } finally {
+        release();
+      }
+    }
+    if (!isCanary) await runItem(item, index, false);
+  };
+
+  const runItem = async (item: WorkItem, index: number, canary: boolean): Promise<void> => {
+    if (state.halt.signal.aborted) return;
+    try {
+      await readAhead.ready(index);
+    } catch (e) {
+      // Without a durable journal nothing may be sent: stop everything.
+      state.haltWith(state.fileFailure(e), 'file');
+      return;
+    }
+    if (state.halt.signal.aborted) return;
+    await settleOne(item, canary);
+  };
+
+  try {
+    await Promise.all(items.map((item, index) => limit(() => job(item, index))));
+  } finally {
+    if (progress) clearInterval(progress);
+  }
+  const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((id) => !started.has(id)));
+  return { finished, prefetchedNotSent };
+}

@@ -1,0 +1,95 @@
+/** Everything one run against one server holds while it dispatches, passed around as one object. */
+import type { DirectAdminClient } from '../directadmin/index.js';
+import { describeError } from '../errors.js';
+import type { KindContext } from '../kinds/index.js';
+import type { StatusCounts } from '../messages.js';
+import { msg } from '../messages.js';
+import { emptyHealth } from './connection.js';
+import type { IntentRecord, JournalWriter } from './journal.js';
+import type { PasswordPolicy } from './password.js';
+import type { ReportWriter } from './report.js';
+import type { RunContext } from './run.js';
+import type { WorkSettings } from './settings.js';
+
+export type HaltKind = 'interrupt' | 'deadline' | 'fatal' | 'refusal' | 'max-failures' | 'file';
+
+export function emptyCounts(): StatusCounts {
+  return { rotated: 0, revoked: 0, failed: 0, unknown: 0, skipped: 0, 'not-started': 0, planned: 0 };
+}
+
+/** Seals secrets for the journal when the run encrypts (--encrypt-to); absent, secrets go in clear into a 0600 file. */
+export interface SecretSealing {
+  seal(secret: string): string;
+  unseal(sealed: string): string;
+}
+
+export class RunState {
+  readonly counts = emptyCounts();
+  /** Aborted when the run stops dispatching, for whatever reason: nothing new is sent. */
+  readonly halt = new AbortController();
+  /** Aborted a grace period after the halt: requests still in flight are abandoned. */
+  readonly abandon = new AbortController();
+  haltReason: string | undefined;
+  /** Credential ids that ended failed or unknown, for --json. */
+  readonly failedIds: string[] = [];
+  readonly unknownIds: string[] = [];
+  haltKind: HaltKind | undefined;
+  /** The p-limit of the dispatch, for the progress line (its concurrency may move under --concurrency auto). */
+  limiter: { concurrency: number; activeCount: number } | undefined;
+  private graceTimer: NodeJS.Timeout | undefined;
+
+  readonly health = emptyHealth();
+  /** Set once the run is connected and its files are open. */
+  server = '';
+  client!: DirectAdminClient;
+  kctx!: KindContext;
+  journal!: JournalWriter;
+  report!: ReportWriter;
+  samePassword: string | undefined;
+  sealing: SecretSealing | undefined;
+
+  constructor(
+    readonly ctx: RunContext,
+    readonly work: WorkSettings,
+    public policy: PasswordPolicy,
+    /** How long a stop waits for requests in flight before abandoning them. */
+    readonly graceMs: number,
+  ) {
+    ctx.stop.onStop(() => this.haltWith('run interrupted', 'interrupt'));
+  }
+
+  /** Stops dispatching (first reason wins); in-flight requests get graceMs, then are abandoned. */
+  haltWith(reason: string, kind: HaltKind = 'fatal'): void {
+    if (this.halt.signal.aborted) return;
+    this.haltReason = reason;
+    this.haltKind = kind;
+    this.halt.abort();
+    this.graceTimer = setTimeout(() => {
+      if (!this.abandon.signal.aborted) {
+        this.ctx.log.warn(msg.abandoned(this.graceMs));
+        this.abandon.abort();
+      }
+    }, this.graceMs);
+    this.graceTimer.unref();
+  }
+
+  dispose(): void {
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+  }
+
+  /** A journal that cannot be written stops the run: the message names the file and the way on. */
+  fileFailure(e: unknown): string {
+    return this.ctx.secrets.scrub(describeError(e));
+  }
+
+  intentRecord(c: string, secret: string | undefined, at: string): IntentRecord {
+    if (secret === undefined) return { t: 'intent', c, at };
+    return this.sealing ? { t: 'intent', c, spw: this.sealing.seal(secret), at } : { t: 'intent', c, pw: secret, at };
+  }
+
+  secretOf(intent: IntentRecord): string | undefined {
+    if (intent.pw !== undefined) return intent.pw;
+    if (intent.spw !== undefined && this.sealing) return this.sealing.unseal(intent.spw);
+    return undefined;
+  }
+}
