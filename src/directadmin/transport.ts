@@ -114,11 +114,21 @@ export class Transport {
     const deadline = AbortSignal.timeout(this.timeoutMs);
     const signal = this.signal ? AbortSignal.any([deadline, this.signal]) : deadline;
     const opts: Dispatcher.RequestOptions = { path: req.path, method: req.method, headers: req.headers, body: req.body, signal };
-    this.#sentMarks.set(opts, (stage) => (stage === 'sent' ? (connected = true) : (dispatched = true)));
+    // A request handed to a socket after its signal aborted is dropped by undici before any byte is written.
+    this.#sentMarks.set(opts, (stage) => (stage === 'dispatched' ? (dispatched = true) : (connected ||= !signal.aborted)));
+    // undici rejects a queued request only once a socket frees up; a stop or a deadline must not wait for that.
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortedLocally());
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
     try {
       let res: Dispatcher.ResponseData;
       try {
-        res = await this.#dispatcher.request(opts);
+        const pending = this.#dispatcher.request(opts);
+        pending.then((r) => (signal.aborted ? r.body.destroy() : undefined), () => undefined);
+        res = await Promise.race([pending, aborted]);
       } catch (e) {
         throw await this.#transportError(req.label, e, mayHaveBeenSent(), deadline);
       }
@@ -138,6 +148,9 @@ export class Transport {
       if (error.fatal && !this.fatalError) this.fatalError = error;
       this.#onRequest?.({ command: req.label, method: req.method, durationMs: performance.now() - started, status, error });
       throw error;
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+      aborted.catch(() => undefined);
     }
   }
 
@@ -153,7 +166,7 @@ export class Transport {
     if (e instanceof TlsVerificationError) return new TlsFailure(label, e.reason, e.fingerprint, context);
     const err = e as NodeJS.ErrnoException & { cause?: unknown };
     if (err?.cause instanceof TlsVerificationError) return new TlsFailure(label, err.cause.reason, err.cause.fingerprint, context);
-    const code = err?.code ?? 'UNKNOWN';
+    const code = err?.code ?? (err?.name === 'HTTPParserError' ? 'HPE_INVALID_RESPONSE' : 'UNKNOWN');
     if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code.startsWith('ERR_TLS_')) return new TlsFailure(label, code, undefined, context);
     if (!this.#isHttps && MAYBE_TLS_PORT.test(code) && (await this.#answersTls())) {
       return new NeedsHttps(label, { ...context, evidence: 'tls-port' });
@@ -173,6 +186,7 @@ export class Transport {
       socket.setTimeout(Math.min(this.timeoutMs, 5000), () => done(false));
       socket.once('secureConnect', () => done(true));
       socket.once('error', () => done(false));
+      socket.once('close', () => done(false));
     });
     return this.#tlsPort;
   }
@@ -201,6 +215,9 @@ function markingHandler(handler: Dispatcher.DispatchHandler, mark: () => void): 
 }
 
 class BodyTooLarge extends Error {}
+
+/** The request's signal aborted before undici settled it. */
+class AbortedLocally extends Error {}
 
 /** Reads a body up to a cap, until the signal aborts; past the cap the stream is destroyed instead of buffered. */
 async function readCapped(
