@@ -60,7 +60,7 @@ describe('whole-request deadline and abandon', { timeout: 30_000 }, () => {
     await c.close();
   });
 
-  it('knows a request still queued behind a stuck one at its deadline was never sent', async () => {
+  it('says a request queued behind a stuck one was never sent only when the server never saw it', async () => {
     s.seen.length = 0;
     s.set((_q, res) => trickle(res));
     const c = client(s.base, { timeoutMs: 400, connections: 1 });
@@ -73,8 +73,11 @@ describe('whole-request deadline and abandon', { timeout: 30_000 }, () => {
     assert.equal(a.transportCode, 'DEADLINE_EXCEEDED');
     assert.equal(a.mayHaveWritten, true);
     assert.equal(b.transportCode, 'DEADLINE_EXCEEDED');
-    assert.equal(b.mayHaveWritten, false, 'the second request never left the queue');
-    assert.equal(s.seen.length, 1);
+    // The second one's deadline may pass while it waits for the socket, or just after undici hands
+    // it a fresh one: either way "not sent" must mean the server never saw it.
+    const bobSeen = s.seen.some((r) => r.body.includes('username=bob'));
+    if (!b.mayHaveWritten) assert.equal(bobSeen, false);
+    if (bobSeen) assert.equal(b.mayHaveWritten, true);
   });
 
   it('abandons in-flight requests at once when the signal aborts, and refuses later ones without sending', async () => {
