@@ -127,7 +127,7 @@ export class Transport {
       let res: Dispatcher.ResponseData;
       try {
         const pending = this.#dispatcher.request(opts);
-        pending.then((r) => (signal.aborted ? r.body.destroy() : undefined), () => undefined);
+        void pending.then((r) => (signal.aborted ? r.body.destroy() : undefined), () => undefined);
         res = await Promise.race([pending, aborted]);
       } catch (e) {
         throw await this.#transportError(req.label, e, mayHaveBeenSent(), deadline);
@@ -239,7 +239,6 @@ async function readCapped(
       }
       chunks.push(chunk);
     }
-    if (signal.aborted) throw signal.reason;
   } finally {
     signal.removeEventListener('abort', onAbort);
   }
