@@ -19,7 +19,10 @@ const EVIDENCE_WORDS: Record<string, string> = {
   'json-unauthorized': 'it answered that the request is unauthorized',
 };
 
-/** What each transport code means, and what to check. `w` is " at host:port" or "". */
+/**
+ * What each transport code means, and what to check. (http:// to a TLS port and https:// to a
+ * plain port are recognised before this and get their own errors.)
+ */
 function transportWhy(code: string, endpoint: string | undefined, timeoutMs: number | undefined): string {
   const w = at(endpoint);
   const host = endpoint?.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
@@ -49,10 +52,10 @@ function transportWhy(code: string, endpoint: string | undefined, timeoutMs: num
     case 'ECONNRESET':
     case 'UND_ERR_SOCKET':
     case 'EPIPE':
-      return `the connection to the server${w} was closed before a complete answer (${code}): the server or a proxy in front of it dropped it; if that port serves TLS, use https://`;
+      return `the connection to the server${w} was closed before a complete answer (${code}): the server or a proxy in front of it dropped it`;
     default:
       if (code.startsWith('HPE_')) {
-        return `the server${w} answered something that is not HTTP (${code}): if that port serves TLS, use https://; otherwise check the port`;
+        return `the server${w} answered something that is not HTTP (${code}): check that the port is DirectAdmin's (2222 by default)`;
       }
       return `connection problem with the server${w} (${code})`;
   }
@@ -71,7 +74,7 @@ export const say = {
 
   needsHttps: (command: string, evidence: 'use-https' | 'tls-port', endpoint: string | undefined) =>
     evidence === 'tls-port'
-      ? `this server needs https://: the port${at(endpoint)} answers TLS, not plain HTTP (${command}); the server answers TLS: use https://${endpoint ?? 'HOST:2222'}`
+      ? `this server needs https:// (${command}): the server answers TLS on ${endpoint ?? 'that port'}, not plain HTTP: use https://${endpoint ?? 'HOST:2222'}`
       : `this server needs https:// (it answered ${command}${at(endpoint)} over plain HTTP with "use https"): use https://${endpoint ?? 'HOST:2222'}`,
 
   redirect: (command: string, status: number, location: string, endpoint: string | undefined) =>

@@ -159,7 +159,7 @@ describe('transport messages name host:port and what to check', { timeout: 30_00
       assert.equal(e.evidence, 'tls-port');
       assert.equal(e.fatal, true);
       assert.equal(e.mayHaveWritten, false);
-      assert.match(e.message, new RegExp(`the server answers TLS: use https://127\\.0\\.0\\.1:${s.port}`));
+      assert.match(e.message, new RegExp(`needs https:// \\(CMD_API_LOGIN_TEST\\): the server answers TLS on 127\\.0\\.0\\.1:${s.port}, not plain HTTP: use https://127\\.0\\.0\\.1:${s.port}$`));
       return true;
     });
     await assert.rejects(c.showUsers(), NeedsHttps, 'fatal: nothing more is sent');
@@ -196,7 +196,7 @@ describe('transport messages name host:port and what to check', { timeout: 30_00
       assert.ok(e instanceof TransportError, String(e));
       assert.match(e.transportCode, /^(HPE_|UND_ERR_SOCKET|ECONNRESET)/);
       assert.match(e.message, new RegExp(`127\\.0\\.0\\.1:${port}`));
-      assert.match(e.message, /if that port serves TLS, use https:\/\//);
+      assert.match(e.message, /(not HTTP .*check that the port is DirectAdmin's|closed before a complete answer)/);
       return true;
     });
     await c.close();
