@@ -1,208 +1,328 @@
-import { performance } from 'node:perf_hooks';
-import { Pool } from 'undici';
+import { UnexpectedAnswer, type DirectAdminError } from './errors.js';
 import {
-  TlsFailure,
-  TransportError,
-  UnexpectedAnswer,
-  isDirectAdminError,
-  type DirectAdminError,
-} from './errors.js';
-import { classifyHttp, parseAction, parseFlag, parseKeyValues, parseList, type ActionResult } from './parse.js';
-import { TlsVerificationError, tlsConnector, type TlsOptions } from './tls.js';
+  parseDbUsers,
+  parseDomainOwners,
+  parseFtpList,
+  parseFtpShow,
+  parseJsonLoginKeys,
+  parseKeyed,
+  parseLegacyLoginKeys,
+  parseLoginUrl,
+  parseSessions,
+  type DbUser,
+  type FtpAccount,
+  type FtpAccountDetails,
+  type LoginKeyInfo,
+  type LoginUrl,
+  type SessionInfo,
+} from './credentials.js';
+import { interpretApiAnswer, type ApiExpectation } from './json-api.js';
+import { classifyHttp, parseAction, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
+import type { TlsOptions } from './tls.js';
+import { Transport, type RequestEvent } from './transport.js';
 import { isLoopbackHost } from './url.js';
 
 export type { ActionResult } from './parse.js';
 export type { TlsOptions } from './tls.js';
-
-export interface RequestEvent {
-  command: string;
-  method: 'GET' | 'POST';
-  /** Wall time from dispatch to a parsed answer or error, in ms. */
-  durationMs: number;
-  /** HTTP status, 0 when there was no answer. */
-  status: number;
-  error?: DirectAdminError;
-}
+export type { RequestEvent } from './transport.js';
 
 export interface ClientOptions {
   /** scheme://host[:port][/prefix] without credentials. */
   baseUrl: string;
-  /** Account to authenticate as; may be login-as form "admin|fred". */
+  /** Account to authenticate as; may be login-as form "admin|fred" (or use loginAs()). */
   username: string;
   /** Password or login key. Never logged, never put in a URL. */
   secret: string;
   tls?: TlsOptions;
   /** Permit http:// to a non-loopback host. */
   allowHttp?: boolean;
-  /** Per request: connect, headers and body timeouts (default 30000). */
+  /** Deadline for each whole request: connect, headers and the complete body (default 30000). */
   timeoutMs?: number;
+  /** When it aborts, every in-flight and later request fails at once (TransportError ABANDONED). */
+  signal?: AbortSignal;
   /** Keep-alive connections in the pool (default 8). */
   connections?: number;
-  /** Answer format requested (default 'json': sends json=yes). */
+  /** Answer format requested from CMD_API_* commands (default 'json': sends json=yes). */
   format?: 'json' | 'urlencoded';
   /** Refuse answers larger than this without buffering them whole (default 64 MiB). */
   maxBodyBytes?: number;
-  /** Observability hook, called once per request actually sent. */
+  /** Observability hook, called once per request tried (not for calls refused by the breaker). */
   onRequest?: (event: RequestEvent) => void;
 }
 
 type Params = Record<string, string>;
 
-/** Codes that prove the request never left this machine. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'EADDRNOTAVAIL']);
+/** A DirectAdmin username, as login-as accepts it. */
+const USERNAME = /^[a-z][a-z0-9]{0,31}$/;
+
+/** Refuses path segments that would change the path they are put in. */
+function segment(what: string, value: string): string {
+  if (value === '' || value === '.' || value === '..' || /[\u0000-\u001f]/.test(value)) throw new Error(`invalid ${what}`);
+  return encodeURIComponent(value);
+}
 
 /** The protocol seam: one keep-alive pool per server, typed commands, answers mapped to the taxonomy. */
 export class DirectAdminClient {
+  /** Host name or address (IPv6 without brackets). */
   readonly host: string;
   /** scheme://host:port of the server, the identity reports and journals record. */
   readonly origin: string;
-  /** The first fatal error seen; once set, every call rejects with it without sending anything. */
-  fatalError: DirectAdminError | undefined;
+  /** host:port, what error messages name. */
+  readonly endpoint: string;
+  /** The Basic-auth user: "admin", or "admin|fred" for a login-as context. */
+  readonly username: string;
+  /** The account acted for through login-as, if this is a login-as context. */
+  readonly actingAs: string | undefined;
 
-  readonly #pool: Pool;
-  readonly #prefix: string;
+  readonly #transport: Transport;
+  readonly #secret: string;
   readonly #authorization: string;
   readonly #format: 'json' | 'urlencoded';
-  readonly #maxBodyBytes: number;
-  readonly #onRequest: ((e: RequestEvent) => void) | undefined;
+  readonly #owner: boolean;
 
-  constructor(options: ClientOptions) {
-    const url = new URL(options.baseUrl);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('the server URL must use https:// or http://');
-    if (url.username || url.password) throw new Error('the base URL must not carry credentials');
-    this.host = url.hostname.replace(/^\[|\]$/g, '');
-    if (url.protocol === 'http:' && !isLoopbackHost(this.host) && !options.allowHttp) {
-      throw new Error(`plain http:// to ${this.host} would send credentials in clear: use https://, or --allow-http if you really mean it`);
-    }
-    this.origin = url.origin;
-    this.#prefix = url.pathname.replace(/\/+$/, '');
+  constructor(options: ClientOptions);
+  /** @internal loginAs() only. */
+  constructor(options: ClientOptions, shared: { transport: Transport; actingAs: string });
+  constructor(options: ClientOptions, shared?: { transport: Transport; actingAs: string }) {
     if (/[\r\n]/.test(options.username) || options.username.includes(':')) throw new Error('the user name must not contain ":" or line breaks');
+    this.username = options.username;
+    this.#secret = options.secret;
     this.#authorization = 'Basic ' + Buffer.from(`${options.username}:${options.secret}`, 'utf8').toString('base64');
     this.#format = options.format ?? 'json';
-    this.#maxBodyBytes = options.maxBodyBytes ?? 64 * 1024 * 1024;
-    this.#onRequest = options.onRequest;
-    const timeout = options.timeoutMs ?? 30_000;
-    this.#pool = new Pool(this.origin, {
-      connections: Math.max(1, options.connections ?? 8),
-      pipelining: 1,
-      connectTimeout: timeout,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      keepAliveTimeout: 30_000,
-      keepAliveMaxTimeout: 600_000,
-      connect: url.protocol === 'https:' ? tlsConnector(options.tls ?? {}, timeout) : { timeout },
-    });
+    this.actingAs = shared?.actingAs;
+    this.#owner = !shared;
+    if (shared) {
+      this.#transport = shared.transport;
+    } else {
+      const url = new URL(options.baseUrl);
+      if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('the server URL must use https:// or http://');
+      if (url.username || url.password) throw new Error('the base URL must not carry credentials');
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      if (url.protocol === 'http:' && !isLoopbackHost(host) && !options.allowHttp) {
+        throw new Error(`plain http:// to ${host} would send credentials in clear: use https://, or --allow-http if you really mean it`);
+      }
+      this.#transport = new Transport(url, options);
+    }
+    this.host = this.#transport.host;
+    this.origin = this.#transport.origin;
+    this.endpoint = this.#transport.endpoint;
   }
 
+  /** The first fatal error seen on this server (shared by every login-as context); once set, nothing more is sent. */
+  get fatalError(): DirectAdminError | undefined {
+    return this.#transport.fatalError;
+  }
+
+  /**
+   * A context that acts for `user` through login-as (`loginUser|user` with this client's secret),
+   * sharing the pool, the breaker, the deadline, the signal and the request hook. Its close() is a
+   * no-op: close the client it came from.
+   */
+  loginAs(user: string): DirectAdminClient {
+    if (this.username.includes('|')) throw new Error(`cannot log in as ${user}: this client already acts through login-as (${this.username})`);
+    if (!USERNAME.test(user)) throw new Error('login-as needs a DirectAdmin username (a lower-case letter, then up to 31 lower-case letters or digits)');
+    return new DirectAdminClient(
+      { baseUrl: this.origin, username: `${this.username}|${user}`, secret: this.#secret, format: this.#format },
+      { transport: this.#transport, actingAs: user },
+    );
+  }
+
+  // ---- the account password (legacy API) ----
+
   async loginTest(): Promise<ActionResult> {
-    const body = await this.#call('CMD_API_LOGIN_TEST', 'GET', {});
-    const result = parseAction('CMD_API_LOGIN_TEST', 200, body);
-    if (!/login ok/i.test(result.text)) throw new UnexpectedAnswer('CMD_API_LOGIN_TEST', 200, 'the answer is not "Login OK"');
+    const command = 'CMD_API_LOGIN_TEST';
+    const result = await this.#legacy(command, 'GET', {}, (a) => parseAction(command, a.status, a.body, a));
+    if (!/login ok/i.test(result.text)) throw new UnexpectedAnswer(command, 200, 'the answer is not "Login OK"', { endpoint: this.endpoint });
     return result;
   }
 
-  async showUsers(reseller?: string): Promise<string[]> {
-    const body = await this.#call('CMD_API_SHOW_USERS', 'GET', reseller === undefined ? {} : { reseller });
-    return parseList('CMD_API_SHOW_USERS', 200, body);
+  showUsers(reseller?: string): Promise<string[]> {
+    return this.#list('CMD_API_SHOW_USERS', reseller === undefined ? {} : { reseller });
   }
 
-  async showAllUsers(): Promise<string[]> {
-    return parseList('CMD_API_SHOW_ALL_USERS', 200, await this.#call('CMD_API_SHOW_ALL_USERS', 'GET', {}));
+  showAllUsers(): Promise<string[]> {
+    return this.#list('CMD_API_SHOW_ALL_USERS', {});
   }
 
-  async showResellers(): Promise<string[]> {
-    return parseList('CMD_API_SHOW_RESELLERS', 200, await this.#call('CMD_API_SHOW_RESELLERS', 'GET', {}));
+  showResellers(): Promise<string[]> {
+    return this.#list('CMD_API_SHOW_RESELLERS', {});
   }
 
-  async showAdmins(): Promise<string[]> {
-    return parseList('CMD_API_SHOW_ADMINS', 200, await this.#call('CMD_API_SHOW_ADMINS', 'GET', {}));
+  showAdmins(): Promise<string[]> {
+    return this.#list('CMD_API_SHOW_ADMINS', {});
   }
 
-  async showUserConfig(user: string): Promise<Record<string, string>> {
-    return parseKeyValues('CMD_API_SHOW_USER_CONFIG', 200, await this.#call('CMD_API_SHOW_USER_CONFIG', 'GET', { user }));
+  showUserConfig(user: string): Promise<Record<string, string>> {
+    const c = 'CMD_API_SHOW_USER_CONFIG';
+    return this.#legacy(c, 'GET', { user }, (a) => parseKeyValues(c, a.status, a.body, a));
   }
 
-  async userExists(user: string): Promise<boolean> {
-    return parseFlag('CMD_API_USER_EXISTS', 200, await this.#call('CMD_API_USER_EXISTS', 'GET', { user }), 'exists');
+  userExists(user: string): Promise<boolean> {
+    const c = 'CMD_API_USER_EXISTS';
+    return this.#legacy(c, 'GET', { user }, (a) => parseFlag(c, a.status, a.body, 'exists', a));
   }
 
   /** POST so the password travels in the body, never in a URL or an access log. */
-  async verifyPassword(user: string, passwd: string): Promise<boolean> {
-    return parseFlag('CMD_API_VERIFY_PASSWORD', 200, await this.#call('CMD_API_VERIFY_PASSWORD', 'POST', { user, passwd }), 'valid');
+  verifyPassword(user: string, passwd: string): Promise<boolean> {
+    const c = 'CMD_API_VERIFY_PASSWORD';
+    return this.#legacy(c, 'POST', { user, passwd }, (a) => parseFlag(c, a.status, a.body, 'valid', a));
   }
 
-  async changePassword(user: string, passwd: string): Promise<ActionResult> {
-    const body = await this.#call('CMD_API_USER_PASSWD', 'POST', { username: user, passwd, passwd2: passwd });
-    return parseAction('CMD_API_USER_PASSWD', 200, body);
+  changePassword(user: string, passwd: string): Promise<ActionResult> {
+    return this.#action('CMD_API_USER_PASSWD', { username: user, passwd, passwd2: passwd });
   }
 
+  // ---- domains ----
+
+  /** Admin: every domain (dots kept) => its owner. */
+  domainOwners(): Promise<Map<string, string>> {
+    const c = 'CMD_API_DOMAIN_OWNERS';
+    return this.#legacy(c, 'GET', {}, (a) => parseDomainOwners(c, a.status, a.body, a));
+  }
+
+  /** As the user (login-as): the user's domains. */
+  showDomains(): Promise<string[]> {
+    return this.#list('CMD_API_SHOW_DOMAINS', {});
+  }
+
+  /** Admin or reseller: the domains of `user` (the keys of the answer; values are usage strings). */
+  showUserDomains(user: string): Promise<string[]> {
+    const c = 'CMD_API_SHOW_USER_DOMAINS';
+    return this.#legacy(c, 'GET', { user }, (a) => parseKeyed(c, a.status, a.body, a).map(([domain]) => domain));
+  }
+
+  // ---- mailboxes (as the owner) ----
+
+  listMailboxes(domain: string): Promise<string[]> {
+    return this.#list('CMD_API_POP', { action: 'list', domain });
+  }
+
+  changeMailboxPassword(domain: string, localPart: string, password: string): Promise<ActionResult> {
+    return this.#action('CMD_API_POP', { action: 'modify', domain, user: localPart, passwd: password, passwd2: password });
+  }
+
+  // ---- extra FTP accounts (as the owner) ----
+
+  listFtpAccounts(domain: string): Promise<FtpAccount[]> {
+    const c = 'CMD_API_FTP';
+    return this.#legacy(c, 'GET', { action: 'list', domain }, (a) => parseFtpList(c, a.status, a.body, a));
+  }
+
+  showFtpAccount(domain: string, user: string): Promise<FtpAccountDetails> {
+    const c = 'CMD_API_FTP_SHOW';
+    return this.#legacy(c, 'GET', { domain, user }, (a) => parseFtpShow(c, a.status, a.body, a));
+  }
+
+  /** Sends the account's type back unchanged (and its path as custom_val for 'custom'), so its home stays. */
+  changeFtpPassword(domain: string, account: { user: string; type: string; path: string }, password: string): Promise<ActionResult> {
+    const params: Params = { action: 'modify', domain, user: account.user, type: account.type, passwd: password, passwd2: password };
+    if (account.type === 'custom') params.custom_val = account.path;
+    return this.#action('CMD_API_FTP', params);
+  }
+
+  // ---- login keys (as the owner) ----
+
+  async listLoginKeysJson(): Promise<LoginKeyInfo[]> {
+    const label = 'GET /api/login-keys/keys';
+    return this.#api(label, 'GET', '/api/login-keys/keys', undefined, 'json', (v, a) => parseJsonLoginKeys(label, a.status, v, a));
+  }
+
+  async deleteLoginKeyJson(id: string): Promise<void> {
+    await this.#api('DELETE /api/login-keys/keys/{id}', 'DELETE', `/api/login-keys/keys/${segment('login key id', id)}`, undefined, 'none', () => undefined);
+  }
+
+  listLoginKeysLegacy(): Promise<LoginKeyInfo[]> {
+    const c = 'CMD_API_LOGIN_KEYS';
+    return this.#legacy(c, 'GET', {}, (a) => parseLegacyLoginKeys(c, a.status, a.body, a));
+  }
+
+  /** One POST revoking every named key; no request for an empty list. */
+  async deleteLoginKeysLegacy(names: string[]): Promise<void> {
+    if (names.length === 0) return;
+    const params: Params = { action: 'select', delete: 'Delete' };
+    names.forEach((n, i) => (params[`select${i}`] = n));
+    await this.#action('CMD_API_LOGIN_KEYS', params);
+  }
+
+  // ---- sessions (JSON API, as the owner) ----
+
+  listSessions(): Promise<SessionInfo[]> {
+    const label = 'GET /api/sessions';
+    return this.#api(label, 'GET', '/api/sessions', undefined, 'json', (v, a) => parseSessions(label, a.status, v, a));
+  }
+
+  async destroySession(id: string): Promise<void> {
+    await this.#api('POST /api/sessions/destroy/{id}', 'POST', `/api/sessions/destroy/${segment('session id', id)}`, undefined, 'none', () => undefined);
+  }
+
+  async destroyOtherSessions(): Promise<void> {
+    await this.#api('POST /api/sessions/destroy-all-other', 'POST', '/api/sessions/destroy-all-other', undefined, 'none', () => undefined);
+  }
+
+  // ---- database users (JSON API, as the owner) ----
+
+  listDbUsers(): Promise<DbUser[]> {
+    const label = 'GET /api/db-show/users';
+    return this.#api(label, 'GET', '/api/db-show/users', undefined, 'json', (v, a) => parseDbUsers(label, a.status, v, a));
+  }
+
+  async changeDbUserPassword(dbUser: string, password: string): Promise<void> {
+    const path = `/api/db-manage/users/${segment('database user', dbUser)}/change-password`;
+    await this.#api('POST /api/db-manage/users/{dbuser}/change-password', 'POST', path, { newPassword: password }, 'none', () => undefined);
+  }
+
+  // ---- one-time login URL (JSON API, as the account it logs in) ----
+
+  /** The returned URL is a secret: never log it. */
+  createLoginUrl(options: { expires?: Date | string; allowNetworks?: string[]; redirectURL?: string } = {}): Promise<LoginUrl> {
+    const label = 'POST /api/login-keys/urls';
+    const body: Record<string, unknown> = { allowNetworks: options.allowNetworks ?? [] };
+    if (options.expires !== undefined) body.expires = options.expires instanceof Date ? options.expires.toISOString() : options.expires;
+    if (options.redirectURL !== undefined) body.redirectURL = options.redirectURL;
+    return this.#api(label, 'POST', '/api/login-keys/urls', body, 'json', (v, a) => parseLoginUrl(label, a.status, v, a));
+  }
+
+  /** Closes the pool (only the client that made it; a login-as context's close is a no-op). */
   async close(): Promise<void> {
-    await this.#pool.close().catch(() => this.#pool.destroy());
+    if (this.#owner) await this.#transport.close();
   }
 
-  /** Sends one request and returns the body of a 2xx answer that passed the HTTP-level checks. */
-  async #call(command: string, method: 'GET' | 'POST', params: Params): Promise<string> {
-    if (this.fatalError) throw this.fatalError;
-    const started = performance.now();
-    let status = 0;
-    try {
-      const form = new URLSearchParams(params);
-      if (this.#format === 'json') form.set('json', 'yes');
-      const encoded = form.toString();
-      const path = method === 'GET' && encoded ? `${this.#prefix}/${command}?${encoded}` : `${this.#prefix}/${command}`;
-      const headers: Record<string, string> = { authorization: this.#authorization, accept: '*/*' };
-      if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
-      let res;
-      try {
-        res = await this.#pool.request({ path, method, headers, body: method === 'POST' ? encoded : undefined });
-      } catch (e) {
-        throw this.#transportError(command, e);
-      }
-      status = res.statusCode;
-      let body: string;
-      try {
-        // A declared length within the cap is read in one go; anything else streams against the cap.
-        const declared = Number(res.headers['content-length'] ?? NaN);
-        body = declared <= this.#maxBodyBytes ? await res.body.text() : await readCapped(res.body, this.#maxBodyBytes);
-      } catch (e) {
-        if (e instanceof BodyTooLarge) throw new UnexpectedAnswer(command, status, `answer larger than ${this.#maxBodyBytes} bytes`);
-        throw this.#transportError(command, e);
-      }
-      const verdict = classifyHttp(command, { status, headers: res.headers, body });
+  #list(command: string, params: Params): Promise<string[]> {
+    return this.#legacy(command, 'GET', params, (a) => parseList(command, a.status, a.body, a));
+  }
+
+  #action(command: string, params: Params): Promise<ActionResult> {
+    return this.#legacy(command, 'POST', params, (a) => parseAction(command, a.status, a.body, a));
+  }
+
+  /** A CMD_API_* request: GET with a query, or POST with a form (secrets only ever in a POST body). */
+  #legacy<T>(command: string, method: 'GET' | 'POST', params: Params, parse: (a: RawAnswer) => T): Promise<T> {
+    const form = new URLSearchParams(params);
+    if (this.#format === 'json') form.set('json', 'yes');
+    const encoded = form.toString();
+    const base = `${this.#transport.prefix}/${command}`;
+    const headers: Record<string, string> = { authorization: this.#authorization, accept: '*/*' };
+    if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';
+    const path = method === 'GET' && encoded ? `${base}?${encoded}` : base;
+    return this.#transport.exchange({ label: command, method, path, headers, body: method === 'POST' ? encoded : undefined }, (a) => {
+      const verdict = classifyHttp(command, a);
       if (verdict) throw verdict;
-      this.#onRequest?.({ command, method, durationMs: performance.now() - started, status });
-      return body;
-    } catch (e) {
-      const error = isDirectAdminError(e) ? e : new TransportError(command, 'UNKNOWN', true, { cause: e });
-      if (error.fatal && !this.fatalError) this.fatalError = error;
-      this.#onRequest?.({ command, method, durationMs: performance.now() - started, status, error });
-      throw error;
-    }
+      return parse(a);
+    });
   }
 
-  #transportError(command: string, e: unknown): DirectAdminError {
-    if (e instanceof TlsVerificationError) return new TlsFailure(command, e.reason, e.fingerprint);
-    const err = e as NodeJS.ErrnoException & { cause?: unknown };
-    if (err?.cause instanceof TlsVerificationError) return new TlsFailure(command, err.cause.reason, err.cause.fingerprint);
-    const code = err?.code ?? 'UNKNOWN';
-    if (code.startsWith('ERR_SSL_') || code === 'EPROTO' || code.startsWith('ERR_TLS_')) return new TlsFailure(command, code, undefined);
-    return new TransportError(command, code, !NOT_SENT.has(code), { cause: e });
+  /** A JSON API request; a body is sent as JSON (secrets only ever in it, never in the path). */
+  #api<T>(
+    label: string,
+    method: 'GET' | 'POST' | 'DELETE',
+    path: string,
+    body: unknown,
+    expect: ApiExpectation,
+    parse: (value: unknown, a: RawAnswer) => T,
+  ): Promise<T> {
+    const headers: Record<string, string> = { authorization: this.#authorization, accept: 'application/json' };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const request = { label, method, path: `${this.#transport.prefix}${path}`, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    return this.#transport.exchange(request, (a) => parse(interpretApiAnswer(label, a, expect), a));
   }
-}
-
-class BodyTooLarge extends Error {}
-
-/** Reads a body up to a cap; past it the stream is destroyed instead of being buffered whole. */
-async function readCapped(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > max) {
-      body.destroy();
-      throw new BodyTooLarge();
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks, size).toString('utf8');
 }

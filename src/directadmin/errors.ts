@@ -2,15 +2,19 @@
  * The error taxonomy of the protocol seam. Every failure a DirectAdmin call can end in is one of
  * these classes, and each says what a caller may do next:
  *
+ * - `code`: a stable string a caller (or a scheduler reading `--json`) can branch on; it never
+ *   changes with the wording of the message.
  * - `fatal`: stop all work against this server now (credentials, blacklist, TLS, wrong scheme,
  *   redirects). Retrying these makes DirectAdmin's brute-force counter worse or hides an attack.
  * - `retryable`: the same request may be sent again (after backoff).
  * - `mayHaveWritten`: for a write, the server may have applied it; the outcome is unknown and must
- *   be settled by reading (CMD_API_VERIFY_PASSWORD), never guessed.
+ *   be settled by reading (CMD_API_VERIFY_PASSWORD) or resending the same secret, never guessed.
  *
  * Messages never carry a secret: they are built only from command names, hosts, status codes,
  * header names and DirectAdmin's own `text`/`details` (which the caller redacts again anyway).
+ * The sentences themselves live in messages.ts.
  */
+import { say } from './messages.js';
 
 export type DirectAdminErrorKind =
   | 'authentication'
@@ -22,69 +26,95 @@ export type DirectAdminErrorKind =
   | 'unexpected-answer'
   | 'transport';
 
+/** Stable codes, one per class. */
+export type DirectAdminErrorCode =
+  | 'DA_AUTH_FAILED'
+  | 'DA_BLACKLISTED'
+  | 'DA_NEEDS_HTTPS'
+  | 'DA_REDIRECT'
+  | 'DA_TLS'
+  | 'DA_COMMAND_FAILED'
+  | 'DA_UNEXPECTED_ANSWER'
+  | 'DA_TRANSPORT';
+
+export interface ErrorContext {
+  /** host:port of the server (IPv6 in brackets), named in the message when known. */
+  endpoint?: string;
+  cause?: unknown;
+}
+
 export abstract class DirectAdminError extends Error {
   abstract readonly kind: DirectAdminErrorKind;
+  abstract readonly code: DirectAdminErrorCode;
   /** Stop every request to this server; never retry. */
   abstract readonly fatal: boolean;
   /** Sending the same request again is safe and may succeed. */
   abstract readonly retryable: boolean;
   /** A write may have been applied although no success was seen. */
   abstract readonly mayHaveWritten: boolean;
-  /** The DirectAdmin command the failure belongs to, e.g. CMD_API_USER_PASSWD. */
+  /** The DirectAdmin command the failure belongs to, e.g. CMD_API_USER_PASSWD or `DELETE /api/login-keys/keys/{id}`. */
   readonly command: string;
+  /** host:port of the server, when the error came from a request. */
+  readonly endpoint: string | undefined;
 
-  constructor(command: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(command: string, message: string, context?: ErrorContext) {
+    super(message, context?.cause === undefined ? undefined : { cause: context.cause });
     this.name = new.target.name;
     this.command = command;
+    this.endpoint = context?.endpoint;
   }
 }
 
 /** Wrong username/secret, a login key that does not allow this command or IP, or an expired key. */
 export class AuthenticationFailed extends DirectAdminError {
   readonly kind = 'authentication' as const;
+  readonly code = 'DA_AUTH_FAILED' as const;
   readonly fatal = true;
   readonly retryable = false;
   readonly mayHaveWritten = false;
   constructor(
     command: string,
-    /** How it was recognised: 'http-401', 'x-directadmin-header', 'login-page'. */
+    /** How it was recognised: 'http-401', 'x-directadmin-header', 'login-page', 'json-unauthorized'. */
     readonly evidence: string,
+    context?: ErrorContext,
   ) {
-    super(
-      command,
-      `authentication failed on ${command} (${evidence}): check the user and the password or login key, ` +
-        `and that the key allows this command and this IP`,
-    );
+    super(command, say.authenticationFailed(command, evidence, context?.endpoint), context);
   }
 }
 
 export class IpBlacklisted extends DirectAdminError {
   readonly kind = 'blacklisted' as const;
+  readonly code = 'DA_BLACKLISTED' as const;
   readonly fatal = true;
   readonly retryable = false;
   readonly mayHaveWritten = false;
-  constructor(command: string) {
-    super(
-      command,
-      `DirectAdmin says this IP is blacklisted (${command}): too many failed logins; ` +
-        `remove it from the blacklist on the server before trying again`,
-    );
+  constructor(command: string, context?: ErrorContext) {
+    super(command, say.blacklisted(command, context?.endpoint), context);
   }
 }
 
 export class NeedsHttps extends DirectAdminError {
   readonly kind = 'needs-https' as const;
+  readonly code = 'DA_NEEDS_HTTPS' as const;
   readonly fatal = true;
   readonly retryable = false;
   readonly mayHaveWritten = false;
-  constructor(command: string) {
-    super(command, `this server needs https:// (it answered ${command} over plain HTTP with "use https")`);
+  constructor(
+    command: string,
+    context?: ErrorContext & {
+      /** 'use-https' (DirectAdmin said so over HTTP) or 'tls-port' (the port answered a TLS handshake). */
+      evidence?: 'use-https' | 'tls-port';
+    },
+  ) {
+    super(command, say.needsHttps(command, context?.evidence ?? 'use-https', context?.endpoint), context);
+    this.evidence = context?.evidence ?? 'use-https';
   }
+  readonly evidence: 'use-https' | 'tls-port';
 }
 
 export class RedirectRefused extends DirectAdminError {
   readonly kind = 'redirect' as const;
+  readonly code = 'DA_REDIRECT' as const;
   readonly fatal = true;
   readonly retryable = false;
   readonly mayHaveWritten = false;
@@ -93,47 +123,49 @@ export class RedirectRefused extends DirectAdminError {
     readonly status: number,
     /** Scheme, host and path only: a Location's query string is dropped in case it carries a secret. */
     readonly location: string,
+    context?: ErrorContext,
   ) {
-    super(command, `the server redirected ${command} (HTTP ${status}) to ${location || '(no location)'}; redirects are never followed: point --server at the right URL`);
+    super(command, say.redirect(command, status, location, context?.endpoint), context);
   }
 }
 
 export class TlsFailure extends DirectAdminError {
   readonly kind = 'tls' as const;
+  readonly code = 'DA_TLS' as const;
   readonly fatal = true;
   readonly retryable = false;
   readonly mayHaveWritten = false;
   constructor(
     command: string,
-    /** Node's verification error code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, or FINGERPRINT_MISMATCH. */
+    /** Node's verification or OpenSSL code, e.g. DEPTH_ZERO_SELF_SIGNED_CERT, FINGERPRINT_MISMATCH, ERR_SSL_WRONG_VERSION_NUMBER. */
     readonly reason: string,
     /** SHA-256 fingerprint of the certificate the server presented (AA:BB:...), when one was seen. */
     readonly fingerprint: string | undefined,
+    context?: ErrorContext,
   ) {
-    super(
-      command,
-      `TLS verification failed (${reason})` +
-        (fingerprint
-          ? `; the server's certificate has SHA-256 fingerprint ${fingerprint}. ` +
-            `Check it out of band (on the server: openssl x509 -noout -fingerprint -sha256 -in /usr/local/directadmin/conf/cacert.pem), ` +
-            `then pass --fingerprint ${fingerprint}, or --ca FILE to trust its CA`
-          : ''),
-    );
+    super(command, say.tls(command, reason, fingerprint, context?.endpoint), context);
   }
 }
 
-/** DirectAdmin understood the request and refused it (`error=1`). Nothing was written. */
+/**
+ * DirectAdmin understood the request and refused it (`error=1`, or a JSON API error object).
+ * Nothing was written.
+ */
 export class CommandFailed extends DirectAdminError {
   readonly kind = 'command' as const;
+  readonly code = 'DA_COMMAND_FAILED' as const;
   readonly fatal = false;
   readonly retryable = false;
   readonly mayHaveWritten = false;
-  constructor(
-    command: string,
-    readonly text: string,
-    readonly details: string,
-  ) {
-    super(command, `${command} failed: ${[text, details].filter(Boolean).join(': ') || 'no reason given'}`);
+  /**
+   * The JSON API's error `type` (NOT_FOUND, ACCESS_DENIED, WEAK_PASSWORD, PRE_HOOK_ERROR,
+   * LOGIN_KEY_READ_ONLY, ...), or 'NO_JSON_API' when the server has no /api/ at all (fall back to
+   * the legacy command). Undefined for legacy CMD_API_* refusals.
+   */
+  readonly apiType: string | undefined;
+  constructor(command: string, readonly text: string, readonly details: string, context?: ErrorContext & { apiType?: string }) {
+    super(command, say.commandFailed(command, text, details, context?.endpoint), context);
+    this.apiType = context?.apiType;
   }
 }
 
@@ -143,36 +175,51 @@ export class CommandFailed extends DirectAdminError {
  */
 export class UnexpectedAnswer extends DirectAdminError {
   readonly kind = 'unexpected-answer' as const;
+  readonly code = 'DA_UNEXPECTED_ANSWER' as const;
   readonly fatal = false;
   readonly mayHaveWritten = true;
   readonly retryable: boolean;
+  /** The JSON API's error `type` when the answer carried one (e.g. INTERNAL_ERROR). */
+  readonly apiType: string | undefined;
   constructor(
     command: string,
     readonly status: number,
     readonly reason: string,
+    context?: ErrorContext & { apiType?: string },
   ) {
-    super(command, `unexpected answer to ${command} (HTTP ${status}): ${reason}`);
+    super(command, say.unexpectedAnswer(command, status, reason, context?.endpoint), context);
     // A 5xx is a server-side hiccup worth another try; a 2xx with garbage is settled by verification.
-    this.retryable = status >= 500;
+    this.retryable = status >= 500 || context?.apiType === 'INTERNAL_ERROR';
+    this.apiType = context?.apiType;
   }
 }
 
-/** The connection failed: refused, reset, timed out, closed mid-answer. */
+/** The connection failed: refused, reset, timed out, closed mid-answer, past its deadline, abandoned. */
 export class TransportError extends DirectAdminError {
   readonly kind = 'transport' as const;
+  readonly code = 'DA_TRANSPORT' as const;
   readonly fatal = false;
-  readonly retryable = true;
   readonly mayHaveWritten: boolean;
+  /** false only for ABANDONED: the run is stopping and wants nothing more sent. */
+  readonly retryable: boolean;
   constructor(
     command: string,
-    /** Node/undici error code, e.g. ECONNRESET, UND_ERR_HEADERS_TIMEOUT. */
-    readonly code: string,
-    /** false when the request provably never reached the server (connection refused, connect timeout). */
+    /**
+     * Node/undici code (ECONNRESET, ECONNREFUSED, ENOTFOUND, UND_ERR_SOCKET, UND_ERR_CONNECT_TIMEOUT,
+     * HPE_...), or this client's own: DEADLINE_EXCEEDED (the whole-request deadline passed),
+     * ABANDONED (ClientOptions.signal aborted), UNKNOWN.
+     */
+    readonly transportCode: string,
+    /** false when the request provably never reached the server (connection refused, still queued). */
     requestMayHaveBeenSent: boolean,
-    options?: { cause?: unknown },
+    context?: ErrorContext & {
+      /** The deadline that passed, in ms (DEADLINE_EXCEEDED and the inactivity timeouts). */
+      timeoutMs?: number;
+    },
   ) {
-    super(command, `transport error on ${command}: ${code}`, options);
+    super(command, say.transport(command, transportCode, context?.endpoint, context?.timeoutMs), context);
     this.mayHaveWritten = requestMayHaveBeenSent;
+    this.retryable = transportCode !== 'ABANDONED';
   }
 }
 

@@ -11,6 +11,7 @@ import {
   RedirectRefused,
   UnexpectedAnswer,
   type DirectAdminError,
+  type ErrorContext,
 } from './errors.js';
 
 export interface RawAnswer {
@@ -18,6 +19,8 @@ export interface RawAnswer {
   /** Lower-case header names, as undici gives them. */
   headers: Record<string, string | string[] | undefined>;
   body: string;
+  /** host:port, named in the error messages. */
+  endpoint?: string;
 }
 
 export interface ActionResult {
@@ -67,17 +70,18 @@ function looksLikeUnauthorizedJson(body: string): boolean {
  * most dangerous signs first, so a blacklisted IP is never reported as a mere 5xx.
  */
 export function classifyHttp(command: string, a: RawAnswer): DirectAdminError | undefined {
-  if (a.status >= 300 && a.status < 400) return new RedirectRefused(command, a.status, safeLocation(header(a.headers, 'location')));
-  if (BLACKLISTED.test(a.body)) return new IpBlacklisted(command);
-  if (a.status === 401) return new AuthenticationFailed(command, 'http-401');
-  if (header(a.headers, 'x-directadmin').trim().toLowerCase() === 'unauthorized') return new AuthenticationFailed(command, 'x-directadmin-header');
-  if (LOGIN_PAGE.some((re) => re.test(a.body))) return new AuthenticationFailed(command, 'login-page');
-  if (looksLikeUnauthorizedJson(a.body)) return new AuthenticationFailed(command, 'json-unauthorized');
+  const ctx: ErrorContext = { endpoint: a.endpoint };
+  if (a.status >= 300 && a.status < 400) return new RedirectRefused(command, a.status, safeLocation(header(a.headers, 'location')), ctx);
+  if (BLACKLISTED.test(a.body)) return new IpBlacklisted(command, ctx);
+  if (a.status === 401) return new AuthenticationFailed(command, 'http-401', ctx);
+  if (header(a.headers, 'x-directadmin').trim().toLowerCase() === 'unauthorized') return new AuthenticationFailed(command, 'x-directadmin-header', ctx);
+  if (LOGIN_PAGE.some((re) => re.test(a.body))) return new AuthenticationFailed(command, 'login-page', ctx);
+  if (looksLikeUnauthorizedJson(a.body)) return new AuthenticationFailed(command, 'json-unauthorized', ctx);
   if (header(a.headers, 'x-use-https').trim().toLowerCase() === 'yes' || /^\s*use https\b/i.test(a.body.slice(0, 200))) {
-    return new NeedsHttps(command);
+    return new NeedsHttps(command, ctx);
   }
-  if (a.status >= 500) return new UnexpectedAnswer(command, a.status, 'server error');
-  if (a.status < 200 || a.status >= 300) return new UnexpectedAnswer(command, a.status, 'unexpected HTTP status');
+  if (a.status >= 500) return new UnexpectedAnswer(command, a.status, 'server error', ctx);
+  if (a.status < 200 || a.status >= 300) return new UnexpectedAnswer(command, a.status, 'unexpected HTTP status', ctx);
   return undefined;
 }
 
@@ -114,19 +118,19 @@ export function parseUrlEncoded(body: string): Map<string, string[]> {
 const HTMLISH = /^\s*<|<html|<body|<!doctype/i;
 
 /** Decides the format from the body itself: Content-Type is not reliable on DirectAdmin. */
-export function decodeBody(command: string, status: number, body: string): Decoded {
+export function decodeBody(command: string, status: number, body: string, ctx?: ErrorContext): Decoded {
   const t = body.trim();
   if (t === '') return { format: 'empty' };
   if (t.startsWith('{') || t.startsWith('[')) {
     try {
       return { format: 'json', value: JSON.parse(t) as unknown };
     } catch {
-      throw new UnexpectedAnswer(command, status, 'truncated or invalid JSON');
+      throw new UnexpectedAnswer(command, status, 'truncated or invalid JSON', ctx);
     }
   }
-  if (HTMLISH.test(t)) throw new UnexpectedAnswer(command, status, 'an HTML page instead of an API answer');
+  if (HTMLISH.test(t)) throw new UnexpectedAnswer(command, status, 'an HTML page instead of an API answer', ctx);
   // A form never holds raw control characters; binary garbage (or bytes that were not UTF-8) does.
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(t)) throw new UnexpectedAnswer(command, status, 'not a DirectAdmin answer');
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\ufffd]/.test(t)) throw new UnexpectedAnswer(command, status, 'not a DirectAdmin answer', ctx);
   return { format: 'urlencoded', fields: parseUrlEncoded(t) };
 }
 
@@ -144,7 +148,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function jsonFailure(command: string, o: Record<string, unknown>): CommandFailed | undefined {
+function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorContext): CommandFailed | undefined {
   if (!('error' in o)) return undefined;
   const e = o.error;
   if (e === 0 || e === '0' || e === false) return undefined;
@@ -152,86 +156,86 @@ function jsonFailure(command: string, o: Record<string, unknown>): CommandFailed
   const isFlag = e === 1 || e === '1' || e === true;
   const text = isFlag ? str(o.text) : str(e);
   const details = str(o.result ?? o.details);
-  return new CommandFailed(command, text, details);
+  return new CommandFailed(command, text, details, ctx);
 }
 
 /** Action commands: `error=0&text=...` / `{"success":...}`. Anything else is not a success. */
-export function parseAction(command: string, status: number, body: string): ActionResult {
-  const d = decodeBody(command, status, body);
-  if (d.format === 'empty') throw new UnexpectedAnswer(command, status, 'empty answer');
+export function parseAction(command: string, status: number, body: string, ctx?: ErrorContext): ActionResult {
+  const d = decodeBody(command, status, body, ctx);
+  if (d.format === 'empty') throw new UnexpectedAnswer(command, status, 'empty answer', ctx);
   if (d.format === 'json') {
-    if (!isRecord(d.value)) throw new UnexpectedAnswer(command, status, 'JSON answer is not an object');
+    if (!isRecord(d.value)) throw new UnexpectedAnswer(command, status, 'JSON answer is not an object', ctx);
     const o = d.value;
-    const failure = jsonFailure(command, o);
+    const failure = jsonFailure(command, o, ctx);
     if (failure) throw failure;
     if (typeof o.success === 'string') return { text: o.success, details: str(o.result ?? o.details) };
     if ((o.error === 0 || o.error === '0') && typeof o.text === 'string') return { text: o.text, details: str(o.details ?? o.result) };
-    throw new UnexpectedAnswer(command, status, 'JSON answer has neither success nor error');
+    throw new UnexpectedAnswer(command, status, 'JSON answer has neither success nor error', ctx);
   }
   const error = first(d.fields, 'error');
   const text = first(d.fields, 'text') ?? '';
   const details = first(d.fields, 'details') ?? '';
-  if (error === undefined) throw new UnexpectedAnswer(command, status, 'answer has no error field');
-  if (error.trim() !== '0') throw new CommandFailed(command, text, details);
+  if (error === undefined) throw new UnexpectedAnswer(command, status, 'answer has no error field', ctx);
+  if (error.trim() !== '0') throw new CommandFailed(command, text, details, ctx);
   return { text, details };
 }
 
 /** Lists: `list[]=a&list[]=b`, an empty body, `["a"]`, `{"0":"a"}` or `{"list":["a"]}`. */
-export function parseList(command: string, status: number, body: string): string[] {
-  const d = decodeBody(command, status, body);
+export function parseList(command: string, status: number, body: string, ctx?: ErrorContext): string[] {
+  const d = decodeBody(command, status, body, ctx);
   if (d.format === 'empty') return [];
   if (d.format === 'json') {
     const v = d.value;
     const strings = (arr: unknown[]): string[] => {
-      if (!arr.every((x) => typeof x === 'string')) throw new UnexpectedAnswer(command, status, 'list holds something other than names');
+      if (!arr.every((x) => typeof x === 'string')) throw new UnexpectedAnswer(command, status, 'list holds something other than names', ctx);
       return arr as string[];
     };
     if (Array.isArray(v)) return strings(v);
-    if (!isRecord(v)) throw new UnexpectedAnswer(command, status, 'JSON answer is neither a list nor an object');
-    const failure = jsonFailure(command, v);
+    if (!isRecord(v)) throw new UnexpectedAnswer(command, status, 'JSON answer is neither a list nor an object', ctx);
+    const failure = jsonFailure(command, v, ctx);
     if (failure) throw failure;
     if (Array.isArray(v.list)) return strings(v.list);
     const keys = Object.keys(v).filter((k) => k !== 'error');
     if (keys.every((k) => /^\d+$/.test(k))) {
       return strings(keys.sort((a, b) => Number(a) - Number(b)).map((k) => v[k]));
     }
-    throw new UnexpectedAnswer(command, status, 'JSON object is not a list');
+    throw new UnexpectedAnswer(command, status, 'JSON object is not a list', ctx);
   }
   const list = d.fields.get('list[]');
   if (list) return list;
   const error = first(d.fields, 'error');
-  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '');
+  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
   // An empty list sometimes comes as a bare `error=0`; anything else unknown is not a list.
   const known = new Set(['error', 'text', 'details']);
   if (error !== undefined && [...d.fields.keys()].every((k) => known.has(k))) return [];
-  throw new UnexpectedAnswer(command, status, 'answer is not a list');
+  throw new UnexpectedAnswer(command, status, 'answer is not a list', ctx);
 }
 
 /** Flat key/value objects such as CMD_API_SHOW_USER_CONFIG. */
-export function parseKeyValues(command: string, status: number, body: string): Record<string, string> {
-  const d = decodeBody(command, status, body);
-  if (d.format === 'empty') throw new UnexpectedAnswer(command, status, 'empty answer');
+export function parseKeyValues(command: string, status: number, body: string, ctx?: ErrorContext): Record<string, string> {
+  const d = decodeBody(command, status, body, ctx);
+  if (d.format === 'empty') throw new UnexpectedAnswer(command, status, 'empty answer', ctx);
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   if (d.format === 'json') {
-    if (!isRecord(d.value)) throw new UnexpectedAnswer(command, status, 'JSON answer is not an object');
-    const failure = jsonFailure(command, d.value);
+    if (!isRecord(d.value)) throw new UnexpectedAnswer(command, status, 'JSON answer is not an object', ctx);
+    const failure = jsonFailure(command, d.value, ctx);
     if (failure) throw failure;
     for (const [k, v] of Object.entries(d.value)) out[k] = typeof v === 'object' && v !== null ? JSON.stringify(v) : str(v);
     return out;
   }
   const error = first(d.fields, 'error');
-  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '');
+  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
   for (const [k, v] of d.fields) out[k] = v[0] ?? '';
   return out;
 }
 
 /** A `key=1|0` answer such as CMD_API_VERIFY_PASSWORD (`valid`) or CMD_API_USER_EXISTS (`exists`). */
-export function parseFlag(command: string, status: number, body: string, key: string): boolean {
-  const kv = parseKeyValues(command, status, body);
+export function parseFlag(command: string, status: number, body: string, key: string, ctx?: ErrorContext): boolean {
+  const kv = parseKeyValues(command, status, body, ctx);
   const v = kv[key];
-  if (v === undefined) throw new UnexpectedAnswer(command, status, `answer has no ${key} field`);
+  if (v === undefined) throw new UnexpectedAnswer(command, status, `answer has no ${key} field`, ctx);
   const t = v.trim().toLowerCase();
   if (t === '1' || t === 'true' || t === 'yes') return true;
   if (t === '0' || t === 'false' || t === 'no') return false;
-  throw new UnexpectedAnswer(command, status, `${key} is neither 1 nor 0`);
+  throw new UnexpectedAnswer(command, status, `${key} is neither 1 nor 0`, ctx);
 }

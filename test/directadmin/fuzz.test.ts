@@ -11,6 +11,17 @@ import {
   parseKeyValues,
   parseList,
 } from '../../src/directadmin/index.js';
+import {
+  parseDbUsers,
+  parseDomainOwners,
+  parseFtpList,
+  parseFtpShow,
+  parseJsonLoginKeys,
+  parseLegacyLoginKeys,
+  parseLoginUrl,
+  parseSessions,
+} from '../../src/directadmin/credentials.js';
+import { interpretApiAnswer } from '../../src/directadmin/json-api.js';
 
 const C = 'CMD_API_USER_PASSWD';
 const RUNS = { numRuns: 400, seed: 20261123 };
@@ -111,5 +122,38 @@ describe('parsers under random and mutated answers', () => {
       if (!(r instanceof DirectAdminError)) assert.ok(full.slice(0, i).startsWith('error=0'));
       else assert.ok(r instanceof UnexpectedAnswer || r instanceof CommandFailed);
     }
+  });
+});
+
+describe('credential parsers and the JSON API judge under random answers', { timeout: 60_000 }, () => {
+  const statuses = fc.constantFrom(200, 204, 400, 401, 403, 404, 409, 430, 490, 491, 492, 500, 502);
+  const apiBodies = fc.oneof(anyBody, fc.constantFrom('{"type":"NOT_FOUND"}', '{"type":"UNAUTHORIZED"}', '{"type":"INTERNAL_ERROR","message":"x"}', '[{"publicID":"p"}]', '<html>404</html>'));
+
+  it('return a result or a taxonomy error, never anything else', () => {
+    fc.assert(
+      fc.property(anyBody, (body) => {
+        onlyTaxonomy(() => parseDomainOwners('CMD_API_DOMAIN_OWNERS', 200, body));
+        onlyTaxonomy(() => parseFtpList('CMD_API_FTP', 200, body));
+        onlyTaxonomy(() => parseFtpShow('CMD_API_FTP_SHOW', 200, body));
+        onlyTaxonomy(() => parseLegacyLoginKeys('CMD_API_LOGIN_KEYS', 200, body));
+      }),
+      RUNS,
+    );
+  });
+
+  it('a non-2xx JSON API answer is never a success', () => {
+    fc.assert(
+      fc.property(statuses, apiBodies, fc.constantFrom<'json' | 'none'>('json', 'none'), (status, body, expect) => {
+        const r = onlyTaxonomy(() => interpretApiAnswer('GET /api/x', { status, headers: {}, body }, expect));
+        if (status < 200 || status >= 300) assert.ok(r instanceof DirectAdminError, `${status} ${JSON.stringify(body)}`);
+        if (!(r instanceof DirectAdminError) && r !== undefined) {
+          onlyTaxonomy(() => parseSessions('GET /api/sessions', status, r));
+          onlyTaxonomy(() => parseJsonLoginKeys('GET /api/login-keys/keys', status, r));
+          onlyTaxonomy(() => parseDbUsers('GET /api/db-show/users', status, r));
+          onlyTaxonomy(() => parseLoginUrl('POST /api/login-keys/urls', status, r));
+        }
+      }),
+      RUNS,
+    );
   });
 });
