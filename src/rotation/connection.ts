@@ -81,8 +81,7 @@ export function kindContext(client: DirectAdminClient, work: Pick<WorkSettings, 
     as(owner) {
       let c = asOwner.get(owner);
       if (!c) {
-        // loginAs arrives with the client's login-as context (merged from the client branch).
-        c = (client as unknown as { loginAs(u: string): DirectAdminClient }).loginAs(owner);
+        c = client.loginAs(owner);
         asOwner.set(owner, c);
       }
       return c;
