@@ -4,6 +4,7 @@
  * host is stale and taken over.
  */
 import { constants, promises as fsp, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { msg } from '../messages.js';
@@ -14,6 +15,8 @@ export interface LockInfo {
   host: string;
   startedAt: string;
   server: string;
+  /** Random, so a lock is told apart from a later one that happens to reuse its inode. */
+  nonce?: string;
 }
 
 export class LockHeld extends Error {
@@ -91,7 +94,7 @@ export async function acquireServerLock(stateDir: string, serverOrigin: string):
 }
 
 /** Reads a lock without following a link; undefined when it is not a regular file or not JSON. */
-async function readLock(path: string): Promise<{ info: LockInfo | undefined; st: Stats } | undefined> {
+async function readLock(path: string): Promise<{ info: LockInfo | undefined; text: string; st: Stats } | undefined> {
   let h;
   try {
     h = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
@@ -105,19 +108,24 @@ async function readLock(path: string): Promise<{ info: LockInfo | undefined; st:
     const st = await h.stat();
     if (!st.isFile()) throw new LockHeld(path, undefined, msg.lockNotAFile(path));
     let info: LockInfo | undefined;
+    const text = await h.readFile('utf8');
     try {
-      const parsed = JSON.parse(await h.readFile('utf8')) as Partial<LockInfo>;
+      const parsed = JSON.parse(text) as Partial<LockInfo>;
       if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') info = parsed as LockInfo;
     } catch {
       info = undefined;
     }
-    return { info, st };
+    return { info, text, st };
   } finally {
     await h.close();
   }
 }
 
-const sameFile = (a: Stats, b: Stats) => a.dev === b.dev && a.ino === b.ino;
+/** The same lock: same inode (a removed file's inode can be reused at once) and same content. */
+async function stillTheSame(path: string, st: Stats, text: string): Promise<boolean> {
+  const now = await readLock(path).catch(() => undefined);
+  return now !== undefined && now.st.dev === st.dev && now.st.ino === st.ino && now.text === text;
+}
 
 /** Publishes `content` at `path` with link(2): all or nothing, EEXIST if anything (even a link) is there. */
 async function publish(path: string, content: string): Promise<boolean> {
@@ -152,7 +160,7 @@ async function publish(path: string, content: string): Promise<boolean> {
  * that died in those few system calls is not broken automatically: LockHeld names it.
  */
 export async function acquireLock(path: string, server: string): Promise<AcquiredLock> {
-  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server };
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server, nonce: randomBytes(8).toString('hex') };
   const content = JSON.stringify(me) + '\n';
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -166,8 +174,7 @@ export async function acquireLock(path: string, server: string): Promise<Acquire
           if (released) return;
           released = true;
           // Only our own lock: never one another run put there after ours was removed by hand.
-          const now = await fsp.lstat(path).catch(() => undefined);
-          if (now && sameFile(now, mine)) await fsp.unlink(path).catch(() => undefined);
+          if (await stillTheSame(path, mine, content)) await fsp.unlink(path).catch(() => undefined);
         },
       };
     }
@@ -175,15 +182,16 @@ export async function acquireLock(path: string, server: string): Promise<Acquire
     if (!seen) continue; // released in between: try again
     const holder = seen.info;
     if (!holder || holder.host !== me.host || isAlive(holder.pid)) throw new LockHeld(path, holder);
-    await takeOverStale(path, seen.st, me);
+    await takeOverStale(path, seen, me);
     tookOver = holder;
   }
   throw new LockHeld(path, undefined);
 }
 
-async function takeOverStale(path: string, staleStat: Stats, me: LockInfo): Promise<void> {
+async function takeOverStale(path: string, seen: { st: Stats; text: string }, me: LockInfo): Promise<void> {
   const breaker = `${path}.takeover`;
-  if (!(await publish(breaker, JSON.stringify(me) + '\n'))) {
+  const breakerText = JSON.stringify(me) + '\n';
+  if (!(await publish(breaker, breakerText))) {
     const other = await readLock(breaker).catch(() => undefined);
     const info = other?.info;
     if (info && info.host === me.host && !isAlive(info.pid)) throw new LockHeld(breaker, info, msg.lockTakeoverStuck(breaker));
@@ -191,12 +199,9 @@ async function takeOverStale(path: string, staleStat: Stats, me: LockInfo): Prom
   }
   const breakerStat = await fsp.lstat(breaker);
   try {
-    const again = await readLock(path);
-    if (!again || !sameFile(again.st, staleStat)) return; // someone else's business now: compete again
-    if (again.info && isAlive(again.info.pid)) return;
-    await fsp.unlink(path);
+    // Still the very file judged stale? Otherwise it is someone else's business now: compete again.
+    if (await stillTheSame(path, seen.st, seen.text)) await fsp.unlink(path);
   } finally {
-    const now = await fsp.lstat(breaker).catch(() => undefined);
-    if (now && sameFile(now, breakerStat)) await fsp.unlink(breaker).catch(() => undefined);
+    if (await stillTheSame(breaker, breakerStat, breakerText)) await fsp.unlink(breaker).catch(() => undefined);
   }
 }
