@@ -70,6 +70,13 @@ export function lockPathFor(dir: string, hostKey: string): string {
   return join(dir, `.da-rotate-${hostKey}.lock`);
 }
 
+let beforeTakeover: (() => Promise<void>) | undefined;
+
+/** Tests only: runs between judging a lock stale and taking it over, to line racing takers up. */
+export function setBeforeTakeoverForTests(hook: (() => Promise<void>) | undefined): void {
+  beforeTakeover = hook;
+}
+
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -182,6 +189,7 @@ export async function acquireLock(path: string, server: string): Promise<Acquire
     if (!seen) continue; // released in between: try again
     const holder = seen.info;
     if (!holder || holder.host !== me.host || isAlive(holder.pid)) throw new LockHeld(path, holder);
+    await beforeTakeover?.();
     await takeOverStale(path, seen, me);
     tookOver = holder;
   }

@@ -4,7 +4,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { acquireLock, acquireServerLock, LockHeld, lockPathForServer, normaliseServer, stateDirFor } from '../../src/rotation/lock.js';
+import { acquireLock, acquireServerLock, LockHeld, lockPathForServer, normaliseServer, setBeforeTakeoverForTests, stateDirFor } from '../../src/rotation/lock.js';
 
 const T = { timeout: 10_000 };
 /** Above the largest pid Linux hands out (pid_max <= 2^22): surely dead. */
@@ -103,11 +103,37 @@ describe('stale locks', T, () => {
     assert.equal(JSON.parse(readFileSync(join(dir, 'b.lock'), 'utf8')).pid, process.ppid);
   });
 
-  it('taken over by many at once: exactly one wins, the others see it held', async () => {
-    for (let round = 0; round < 20; round++) {
+  it('taken over by many at once: exactly one wins, the others see it held', async (t) => {
+    t.after(() => setBeforeTakeoverForTests(undefined));
+    for (let round = 0; round < 10; round++) {
       const path = join(freshDir(), 'h+1.lock');
       writeFileSync(path, stale(), { mode: 0o600 });
-      const results = await Promise.allSettled(Array.from({ length: 8 }, () => acquireLock(path, 's')));
+      // Every taker judges the lock stale first; then they act one after the other, each after the
+      // previous one has won or lost: the late ones act on a judgement that is no longer true.
+      const takers = 8;
+      let arrived = 0;
+      let settled = 0;
+      const waiters: Array<{ turn: number; go: () => void }> = [];
+      const wake = () => {
+        for (const w of waiters.splice(0)) if (arrived === takers && settled >= w.turn) w.go();
+        else waiters.push(w);
+      };
+      setBeforeTakeoverForTests(() => {
+        const turn = arrived++;
+        return new Promise<void>((go) => {
+          waiters.push({ turn, go });
+          wake();
+        });
+      });
+      const results = await Promise.allSettled(
+        Array.from({ length: takers }, () =>
+          acquireLock(path, 's').finally(() => {
+            settled++;
+            wake();
+          }),
+        ),
+      );
+      assert.equal(arrived, takers, 'every taker judged the lock stale');
       const won = results.filter((r) => r.status === 'fulfilled');
       assert.equal(won.length, 1, `round ${round}: ${won.length} winners`);
       for (const r of results) if (r.status === 'rejected') assert.ok(r.reason instanceof LockHeld, String(r.reason));
