@@ -50,7 +50,68 @@ export const msg = {
     `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
+  // Files the tool writes (src/rotation/files.ts, lock.ts): what went wrong with which path, and the fix.
+  fileWriteFailedShort: (path: string, code: string) => `${writeProblem(code)} writing ${path}`,
+  /** The one line a run prints when a journal or report write stopped it (exit 3). */
+  writeStopped: (path: string, code: string, resumeCommand: string) =>
+    `${writeProblem(code)} writing ${path}: ${writeFix(code)}, then \`${resumeCommand}\``,
+  fileExists: (path: string) => `${path} exists: choose another --output or remove it (nothing was changed)`,
+  isADirectory: (path: string) => `${path} is a directory, not a file: give a file path (nothing was changed)`,
+  isASymlink: (path: string) => `${path} is a symbolic link: da-rotate never writes through a link; remove it or choose another path (nothing was changed)`,
+  cannotWritePath: (path: string, code: string, what: 'file' | 'directory') =>
+    `cannot create the ${what} ${path} (${code}: permission denied): choose a ${what === 'file' ? 'path in a directory' : 'directory'} you can write, or fix its permissions (nothing was changed)`,
+  pathMissing: (path: string, code: string) => `cannot create ${path} (${code}): a directory on that path does not exist or is not a directory (nothing was changed)`,
+  cannotCreateNoSpace: (path: string, code: string) => `cannot create ${path}: ${writeProblem(code)}; ${writeFix(code)} and run again (nothing was changed)`,
+  notARegularFile: (path: string) => `${path} is not a regular file: da-rotate only appends to files it created (nothing was changed)`,
+  fileNotOurs: (path: string, uid: number) => `${path} belongs to uid ${uid}, not to you: da-rotate only appends to its own files (nothing was changed)`,
+  fileWritableByOthers: (path: string, mode: number) =>
+    `${path} is writable by group or others (mode ${mode.toString(8)}): check nobody altered it, then \`chmod 600 ${path}\` (nothing was changed)`,
+  notADirectory: (path: string) => `${path} is not a directory: give a directory there (nothing was changed)`,
+  dirLinkNotOurs: (path: string, uid: number) =>
+    `${path} is a symbolic link owned by uid ${uid}, not by you: it could be repointed; give the real directory instead (nothing was changed)`,
+  dirNotOurs: (path: string, uid: number) =>
+    `${path} belongs to uid ${uid}, not to you: its owner could plant links there; use a directory of your own (--output, --state-dir) (nothing was changed)`,
+  dirWritableByOthers: (path: string, mode: number) =>
+    `${path} is writable by group or others (mode ${mode.toString(8)}): another user could plant links there; use a directory only you can write (--output, --state-dir), or \`chmod 700 ${path}\` after checking what is in it (nothing was changed)`,
+  dirTightened: (path: string, mode: number) => `${path} was readable by others (mode ${mode.toString(8)}): narrowed to 700`,
+  noFreeReportName: (base: string) => `1000 report names starting ${base} are taken: remove old reports or choose --output (nothing was changed)`,
+  notEnoughSpace: (dir: string, needed: number, free: number) =>
+    `${dir} has ${Math.floor(free / 1024)} KiB free, a run of this size needs about ${Math.ceil(needed / 1024)} KiB for its journal and report: free space first (nothing was changed)`,
+  lockNotAFile: (path: string) => `${path} is not a lock file da-rotate wrote (a link or another kind of file): remove it if no run is going on`,
+  lockTakeoverStuck: (path: string) =>
+    `${path} is left over from a run that died while taking over a stale lock: remove it if no da-rotate run is going on`,
 };
+
+function writeProblem(code: string): string {
+  switch (code) {
+    case 'ENOSPC':
+      return 'no space left on device';
+    case 'EDQUOT':
+      return 'disk quota exceeded';
+    case 'EIO':
+      return 'input/output error (the disk or filesystem is failing)';
+    case 'ESHORT':
+      return 'the filesystem accepted no more bytes';
+    case 'EROFS':
+      return 'the filesystem is read-only';
+    default:
+      return `write error ${code}`;
+  }
+}
+
+function writeFix(code: string): string {
+  switch (code) {
+    case 'ENOSPC':
+    case 'ESHORT':
+      return 'free space';
+    case 'EDQUOT':
+      return 'free space or raise the quota';
+    case 'EIO':
+      return 'check the disk (dmesg), move the files to a sound one if needed';
+    default:
+      return 'fix the filesystem';
+  }
+}
 
 export function formatDuration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;

@@ -1,12 +1,13 @@
 /**
- * The write-ahead journal: JSON lines, mode 0600, created exclusively, only ever appended to.
+ * The write-ahead journal: JSON lines, mode 0600, created exclusively (never through a link), only
+ * ever appended to.
  * An account's new password is on disk (fdatasync) before the request that sets it is sent, so a
  * run killed at any instant leaves every password that might now be live in this file.
  */
 import { createHash } from 'node:crypto';
-import { constants, promises as fsp, readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
+import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from './files.js';
 import type { SkippedAccount } from './enumerate.js';
 
 export const JOURNAL_VERSION = 2;
@@ -98,6 +99,16 @@ interface Pending {
 /**
  * Appends records with group commit: records queued while a write+fdatasync is under way go out
  * together in the next one, so concurrency does not multiply fsyncs.
+ *
+ * Every byte goes through writeAll (a short write is a failure, never taken for a durable one). A
+ * failed write or fdatasync latches the writer: that batch and every later append reject at once
+ * with the FileWriteFailed, so the run stops dispatching; the partial batch is cut off again
+ * (ftruncate to the last whole batch) so the journal stays a file of whole lines.
+ *
+ * No space is reserved ahead: Node has no fallocate(2), and writing zeros ahead would make an
+ * append-only log end in a run of NULs that a crash leaves behind (a damaged journal, and O_APPEND
+ * writes would land after the zeros anyway). Instead a batch is on disk whole before any of its
+ * requests leaves, and a failed batch is simply not sent (see checkFreeSpace for a preflight).
  */
 export class JournalWriter {
   private queue: Pending[] = [];
@@ -107,26 +118,42 @@ export class JournalWriter {
   private lazyTimer: NodeJS.Timeout | undefined;
 
   private constructor(
-    readonly path: string,
-    private readonly handle: fsp.FileHandle,
+    private readonly file: PrivateFile,
+    /** Bytes of whole, written batches: where a failed batch is cut back to. */
+    private size: number,
   ) {}
 
-  /** Creates a new journal; refuses to touch an existing file. */
-  static async create(path: string): Promise<JournalWriter> {
-    let handle: fsp.FileHandle;
-    try {
-      handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
-    } catch (e) {
-      throw new JournalError(`cannot create the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
-    }
-    await syncDirectory(dirname(path));
-    return new JournalWriter(path, handle);
+  get path(): string {
+    return this.file.path;
   }
 
-  /** Opens an existing journal to append to (resume). */
+  /** The error that stopped this journal (a FileWriteFailed for a write), if any. */
+  get failure(): unknown {
+    return this.failed;
+  }
+
+  /**
+   * Creates a new journal, 0600, exclusively, never through a link; refuses an existing file with
+   * a UsageError naming it. The new directory entry is fsync'd.
+   */
+  static async create(path: string): Promise<JournalWriter> {
+    return new JournalWriter(await createExclusive(path), 0);
+  }
+
+  /**
+   * Opens an existing journal to append to (resume): never through a link, only our own regular
+   * file. A last line cut short (a crash or a full disk mid-write; parseJournal ignores it) is cut
+   * off first, so the records appended now do not turn it into damage in the middle of the file.
+   */
   static async openAppend(path: string): Promise<JournalWriter> {
-    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_APPEND);
-    return new JournalWriter(path, handle);
+    const file = await openAppendNoFollow(path);
+    try {
+      const size = await cutTornTail(file);
+      return new JournalWriter(file, size);
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
   }
 
   /**
@@ -165,45 +192,70 @@ export class JournalWriter {
       clearTimeout(this.lazyTimer);
       this.lazyTimer = undefined;
     }
-    while (this.queue.length > 0) {
+    while (this.queue.length > 0 && !this.failed) {
       const batch = this.queue;
       this.queue = [];
       try {
         let text = '';
         for (const p of batch) text += p.text;
-        await this.handle.write(text);
-        if (batch.some((p) => p.durable)) await this.handle.datasync();
+        const bytes = Buffer.from(text, 'utf8');
+        await this.file.writeAll(bytes);
+        if (batch.some((p) => p.durable)) await this.file.datasync();
+        this.size += bytes.length;
         for (const p of batch) p.resolve();
       } catch (e) {
-        this.failed = new JournalError(`cannot write the journal ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+        this.failed = e instanceof FileWriteFailed ? e : new JournalError(`cannot write the journal ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
         for (const p of [...batch, ...this.queue]) p.reject(this.failed);
         this.queue = [];
+        // Best effort: nothing of this batch was sent, so cutting it off loses nothing. If this
+        // fails too, openAppend (resume) cuts the torn line.
+        await this.file.handle.truncate(this.size).catch(() => undefined);
       }
     }
     this.flushing = false;
   }
 
+  /** Writes what is queued, fsyncs and closes; rejects with the failure if any write failed. */
   async close(): Promise<void> {
     if (!this.flushing && this.queue.length > 0) void this.flush();
     while (this.flushing || this.queue.length > 0) await new Promise((r) => setImmediate(r));
     if (this.closed) return;
     this.closed = true;
-    await this.handle.sync().catch(() => undefined);
-    await this.handle.close();
+    try {
+      if (!this.failed) await this.file.sync();
+    } catch (e) {
+      this.failed = e;
+    } finally {
+      await this.file.close().catch(() => undefined);
+    }
+    if (this.failed) throw this.failed;
   }
 }
 
-async function syncDirectory(dir: string): Promise<void> {
-  // Makes the new directory entry itself durable; not every platform allows opening a directory.
-  try {
-    const h = await fsp.open(dir, constants.O_RDONLY);
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
+/** Cuts a last line without its newline; returns the size left. */
+async function cutTornTail(file: PrivateFile): Promise<number> {
+  const size = await file.size();
+  if (size === 0) return 0;
+  const chunk = Buffer.alloc(Math.min(size, 64 * 1024));
+  let end = size;
+  // Scan back from the end for the last newline, 64 KiB at a time.
+  for (;;) {
+    const from = Math.max(0, end - chunk.length);
+    const { bytesRead } = await file.handle.read(chunk, 0, end - from, from);
+    const view = chunk.subarray(0, bytesRead);
+    if (end === size && view.at(-1) === 0x0a) return size;
+    const nl = view.lastIndexOf(0x0a);
+    if (nl >= 0) {
+      const keep = from + nl + 1;
+      await file.handle.truncate(keep);
+      await file.datasync();
+      return keep;
     }
-  } catch {
-    /* best effort */
+    if (from === 0) {
+      // Not one whole line: not a journal parseJournal would have accepted; leave it as it is.
+      return size;
+    }
+    end = from;
   }
 }
 

@@ -1,34 +1,80 @@
 /**
- * One run at a time per server and output directory: a lock file holding pid and host, created
- * exclusively. A lock whose pid is dead on this host is stale and taken over.
+ * One run at a time per server, wherever its reports go: a lock file per normalised server
+ * (host:port) in a private state directory, holding pid and host. A lock whose pid is dead on this
+ * host is stale and taken over.
  */
-import { constants, promises as fsp } from 'node:fs';
-import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { constants, promises as fsp, type Stats } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { homedir, hostname } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { msg } from '../messages.js';
+import { checkPrivateDir, createTempBeside, fileUsageError, type PrivateDirCheck } from './files.js';
 
 export interface LockInfo {
   pid: number;
   host: string;
   startedAt: string;
   server: string;
+  /** Random, so a lock is told apart from a later one that happens to reuse its inode. */
+  nonce?: string;
 }
 
 export class LockHeld extends Error {
   constructor(
     readonly path: string,
     readonly holder: LockInfo | undefined,
+    message?: string,
   ) {
     super(
-      holder
-        ? `another da-rotate run holds ${path}: pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}; wait for it to finish`
-        : `another da-rotate run holds ${path} (unreadable lock); remove it only if no run is going on`,
+      message ??
+        (holder
+          ? `another da-rotate run holds ${path}: pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}; wait for it to finish`
+          : `another da-rotate run holds ${path} (unreadable lock); remove it only if no run is going on`),
     );
     this.name = 'LockHeld';
   }
 }
 
+/**
+ * The state directory: `--state-dir`, else $XDG_STATE_HOME/da-rotate (only an absolute one, as the
+ * XDG spec says), else ~/.local/state/da-rotate. The caller checks it with checkPrivateDir.
+ */
+export function stateDirFor(env: NodeJS.ProcessEnv, flag?: string): string {
+  if (flag) return resolve(flag);
+  const xdg = env.XDG_STATE_HOME;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'da-rotate');
+  return join(env.HOME || homedir(), '.local', 'state', 'da-rotate');
+}
+
+/**
+ * The server as a lock names it: scheme-less `host:port`, host lower-case (IDNA'd by URL), IPv6
+ * brackets removed, the scheme's default port when none is given. `https://Example.COM:2222/`,
+ * `example.com:2222` and `HTTPS://example.com:2222` are one server.
+ */
+export function normaliseServer(serverOrigin: string): { host: string; port: string } {
+  const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(serverOrigin) ? serverOrigin : `https://${serverOrigin}`);
+  const host = u.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  const port = u.port || (u.protocol === 'http:' ? '80' : '443');
+  return { host, port };
+}
+
+/** `<stateDir>/<host>+<port>.lock`; characters outside [a-z0-9.-] (IPv6 colons...) as _XX, so the name is unique to the server. */
+export function lockPathForServer(stateDir: string, serverOrigin: string): string {
+  const { host, port } = normaliseServer(serverOrigin);
+  const safe = host.replace(/[^a-z0-9.-]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return join(stateDir, `${safe}+${port}.lock`);
+}
+
+/** @deprecated the lock is per server in the state directory now: lockPathForServer. */
 export function lockPathFor(dir: string, hostKey: string): string {
   return join(dir, `.da-rotate-${hostKey}.lock`);
+}
+
+let beforeTakeover: (() => Promise<void>) | undefined;
+
+/** Tests only: runs between judging a lock stale and taking it over, to line racing takers up. */
+export function setBeforeTakeoverForTests(hook: (() => Promise<void>) | undefined): void {
+  beforeTakeover = hook;
 }
 
 function isAlive(pid: number): boolean {
@@ -42,57 +88,128 @@ function isAlive(pid: number): boolean {
 
 export interface AcquiredLock {
   path: string;
-  /** Set when a stale lock was taken over, for a warning. */
+  /** Set when a stale lock was taken over, for a warning (msg.lockTakenOver). */
   tookOver?: LockInfo;
   release(): Promise<void>;
 }
 
-export async function acquireLock(path: string, server: string): Promise<AcquiredLock> {
-  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server };
-  let tookOver: LockInfo | undefined;
-  for (let attempt = 0; attempt < 2; attempt++) {
-    // The lock appears with its content already in it (write a private file, then link it into
-    // place, which fails atomically if a lock exists), so a crash never leaves an empty lock.
-    const tmp = `${path}.${process.pid}.tmp`;
-    const h = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, 0o600);
+/** Checks (creates 0700) the state directory and takes the server's lock in it. */
+export async function acquireServerLock(stateDir: string, serverOrigin: string): Promise<AcquiredLock & { stateDir: PrivateDirCheck }> {
+  const dir = await checkPrivateDir(stateDir, { create: true });
+  const lock = await acquireLock(lockPathForServer(dir.path, serverOrigin), serverOrigin);
+  return Object.assign(lock, { stateDir: dir });
+}
+
+/** Reads a lock without following a link; undefined when it is not a regular file or not JSON. */
+async function readLock(path: string): Promise<{ info: LockInfo | undefined; text: string; st: Stats } | undefined> {
+  let h;
+  try {
+    h = await fsp.open(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code === 'ELOOP' || code === 'EMLINK') throw new LockHeld(path, undefined, msg.lockNotAFile(path));
+    throw e;
+  }
+  try {
+    const st = await h.stat();
+    if (!st.isFile()) throw new LockHeld(path, undefined, msg.lockNotAFile(path));
+    let info: LockInfo | undefined;
+    const text = await h.readFile('utf8');
     try {
-      await h.write(JSON.stringify(me) + '\n');
-      await h.sync();
+      const parsed = JSON.parse(text) as Partial<LockInfo>;
+      if (typeof parsed.pid === 'number' && typeof parsed.host === 'string') info = parsed as LockInfo;
+    } catch {
+      info = undefined;
+    }
+    return { info, text, st };
+  } finally {
+    await h.close();
+  }
+}
+
+/** The same lock: same inode (a removed file's inode can be reused at once) and same content. */
+async function stillTheSame(path: string, st: Stats, text: string): Promise<boolean> {
+  const now = await readLock(path).catch(() => undefined);
+  return now !== undefined && now.st.dev === st.dev && now.st.ino === st.ino && now.text === text;
+}
+
+/** Publishes `content` at `path` with link(2): all or nothing, EEXIST if anything (even a link) is there. */
+async function publish(path: string, content: string): Promise<boolean> {
+  // The lock appears with its content already in it (write a private file under a random name,
+  // then link it into place), so a crash never leaves an empty lock.
+  const tmp = await createTempBeside(path);
+  try {
+    try {
+      await tmp.writeAll(content);
+      await tmp.sync();
     } finally {
-      await h.close();
+      await tmp.close();
     }
-    let linked = true;
     try {
-      await fsp.link(tmp, path);
+      await fsp.link(tmp.path, path);
+      return true;
     } catch (e) {
-      linked = false;
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        await fsp.unlink(tmp).catch(() => undefined);
-        throw e;
-      }
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw fileUsageError(path, e);
     }
-    await fsp.unlink(tmp).catch(() => undefined);
-    if (linked) {
+  } finally {
+    await fsp.unlink(tmp.path).catch(() => undefined);
+  }
+}
+
+/**
+ * Takes the lock at `path`. A lock left by a dead process on this host is taken over, race-safe:
+ * the taker first publishes `<lock>.takeover` (link(2), so only one process at a time), then
+ * checks the lock is still the very file it judged stale (same inode, pid still dead) before
+ * removing it, and then competes for the lock like anyone else. A normal acquirer never removes a
+ * lock, so two takers can never remove each other's fresh lock. A `.takeover` file left by a run
+ * that died in those few system calls is not broken automatically: LockHeld names it.
+ */
+export async function acquireLock(path: string, server: string): Promise<AcquiredLock> {
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server, nonce: randomBytes(8).toString('hex') };
+  const content = JSON.stringify(me) + '\n';
+  let tookOver: LockInfo | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await publish(path, content)) {
+      const mine = await fsp.lstat(path);
       let released = false;
       return {
         path,
-        tookOver,
+        ...(tookOver ? { tookOver } : {}),
         release: async () => {
           if (released) return;
           released = true;
-          await fsp.unlink(path).catch(() => undefined);
+          // Only our own lock: never one another run put there after ours was removed by hand.
+          if (await stillTheSame(path, mine, content)) await fsp.unlink(path).catch(() => undefined);
         },
       };
     }
-    let holder: LockInfo | undefined;
-    try {
-      holder = JSON.parse(await fsp.readFile(path, 'utf8')) as LockInfo;
-    } catch {
-      holder = undefined;
-    }
+    const seen = await readLock(path);
+    if (!seen) continue; // released in between: try again
+    const holder = seen.info;
     if (!holder || holder.host !== me.host || isAlive(holder.pid)) throw new LockHeld(path, holder);
+    await beforeTakeover?.();
+    await takeOverStale(path, seen, me);
     tookOver = holder;
-    await fsp.unlink(path).catch(() => undefined);
   }
   throw new LockHeld(path, undefined);
+}
+
+async function takeOverStale(path: string, seen: { st: Stats; text: string }, me: LockInfo): Promise<void> {
+  const breaker = `${path}.takeover`;
+  const breakerText = JSON.stringify(me) + '\n';
+  if (!(await publish(breaker, breakerText))) {
+    const other = await readLock(breaker).catch(() => undefined);
+    const info = other?.info;
+    if (info && info.host === me.host && !isAlive(info.pid)) throw new LockHeld(breaker, info, msg.lockTakeoverStuck(breaker));
+    throw new LockHeld(path, info); // another run is taking it over right now
+  }
+  const breakerStat = await fsp.lstat(breaker);
+  try {
+    // Still the very file judged stale? Otherwise it is someone else's business now: compete again.
+    if (await stillTheSame(path, seen.st, seen.text)) await fsp.unlink(path);
+  } finally {
+    if (await stillTheSame(breaker, breakerStat, breakerText)) await fsp.unlink(breaker).catch(() => undefined);
+  }
 }

@@ -2,8 +2,18 @@
  * The CSV result file: created exclusively with mode 0600 before anything is written, one row per
  * credential appended as it finishes. It can always be rebuilt from the journal (rowsFromJournal).
  */
-import { constants, promises as fsp, readFileSync } from 'node:fs';
-import { dirname, join, basename } from 'node:path';
+import { promises as fsp, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  checkPrivateDir,
+  createExclusive,
+  createTempBeside,
+  openAppendNoFollow,
+  syncDir,
+  uniqueReportPath,
+  type PrivateDirCheck,
+  type PrivateFile,
+} from './files.js';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
@@ -78,49 +88,93 @@ export function formatRows(rows: readonly ReportRow[], header: boolean): string 
   return stringify(rows.map(rowToCells), { header, columns: header ? [...REPORT_COLUMNS] : undefined });
 }
 
-/** Creates a directory (and parents) with mode 0700. */
-export async function ensurePrivateDir(dir: string): Promise<void> {
-  await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
+/**
+ * Creates a directory (and parents) with mode 0700, or checks an existing one is private (see
+ * checkPrivateDir: refused when others can write it, narrowed to 0700 when only readable).
+ */
+export async function ensurePrivateDir(dir: string): Promise<PrivateDirCheck> {
+  return checkPrivateDir(dir, { create: true });
 }
 
+/**
+ * Rows are written through writeAll (every byte or a FileWriteFailed). The first failure latches:
+ * later rows are dropped (the journal holds every password; a resume rebuilds the report), the
+ * listeners given to onFailure are told at once so the run can stop, and close() rejects with it.
+ */
 export class ReportWriter {
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown;
   private pending: ReportRow[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private readonly failureListeners: Array<(e: unknown) => void> = [];
 
-  private constructor(
-    readonly path: string,
-    private readonly handle: fsp.FileHandle,
-  ) {}
+  private constructor(private readonly file: PrivateFile) {}
 
-  /** Creates a new report (never overwrites) and writes the header line. */
+  get path(): string {
+    return this.file.path;
+  }
+
+  /** The error that stopped this report (a FileWriteFailed for a write), if any. */
+  get failure(): unknown {
+    return this.failed;
+  }
+
+  /** Calls `listener` once, at the first failed write (at once if one already failed). */
+  onFailure(listener: (e: unknown) => void): void {
+    if (this.failed) listener(this.failed);
+    else this.failureListeners.push(listener);
+  }
+
+  /**
+   * Creates a new report at the path given (--output): its directory private (created 0700), the
+   * file 0600 exclusively, never through a link; an existing file is a UsageError naming it.
+   */
   static async create(path: string): Promise<ReportWriter> {
-    await ensurePrivateDir(dirname(path));
-    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, 0o600);
-    const w = new ReportWriter(path, handle);
+    await checkPrivateDir(dirname(path), { create: true });
+    return ReportWriter.start(await createExclusive(path));
+  }
+
+  /**
+   * Creates a default-named report, `<dir>/<prefix>-<hostKey>-<UTC time to ms>.csv` (then -2,
+   * -3... if taken): two runs in the same instant never collide. Its path is `.path`.
+   */
+  static async createUnique(dir: string, prefix: string, hostKey: string, now?: Date): Promise<ReportWriter> {
+    await checkPrivateDir(dir, { create: true });
+    const { file } = await uniqueReportPath(dir, prefix, hostKey, now);
+    return ReportWriter.start(file);
+  }
+
+  private static start(file: PrivateFile): ReportWriter {
+    const w = new ReportWriter(file);
     w.enqueue(formatRows([], true));
     return w;
   }
 
   /**
    * Replaces a report with rows rebuilt from its journal (resume), atomically: a new 0600 file is
-   * written and fsync'd beside it, then renamed over it. Rows for the rest are appended after.
+   * written under a random name beside it (exclusive, never through a link) and fsync'd, renamed
+   * over it (rename replaces a link, never writes through it), and the directory fsync'd. Rows for
+   * the rest are appended after.
    */
   static async rebuild(path: string, rows: readonly ReportRow[]): Promise<ReportWriter> {
-    await ensurePrivateDir(dirname(path));
-    const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-    const h = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o600);
+    const dir = dirname(path);
+    await checkPrivateDir(dir, { create: true });
+    const tmp = await createTempBeside(path);
     try {
-      await h.write(formatRows(rows, true));
-      await h.sync();
-    } finally {
-      await h.close();
+      try {
+        await tmp.writeAll(formatRows(rows, true));
+        await tmp.sync();
+      } finally {
+        await tmp.close();
+      }
+      await fsp.rename(tmp.path, path);
+    } catch (e) {
+      await fsp.unlink(tmp.path).catch(() => undefined);
+      throw e;
     }
-    await fsp.rename(tmp, path);
-    const handle = await fsp.open(path, constants.O_WRONLY | constants.O_APPEND);
-    return new ReportWriter(path, handle);
+    await syncDir(dir);
+    return new ReportWriter(await openAppendNoFollow(path));
   }
 
   /**
@@ -148,20 +202,32 @@ export class ReportWriter {
     this.chain = this.chain.then(async () => {
       if (this.failed) return;
       try {
-        await this.handle.write(text);
+        await this.file.writeAll(text);
       } catch (e) {
-        this.failed = e;
+        this.fail(e);
       }
     });
   }
 
+  private fail(e: unknown): void {
+    if (this.failed) return;
+    this.failed = e;
+    for (const l of this.failureListeners.splice(0)) l(e);
+  }
+
+  /** Writes what is pending, fsyncs and closes; rejects with the failure if any write failed. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.flushPending();
     await this.chain;
-    await this.handle.sync().catch(() => undefined);
-    await this.handle.close();
+    try {
+      if (!this.failed) await this.file.sync();
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      await this.file.close().catch(() => undefined);
+    }
     if (this.failed) throw this.failed;
   }
 }

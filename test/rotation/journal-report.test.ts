@@ -40,7 +40,7 @@ describe('journal', () => {
     await j.append({ t: 'outcome', c: acc('amy'), status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
     await j.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    await assert.rejects(JournalWriter.create(path), /cannot create/);
+    await assert.rejects(JournalWriter.create(path), /exists: choose another --output/);
     const s = readJournal(path);
     assert.equal(s.intents.get(acc('bob'))?.pw, 'PwBob1234567890');
     assert.ok(isSettled(s.outcomes.get(acc('amy'))));
@@ -122,7 +122,7 @@ describe('report', () => {
     w.write({ server: 'https://h:2222', username: 'fred', kind: 'account', credential: 'fred', status: 'rotated', password: 'Abc123def456ghi789jkl0', attempts: 1, verified: true });
     await w.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    await assert.rejects(ReportWriter.create(path), /EEXIST/);
+    await assert.rejects(ReportWriter.create(path), /exists: choose another --output/);
     const text = readFileSync(path, 'utf8');
     const records = parse(text) as string[][];
     assert.deepEqual(records[0], [...REPORT_COLUMNS]);
