@@ -18,6 +18,7 @@ import {
 import { keyScope, keyScopeInstructions } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { runVerify } from './rotation/verify.js';
+import { runNotify } from './notify/main.js';
 import type { LevelWithSilent } from 'pino';
 
 export interface AppIo {
@@ -29,7 +30,7 @@ export interface AppIo {
   handleSignals: boolean;
 }
 
-export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify';
+export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
 
 function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () => void {
   const handler = () => {
@@ -80,6 +81,7 @@ function safeOrigin(url: string): string {
 }
 
 export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promise<number> {
+  if (command === 'notify') return runNotify(argv, io);
   const secrets = new SecretRegistry();
   const json = argv.json === true;
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);

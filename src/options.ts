@@ -7,7 +7,7 @@ import { isLoopbackHost, parseServerUrl, type TlsOptions } from './directadmin/i
 import { UsageError } from './errors.js';
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
 
-export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify';
+export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
 
 export interface OptionSpec {
   type: 'string' | 'number' | 'boolean' | 'array';
@@ -19,7 +19,7 @@ export interface OptionSpec {
   alias?: string;
 }
 
-const CONNECT: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify'];
+const CONNECT: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify', 'notify'];
 const SELECT: readonly CommandName[] = ['rotate', 'plan', 'key-scope'];
 const WORK: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify'];
 const WRITE: readonly CommandName[] = ['rotate', 'resume'];
@@ -29,6 +29,7 @@ const G_SEL = 'Selecting accounts:';
 const G_PW = 'Passwords:';
 const G_RUN = 'Running:';
 const G_OUT = 'Output:';
+const G_NOTIFY = 'Notifying customers:';
 
 export const OPTIONS = {
   server: {
@@ -58,8 +59,8 @@ export const OPTIONS = {
     type: 'string', default: 'users', choices: ['users', 'all'], group: G_SEL, commands: SELECT,
     describe: "users: the caller's own users (CMD_API_SHOW_USERS); all: every account on the server (users, resellers, admins)",
   },
-  exclude: { type: 'array', group: G_SEL, commands: SELECT, describe: 'Never touch these accounts (names or globs like "test*"); always wins' },
-  only: { type: 'array', group: G_SEL, commands: SELECT, describe: 'Rotate only these accounts (each must exist)' },
+  exclude: { type: 'array', group: G_SEL, commands: [...SELECT, 'notify'], describe: 'Never touch these accounts (names or globs like "test*"); always wins' },
+  only: { type: 'array', group: G_SEL, commands: [...SELECT, 'notify'], describe: 'Rotate only these accounts (each must exist)' },
   'users-file': { type: 'string', group: G_SEL, commands: SELECT, describe: 'Rotate only the accounts listed in FILE, one per line (# comments allowed)' },
 
   length: { type: 'number', default: DEFAULT_LENGTH, group: G_PW, commands: ['rotate', 'plan'], describe: `Password length (${MIN_LENGTH} to ${MAX_LENGTH})` },
@@ -74,16 +75,50 @@ export const OPTIONS = {
   retries: { type: 'number', default: 3, group: G_RUN, commands: WRITE, describe: 'Retries per account for transport errors and 5xx, always with the same password (0 to 10)' },
   'retry-delay': { type: 'number', default: 0.5, group: G_RUN, commands: WRITE, describe: 'Base backoff in seconds; doubles each retry, with jitter' },
   'max-failures': { type: 'number', default: 0, group: G_RUN, commands: WRITE, describe: 'Abort after this many failed or unknown accounts (0: never)' },
-  yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: WRITE, describe: 'Do not ask for confirmation (required when not on a terminal)' },
+  yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: [...WRITE, 'notify'], describe: 'Do not ask for confirmation (required when not on a terminal)' },
 
   output: {
     type: 'string', group: G_OUT, commands: ['rotate', 'plan'],
     describe: 'Report CSV path (created new, mode 0600). Default: output/rotation-<host>-<UTC time>.csv; the journal goes beside it',
   },
-  json: { type: 'boolean', default: false, group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'], describe: 'Print a machine-readable summary on stdout' },
+  json: { type: 'boolean', default: false, group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope', 'notify'], describe: 'Print a machine-readable summary on stdout' },
   'log-level': {
     type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify'], describe: 'JSON log level (logs go to stderr)',
+  },
+
+  // notify: handing the new credentials to the account owners (src/notify/).
+  report: { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'The report to deliver: a .csv, or a .csv.age with --identity' },
+  identity: {
+    type: 'string', group: G_NOTIFY, commands: ['notify'],
+    describe: 'age identity file (AGE-SECRET-KEY-1..., mode 0600) that opens an encrypted report',
+  },
+  deliver: {
+    type: 'string', default: 'password', choices: ['password', 'login-link'], group: G_NOTIFY, commands: ['notify'],
+    describe: 'password: send the new passwords; login-link: send a one-time DirectAdmin login link and no password at all',
+  },
+  from: { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'Sender address. Default: $SMTP_FROM (the SMTP server comes from $SMTP_URL only)' },
+  'to-override': { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: "Send every message to this address instead of the account's (for tests)" },
+  template: {
+    type: 'string', group: G_NOTIFY, commands: ['notify'],
+    describe: 'Message template FILE: "Subject: ..." line, empty line, body with {{placeholders}} (see README)',
+  },
+  'smtp-ca': { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: "Trust this PEM CA (or the SMTP server's certificate) in addition to the system store" },
+  'smtp-insecure': {
+    type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
+    describe: 'Send even without TLS and without checking the certificate (passwords may travel in clear)',
+  },
+  'dry-run': { type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'], describe: 'Write each message as an .eml file (mode 0600) and send nothing' },
+  'eml-dir': { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'Where --dry-run writes its .eml files. Default: output/notify-<UTC time>/' },
+  rate: { type: 'number', default: 5, group: G_NOTIFY, commands: ['notify'], describe: 'At most this many messages per second (0: no limit)' },
+  'include-unknown': {
+    type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
+    describe: 'Also send credentials whose change is unknown (marked as possibly not active)',
+  },
+  'include-suspended': { type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'], describe: 'Also notify suspended accounts' },
+  'resend-uncertain': {
+    type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
+    describe: 'Send again to accounts whose earlier message may or may not have gone out (see the sent-log)',
   },
 } as const satisfies Record<string, OptionSpec>;
 
