@@ -35,7 +35,7 @@ export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverr
   let uninstall = () => undefined as void;
   try {
     const settings = resolveNotifySettings(argv, io.env);
-    const smtp = settings.dryRun ? undefined : resolveSmtp(io.env, { insecure: settings.smtpInsecure, ca: settings.smtpCa });
+  const smtp = settings.dryRun ? undefined : resolveSmtp(io.env, { insecure: settings.smtpInsecure, ca: settings.smtpCa });
     if (smtp?.insecure) say('--smtp-insecure: messages may travel without TLS and the certificate is not checked; the passwords in them can be read on the way');
     if (overrides.server) server = overrides.server;
     else {
