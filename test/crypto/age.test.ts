@@ -80,7 +80,7 @@ describe('age recipients and identities', { timeout: 20_000 }, () => {
 
 describe('age files', { timeout: 30_000 }, () => {
   it('round-trips, and a wrong key or a flipped byte is a clear error', async () => {
-    const ct = await encryptToRecipients('server,username\nh,fred\n', [RCPT]);
+    const ct = await encryptToRecipients('server,username\nh,fred\n', [parseRecipient(RCPT)]);
     assert.equal(Buffer.from(ct.subarray(0, 22)).toString(), 'age-encryption.org/v1\n');
     assert.equal(Buffer.from(await decryptWithIdentities(ct, [ID as never])).toString(), 'server,username\nh,fred\n');
 

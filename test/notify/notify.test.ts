@@ -45,7 +45,7 @@ function newReport(rows: Row[] = ROWS): string {
   return path;
 }
 
-async function run(a: Record<string, unknown>, e = env(), opts: { tty?: boolean; input?: string; server?: NotifyServer } = {}) {
+async function run(a: Record<string, unknown>, e: Record<string, string> = env(), opts: { tty?: boolean; input?: string; server?: NotifyServer } = {}) {
   const t = testIo(e, opts);
   const code = await runNotify(a, t.io, { server: opts.server });
   const last = t.stdout().trim().split('\n').at(-1);
