@@ -20,6 +20,7 @@ import { keyScope, keyScopeInstructions } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { readJournal } from './rotation/journal.js';
 import { runVerify } from './rotation/verify.js';
+import { runNotify } from './notify/main.js';
 import type { LevelWithSilent } from 'pino';
 
 export interface AppIo {
@@ -31,7 +32,7 @@ export interface AppIo {
   handleSignals: boolean;
 }
 
-export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify';
+export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
 
 function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () => void {
   const handler = () => {
@@ -91,6 +92,7 @@ function safeOrigin(url: string): string {
 }
 
 export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promise<number> {
+  if (command === 'notify') return runNotify(argv, io);
   const secrets = new SecretRegistry();
   const json = argv.json === true;
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);

@@ -48,9 +48,10 @@ async function main(): Promise<void> {
     .command('plan', 'Dry run: select and check the accounts, change nothing', (y) => withOptions(y, 'plan'), run('plan'))
     .command('resume <journal>', 'Finish an interrupted run from its journal', (y) => withOptions(y, 'resume').positional('journal', { type: 'string', describe: 'the .journal.jsonl file' }), run('resume'))
     .command('verify <report>', "Re-check a report's rotated passwords against the server, changing nothing", (y) => withOptions(y, 'verify').positional('report', { type: 'string', describe: 'the report CSV' }), run('verify'))
+    .command('notify', "Send each account owner their new credentials (or a one-time login link) from a report", (y) => withOptions(y, 'notify'), run('notify'))
     .command('key-scope', 'Print the smallest login-key allow-list for these options', (y) => withOptions(y, 'key-scope'), run('key-scope'))
     .command('simulate', 'Start the bundled DirectAdmin simulator (see simulate --help)', () => undefined, () => undefined)
-    .demandCommand(1, 'name a command: rotate, plan, resume, verify, key-scope or simulate')
+    .demandCommand(1, 'name a command: rotate, plan, resume, verify, notify, key-scope or simulate')
     .strict()
     .epilogue('Exit codes: 0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 130 interrupted.\nSecrets come from DA_URL, DA_LOGIN_KEY, DA_PASSWORD, --password-file or --password-stdin; never from argv.')
     .fail((message, error, y) => {

@@ -9,7 +9,7 @@ import { availableKinds, defaultAllKinds, type KindName } from './kinds/index.js
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
 
-export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify';
+export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
 
 export interface OptionSpec {
   type: 'string' | 'number' | 'boolean' | 'array';
@@ -21,7 +21,7 @@ export interface OptionSpec {
   alias?: string;
 }
 
-const CONNECT: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify'];
+const CONNECT: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify', 'notify'];
 const SELECT: readonly CommandName[] = ['rotate', 'plan', 'key-scope'];
 const WORK: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify'];
 const WRITE: readonly CommandName[] = ['rotate', 'resume'];
@@ -31,6 +31,7 @@ const G_SEL = 'Selecting accounts:';
 const G_PW = 'Passwords:';
 const G_RUN = 'Running:';
 const G_OUT = 'Output:';
+const G_NOTIFY = 'Notifying customers:';
 
 export const OPTIONS = {
   server: {
@@ -63,8 +64,8 @@ export const OPTIONS = {
     type: 'string', default: 'users', choices: ['users', 'all'], group: G_SEL, commands: SELECT,
     describe: "users: the caller's own users (CMD_API_SHOW_USERS); all: every account on the server (users, resellers, admins)",
   },
-  exclude: { type: 'array', group: G_SEL, commands: SELECT, describe: 'Never touch these accounts (names or globs like "test*"); always wins' },
-  only: { type: 'array', group: G_SEL, commands: SELECT, describe: 'Rotate only these accounts (each must exist)' },
+  exclude: { type: 'array', group: G_SEL, commands: [...SELECT, 'notify'], describe: 'Never touch these accounts (names or globs like "test*"); always wins' },
+  only: { type: 'array', group: G_SEL, commands: [...SELECT, 'notify'], describe: 'Rotate only these accounts (each must exist)' },
   'users-file': { type: 'string', group: G_SEL, commands: SELECT, describe: 'Rotate only the accounts listed in FILE, one per line (# comments allowed)' },
   include: {
     type: 'array', group: G_SEL, commands: SELECT,
@@ -88,16 +89,50 @@ export const OPTIONS = {
     describe: 'How an unknown account-password outcome is proved: verify (CMD_API_VERIFY_PASSWORD, admin only) or resend (the same password again; for resellers and keys without VERIFY_PASSWORD)',
   },
   deadline: { type: 'string', group: G_RUN, commands: WRITE, describe: 'Stop the whole run after this long (e.g. 90s, 15m, 2h), as an interrupt would: for unattended runs' },
-  yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: WRITE, describe: 'Do not ask for confirmation (required when not on a terminal)' },
+  yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: [...WRITE, 'notify'], describe: 'Do not ask for confirmation (required when not on a terminal)' },
 
   output: {
     type: 'string', group: G_OUT, commands: ['rotate', 'plan'],
     describe: 'Report CSV path (created new, mode 0600). Default: output/rotation-<host>-<UTC time>.csv; the journal goes beside it',
   },
-  json: { type: 'boolean', default: false, group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'], describe: 'Print a machine-readable summary on stdout' },
+  json: { type: 'boolean', default: false, group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope', 'notify'], describe: 'Print a machine-readable summary on stdout' },
   'log-level': {
     type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify'], describe: 'JSON log level (logs go to stderr)',
+  },
+
+  // notify: handing the new credentials to the account owners (src/notify/).
+  report: { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'The report to deliver: a .csv, or a .csv.age with --identity' },
+  identity: {
+    type: 'string', group: G_NOTIFY, commands: ['notify'],
+    describe: 'age identity file (AGE-SECRET-KEY-1..., mode 0600) that opens an encrypted report',
+  },
+  deliver: {
+    type: 'string', default: 'password', choices: ['password', 'login-link'], group: G_NOTIFY, commands: ['notify'],
+    describe: 'password: send the new passwords; login-link: send a one-time DirectAdmin login link and no password at all',
+  },
+  from: { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'Sender address. Default: $SMTP_FROM (the SMTP server comes from $SMTP_URL only)' },
+  'to-override': { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: "Send every message to this address instead of the account's (for tests)" },
+  template: {
+    type: 'string', group: G_NOTIFY, commands: ['notify'],
+    describe: 'Message template FILE: "Subject: ..." line, empty line, body with {{placeholders}} (see README)',
+  },
+  'smtp-ca': { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: "Trust this PEM CA (or the SMTP server's certificate) in addition to the system store" },
+  'smtp-insecure': {
+    type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
+    describe: 'Send even without TLS and without checking the certificate (passwords may travel in clear)',
+  },
+  'dry-run': { type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'], describe: 'Write each message as an .eml file (mode 0600) and send nothing' },
+  'eml-dir': { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'Where --dry-run writes its .eml files. Default: output/notify-<UTC time>/' },
+  rate: { type: 'number', default: 5, group: G_NOTIFY, commands: ['notify'], describe: 'At most this many messages per second (0: no limit)' },
+  'include-unknown': {
+    type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
+    describe: 'Also send credentials whose change is unknown (marked as possibly not active)',
+  },
+  'include-suspended': { type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'], describe: 'Also notify suspended accounts' },
+  'resend-uncertain': {
+    type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
+    describe: 'Send again to accounts whose earlier message may or may not have gone out (see the sent-log)',
   },
 } as const satisfies Record<string, OptionSpec>;
 

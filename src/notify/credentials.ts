@@ -1,0 +1,112 @@
+/**
+ * From a report's CSV to what each account owner may receive: their own account password and
+ * the mailbox and FTP passwords of that same account, nothing of anyone else's.
+ */
+import { parse } from 'csv-parse/sync';
+import { UsageError } from '../errors.js';
+
+/** The credential kinds a customer is told about; other kinds (keys, sessions, db users) stay with the operator. */
+export type DeliverableKind = 'account' | 'email' | 'ftp';
+const DELIVERABLE = new Set<string>(['account', 'email', 'ftp']);
+const KNOWN_KINDS = new Set<string>(['account', 'email', 'ftp', 'login-key', 'session', 'db-user']);
+
+export interface ReportLine {
+  server: string;
+  /** The owning account. */
+  username: string;
+  kind: string;
+  /** Mailbox address, FTP name, key name; the username for account rows. */
+  credential: string;
+  status: string;
+  password: string;
+}
+
+export interface DeliverableCredential {
+  kind: DeliverableKind;
+  credential: string;
+  password: string;
+  /** `unknown`: the change may or may not have applied (delivered only with --include-unknown). */
+  status: 'rotated' | 'unknown';
+}
+
+export interface AccountBundle {
+  server: string;
+  username: string;
+  /** Account first, then mailboxes, then FTP accounts, each sorted by name. */
+  credentials: DeliverableCredential[];
+}
+
+export interface Grouping {
+  bundles: AccountBundle[];
+  /** Credentials held back because their status is `unknown` (no --include-unknown). */
+  heldUnknown: number;
+  /** Delivered credentials whose status is `unknown` (with --include-unknown). */
+  includedUnknown: number;
+}
+
+/** Spreadsheet formula neutralization (a leading `'`) undone, as the report writer applies it. */
+function unescape(v: string | undefined): string {
+  return v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? '');
+}
+
+/** Parses a report (new format with kind/credential, or the older account-only one). */
+export function parseReportCsv(text: string, where: string): ReportLine[] {
+  let records: Array<Record<string, string>>;
+  try {
+    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as Array<Record<string, string>>;
+  } catch (e) {
+    throw new UsageError(`${where} is not a readable report CSV: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const first = records[0];
+  if (first && !('username' in first && 'status' in first && 'password' in first && 'server' in first)) {
+    throw new UsageError(`${where} is not a da-rotate report: it lacks the server, username, status and password columns`);
+  }
+  return records.map((r) => {
+    const username = unescape(r.username);
+    const kind = unescape(r.kind) || 'account';
+    return {
+      server: unescape(r.server),
+      username,
+      kind,
+      credential: unescape(r.credential) || username,
+      status: unescape(r.status),
+      password: unescape(r.password),
+    };
+  });
+}
+
+const KIND_ORDER: Record<DeliverableKind, number> = { account: 0, email: 1, ftp: 2 };
+
+/** Groups deliverable rows per owning account, keeping only rotated rows (and unknown ones if asked). */
+export function groupForDelivery(lines: readonly ReportLine[], options: { includeUnknown: boolean }): Grouping {
+  const byUser = new Map<string, AccountBundle>();
+  let heldUnknown = 0;
+  let includedUnknown = 0;
+  for (const line of lines) {
+    if (!KNOWN_KINDS.has(line.kind)) throw new UsageError(`the report has a row of unknown kind "${line.kind}" (account ${line.username}): use the da-rotate version that wrote it`);
+    if (!DELIVERABLE.has(line.kind)) continue;
+    if (line.status !== 'rotated' && line.status !== 'unknown') continue;
+    if (!line.password) continue;
+    if (line.status === 'unknown') {
+      if (!options.includeUnknown) {
+        heldUnknown++;
+        continue;
+      }
+      includedUnknown++;
+    }
+    let b = byUser.get(line.username);
+    if (!b) {
+      b = { server: line.server, username: line.username, credentials: [] };
+      byUser.set(line.username, b);
+    }
+    if (b.credentials.some((c) => c.kind === line.kind && c.credential === line.credential)) {
+      throw new UsageError(`the report lists ${line.kind} ${line.credential} of ${line.username} twice: it was edited or damaged`);
+    }
+    b.credentials.push({ kind: line.kind as DeliverableKind, credential: line.credential, password: line.password, status: line.status });
+  }
+  const bundles = [...byUser.values()].sort((a, b) => (a.username < b.username ? -1 : a.username > b.username ? 1 : 0));
+  for (const b of bundles) {
+    b.credentials.sort((x, y) => KIND_ORDER[x.kind] - KIND_ORDER[y.kind] || (x.credential < y.credential ? -1 : x.credential > y.credential ? 1 : 0));
+  }
+  return { bundles, heldUnknown, includedUnknown };
+}

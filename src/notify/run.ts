@@ -1,0 +1,328 @@
+/**
+ * The notify run: report -> one message per account owner -> SMTP (or .eml files), checked whole
+ * before the first message, confirmed, rate-limited, and recorded in the sent-log so that a rerun
+ * sends nobody a second message.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pLimit from 'p-limit';
+import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { readReportText } from '../crypto/report-file.js';
+import { looksLikeAge, type AgeIdentity } from '../crypto/age.js';
+import { globToRegExp } from '../rotation/enumerate.js';
+import { groupForDelivery, parseReportCsv, type AccountBundle } from './credentials.js';
+import { notifyMsg } from './messages.js';
+import { parseSentLog, SentLog, sentLogPathFor, type AccountDelivery } from './sent-log.js';
+import { isFatalServerError, type NotifyServer } from './server.js';
+import { classifySendError, type MailSender } from './smtp.js';
+import { renderMessage, type DeliveryMode, type MessageTemplate } from './template.js';
+
+export interface NotifySettings {
+  report: string;
+  identities?: AgeIdentity[];
+  deliver: DeliveryMode;
+  template: MessageTemplate;
+  from: string;
+  toOverride?: string;
+  includeUnknown: boolean;
+  includeSuspended: boolean;
+  resendUncertain: boolean;
+  only?: string[];
+  exclude: string[];
+  /** Messages per second (0: no limit). */
+  rate: number;
+  dryRun: boolean;
+  yes: boolean;
+  /** Where dry-run messages go (informational, the sender writes them). */
+  emlDir?: string;
+}
+
+export interface NotifyDeps {
+  server: NotifyServer;
+  sender: MailSender;
+  /** How the sender is described to the operator (smtp://host:port, or the .eml directory). */
+  via: string;
+  interactive: boolean;
+  confirm: (question: string) => Promise<boolean>;
+  say: (line: string) => void;
+  stop: { readonly stopped: boolean };
+  now?: () => Date;
+  /** Waits (for the rate limit); tests may replace it. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface NotifySummary {
+  command: 'notify';
+  report: string;
+  server: string;
+  deliver: DeliveryMode;
+  dryRun: boolean;
+  sentLog?: string;
+  emlDir?: string;
+  planned: number;
+  sent: Array<{ account: string; to: string; messageId: string }>;
+  failed: Array<{ account: string; error: string }>;
+  alreadySent: number;
+  uncertain: string[];
+  suspended: string[];
+  notSelected: number;
+  heldUnknown: number;
+  aborted?: string;
+  interrupted: boolean;
+  exitCode: number;
+}
+
+interface Planned {
+  bundle: AccountBundle;
+  to: string;
+}
+
+const ADDRESS = /^[^\s@<>(),;:"\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/;
+const LOOKUP_CONCURRENCY = 8;
+
+function hostOf(origin: string): string {
+  try {
+    return new URL(origin).hostname.replace(/^\[|\]$/g, '');
+  } catch {
+    return origin;
+  }
+}
+
+export async function notify(settings: NotifySettings, deps: NotifyDeps): Promise<NotifySummary> {
+  const { server, say } = deps;
+  const now = deps.now ?? (() => new Date());
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+
+  // 1. The report: readable, one server, the one we are connected to.
+  const text = await readReportText(settings.report, settings.identities);
+  const encryptedReport = looksLikeAge(readFileSync(settings.report).subarray(0, 32));
+  const lines = parseReportCsv(text, `the report ${settings.report}`);
+  const servers = new Set(lines.map((l) => l.server));
+  if (servers.size > 1) throw new UsageError(notifyMsg.reportMixedServers(settings.report));
+  const reportServer = lines[0]?.server ?? server.origin;
+  if (reportServer !== server.origin) throw new UsageError(notifyMsg.reportServerMismatch(reportServer, server.origin));
+  if (settings.deliver === 'login-link' && !server.loginLinks && !settings.dryRun) throw new UsageError(notifyMsg.loginLinksUnavailable);
+
+  const grouping = groupForDelivery(lines, { includeUnknown: settings.includeUnknown });
+  if (grouping.heldUnknown) say(notifyMsg.heldUnknown(grouping.heldUnknown));
+  if (grouping.includedUnknown) say(notifyMsg.includedUnknown(grouping.includedUnknown));
+
+  // 2. Selection.
+  const excludes = settings.exclude.map(globToRegExp);
+  const onlyPatterns = settings.only?.map(globToRegExp);
+  if (settings.only) {
+    const names = new Set(grouping.bundles.map((b) => b.username));
+    const missing = settings.only.filter((o) => !/[*?]/.test(o) && !names.has(o));
+    if (missing.length) throw new UsageError(notifyMsg.onlyMissing(missing));
+  }
+  const selected = grouping.bundles.filter(
+    (b) => !excludes.some((r) => r.test(b.username)) && (!onlyPatterns || onlyPatterns.some((r) => r.test(b.username))),
+  );
+
+  const summary: NotifySummary = {
+    command: 'notify',
+    report: settings.report,
+    server: server.origin,
+    deliver: settings.deliver,
+    dryRun: settings.dryRun,
+    emlDir: settings.emlDir,
+    planned: 0,
+    sent: [],
+    failed: [],
+    alreadySent: 0,
+    uncertain: [],
+    suspended: [],
+    notSelected: grouping.bundles.length - selected.length,
+    heldUnknown: grouping.heldUnknown,
+    interrupted: false,
+    exitCode: ExitCode.Ok,
+  };
+
+  // 3. What went out before. A dry run only reads the log; a real run opens (or creates) it.
+  const logPath = sentLogPathFor(settings.report);
+  let log: SentLog | undefined;
+  let deliveries: Map<string, AccountDelivery>;
+  if (settings.dryRun) {
+    let logText = '';
+    try {
+      logText = readFileSync(logPath, 'utf8');
+    } catch {
+      /* no log yet: nothing was sent */
+    }
+    deliveries = parseSentLog(logText.slice(0, logText.lastIndexOf('\n') + 1), logPath, server.origin);
+  } else {
+    log = await SentLog.open(logPath, server.origin, settings.report);
+    deliveries = log.deliveries;
+    summary.sentLog = logPath;
+  }
+  try {
+    const todo: AccountBundle[] = [];
+    for (const b of selected) {
+      const d = deliveries.get(b.username);
+      if (d?.state === 'sent') summary.alreadySent++;
+      else if (d?.state === 'uncertain' && !settings.resendUncertain) summary.uncertain.push(b.username);
+      else todo.push(b);
+    }
+    if (summary.uncertain.length) say(notifyMsg.uncertainHeld(summary.uncertain));
+
+    // 4. Contact addresses and suspension, all looked up before anything is sent.
+    const planned = await lookUp(todo, settings, server, summary);
+    summary.planned = planned.length;
+    if (planned.length === 0) return finish(summary);
+
+    // 5. The SMTP server works (TLS, authentication) and the operator agrees.
+    if (!settings.dryRun) {
+      try {
+        await deps.sender.verify();
+      } catch (e) {
+        return finish(summary, abortReason(classifySendError(e, {}), deps.via));
+      }
+      if (!settings.yes) {
+        if (!deps.interactive) throw new UsageError(notifyMsg.needsYes);
+        const sample = planned.slice(0, 10).map((p) => `${p.bundle.username} -> ${p.to}`);
+        if (!(await deps.confirm(notifyMsg.confirm(planned.length, settings.deliver, deps.via, sample, planned.length - sample.length)))) {
+          throw new UsageError(notifyMsg.notConfirmed);
+        }
+      }
+    } else if (encryptedReport && settings.deliver === 'password') {
+      say(notifyMsg.dryRunEncrypted);
+    }
+
+    // 6. Send, one at a time, each recorded before and after.
+    const interval = settings.rate > 0 ? 1000 / settings.rate : 0;
+    let nextAt = Date.now();
+    for (const p of planned) {
+      if (deps.stop.stopped) {
+        summary.interrupted = true;
+        break;
+      }
+      const wait = nextAt - Date.now();
+      if (wait > 0) await sleep(wait);
+      nextAt = Math.max(nextAt, Date.now()) + interval;
+      const aborted = await sendOne(p, settings, deps, log, summary, { encryptedReport, now: now() });
+      if (aborted) return finish(summary, aborted);
+    }
+    return finish(summary);
+  } finally {
+    await log?.close();
+  }
+}
+
+async function lookUp(todo: AccountBundle[], settings: NotifySettings, server: NotifyServer, summary: NotifySummary): Promise<Planned[]> {
+  const limit = pLimit(LOOKUP_CONCURRENCY);
+  let fatal: unknown;
+  const results = await Promise.all(
+    todo.map((b) =>
+      limit(async (): Promise<Planned | undefined> => {
+        if (fatal) return undefined;
+        let config: Record<string, string>;
+        try {
+          config = await server.userConfig(b.username);
+        } catch (e) {
+          if (isFatalServerError(e)) fatal ??= e;
+          else summary.failed.push({ account: b.username, error: `could not read the account's contact address: ${(e as Error).message}` });
+          return undefined;
+        }
+        if (config.suspended === 'yes' && !settings.includeSuspended) {
+          summary.suspended.push(b.username);
+          return undefined;
+        }
+        const to = settings.toOverride ?? (config.email ?? '').trim();
+        if (!ADDRESS.test(to)) {
+          summary.failed.push({ account: b.username, error: to ? 'the account has an invalid contact address' : 'the account has no contact address (email) on the server' });
+          return undefined;
+        }
+        return { bundle: b, to };
+      }),
+    ),
+  );
+  if (fatal) throw new RunAborted(notifyMsg.serverFatal((fatal as Error).message), { cause: fatal });
+  summary.suspended.sort();
+  return results.filter((p): p is Planned => p !== undefined);
+}
+
+function abortReason(f: ReturnType<typeof classifySendError>, via: string): string {
+  if (f.kind === 'auth') return notifyMsg.smtpAuth(via, f.reason);
+  if (f.kind === 'tls') return notifyMsg.smtpTls(via, f.reason);
+  return notifyMsg.smtpUnavailable(via, f.reason);
+}
+
+/** Sends one message; returns an abort reason when the batch must stop. */
+async function sendOne(
+  p: Planned,
+  settings: NotifySettings,
+  deps: NotifyDeps,
+  log: SentLog | undefined,
+  summary: NotifySummary,
+  ctx: { encryptedReport: boolean; now: Date },
+): Promise<string | undefined> {
+  const account = p.bundle.username;
+  let bundle = p.bundle;
+  if (settings.dryRun && ctx.encryptedReport) {
+    bundle = { ...bundle, credentials: bundle.credentials.map((c) => ({ ...c, password: '<hidden: dry run of an encrypted report>' })) };
+  }
+  let loginLink: string | undefined;
+  if (settings.deliver === 'login-link') {
+    if (settings.dryRun) loginLink = '<one-time login link, created when the message is sent>';
+    else {
+      try {
+        loginLink = await deps.server.createLoginLink(account);
+      } catch (e) {
+        if (isFatalServerError(e) || e instanceof UsageError) return notifyMsg.serverFatal((e as Error).message);
+        summary.failed.push({ account, error: `could not create a login link: ${(e as Error).message}` });
+        return undefined;
+      }
+    }
+  }
+  const server = deps.server.origin;
+  const rendered = renderMessage(settings.template, { bundle, mode: settings.deliver, to: p.to, serverHost: hostOf(server), panelUrl: server, loginLink, now: ctx.now });
+  const messageId = `<${randomUUID()}@da-rotate.${hostOf(server)}>`;
+  const at = () => new Date().toISOString();
+  try {
+    await log?.append({ t: 'attempt', account, to: p.to, messageId, deliver: settings.deliver, at: at() });
+  } catch (e) {
+    return notifyMsg.logWriteFailed(log!.path, (e as Error).message);
+  }
+  let response: string;
+  try {
+    ({ response } = await deps.sender.send({ account, from: settings.from, to: p.to, subject: rendered.subject, text: rendered.text, messageId }));
+  } catch (e) {
+    const f = classifySendError(e, {});
+    if (settings.dryRun) {
+      summary.failed.push({ account, error: (e as Error).message });
+      return `could not write the message file: ${(e as Error).message}`;
+    }
+    const definite = f.kind !== 'unavailable' || !f.maybeSent;
+    if (definite) {
+      try {
+        await log?.append({ t: 'failed', account, messageId, error: f.reason, at: at() });
+      } catch (le) {
+        return notifyMsg.logWriteFailed(log!.path, (le as Error).message);
+      }
+      summary.failed.push({ account, error: f.reason });
+    } else {
+      summary.uncertain.push(account);
+    }
+    return f.kind === 'rejected' ? undefined : abortReason(f, deps.via);
+  }
+  try {
+    await log?.append({ t: 'sent', account, to: p.to, messageId, response, at: at() });
+  } catch (e) {
+    summary.uncertain.push(account);
+    return notifyMsg.logWriteFailed(log!.path, (e as Error).message);
+  }
+  summary.sent.push({ account, to: p.to, messageId });
+  return undefined;
+}
+
+function finish(summary: NotifySummary, aborted?: string): NotifySummary {
+  if (aborted) summary.aborted = aborted;
+  summary.exitCode = aborted
+    ? ExitCode.Aborted
+    : summary.interrupted
+      ? ExitCode.Interrupted
+      : summary.failed.length || summary.uncertain.length
+        ? ExitCode.Partial
+        : ExitCode.Ok;
+  return summary;
+}
