@@ -19,6 +19,8 @@ import { keyScope, keyScopeInstructions } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { runVerify } from './rotation/verify.js';
 import type { LevelWithSilent } from 'pino';
+import { runFleetKeyScope } from './fleet/key-scope.js';
+import { runFleet, wantsFleet } from './fleet/run.js';
 
 export interface AppIo {
   env: Env;
@@ -85,6 +87,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
   try {
     if (command === 'key-scope') {
+      if (argv.inventory !== undefined) return runFleetKeyScope(argv, io.stdout);
       const selection = resolveSelection(argv);
       const scope = keyScope({ scope: selection.scope });
       if (json) io.stdout.write(JSON.stringify(scope) + '\n');
@@ -113,6 +116,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
     };
     const uninstall = io.handleSignals ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n')) : () => undefined;
     try {
+      if (wantsFleet(command, argv)) return await runFleet(command as Exclude<AppCommand, 'key-scope'>, argv, io, ctx);
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {

@@ -29,6 +29,7 @@ const G_SEL = 'Selecting accounts:';
 const G_PW = 'Passwords:';
 const G_RUN = 'Running:';
 const G_OUT = 'Output:';
+const G_FLEET = 'Many servers:';
 
 export const OPTIONS = {
   server: {
@@ -85,6 +86,15 @@ export const OPTIONS = {
     type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
     group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify'], describe: 'JSON log level (logs go to stderr)',
   },
+
+  inventory: {
+    type: 'string', group: G_FLEET, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'],
+    describe: 'Run against every server of this TOML inventory ([defaults] and [[server]] tables; see README "Many servers")',
+  },
+  servers: { type: 'array', group: G_FLEET, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'], describe: 'With --inventory: only these servers (names or tags)' },
+  'parallel-servers': { type: 'number', default: 4, group: G_FLEET, commands: WORK, describe: 'With --inventory: servers run at once (1 to 256)' },
+  run: { type: 'string', group: G_FLEET, commands: ['resume', 'verify'], describe: 'A fleet run id (the directory under --output-dir): resume its unfinished servers, or verify its reports' },
+  'output-dir': { type: 'string', group: G_FLEET, commands: WORK, describe: 'With --inventory: fleet runs go to DIR/<run id>/<server>/ (default output)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
