@@ -124,6 +124,9 @@ export async function runServer(
     s.exitCode = e instanceof UsageError || e instanceof RunAborted ? e.exitCode : ExitCode.Internal;
     s.error = s.exitCode === ExitCode.Internal ? `internal error (a bug, please report it): ${message}` : message;
   }
+  // A server stopped before its files were created (preflight, lock) names none.
+  if (s.report && !existsSync(s.report)) delete s.report;
+  if (s.journal && !existsSync(s.journal)) delete s.journal;
   s.status = statusFor(s.exitCode);
   s.finishedAt = new Date().toISOString();
   s.durationMs = Date.now() - started;
