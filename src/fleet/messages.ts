@@ -25,6 +25,7 @@ export const fleetMsg = {
   confirmQuestion: (accounts: number, servers: number) => `Change the passwords of ${accounts} account(s) on ${servers} server(s)? Type "yes" to go on: `,
   starting: (command: string, run: string, servers: number, parallel: number, dir: string) =>
     `fleet ${command} ${run}: ${servers} server(s), ${parallel} at a time, files under ${dir}\n`,
+  manifestNotWritten: (path: string, why: string) => `cannot write the fleet manifest ${path} (${why}): nothing was sent`,
   bookkeepingFailed: (dir: string, why: string) =>
     `da-rotate: the fleet manifest or summary in ${dir} could not be written (${why}); each server's journal and report are complete in its own directory\n`,
   finished: (command: string, m: FleetManifest, summary: string, exitCode: number, outputDir: string): string => {

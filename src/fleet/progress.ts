@@ -4,7 +4,7 @@
  * writeAbove() so they never tear the drawn block.
  */
 import type { ProgressEvent } from '../rotation/run.js';
-import { formatServerLine } from './summary.js';
+import { formatOutcome, formatServerLine } from './summary.js';
 import type { ManifestServer } from './manifest.js';
 
 export interface FleetDisplay {
@@ -19,7 +19,7 @@ export interface FleetDisplay {
 
 function progressLine(name: string, width: number, s: ManifestServer | undefined, p: ProgressEvent | undefined): string {
   const label = name.padEnd(width);
-  if (s && s.status !== 'running' && s.status !== 'pending') return `${label}  ${formatServerLine(s).slice(name.length + 2)}`;
+  if (s && s.status !== 'running' && s.status !== 'pending') return `${label}  ${formatOutcome(s)}`;
   if (!s || s.status === 'pending') return `${label}  waiting`;
   if (!p) return `${label}  connecting`;
   const c = p.counts;
@@ -53,8 +53,9 @@ export class TerminalDisplay implements FleetDisplay {
   }
 
   private lines(): string[] {
-    const cols = Math.max(20, (this.out.columns ?? 100) - 1);
-    const room = Math.max(3, (this.out.rows ?? 24) - 2);
+    // A terminal that reports no size (columns 0) gets 100.
+    const cols = Math.max(20, (this.out.columns || 100) - 1);
+    const room = Math.max(3, (this.out.rows || 24) - 2);
     let names = [...this.names];
     const extra: string[] = [];
     if (names.length > room) {

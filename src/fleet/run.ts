@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { LevelWithSilent } from 'pino';
-import { ExitCode, UsageError } from '../errors.js';
+import { ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
 import { resolvePolicy, resolveSelection, resolveWork } from '../options.js';
@@ -171,7 +171,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     display.update(s);
     void writer.save();
   };
-  await writer.flush();
+  try {
+    await writer.flush();
+  } catch (e) {
+    display.close();
+    throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, e instanceof Error ? e.message : String(e)));
+  }
   display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
   const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets: base.secrets, destination: logSink(display) });
   const limit = pLimit(parallel);

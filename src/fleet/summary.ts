@@ -118,6 +118,11 @@ export function summaryCsv(rows: readonly SummaryRow[]): string {
 }
 
 export function formatServerLine(s: ManifestServer): string {
+  return `${s.name} (${s.url}): ${formatOutcome(s)}`;
+}
+
+/** How a server ended, without its name: "OK rotated 9, failed 0, ..." or "ABORTED - why". */
+export function formatOutcome(s: ManifestServer): string {
   const c = s.counts;
   const what = s.verify
     ? `checked ${s.verify.checked}: ${s.verify.matching} match, ${s.verify.drift} drifted, ${s.verify.errors} not checkable`
@@ -126,5 +131,5 @@ export function formatServerLine(s: ManifestServer): string {
         ? `planned ${c.planned}, skipped ${c.skipped}`
         : `rotated ${c.rotated}, failed ${c.failed}, unknown ${c.unknown}, skipped ${c.skipped}`
       : '';
-  return `${s.name} (${s.url}): ${s.status.toUpperCase()}${what ? ` ${what}` : ''}${s.error ? ` - ${s.error}` : ''}`;
+  return `${s.status.toUpperCase()}${what ? ` ${what}` : ''}${s.error ? ` - ${s.error}` : ''}`;
 }
