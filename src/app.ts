@@ -22,6 +22,8 @@ import { readJournal } from './rotation/journal.js';
 import { runVerify } from './rotation/verify.js';
 import { runNotify } from './notify/main.js';
 import type { LevelWithSilent } from 'pino';
+import { runFleetKeyScope } from './fleet/key-scope.js';
+import { runFleet, wantsFleet } from './fleet/run.js';
 
 export interface AppIo {
   env: Env;
@@ -98,6 +100,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
   try {
     if (command === 'key-scope') {
+      if (argv.inventory !== undefined) return runFleetKeyScope(argv, io.stdout);
       const selection = resolveSelection(argv);
       const scope = keyScope({ scope: selection.scope });
       if (json) io.stdout.write(JSON.stringify(scope) + '\n');
@@ -127,6 +130,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
     };
     const uninstall = io.handleSignals ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n')) : () => undefined;
     try {
+      if (wantsFleet(command, argv)) return await runFleet(command as 'rotate' | 'plan' | 'resume' | 'verify', argv, io, ctx);
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {

@@ -32,6 +32,7 @@ const G_PW = 'Passwords:';
 const G_RUN = 'Running:';
 const G_OUT = 'Output:';
 const G_NOTIFY = 'Notifying customers:';
+const G_FLEET = 'Many servers:';
 
 export const OPTIONS = {
   server: {
@@ -134,6 +135,14 @@ export const OPTIONS = {
     type: 'boolean', default: false, group: G_NOTIFY, commands: ['notify'],
     describe: 'Send again to accounts whose earlier message may or may not have gone out (see the sent-log)',
   },
+  inventory: {
+    type: 'string', group: G_FLEET, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'],
+    describe: 'Run against every server of this TOML inventory ([defaults] and [[server]] tables; see README "Many servers")',
+  },
+  servers: { type: 'array', group: G_FLEET, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'], describe: 'With --inventory: only these servers (names or tags)' },
+  'parallel-servers': { type: 'number', default: 4, group: G_FLEET, commands: WORK, describe: 'With --inventory: servers run at once (1 to 256)' },
+  run: { type: 'string', group: G_FLEET, commands: ['resume', 'verify'], describe: 'A fleet run id (the directory under --output-dir): resume its unfinished servers, or verify its reports' },
+  'output-dir': { type: 'string', group: G_FLEET, commands: WORK, describe: 'With --inventory: fleet runs go to DIR/<run id>/<server>/ (default output)' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -302,14 +311,18 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
 
 /** --include: kind names (comma or repeated), `all` for every kind but the opt-in ones. */
 export function resolveInclude(argv: Argv): KindName[] {
-  const asked = list(argv, 'include');
+  return parseInclude(list(argv, 'include'), '--include');
+}
+
+/** Kind names as given (flag or inventory), validated; nothing given means the account password only. */
+export function parseInclude(asked: readonly string[], flag: string): KindName[] {
   if (asked.length === 0) return ['account'];
   const known = availableKinds();
   const out = new Set<KindName>();
   for (const k of asked) {
     if (k === 'all') for (const d of defaultAllKinds()) out.add(d);
     else if ((known as string[]).includes(k)) out.add(k as KindName);
-    else throw new UsageError(`--include: unknown kind "${k}"; choose from ${known.join(', ')}, or all`);
+    else throw new UsageError(`${flag}: unknown kind "${k}"; choose from ${known.join(', ')}, or all`);
   }
   return known.filter((k) => out.has(k));
 }

@@ -1,0 +1,44 @@
+/** key-scope with --inventory: the allow-list per server, printed once for servers that share it. */
+import { keyScope, keyScopeInstructions, type KeyScope } from '../rotation/key-scope.js';
+import type { Argv } from '../options.js';
+import { resolveSelection } from '../options.js';
+import { loadInventory, selectServers } from './inventory.js';
+
+export interface FleetKeyScope {
+  servers: string[];
+  scope: 'users' | 'all';
+  include?: string[];
+  keyScope: KeyScope;
+}
+
+export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
+  const inventory = loadInventory(String(argv.inventory));
+  const selectors = ([] as unknown[]).concat(argv.servers ?? []).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  const cli = resolveSelection(argv);
+  const groups = new Map<string, FleetKeyScope>();
+  for (const s of selectServers(inventory, selectors)) {
+    const scope = s.scope ?? cli.scope;
+    // A variable, not a literal: the credential model's keyScope takes `include` too.
+    const options = { scope, ...(s.include ? { include: s.include } : {}) };
+    const ks = keyScope(options);
+    const id = JSON.stringify(ks);
+    const g = groups.get(id);
+    if (g) g.servers.push(s.name);
+    else groups.set(id, { servers: [s.name], scope, ...(s.include ? { include: s.include } : {}), keyScope: ks });
+  }
+  return [...groups.values()];
+}
+
+export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number {
+  const groups = fleetKeyScopes(argv);
+  if (argv.json === true) {
+    out.write(JSON.stringify(groups) + '\n');
+    return 0;
+  }
+  for (const g of groups) {
+    if (groups.length > 1) out.write(`== ${g.servers.join(', ')} ==\n`);
+    else out.write(`(the same for every selected server: ${g.servers.join(', ')})\n`);
+    out.write(keyScopeInstructions(g.keyScope, { scope: g.scope }));
+  }
+  return 0;
+}

@@ -1,0 +1,232 @@
+/**
+ * A fleet run: the servers of an inventory in parallel (--parallel-servers), each with its own
+ * connection, client, concurrency, journal and report under output/<run id>/<server name>/, one
+ * manifest and one summary for all. A server that fails is reported with its reason; the others go on.
+ */
+import { join, resolve } from 'node:path';
+import { Writable } from 'node:stream';
+import pLimit from 'p-limit';
+import type { LevelWithSilent } from 'pino';
+import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { createLogger } from '../log.js';
+import type { Argv, Env } from '../options.js';
+import { resolvePolicy, resolveSelection, resolveWork } from '../options.js';
+import type { RunContext } from '../rotation/run.js';
+import { confirmFleet } from './confirm.js';
+import { resolveConnections, type ServerConnection } from './connect.js';
+import { loadInventory, selectServers, type InventoryServer } from './inventory.js';
+import { createRunDir, manifestPath, ManifestWriter, MANIFEST_VERSION, readManifest, writeFileAtomic, type FleetCommand, type FleetManifest, type ManifestServer } from './manifest.js';
+import { fleetMsg } from './messages.js';
+import { LineDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
+import { runServer, type FleetSettings } from './server-run.js';
+import { isFinished, summaryCsv, summaryRow, worstExitCode, type SummaryRow } from './summary.js';
+
+export interface FleetIo {
+  env: Env;
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean; rows?: number; columns?: number };
+}
+
+export interface FleetResult {
+  runId: string;
+  command: FleetCommand;
+  exitCode: number;
+  manifest: string;
+  summary: string;
+  servers: SummaryRow[];
+}
+
+/** Flags that name one server's connection: an inventory names each server's own. */
+const SINGLE_SERVER_FLAGS = ['server', 'user', 'password-file', 'password-stdin', 'ca', 'fingerprint', 'insecure', 'allow-http', 'output', 'same-password', 'same-password-file'];
+
+/** True when app.ts should hand the command to runFleet. */
+export function wantsFleet(command: string, argv: Argv): boolean {
+  if (argv.inventory !== undefined || argv.run !== undefined) return true;
+  // `resume` and `verify` take their positional only without a fleet: name one or the other.
+  return (command === 'resume' && argv.journal === undefined) || (command === 'verify' && argv.report === undefined);
+}
+
+function list(argv: Argv, name: string): string[] {
+  const v = argv[name];
+  if (v === undefined) return [];
+  return (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+}
+
+function checkFlags(command: FleetCommand, argv: Argv): void {
+  if (command === 'resume' && argv.run === undefined) throw new UsageError(argv.inventory === undefined ? fleetMsg.resumeWhat : fleetMsg.resumeNeedsRun);
+  if (command === 'verify' && argv.run === undefined) throw new UsageError(argv.inventory === undefined ? fleetMsg.verifyWhat : fleetMsg.verifyNeedsRun);
+  if ((command === 'rotate' || command === 'plan') && argv.run !== undefined) throw new UsageError(fleetMsg.runOnlyResumeVerify);
+  if (argv.journal !== undefined || argv.report !== undefined) throw new UsageError(fleetMsg.positionalWithRun(command));
+  const given = SINGLE_SERVER_FLAGS.filter((f) => argv[f] !== undefined && argv[f] !== false && argv[f] !== '');
+  if (given.length) throw new UsageError(fleetMsg.singleServerFlags(given));
+}
+
+function parallelServers(argv: Argv): number {
+  const v = Number(argv['parallel-servers'] ?? 4);
+  if (!Number.isInteger(v) || v < 1 || v > 256) throw new UsageError(`--parallel-servers must be a whole number from 1 to 256 (got ${String(argv['parallel-servers'])})`);
+  return v;
+}
+
+function newServerState(entry: InventoryServer, runDir: string): ManifestServer {
+  return { name: entry.name, url: entry.baseUrl, user: entry.user, dir: join(runDir, entry.name), status: 'pending', attempts: 0 };
+}
+
+/** A stream that hands each log line to the display, so drawn progress lines are never torn. */
+function logSink(display: FleetDisplay): Writable {
+  return new Writable({
+    write(chunk: Buffer | string, _enc, done) {
+      display.writeAbove(chunk.toString());
+      done();
+    },
+  });
+}
+
+/**
+ * Runs a fleet command. `base` is the single-server RunContext app.ts built (secrets, stop signal,
+ * confirmation, whether a terminal is there); each server gets its own context from it.
+ */
+export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, base: RunContext): Promise<number> {
+  checkFlags(command, argv);
+  const outputDir = resolve(typeof argv['output-dir'] === 'string' ? argv['output-dir'] : (base.outputDir ?? 'output'));
+  const json = argv.json === true;
+  const parallel = parallelServers(argv);
+  const work = resolveWork(argv);
+  const common = { timeoutMs: Math.round(Number(argv.timeout ?? 30) * 1000), format: (argv.format === 'urlencoded' ? 'urlencoded' : 'json') as 'json' | 'urlencoded' };
+  if (!Number.isFinite(common.timeoutMs) || common.timeoutMs < 1000 || common.timeoutMs > 600_000) throw new UsageError('--timeout must be a number from 1 to 600');
+
+  // Everything that can be wrong with the input is found here, before any request.
+  let runDir: string;
+  let manifest: FleetManifest;
+  let jobs: ServerConnection[];
+  let states: ManifestServer[];
+  const previous = typeof argv.run === 'string' ? readManifest(outputDir, argv.run) : undefined;
+  if (previous && command === 'resume' && previous.manifest.command !== 'rotate') throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
+  const inventory = loadInventory(typeof argv.inventory === 'string' ? argv.inventory : previous!.manifest.inventory);
+  const selectors = list(argv, 'servers');
+  let selected = selectServers(inventory, selectors);
+  const settings: FleetSettings = {
+    policy: previous ? { length: previous.manifest.settings.length, symbols: previous.manifest.settings.symbols } : command === 'verify' ? { length: 12, symbols: false } : resolvePolicy(argv),
+    selection: command === 'resume' || command === 'verify' ? { scope: 'users', exclude: [], only: undefined, include: ['account'] } : resolveSelection(argv),
+    include: list(argv, 'include').length ? list(argv, 'include') : undefined,
+    work,
+  };
+  if (previous && command === 'resume') {
+    // Only the servers of that run that did not finish (and, with --servers, only those asked for).
+    const byName = new Map(previous.manifest.servers.map((s) => [s.name, s]));
+    const unfinished = previous.manifest.servers.filter((s) => !isFinished(s)).map((s) => s.name);
+    const missing = unfinished.filter((n) => !inventory.servers.some((s) => s.name === n));
+    if (missing.length) throw new UsageError(fleetMsg.resumeServersMissing(missing, inventory.file));
+    selected = selected.filter((s) => unfinished.includes(s.name));
+    const moved = selected.filter((s) => byName.get(s.name)!.url !== s.baseUrl);
+    if (moved.length) throw new UsageError(fleetMsg.resumeUrlChanged(moved.map((s) => `${s.name}: ${byName.get(s.name)!.url} -> ${s.baseUrl}`)));
+    const ps = previous.manifest.settings;
+    settings.selection = { scope: 'users', exclude: ps.exclude, only: ps.only ?? undefined, include: ['account'] };
+    settings.include = ps.include ?? undefined;
+    if (selected.length === 0) throw new UsageError(fleetMsg.nothingToResume(previous.manifest.runId));
+  }
+  if (previous && command === 'verify') {
+    const withReport = new Set(previous.manifest.servers.filter((s) => s.report && s.counts && s.counts.rotated > 0).map((s) => s.name));
+    selected = selected.filter((s) => withReport.has(s.name));
+    if (selected.length === 0) throw new UsageError(fleetMsg.nothingToVerify(previous.manifest.runId));
+  }
+  jobs = resolveConnections(inventory, selected, io.env, common);
+  if (command === 'rotate' && argv.yes !== true) {
+    if (!base.interactive) throw new UsageError(fleetMsg.needsYes);
+    if (!(await confirmFleet(jobs, settings, base, io.stderr))) throw new UsageError(fleetMsg.notConfirmed);
+  }
+
+  if (previous && command === 'resume') {
+    runDir = previous.dir;
+    manifest = previous.manifest;
+    states = jobs.map((j) => manifest.servers.find((s) => s.name === j.server.name)!);
+  } else {
+    const created = await createRunDir(outputDir);
+    runDir = created.dir;
+    manifest = {
+      v: MANIFEST_VERSION,
+      runId: created.runId,
+      command,
+      inventory: inventory.file,
+      createdAt: new Date().toISOString(),
+      settings: {
+        length: settings.policy.length,
+        symbols: settings.policy.symbols,
+        only: settings.selection.only ?? null,
+        exclude: settings.selection.exclude,
+        scope: typeof argv.scope === 'string' ? argv.scope : null,
+        include: settings.include ?? null,
+      },
+      servers: jobs.map((j) => newServerState(j.server, created.dir)),
+    };
+    if (previous) {
+      manifest.verifiedRun = previous.manifest.runId;
+      for (const s of manifest.servers) s.report = previous.manifest.servers.find((p) => p.name === s.name)?.report;
+    }
+    states = manifest.servers;
+  }
+
+  const display: FleetDisplay = io.stderr.isTTY ? new TerminalDisplay(io.stderr, states.map((s) => s.name)) : new LineDisplay(io.stderr);
+  const writer = new ManifestWriter(manifestPath(runDir), manifest, () => base.stop.stop());
+  const changed = (s: ManifestServer) => () => {
+    display.update(s);
+    void writer.save();
+  };
+  try {
+    await writer.flush();
+  } catch (e) {
+    display.close();
+    throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, e instanceof Error ? e.message : String(e)));
+  }
+  display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
+  const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets: base.secrets, destination: logSink(display) });
+  const limit = pLimit(parallel);
+  try {
+    await Promise.all(
+      jobs.map((job, i) =>
+        limit(async () => {
+          const state = states[i]!;
+          if (base.stop.stopped) return;
+          const ctx: RunContext = {
+            log: log.child({ fleetServer: state.name }),
+            secrets: base.secrets,
+            stderr: io.stderr,
+            interactive: false,
+            onProgress: (p) => display.progress(state.name, p),
+            confirm: async () => false,
+            stop: base.stop,
+            outputDir: state.dir,
+            resumeCommand: () => fleetMsg.resumeCommand(manifest.runId, outputDir),
+          };
+          await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
+        }),
+      ),
+    );
+  } finally {
+    for (const s of states) {
+      if (s.status === 'pending') {
+        // Never started: the fleet was stopped first. A resume runs it.
+        s.status = 'interrupted';
+        s.exitCode = ExitCode.Interrupted;
+        s.error = writer.failed ? 'not started: the fleet manifest could not be written' : 'not started: the fleet run was interrupted';
+        changed(s)();
+      }
+    }
+    display.close();
+  }
+  const rows = manifest.servers.map(summaryRow);
+  const summaryPath = join(runDir, 'summary.csv');
+  let exitCode = worstExitCode(states.map((s) => s.exitCode ?? ExitCode.Internal));
+  try {
+    await writer.flush();
+    await writeFileAtomic(summaryPath, summaryCsv(rows));
+  } catch (e) {
+    // Every server's journal and report are whole; only the fleet's own bookkeeping is missing.
+    io.stderr.write(fleetMsg.bookkeepingFailed(runDir, e instanceof Error ? e.message : String(e)));
+    exitCode = worstExitCode([exitCode, ExitCode.Aborted]);
+  }
+  const all = manifest.servers.map((s) => s.exitCode ?? ExitCode.Internal);
+  const result: FleetResult = { runId: manifest.runId, command, exitCode, manifest: manifestPath(runDir), summary: summaryPath, servers: rows };
+  io.stderr.write(base.secrets.scrub(fleetMsg.finished(command, manifest, summaryPath, worstExitCode(all), outputDir)));
+  if (json) io.stdout.write(JSON.stringify(result) + '\n');
+  return exitCode;
+}

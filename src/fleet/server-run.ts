@@ -1,0 +1,136 @@
+/**
+ * One server's part of a fleet run: the core's runRotation / runResume / runVerify with that
+ * server's settings, its own directory, and every way it can end turned into a status and an exit
+ * code (never an exception: one server never stops the others).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import type { SecretRegistry } from '../log.js';
+import { parseInclude, type ConnectionSettings, type SelectionSettings, type WorkSettings } from '../options.js';
+import type { PasswordPolicy } from '../rotation/password.js';
+import { journalPathFor, runResume, runRotation, type RotationRequest, type RunContext } from '../rotation/run.js';
+import { readJournal } from '../rotation/journal.js';
+import { runVerify } from '../rotation/verify.js';
+import type { InventoryServer } from './inventory.js';
+import type { FleetCommand, ManifestServer } from './manifest.js';
+import { statusFor } from './summary.js';
+
+export interface ServerJob {
+  entry: InventoryServer;
+  connection: ConnectionSettings;
+  state: ManifestServer;
+}
+
+export interface FleetSettings {
+  policy: PasswordPolicy;
+  /** Command-line selection; the inventory's scope and exclusions add to it per server. */
+  selection: SelectionSettings;
+  include: string[] | undefined;
+  work: WorkSettings;
+}
+
+/** What the per-server request needs beyond today's RotationRequest (the credential model adds `include`). */
+type FleetRotationRequest = RotationRequest & { include?: string[] };
+
+function selectionFor(entry: InventoryServer, s: FleetSettings): SelectionSettings {
+  return {
+    scope: entry.scope ?? s.selection.scope,
+    exclude: [...new Set([...s.selection.exclude, ...entry.exclude])],
+    only: s.selection.only,
+    // The inventory's own include wins for its server; then the command line's.
+    include: parseInclude(entry.include ?? s.include ?? [], `--include for ${entry.name}`),
+  };
+}
+
+function workFor(entry: InventoryServer, s: FleetSettings): WorkSettings {
+  return { ...s.work, concurrency: entry.concurrency ?? s.work.concurrency };
+}
+
+/**
+ * A journal to resume: one the core can read, or one it cannot but that is not empty (runResume
+ * then says why). Missing, empty or a cut header (a kill before the header was whole): afresh.
+ */
+function resumableJournal(path: string | undefined): boolean {
+  if (!path || !existsSync(path)) return false;
+  try {
+    readJournal(path);
+    return true;
+  } catch {
+    // Not one complete line: the header itself was cut short, so no intent can follow it.
+    return readFileSync(path).includes(0x0a);
+  }
+}
+
+/** Runs one server and records how it ended in job.state; resolves, never rejects. */
+export async function runServer(
+  command: FleetCommand,
+  job: ServerJob,
+  settings: FleetSettings,
+  ctx: RunContext,
+  secrets: SecretRegistry,
+  changed: () => void,
+): Promise<void> {
+  const s = job.state;
+  const started = Date.now();
+  s.attempts++;
+  s.status = 'running';
+  s.startedAt = new Date(started).toISOString();
+  delete s.error;
+  delete s.finishedAt;
+  delete s.exitCode;
+  const work = workFor(job.entry, settings);
+  try {
+    if (command === 'verify') {
+      if (!s.report || !existsSync(s.report)) throw new UsageError(`no report to verify for ${s.name}${s.report ? ` (${s.report} is missing)` : ''}`);
+      changed();
+      const v = await runVerify({ report: s.report, connection: job.connection, work }, ctx);
+      s.verify = { checked: v.checked, matching: v.matching, drift: v.drift.length, errors: v.errors.length };
+      if (v.aborted) s.error = v.aborted;
+      else if (v.drift.length) s.error = `drift: ${v.drift.slice(0, 10).join(', ')}${v.drift.length > 10 ? ', ...' : ''}`;
+      s.exitCode = v.exitCode;
+    } else {
+      let summary;
+      if (command === 'resume' && resumableJournal(s.journal)) {
+        changed();
+        summary = await runResume({ journal: s.journal!, connection: job.connection, work }, ctx);
+      } else {
+        // First run, or a resume of a server whose journal never got going: a fresh rotation, in a
+        // report of its own (an earlier attempt may have left one behind).
+        const mode = command === 'plan' ? 'plan' : 'rotate';
+        s.report = join(s.dir, `${mode === 'plan' ? 'plan' : 'rotation'}${s.attempts > 1 ? `-${s.attempts}` : ''}.csv`);
+        if (mode === 'rotate') s.journal = journalPathFor(s.report);
+        changed();
+        const req: FleetRotationRequest = {
+          mode,
+          connection: job.connection,
+          selection: selectionFor(job.entry, settings),
+          policy: settings.policy,
+          work,
+          output: s.report,
+          // Confirmation was asked once for the whole fleet, before any server started.
+          yes: true,
+          ...((job.entry.include ?? settings.include) ? { include: job.entry.include ?? settings.include } : {}),
+        };
+        summary = await runRotation(req, ctx);
+      }
+      s.counts = { ...summary.counts };
+      s.report = summary.report;
+      if (summary.journal) s.journal = summary.journal;
+      const err = summary.aborted ?? summary.reportError ?? (summary.interrupted ? 'interrupted' : undefined);
+      if (err) s.error = err;
+      s.exitCode = summary.exitCode;
+    }
+  } catch (e) {
+    const message = secrets.scrub(e instanceof Error ? e.message : String(e));
+    s.exitCode = e instanceof UsageError || e instanceof RunAborted ? e.exitCode : ExitCode.Internal;
+    s.error = s.exitCode === ExitCode.Internal ? `internal error (a bug, please report it): ${message}` : message;
+  }
+  // A server stopped before its files were created (preflight, lock) names none.
+  if (s.report && !existsSync(s.report)) delete s.report;
+  if (s.journal && !existsSync(s.journal)) delete s.journal;
+  s.status = statusFor(s.exitCode);
+  s.finishedAt = new Date().toISOString();
+  s.durationMs = Date.now() - started;
+  changed();
+}

@@ -1,0 +1,102 @@
+/**
+ * kill -9 of a fleet rotation, then `resume --run`: nothing lost on any server. Runs the built CLI
+ * (dist/cli.js: `npx tsc -p tsconfig.json` first, as `npm test` does).
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { startSimulator } from '../../src/simulator/index.js';
+import { runCli } from '../e2e/helpers.js';
+import { assertReportMatchesServer, passwords, readSummary, tempDir, writeInventory, type FleetSim } from './helpers.js';
+
+const USERS = 300;
+const SELECTED = USERS + 4;
+
+function intents(path: string): number {
+  if (!existsSync(path)) return 0;
+  return readFileSync(path, 'utf8').split('"t":"intent"').length - 1;
+}
+
+/** Intents journaled so far in every server journal of every fleet run under `out`. */
+function journalIntents(out: string): number[] {
+  if (!existsSync(out)) return [];
+  const counts: number[] = [];
+  for (const run of readdirSync(out)) {
+    const runDir = join(out, run);
+    for (const server of existsSync(join(runDir, 'fleet.json')) ? readdirSync(runDir) : []) {
+      counts.push(intents(join(runDir, server, 'rotation.journal.jsonl')));
+    }
+  }
+  return counts;
+}
+
+describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
+  let sims: FleetSim[];
+  let dir: string;
+
+  before(async () => {
+    const common = { users: USERS, faults: { latencyMs: 4 } };
+    const plain = await startSimulator({ ...common, seed: 21 });
+    const tls = await startSimulator({ ...common, seed: 22, tls: true });
+    const faulty = await startSimulator({ ...common, seed: 23, faults: { latencyMs: 4, emptyAfterApply: { rate: 0.2 }, resetAfterApply: { rate: 0.05 } } });
+    sims = [
+      { name: 'plain', sim: plain, secret: plain.adminPassword },
+      { name: 'tls', sim: tls, secret: tls.adminPassword },
+      { name: 'faulty', sim: faulty, secret: faulty.adminPassword },
+    ];
+    dir = tempDir();
+  });
+
+  after(async () => {
+    await Promise.all(sims.map((s) => s.sim.close()));
+  });
+
+  it('loses nothing on any server, and resumes only the servers that did not finish', async () => {
+    const original = new Map(sims.map((s) => [s.name, passwords(s.sim)]));
+    const inv = writeInventory(dir, sims);
+    const out = join(dir, 'out');
+    let child: ChildProcess | undefined;
+    let killed = false;
+    const timer = setInterval(() => {
+      if (child && !killed && journalIntents(out).some((n) => n >= 40)) killed = child.kill('SIGKILL');
+    }, 2);
+    const args = ['rotate', '--inventory', inv.file, '--output-dir', out, '--yes', '--concurrency', '4', '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn'];
+    let first;
+    try {
+      first = await runCli(args, { env: inv.env, onSpawn: (c) => (child = c) });
+    } finally {
+      clearInterval(timer);
+    }
+    assert.equal(first.signal, 'SIGKILL', `the fleet run was not killed (exit ${first.code}): ${first.stderr}`);
+    assert.equal(first.code, null);
+    const runs = readdirSync(out);
+    assert.equal(runs.length, 1);
+    const runId = runs[0]!;
+    const before = JSON.parse(readFileSync(join(out, runId, 'fleet.json'), 'utf8')) as { servers: Array<{ name: string; status: string }> };
+    assert.deepEqual(before.servers.map((s) => s.name), ['plain', 'tls', 'faulty']);
+    const unfinished = before.servers.filter((s) => s.status !== 'ok').map((s) => s.name);
+    assert.ok(unfinished.length >= 1, 'at least the server being journaled was not finished');
+    for (const s of sims) s.sim.resetStats();
+
+    const resumed = await runCli(['resume', '--run', runId, '--output-dir', out, '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], { env: inv.env });
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const result = JSON.parse(resumed.stdout.trim().split('\n').at(-1)!) as { runId: string; summary: string };
+    assert.equal(result.runId, runId);
+    // Servers that had finished before the kill were not contacted again.
+    for (const s of sims) {
+      if (!unfinished.includes(s.name)) assert.equal(s.sim.stats.totalRequests, 0, `${s.name} had finished and was contacted again`);
+    }
+    const rows = readSummary(result.summary);
+    assert.deepEqual(rows.map((r) => [r.name, r.status, r.rotated, r.unknown]), sims.map((s) => [s.name, 'ok', String(SELECTED), '0']));
+    for (const s of sims) {
+      const report = rows.find((r) => r.name === s.name)!.report;
+      assert.deepEqual(assertReportMatchesServer(s.sim, report, original.get(s.name)!, s.name), { rotated: SELECTED });
+    }
+
+    const again = await runCli(['resume', '--run', runId, '--output-dir', out, '--log-level', 'warn'], { env: inv.env });
+    assert.equal(again.code, 2, again.stderr);
+    assert.match(again.stderr, /nothing to resume/);
+  });
+});
