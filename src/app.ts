@@ -10,6 +10,7 @@ import {
   resolveConnection,
   resolvePolicy,
   resolvePolicyOverride,
+  resolveFiles,
   resolveSamePassword,
   resolveSelection,
   resolveWork,
@@ -102,9 +103,9 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
     if (command === 'key-scope') {
       if (argv.inventory !== undefined) return runFleetKeyScope(argv, io.stdout);
       const selection = resolveSelection(argv);
-      const scope = keyScope({ scope: selection.scope });
+      const scope = keyScope({ scope: selection.scope, include: selection.include });
       if (json) io.stdout.write(JSON.stringify(scope) + '\n');
-      else io.stdout.write(keyScopeInstructions(scope, { scope: selection.scope }));
+      else io.stdout.write(keyScopeInstructions(scope, { scope: selection.scope, include: selection.include }));
       return ExitCode.Ok;
     }
     const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets, destination: io.stderr });
@@ -149,7 +150,8 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
         // A shared password given again must meet the policy the journal's run used.
         const journalPolicy = journalPolicyOf(String(argv.journal));
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv['password-stdin'] === true);
-        summary = await runResume({ journal: String(argv.journal), connection, work, samePassword, policy: resolvePolicyOverride(argv) }, ctx);
+        const files = resolveFiles(argv, io.env);
+        summary = await runResume({ journal: String(argv.journal), connection, work, samePassword, policy: resolvePolicyOverride(argv), stateDir: files.stateDir, identities: files.identities }, ctx);
       } else {
         const policy = resolvePolicy(argv);
         const samePassword = await resolveSamePassword(argv, policy, io, argv['password-stdin'] === true);
@@ -163,6 +165,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
             work,
             output: typeof argv.output === 'string' ? argv.output : undefined,
             yes: argv.yes === true,
+            ...resolveFiles(argv, io.env),
           },
           ctx,
         );

@@ -7,7 +7,9 @@ import { isLoopbackHost, parseServerUrl, type TlsOptions } from './directadmin/i
 import { UsageError } from './errors.js';
 import { availableKinds, defaultAllKinds, type KindName } from './kinds/index.js';
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
-import type { ConnectionSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
+import type { ConnectionSettings, FileSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
+import { parseRecipients, readIdentityFile } from './crypto/index.js';
+import { stateDirFor } from './rotation/lock.js';
 
 export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
 
@@ -92,6 +94,18 @@ export const OPTIONS = {
   deadline: { type: 'string', group: G_RUN, commands: WRITE, describe: 'Stop the whole run after this long (e.g. 90s, 15m, 2h), as an interrupt would: for unattended runs' },
   yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: [...WRITE, 'notify'], describe: 'Do not ask for confirmation (required when not on a terminal)' },
 
+  'encrypt-to': {
+    type: 'array', group: G_OUT, commands: ['rotate'],
+    describe: 'age recipient (age1...), repeatable: the report is written only as <name>.csv.age and the journal holds secrets sealed; resume, verify and notify then need --identity',
+  },
+  'state-dir': {
+    type: 'string', group: G_OUT, commands: ['rotate', 'plan', 'resume'],
+    describe: 'Where per-server locks and last-run records live (default $XDG_STATE_HOME/da-rotate or ~/.local/state/da-rotate)',
+  },
+  'abandon-previous': {
+    type: 'boolean', group: G_RUN, commands: ['rotate'],
+    describe: "Start anew although this server's last run was interrupted (its journal is named in the new one); prefer `resume`",
+  },
   output: {
     type: 'string', group: G_OUT, commands: ['rotate', 'plan'],
     describe: 'Report CSV path (created new, mode 0600). Default: output/rotation-<host>-<UTC time>.csv; the journal goes beside it',
@@ -105,7 +119,7 @@ export const OPTIONS = {
   // notify: handing the new credentials to the account owners (src/notify/).
   report: { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'The report to deliver: a .csv, or a .csv.age with --identity' },
   identity: {
-    type: 'string', group: G_NOTIFY, commands: ['notify'],
+    type: 'string', group: G_NOTIFY, commands: ['notify', 'resume', 'verify'],
     describe: 'age identity file (AGE-SECRET-KEY-1..., mode 0600) that opens an encrypted report',
   },
   deliver: {
@@ -159,7 +173,7 @@ export function optionsFor(command: CommandName): Record<string, OptionSpec> {
 export type Argv = Record<string, unknown>;
 export type Env = Record<string, string | undefined>;
 
-export type { ConnectionSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
+export type { ConnectionSettings, FileSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
 
 function str(argv: Argv, name: string): string | undefined {
   const v = argv[name];
@@ -403,5 +417,17 @@ export function resolveWork(argv: Argv): WorkSettings {
     maxFailures: argv['max-failures'] === undefined ? 0 : int(argv, 'max-failures', 0, 1_000_000),
     settle: str(argv, 'settle') === 'resend' ? 'resend' : 'verify',
     deadlineMs: str(argv, 'deadline') === undefined ? undefined : parseDuration(str(argv, 'deadline')!, '--deadline'),
+  };
+}
+
+/** --state-dir, --abandon-previous, --encrypt-to and --identity, read and checked before any request. */
+export function resolveFiles(argv: Argv, env: Env): FileSettings {
+  const recipients = list(argv, 'encrypt-to');
+  const identity = str(argv, 'identity');
+  return {
+    stateDir: stateDirFor(env as NodeJS.ProcessEnv, str(argv, 'state-dir')),
+    abandonPrevious: argv['abandon-previous'] === true,
+    ...(recipients.length ? { encryptTo: parseRecipients(recipients) } : {}),
+    ...(identity ? { identities: readIdentityFile(identity) } : {}),
   };
 }

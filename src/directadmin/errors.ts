@@ -188,8 +188,11 @@ export class UnexpectedAnswer extends DirectAdminError {
     context?: ErrorContext & { apiType?: string },
   ) {
     super(command, say.unexpectedAnswer(command, status, reason, context?.endpoint), context);
-    // A 5xx is a server-side hiccup worth another try; a 2xx with garbage is settled by verification.
-    this.retryable = status >= 500 || context?.apiType === 'INTERNAL_ERROR';
+    // A 5xx is a server-side hiccup worth another try. A 2xx with garbage (DirectAdmin's known empty
+    // answer to a change that applied) may be sent again too: every request this tool sends is a read
+    // or an idempotent write, so resending is how an unknown outcome is settled where no read proves it.
+    // A 4xx is not sent again: something in front of the server refused it.
+    this.retryable = status >= 500 || (status >= 200 && status < 300) || context?.apiType === 'INTERNAL_ERROR';
     this.apiType = context?.apiType;
   }
 }

@@ -1,7 +1,7 @@
 /** key-scope with --inventory: the allow-list per server, printed once for servers that share it. */
 import { keyScope, keyScopeInstructions, type KeyScope } from '../rotation/key-scope.js';
 import type { Argv } from '../options.js';
-import { resolveSelection } from '../options.js';
+import { parseInclude, resolveSelection } from '../options.js';
 import { loadInventory, selectServers } from './inventory.js';
 
 export interface FleetKeyScope {
@@ -18,13 +18,13 @@ export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
   const groups = new Map<string, FleetKeyScope>();
   for (const s of selectServers(inventory, selectors)) {
     const scope = s.scope ?? cli.scope;
-    // A variable, not a literal: the credential model's keyScope takes `include` too.
-    const options = { scope, ...(s.include ? { include: s.include } : {}) };
+    const include = s.include ? parseInclude(s.include, `include of ${s.name}`) : cli.include;
+    const options = { scope, include };
     const ks = keyScope(options);
     const id = JSON.stringify(ks);
     const g = groups.get(id);
     if (g) g.servers.push(s.name);
-    else groups.set(id, { servers: [s.name], scope, ...(s.include ? { include: s.include } : {}), keyScope: ks });
+    else groups.set(id, { servers: [s.name], scope, include, keyScope: ks });
   }
   return [...groups.values()];
 }
@@ -38,7 +38,7 @@ export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number
   for (const g of groups) {
     if (groups.length > 1) out.write(`== ${g.servers.join(', ')} ==\n`);
     else out.write(`(the same for every selected server: ${g.servers.join(', ')})\n`);
-    out.write(keyScopeInstructions(g.keyScope, { scope: g.scope }));
+    out.write(keyScopeInstructions(g.keyScope, { scope: g.scope, include: g.include }));
   }
   return 0;
 }

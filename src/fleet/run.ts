@@ -10,7 +10,7 @@ import type { LevelWithSilent } from 'pino';
 import { ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
-import { resolvePolicy, resolveSelection, resolveWork } from '../options.js';
+import { resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
 import { confirmFleet } from './confirm.js';
 import { resolveConnections, type ServerConnection } from './connect.js';
@@ -109,6 +109,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     selection: command === 'resume' || command === 'verify' ? { scope: 'users', exclude: [], only: undefined, include: ['account'] } : resolveSelection(argv),
     include: list(argv, 'include').length ? list(argv, 'include') : undefined,
     work,
+    files: resolveFiles(argv, io.env),
   };
   if (previous && command === 'resume') {
     // Only the servers of that run that did not finish (and, with --servers, only those asked for).

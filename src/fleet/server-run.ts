@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ExitCode, RunAborted, UsageError } from '../errors.js';
 import type { SecretRegistry } from '../log.js';
-import { parseInclude, type ConnectionSettings, type SelectionSettings, type WorkSettings } from '../options.js';
+import { parseInclude, type ConnectionSettings, type FileSettings, type SelectionSettings, type WorkSettings } from '../options.js';
 import type { PasswordPolicy } from '../rotation/password.js';
 import { journalPathFor, runResume, runRotation, type RotationRequest, type RunContext } from '../rotation/run.js';
 import { readJournal } from '../rotation/journal.js';
@@ -28,10 +28,9 @@ export interface FleetSettings {
   selection: SelectionSettings;
   include: string[] | undefined;
   work: WorkSettings;
+  files: FileSettings;
 }
 
-/** What the per-server request needs beyond today's RotationRequest (the credential model adds `include`). */
-type FleetRotationRequest = RotationRequest & { include?: string[] };
 
 function selectionFor(entry: InventoryServer, s: FleetSettings): SelectionSettings {
   return {
@@ -93,7 +92,7 @@ export async function runServer(
       let summary;
       if (command === 'resume' && resumableJournal(s.journal)) {
         changed();
-        summary = await runResume({ journal: s.journal!, connection: job.connection, work }, ctx);
+        summary = await runResume({ journal: s.journal!, connection: job.connection, work, stateDir: settings.files.stateDir, identities: settings.files.identities }, ctx);
       } else {
         // First run, or a resume of a server whose journal never got going: a fresh rotation, in a
         // report of its own (an earlier attempt may have left one behind).
@@ -101,7 +100,7 @@ export async function runServer(
         s.report = join(s.dir, `${mode === 'plan' ? 'plan' : 'rotation'}${s.attempts > 1 ? `-${s.attempts}` : ''}.csv`);
         if (mode === 'rotate') s.journal = journalPathFor(s.report);
         changed();
-        const req: FleetRotationRequest = {
+        const req: RotationRequest = {
           mode,
           connection: job.connection,
           selection: selectionFor(job.entry, settings),
@@ -110,7 +109,7 @@ export async function runServer(
           output: s.report,
           // Confirmation was asked once for the whole fleet, before any server started.
           yes: true,
-          ...((job.entry.include ?? settings.include) ? { include: job.entry.include ?? settings.include } : {}),
+          ...settings.files,
         };
         summary = await runRotation(req, ctx);
       }

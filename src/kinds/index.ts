@@ -1,11 +1,21 @@
 /** Every credential kind the run knows, by name. Adding a kind: one module here and its simulator counterpart. */
 import { accountPassword } from './account-password.js';
+import { dbUser } from './db-user.js';
+import { ftpAccount } from './ftp-account.js';
+import { loginKey } from './login-key.js';
+import { mailbox } from './mailbox.js';
+import { panelSession } from './session.js';
 import { KIND_ORDER, type CredentialKind, type KindName } from './kind.js';
 
 export * from './kind.js';
 
 const KINDS: Partial<Record<KindName, CredentialKind>> = {
   account: accountPassword,
+  'login-key': loginKey,
+  session: panelSession,
+  email: mailbox,
+  ftp: ftpAccount,
+  'db-user': dbUser,
 };
 
 export function kindByName(name: KindName): CredentialKind {

@@ -34,6 +34,8 @@ export interface KindContext {
   client: DirectAdminClient;
   /** The same connection acting as `owner` (login-as): domain-level commands answer only their owner. */
   as(owner: string): DirectAdminClient;
+  /** The domains `owner` holds, asked once per run however many kinds need them. */
+  domains(owner: string): Promise<string[]>;
   /** False once the server refused CMD_API_VERIFY_PASSWORD to this login (a reseller), or with --settle resend. */
   canVerifyAccounts(): boolean;
   /** The server said this login may not use CMD_API_VERIFY_PASSWORD: settle by resending from now on. */

@@ -75,6 +75,7 @@ export async function preflight(client: DirectAdminClient, retry: ReadRetryOptio
 /** The kind context of a run: login-as clients made once per account, verification switched off when refused. */
 export function kindContext(client: DirectAdminClient, work: Pick<WorkSettings, 'settle'>, log?: Logger): KindContext {
   const asOwner = new Map<string, DirectAdminClient>();
+  const domains = new Map<string, Promise<string[]>>();
   let canVerify = work.settle === 'verify';
   return {
     client,
@@ -85,6 +86,16 @@ export function kindContext(client: DirectAdminClient, work: Pick<WorkSettings, 
         asOwner.set(owner, c);
       }
       return c;
+    },
+    domains(owner) {
+      let d = domains.get(owner);
+      if (!d) {
+        d = client.showUserDomains(owner);
+        // A failed listing is asked again next time (retries wrap the kind's whole list()).
+        d.catch(() => domains.delete(owner));
+        domains.set(owner, d);
+      }
+      return d;
     },
     canVerifyAccounts: () => canVerify,
     verifyUnavailable() {

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import type { SealingHeader } from '../crypto/index.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from './files.js';
 import type { SkippedAccount } from './enumerate.js';
@@ -38,8 +39,8 @@ export interface JournalHeader {
   skipped: SkippedAccount[];
   /** An interrupted earlier journal this run was told to leave behind (--abandon-previous). */
   supersedes?: string;
-  /** Set when secrets are sealed for age recipients: records carry `spw` instead of `pw`. */
-  sealed?: { wrappedKey: string; recipients: string[] };
+  /** Set when secrets are sealed for age recipients (--encrypt-to): intents carry `spw`, never `pw`. */
+  encryption?: SealingHeader;
 }
 
 export interface IntentRecord {

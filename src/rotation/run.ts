@@ -13,9 +13,14 @@ import { listCredentials, type ListingFailure } from './credentials.js';
 import { dispatch, type DispatchResult, type WorkItem } from './dispatch.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
 import { hashCredentials, JournalWriter, readJournal, isSettled, type JournalHeader } from './journal.js';
-import { acquireLock, LockHeld, lockPathFor, type AcquiredLock } from './lock.js';
+import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
+import { checkNewFile, checkPrivateDir, uniqueReportPath } from './files.js';
+import { EncryptedReport, type ReportSink } from './encrypted-report.js';
+import { recordLastRun, unfinishedRun } from './last-run.js';
+import { checkSealingHeader, encryptedReportPath, SecretSealer, SEALING_SCHEME, type AgeIdentity, type AgeRecipient } from '../crypto/index.js';
+import { unlink } from 'node:fs/promises';
 import type { PasswordPolicy } from './password.js';
-import { baseRow, ensurePrivateDir, ReportWriter, rowsFromJournal, skippedRow, type ReportRow } from './report.js';
+import { baseRow, ReportWriter, rowsFromJournal, skippedRow, type ReportRow } from './report.js';
 import { withReadRetries, type ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from './settings.js';
 import { emptyCounts, RunState } from './state.js';
@@ -85,6 +90,12 @@ export interface RotationRequest {
   work: WorkSettings;
   output?: string;
   yes: boolean;
+  /** Where per-server locks and last-run records live (stateDirFor). */
+  stateDir: string;
+  /** Start anew although the server's last run was interrupted; the new journal names the old one. */
+  abandonPrevious?: boolean;
+  /** age recipients: secrets sealed in the journal, the report written only encrypted. */
+  encryptTo?: AgeRecipient[];
 }
 
 export interface ResumeRequest {
@@ -94,6 +105,9 @@ export interface ResumeRequest {
   /** --symbols/--length given to resume: replace the journal's policy (a run stopped by a password policy). */
   policy?: Partial<PasswordPolicy>;
   samePassword?: string;
+  stateDir: string;
+  /** Opens an encrypted journal's secrets (--identity). */
+  identities?: AgeIdentity[];
 }
 
 export function hostKey(baseUrl: string): string {
@@ -137,27 +151,64 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
   return { server, username: f.owner, kind: f.kind, credential: '*', status: 'failed', attempts: 0, verified: false, error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error) };
 }
 
-/** Connects and checks the login; the state's client is ready after this. */
-async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
+/** The client for the run, made without sending anything: its origin names the server for the checks that come first. */
+function openClient(state: RunState, connection: ConnectionSettings, ctx: RunContext): void {
   for (const w of connection.warnings) ctx.log.warn(w);
   state.client = makeClient(connection, state.work.concurrency, { log: ctx.log, health: state.health, signal: state.abandon.signal });
   state.server = state.client.origin;
   state.kctx = kindContext(state.client, state.work, ctx.log);
+}
+
+/** The first request: the login test. */
+async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
   const retry = readRetryOptions(state.work, state.halt.signal, state.health);
   ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
   await preflight(state.client, retry, ctx.secrets);
   return retry;
 }
 
-async function lockFor(report: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
+/** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
+async function lockServer(stateDir: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
   try {
-    const lock = await acquireLock(lockPathFor(dirname(report), hostKey(server)), server);
+    const lock = await acquireServerLock(stateDir, server);
+    if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
   } catch (e) {
     if (e instanceof LockHeld) throw new RunAborted(e.message);
     throw e;
   }
+}
+
+/** The output directory is private and an explicit --output (and its journal) is new: checked before any request. */
+async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<string> {
+  const dir = resolve(req.output ? dirname(req.output) : (ctx.outputDir ?? 'output'));
+  const d = await checkPrivateDir(dir, { create: true });
+  if (d.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(d.path, d.tightenedFrom));
+  if (req.output) {
+    const report = resolve(req.output);
+    await checkNewFile(req.encryptTo ? encryptedReportPath(report) : report);
+    if (req.mode === 'rotate') await checkNewFile(journalPathFor(report));
+  }
+  return dir;
+}
+
+/** The report's sink: plain CSV as the run goes, or (encrypted) whole at the end; default names never collide. */
+async function openReport(req: RotationRequest, dir: string, server: string): Promise<ReportSink & { csvPath: string }> {
+  const prefix = req.mode === 'plan' ? 'plan' : 'rotation';
+  if (!req.encryptTo) {
+    const w = req.output ? await ReportWriter.create(resolve(req.output)) : await ReportWriter.createUnique(dir, prefix, hostKey(server));
+    return Object.assign(w, { csvPath: w.path });
+  }
+  let csvPath = req.output ? resolve(req.output) : undefined;
+  if (!csvPath) {
+    // Reserve a unique name, then give up the empty placeholder: only the .age file is ever written.
+    const { path, file } = await uniqueReportPath(dir, prefix, hostKey(server));
+    await file.close();
+    await unlink(path);
+    csvPath = path;
+  }
+  return Object.assign(new EncryptedReport(encryptedReportPath(csvPath), req.encryptTo), { csvPath });
 }
 
 export async function runRotation(req: RotationRequest, ctx: RunContext): Promise<RunSummary> {
@@ -170,32 +221,55 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   state.samePassword = req.samePassword;
   const deadline = req.work.deadlineMs ? setTimeout(() => state.haltWith(msg.deadline(req.work.deadlineMs!), 'deadline'), req.work.deadlineMs) : undefined;
   deadline?.unref();
+  let lock: AcquiredLock | undefined;
   try {
-    const retry = await connect(state, c, ctx);
+    // Everything that needs no server comes first: a bad directory, a taken file, another run or an
+    // unfinished one stop here, before a single request (or login-key use) is spent.
+    openClient(state, c, ctx);
     const server = state.server;
+    const outDir = await checkOutput(req, ctx);
+    let supersedes: string | undefined;
+    if (req.mode === 'rotate') {
+      lock = await lockServer(req.stateDir, server, ctx);
+      const previous = unfinishedRun(req.stateDir, server);
+      if (previous && !req.abandonPrevious) {
+        throw new UsageError(msg.unfinishedRun(server, previous.journal, previous.unsettled, ctx.resumeCommand?.(previous.journal) ?? `da-rotate resume ${previous.journal}`));
+      }
+      if (previous) ctx.log.warn(msg.abandoningPrevious(previous.journal, previous.unsettled));
+      supersedes = previous?.journal;
+    }
+    const retry = await connect(state, c, ctx);
     const selection = await select(retryingReader(state.client, retry), req, ctx);
     const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, { concurrency: req.work.concurrency, retry, secrets: ctx.secrets });
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
     if (state.halt.signal.aborted) throw new RunAborted(state.haltReason ?? 'stopped');
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
-
-    const reportPath = resolve(req.output ?? join(ctx.outputDir ?? 'output', `${req.mode === 'plan' ? 'plan' : 'rotation'}-${hostKey(server)}-${timestamp()}.csv`));
-    const base = { mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report: reportPath };
     const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
+    const baseOf = (report: string) => ({ mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report });
 
-    if (req.mode === 'plan') return await writePlan(base, headRows, listed.credentials, started);
+    if (req.mode === 'plan') {
+      const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
+      return await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
+    }
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
     if (!req.yes && listed.credentials.length > 0) {
       if (!ctx.interactive) throw new UsageError(msg.needsYes);
       if (!(await ctx.confirm(msg.confirmRotate(listed.credentials.length, server, c.username)))) throw new UsageError(msg.notConfirmed);
     }
-    await ensurePrivateDir(dirname(reportPath));
-    const lock = await lockFor(reportPath, server, ctx);
-    const journalPath = journalPathFor(reportPath);
+    const report = await openReport(req, outDir, server);
+    state.report = report;
+    report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
+    const journalPath = journalPathFor(report.csvPath);
+    const base = baseOf(report.path);
     try {
-      state.report = await ReportWriter.create(reportPath);
       state.journal = await JournalWriter.create(journalPath);
+      let encryption: JournalHeader['encryption'];
+      if (req.encryptTo) {
+        const { sealer, wrappedKey } = await SecretSealer.create(req.encryptTo);
+        state.sealing = sealer;
+        encryption = { scheme: SEALING_SCHEME, recipients: req.encryptTo, wrappedKey };
+      }
       const header: JournalHeader = {
         t: 'header',
         v: 2,
@@ -204,7 +278,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         user: c.username,
         scope: req.selection.scope,
         startedAt: new Date(started).toISOString(),
-        report: reportPath,
+        report: report.path,
         options: {
           length: req.policy.length,
           symbols: req.policy.symbols,
@@ -217,8 +291,11 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         credentials: listed.credentials,
         credentialsSha256: hashCredentials(listed.credentials),
         skipped: selection.skipped,
+        ...(supersedes ? { supersedes } : {}),
+        ...(encryption ? { encryption } : {}),
       };
       await state.journal.append(header);
+      await recordLastRun(req.stateDir, server, journalPath);
       for (const row of headRows) {
         state.counts[row.status]++;
         state.report.write(row);
@@ -227,9 +304,10 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       const result = await dispatch(items, state);
       return await finish(state, base, items, result, journalPath, started);
     } finally {
-      await closeRun(state, lock);
+      await closeFiles(state);
     }
   } finally {
+    await lock?.release();
     if (deadline) clearTimeout(deadline);
     state.dispose();
     ctx.secrets.delete(c.secret);
@@ -241,10 +319,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
 type SummaryBase = Omit<RunSummary, 'counts' | 'durationMs' | 'exitCode'>;
 
 /** A plan: the report lists every credential that would change; nothing can write, there is no writer. */
-async function writePlan(base: SummaryBase, headRows: ReportRow[], credentials: Credential[], started: number): Promise<RunSummary> {
+async function writePlan(base: SummaryBase, report: ReportSink, headRows: ReportRow[], credentials: Credential[], started: number): Promise<RunSummary> {
   const counts = emptyCounts();
-  await ensurePrivateDir(dirname(base.report));
-  const report = await ReportWriter.create(base.report);
   const now = new Date().toISOString();
   for (const row of headRows) {
     counts[row.status]++;
@@ -261,10 +337,9 @@ async function writePlan(base: SummaryBase, headRows: ReportRow[], credentials: 
 }
 
 /** Closes what a run opened, however it ended (finish() has already flushed both files). */
-async function closeRun(state: RunState, lock: AcquiredLock): Promise<void> {
+async function closeFiles(state: RunState): Promise<void> {
   await state.journal?.close().catch(() => undefined);
   await state.report?.close().catch(() => undefined);
-  await lock.release();
 }
 
 /** Rows for credentials the run stopped before settling; the journal leaves them to a resume. */
@@ -344,21 +419,30 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
   const policy = { length: req.policy?.length ?? header.options.length, symbols: req.policy?.symbols ?? header.options.symbols };
   const state = new RunState(ctx, req.work, policy, c.timeoutMs);
   ctx.secrets.add(c.secret);
+  let lock: AcquiredLock | undefined;
   try {
-    await connect(state, c, ctx);
+    openClient(state, c, ctx);
     const server = state.server;
     if (server !== header.server) throw new UsageError(msg.journalServerMismatch(header.server, server));
     if (c.username !== header.user) ctx.log.warn(msg.journalUserMismatch(header.user, c.username));
+    const recipients = header.encryption ? checkSealingHeader(header.encryption).recipients : undefined;
+    if (header.encryption) {
+      if (!req.identities?.length) throw new UsageError(msg.journalEncrypted(journalPath));
+      state.sealing = await SecretSealer.open(header.encryption.wrappedKey, req.identities);
+    }
     const reportPath = header.report;
-    const lock = await lockFor(reportPath, server, ctx);
+    lock = await lockServer(req.stateDir, server, ctx);
+    await connect(state, c, ctx);
     try {
       state.journal = await JournalWriter.openAppend(journalPath);
       await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid });
+      await recordLastRun(req.stateDir, server, journalPath);
       const secretOf = (i: Parameters<RunState['secretOf']>[0]) => state.secretOf(i);
       const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
         (r) => r.status === 'skipped' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),
       );
-      state.report = await ReportWriter.rebuild(reportPath, settledRows);
+      state.report = recipients ? new EncryptedReport(reportPath, recipients as AgeRecipient[], true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
+      state.report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
       for (const r of settledRows) state.counts[r.status]++;
       let samePassword = req.samePassword;
       if (header.options.samePassword && !samePassword) {
@@ -386,9 +470,10 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       ctx.secrets.delete(samePassword);
       return summary;
     } finally {
-      await closeRun(state, lock);
+      await closeFiles(state);
     }
   } finally {
+    await lock?.release();
     state.dispose();
     ctx.secrets.delete(c.secret);
     await state.client?.close().catch(() => undefined);

@@ -1,5 +1,6 @@
 /** The validated settings a run is made of; options.ts builds them from flags and the environment. */
 import type { TlsOptions } from '../directadmin/index.js';
+import type { AgeIdentity, AgeRecipient } from '../crypto/index.js';
 import type { KindName } from '../kinds/kind.js';
 export type { PasswordPolicy } from './password.js';
 
@@ -25,6 +26,17 @@ export interface SelectionSettings {
   only: string[] | undefined;
   /** Credential kinds to change; ['account'] unless --include says more. */
   include: KindName[];
+}
+
+/** Where a run keeps its state, and how it protects the secrets it writes. */
+export interface FileSettings {
+  /** Per-server locks and last-run records (stateDirFor). */
+  stateDir: string;
+  abandonPrevious: boolean;
+  /** --encrypt-to: age recipients (validated); secrets then never touch the disk in clear. */
+  encryptTo?: AgeRecipient[];
+  /** --identity: opens encrypted journals and reports. */
+  identities?: AgeIdentity[];
 }
 
 export interface WorkSettings {

@@ -1,13 +1,14 @@
 /** Everything one run against one server holds while it dispatches, passed around as one object. */
 import type { DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
+import { FileWriteFailed } from './files.js';
 import type { KindContext } from '../kinds/index.js';
 import type { StatusCounts } from '../messages.js';
 import { msg } from '../messages.js';
 import { emptyHealth } from './connection.js';
 import type { IntentRecord, JournalWriter } from './journal.js';
 import type { PasswordPolicy } from './password.js';
-import type { ReportWriter } from './report.js';
+import type { ReportSink } from './encrypted-report.js';
 import type { RunContext } from './run.js';
 import type { WorkSettings } from './settings.js';
 
@@ -19,8 +20,9 @@ export function emptyCounts(): StatusCounts {
 
 /** Seals secrets for the journal when the run encrypts (--encrypt-to); absent, secrets go in clear into a 0600 file. */
 export interface SecretSealing {
-  seal(secret: string): string;
-  unseal(sealed: string): string;
+  /** `context` (the credential id) is authenticated: a sealed value moved to another record is refused. */
+  seal(secret: string, context: string): string;
+  unseal(sealed: string, context: string): string;
 }
 
 export class RunState {
@@ -44,7 +46,7 @@ export class RunState {
   client!: DirectAdminClient;
   kctx!: KindContext;
   journal!: JournalWriter;
-  report!: ReportWriter;
+  report!: ReportSink;
   samePassword: string | undefined;
   sealing: SecretSealing | undefined;
 
@@ -79,17 +81,20 @@ export class RunState {
 
   /** A journal that cannot be written stops the run: the message names the file and the way on. */
   fileFailure(e: unknown): string {
+    if (e instanceof FileWriteFailed && this.journal) {
+      return msg.writeStopped(e.path, e.errno, this.ctx.resumeCommand?.(this.journal.path) ?? `da-rotate resume ${this.journal.path}`);
+    }
     return this.ctx.secrets.scrub(describeError(e));
   }
 
   intentRecord(c: string, secret: string | undefined, at: string): IntentRecord {
     if (secret === undefined) return { t: 'intent', c, at };
-    return this.sealing ? { t: 'intent', c, spw: this.sealing.seal(secret), at } : { t: 'intent', c, pw: secret, at };
+    return this.sealing ? { t: 'intent', c, spw: this.sealing.seal(secret, c), at } : { t: 'intent', c, pw: secret, at };
   }
 
   secretOf(intent: IntentRecord): string | undefined {
     if (intent.pw !== undefined) return intent.pw;
-    if (intent.spw !== undefined && this.sealing) return this.sealing.unseal(intent.spw);
+    if (intent.spw !== undefined && this.sealing) return this.sealing.unseal(intent.spw, intent.c);
     return undefined;
   }
 }

@@ -1,0 +1,29 @@
+/**
+ * Extra FTP accounts of an account's domains (CMD_API_FTP, as the owner). The account's main FTP
+ * login follows the account password and is not listed. A change sends the account's type and path
+ * back exactly as read: DirectAdmin would otherwise move its home.
+ */
+import type { Credential, CredentialKind } from './kind.js';
+import { isUnchangedRefusal } from './account-password.js';
+
+export const ftpAccount: CredentialKind = {
+  name: 'ftp',
+  action: 'change',
+  commands: ['CMD_API_SHOW_USER_DOMAINS', 'CMD_API_FTP', 'CMD_API_FTP_SHOW'],
+  async list(ctx, owner) {
+    const out: Credential[] = [];
+    const as = ctx.as(owner);
+    for (const domain of await ctx.domains(owner)) {
+      for (const a of await as.listFtpAccounts(domain)) {
+        const d = await as.showFtpAccount(domain, a.user);
+        out.push({ kind: 'ftp', owner, name: d.fullUser || a.fullUser, details: `type ${d.type}, home ${d.path}`, data: { domain, user: d.user || a.user, type: d.type, path: d.path } });
+      }
+    }
+    return out;
+  },
+  async apply(ctx, c, secret) {
+    const d = c.data!;
+    await ctx.as(c.owner).changeFtpPassword(d.domain!, { user: d.user!, type: d.type!, path: d.path! }, secret!);
+  },
+  provesDone: isUnchangedRefusal,
+};

@@ -1,0 +1,50 @@
+/**
+ * Login keys of an account: each one an extra password valid on it, untouched by a password change.
+ * Revoked (deleted), never read: DirectAdmin never shows a key's value again after creation. The
+ * JSON API is used where the server has it; an old server falls back to CMD_API_LOGIN_KEYS.
+ */
+import { CommandFailed, type DirectAdminClient, type LoginKeyInfo } from '../directadmin/index.js';
+import type { Credential, CredentialKind } from './kind.js';
+
+async function listKeys(as: DirectAdminClient): Promise<LoginKeyInfo[]> {
+  try {
+    return await as.listLoginKeysJson();
+  } catch (e) {
+    if (e instanceof CommandFailed && e.apiType === 'NO_JSON_API') return as.listLoginKeysLegacy();
+    throw e;
+  }
+}
+
+function describeKey(k: LoginKeyInfo): string {
+  const parts = [
+    k.created && `created ${k.created}`,
+    k.createdBy && `by ${k.createdBy}`,
+    `expires ${k.expires ?? 'never'}`,
+    `last used ${k.lastUsed ?? 'never'}${k.lastIp ? ` from ${k.lastIp}` : ''}`,
+    k.allowCommands && k.allowCommands.length > 0 ? `allows ${k.allowCommands.join(' ')}` : 'allows all commands',
+    k.allowNetworks && k.allowNetworks.length > 0 && `from ${k.allowNetworks.join(' ')}`,
+    k.readOnly && 'read-only',
+  ];
+  return parts.filter(Boolean).join(', ');
+}
+
+export const loginKey: CredentialKind = {
+  name: 'login-key',
+  action: 'revoke',
+  commands: ['CMD_API_LOGIN_KEYS', '/api/login-keys/keys'],
+  async list(ctx, owner) {
+    const keys = await listKeys(ctx.as(owner));
+    return keys.map((k): Credential => ({ kind: 'login-key', owner, name: k.id, details: describeKey(k), data: { api: k.api } }));
+  },
+  async apply(ctx, c) {
+    const as = ctx.as(c.owner);
+    if (c.data?.api === 'legacy') await as.deleteLoginKeysLegacy([c.name]);
+    else await as.deleteLoginKeyJson(c.name);
+  },
+  /** Gone from the list: revoked, whoever did it. */
+  async check(ctx, c) {
+    const keys = await listKeys(ctx.as(c.owner));
+    return !keys.some((k) => k.id === c.name);
+  },
+  provesDone: (e) => e instanceof CommandFailed && e.apiType === 'NOT_FOUND',
+};

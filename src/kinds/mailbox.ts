@@ -1,0 +1,23 @@
+/** Mailboxes of an account's domains (CMD_API_POP, as the owner). No API call proves a mailbox password: settled by resending. */
+import type { Credential, CredentialKind } from './kind.js';
+import { isUnchangedRefusal } from './account-password.js';
+
+export const mailbox: CredentialKind = {
+  name: 'email',
+  action: 'change',
+  commands: ['CMD_API_SHOW_USER_DOMAINS', 'CMD_API_POP'],
+  async list(ctx, owner) {
+    const out: Credential[] = [];
+    for (const domain of await ctx.domains(owner)) {
+      for (const local of await ctx.as(owner).listMailboxes(domain)) {
+        out.push({ kind: 'email', owner, name: `${local}@${domain}`, data: { domain, local } });
+      }
+    }
+    return out;
+  },
+  async apply(ctx, c, secret) {
+    await ctx.as(c.owner).changeMailboxPassword(c.data!.domain!, c.data!.local!, secret!);
+  },
+  provesDone: isUnchangedRefusal,
+  advice: () => 'phones and mail clients keep trying the old password: tell the owner to update them at once',
+};

@@ -1,0 +1,52 @@
+/**
+ * The report of an encrypted run (--encrypt-to): rows are kept in memory and written once, whole,
+ * as `<name>.csv.age` when the run closes. No plaintext report ever touches the disk; the journal
+ * (with sealed secrets) stays the durability point, and a resume rebuilds this file from it.
+ */
+import { rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { encryptToRecipients, writeNewPrivateFile, type AgeRecipient } from '../crypto/index.js';
+import { syncDir } from './files.js';
+import { formatRows, type ReportRow } from './report.js';
+
+/** What the run writes rows to: a CSV file as it goes, or this. */
+export interface ReportSink {
+  readonly path: string;
+  write(row: ReportRow): void;
+  onFailure(listener: (e: unknown) => void): void;
+  close(): Promise<void>;
+}
+
+export class EncryptedReport implements ReportSink {
+  private readonly rows: ReportRow[] = [];
+  private closed = false;
+
+  constructor(
+    readonly path: string,
+    private readonly recipients: readonly AgeRecipient[],
+    /** Resume: the file exists and is replaced (written beside it, then renamed over it). */
+    private readonly replace = false,
+    initial: readonly ReportRow[] = [],
+  ) {
+    this.rows.push(...initial);
+  }
+
+  write(row: ReportRow): void {
+    this.rows.push(row);
+  }
+
+  /** Nothing is written before close: there is nothing to fail early. */
+  onFailure(): void {}
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const bytes = await encryptToRecipients(formatRows(this.rows, true), this.recipients);
+    if (!this.replace) return writeNewPrivateFile(this.path, bytes);
+    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`);
+    await writeNewPrivateFile(tmp, bytes);
+    await rename(tmp, this.path);
+    await syncDir(dirname(this.path));
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Which journal was the last run against a server, kept beside the server's lock in the state
+ * directory. `rotate` reads it so an interrupted run is never silently left behind: its unsettled
+ * credentials may hold live secrets that only its journal knows.
+ */
+import { readFileSync, rename } from 'node:fs';
+import { promisify } from 'node:util';
+import { dirname } from 'node:path';
+import { createTempBeside, syncDir } from './files.js';
+import { readJournal, unsettled } from './journal.js';
+import { lockPathForServer } from './lock.js';
+
+const renameAsync = promisify(rename);
+
+export function lastRunPathFor(stateDir: string, server: string): string {
+  return lockPathForServer(stateDir, server).replace(/\.lock$/, '.last-run.json');
+}
+
+export interface UnfinishedRun {
+  journal: string;
+  unsettled: number;
+}
+
+/** The server's last run, when its journal still has credentials to settle. */
+export function unfinishedRun(stateDir: string, server: string): UnfinishedRun | undefined {
+  let journal: string;
+  try {
+    journal = (JSON.parse(readFileSync(lastRunPathFor(stateDir, server), 'utf8')) as { journal: string }).journal;
+  } catch {
+    return undefined;
+  }
+  try {
+    const n = unsettled(readJournal(journal)).length;
+    return n > 0 ? { journal, unsettled: n } : undefined;
+  } catch {
+    // A journal that was deleted or cannot be read is no longer anyone's way to resume.
+    return undefined;
+  }
+}
+
+/** Records `journal` as the server's last run: written whole beside it, then renamed into place. */
+export async function recordLastRun(stateDir: string, server: string, journal: string): Promise<void> {
+  const path = lastRunPathFor(stateDir, server);
+  const tmp = await createTempBeside(path);
+  try {
+    await tmp.writeAll(JSON.stringify({ server, journal, at: new Date().toISOString() }) + '\n');
+    await tmp.sync();
+  } finally {
+    await tmp.close();
+  }
+  await renameAsync(tmp.path, path);
+  await syncDir(dirname(path));
+}
