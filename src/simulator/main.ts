@@ -193,6 +193,12 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     const name = sim.addLoginKey(sim.adminUser, { key, name: 'restricted', commands: keyCommands });
     loginKey = { name, key, commands: keyCommands.map((c) => c.toUpperCase()) };
   }
+  // Listen for the stop signals before saying we are up: a script may signal as soon as it reads that.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
   const status = { url: sim.url, port: sim.port, adminUser: sim.adminUser, adminPassword: sim.adminPassword, fingerprint256: sim.fingerprint256 ?? null, loginKey };
   if (values['json-status']) {
     process.stdout.write(JSON.stringify(status) + '\n');
@@ -224,11 +230,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       }
     });
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await sim.close();
   return 0;
 }
