@@ -18,6 +18,8 @@ export interface Settings {
   acceptUnchangedPassword: boolean;
   apiWithPasswordNo: Set<string>;
   jsonApi: boolean;
+  passwordChangeEndsSessions: boolean;
+  sessionsDestroyViaLoginAs: boolean;
 }
 
 export interface Caller {

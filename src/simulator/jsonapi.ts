@@ -158,11 +158,13 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
       );
     }
     case 'POST /api/sessions/destroy/{public_id}': {
+      if (!mayDestroy(s, r)) return { ...jsonAnswer(403, { type: 'ACCESS_DENIED' }), applied: false };
       const i = c.sessions.findIndex((x) => x.publicID === id);
       if (i >= 0) c.sessions.splice(i, 1);
       return { ...jsonAnswer(204), applied: i >= 0 };
     }
     case 'POST /api/sessions/destroy-all-other': {
+      if (!mayDestroy(s, r)) return { ...jsonAnswer(403, { type: 'ACCESS_DENIED' }), applied: false };
       // Requests with Basic auth have no session of their own: every session ends.
       const n = c.sessions.length;
       c.sessions.length = 0;
@@ -185,6 +187,10 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
     default:
       return NOT_FOUND();
   }
+}
+
+function mayDestroy(s: State, r: Request): boolean {
+  return s.settings.sessionsDestroyViaLoginAs || r.caller.real.username === r.caller.effective.username;
 }
 
 function createLoginUrl(s: State, r: Request, owner: string): Answer {

@@ -158,6 +158,10 @@ function userPasswd(s: State, r: Request): Answer {
   const changed = target.password !== passwd;
   target.password = passwd;
   if (changed) s.stats.passwordChangesApplied++;
+  if (changed && s.settings.passwordChangeEndsSessions) {
+    const sessions = s.creds.of(target.username)?.sessions;
+    if (sessions) sessions.length = 0;
+  }
   const text = target.suspended ? 'User password changed, however the account is still suspended' : 'Password Changed';
   return { ...action(s, r.json, true, text, ''), applied: true };
 }

@@ -147,6 +147,8 @@ class SimulatorImpl implements Simulator {
       acceptUnchangedPassword: options.acceptUnchangedPassword ?? false,
       apiWithPasswordNo: new Set(options.apiWithPasswordNo ?? []),
       jsonApi: options.jsonApi ?? true,
+      passwordChangeEndsSessions: options.passwordChangeEndsSessions ?? false,
+      sessionsDestroyViaLoginAs: options.sessionsDestroyViaLoginAs ?? true,
     };
     this.#faults = new FaultInjector(rnd, this.stats.faultsFired);
     this.#load = new Load(this.stats, () => this.#faults.faults, rnd);
@@ -238,6 +240,8 @@ class SimulatorImpl implements Simulator {
     if ('acceptUnchangedPassword' in o) s.acceptUnchangedPassword = o.acceptUnchangedPassword ?? false;
     if ('apiWithPasswordNo' in o) s.apiWithPasswordNo = new Set(o.apiWithPasswordNo ?? []);
     if ('jsonApi' in o) s.jsonApi = o.jsonApi ?? true;
+    if ('passwordChangeEndsSessions' in o) s.passwordChangeEndsSessions = o.passwordChangeEndsSessions ?? false;
+    if ('sessionsDestroyViaLoginAs' in o) s.sessionsDestroyViaLoginAs = o.sessionsDestroyViaLoginAs ?? true;
     if ('format' in o) {
       s.format = { ...s.format, ...o.format };
       this.#lists.clear();

@@ -147,6 +147,13 @@ export interface SimulatorOptions {
   apiWithPasswordNo?: string[];
   /** The JSON API (/api/...). Default true; false = an old server: every /api/ path answers 404. */
   jsonApi?: boolean;
+  /** A successful CMD_API_USER_PASSWD ends the account's panel sessions (default false: DirectAdmin's behaviour is not documented). */
+  passwordChangeEndsSessions?: boolean;
+  /**
+   * POST /api/sessions/destroy-all-other and /destroy/{id} through login-as (`admin|user`):
+   * default true (they work); false: 403 {"type":"ACCESS_DENIED"} (not documented either way).
+   */
+  sessionsDestroyViaLoginAs?: boolean;
   /** Mailboxes per domain (default 2). Every account owns 1 or 2 domains (seeded). */
   mailboxesPerDomain?: number;
   /** Extra FTP accounts per domain (default 1). */
@@ -296,7 +303,8 @@ export interface Simulator {
   setFaults(f: Faults): void;
   /**
    * Changes run-time options (authFailure, format, needsHttps, redirectTo, passwordPolicy,
-   * blacklist..., verifyInvalidForSuspended, acceptUnchangedPassword, apiWithPasswordNo, jsonApi, faults).
+   * blacklist..., verifyInvalidForSuspended, acceptUnchangedPassword, apiWithPasswordNo, jsonApi,
+   * passwordChangeEndsSessions, sessionsDestroyViaLoginAs, faults).
    */
   setOptions(o: Partial<SimulatorOptions>): void;
   account(name: string): SimAccount | undefined;

@@ -56,3 +56,19 @@ describe('simulator server quirks (issue 10)', { timeout: 30_000 }, () => {
     });
   });
 });
+
+describe('simulator session switches (uncertain behaviours)', { timeout: 30_000 }, () => {
+  it('passwordChangeEndsSessions and sessionsDestroyViaLoginAs', async () => {
+    await withSim({ users: 2, resellers: 0, sessionsPerUser: 2, passwordChangeEndsSessions: true, sessionsDestroyViaLoginAs: false }, async (sim) => {
+      const asUser = { user: `${sim.adminUser}|user00002`, secret: sim.adminPassword };
+      const denied = await call(sim, '/api/sessions/destroy-all-other', { ...asUser, method: 'POST' });
+      assert.deepEqual([denied.status, JSON.parse(denied.body)], [403, { type: 'ACCESS_DENIED' }]);
+      const self = await call(sim, '/api/sessions/destroy-all-other', { user: 'user00002', secret: sim.password('user00002')!, method: 'POST' });
+      assert.equal(self.status, 204);
+      assert.deepEqual(sim.sessions('user00002'), []);
+      assert.equal(sim.sessions('user00001').length, 2);
+      await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=NewPassw0rd1&passwd2=NewPassw0rd1' });
+      assert.deepEqual(sim.sessions('user00001'), []);
+    });
+  });
+});
