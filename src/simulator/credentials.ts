@@ -124,6 +124,21 @@ export class CredentialStore {
     return c;
   }
 
+  /** The account a seeded domain name points to (`<user>.example.net`, `<user>-shop.example.com`), unchecked. */
+  likelyOwner(domain: string): string | undefined {
+    if (domain.endsWith('-shop.example.com')) return domain.slice(0, -'-shop.example.com'.length);
+    if (domain.endsWith('.example.net')) return domain.slice(0, -'.example.net'.length);
+    return undefined;
+  }
+
+  /** How many login keys an account has, without laying out its credentials when it need not. */
+  keyCount(owner: string): number {
+    const c = this.#byOwner.get(owner);
+    if (c) return c.keys.length;
+    const a = this.accounts.get(owner);
+    return a && a.type !== 'admin' ? this.layout.loginKeysPerUser : 0;
+  }
+
   domain(owner: string, name: string): Domain | undefined {
     return this.of(owner)?.domains.find((d) => d.name === name);
   }

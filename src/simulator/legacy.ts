@@ -65,7 +65,7 @@ export class ListCache {
 }
 
 export function accountConfig(s: State, a: SimAccount): Record<string, string> {
-  const keys = s.creds.of(a.username)?.keys;
+  const keys = s.creds.keyCount(a.username);
   return {
     username: a.username,
     usertype: a.type,
@@ -79,7 +79,7 @@ export function accountConfig(s: State, a: SimAccount): Record<string, string> {
     email: a.email,
     ip: '127.0.0.1',
     language: 'en',
-    login_keys: keys && keys.length > 0 ? 'ON' : 'OFF',
+    login_keys: keys > 0 ? 'ON' : 'OFF',
     name: a.username,
     package: a.type === 'user' ? 'default' : 'custom',
     quota: 'unlimited',

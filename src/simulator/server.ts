@@ -291,6 +291,9 @@ class SimulatorImpl implements Simulator {
     if (at < 0) return undefined;
     const local = address.slice(0, at);
     const domain = address.slice(at + 1);
+    const owner = this.#creds.likelyOwner(domain);
+    const d = owner === undefined ? undefined : this.#creds.domain(owner, domain);
+    if (d) return d.mailboxes.get(local)?.password;
     for (const name of this.#store.everyone) {
       const d = this.#creds.domain(name, domain);
       if (d) return d.mailboxes.get(local)?.password;
@@ -475,8 +478,9 @@ class SimulatorImpl implements Simulator {
       if (latency > 0) await this.#sleep(latency);
       if (this.#closed || res.destroyed) return;
       if (isApi && !set.jsonApi) return this.#send(res, notFound());
-      const all = new URLSearchParams([...query, ...body]);
-      const r: Request = { method, command, path, param, params: () => all, json, bodyText, caller, ip };
+      let all: URLSearchParams | undefined;
+      const params = () => (all ??= new URLSearchParams([...body, ...query]));
+      const r: Request = { method, command, path, param, params, json, bodyText, caller, ip };
       const target: FaultTarget = { command, path, write: isWrite(command, method, param('action')), targets: this.#targets(r, route) };
       for (const name of FAULTS_BEFORE) {
         if (!this.#faults.fires(name, target)) continue;
