@@ -7,8 +7,9 @@ import type { FaultName, FaultRate, Faults } from './types.js';
 
 /** Checked in this order before the command runs: nothing is applied. */
 export const FAULTS_BEFORE = ['hang', 'resetBeforeApply', 'error500'] as const satisfies readonly FaultName[];
-/** Checked in this order after the command ran (applied, or computed for a read). */
-export const FAULTS_AFTER = ['resetAfterApply', 'emptyAfterApply', 'htmlAfterApply', 'trickle'] as const satisfies readonly FaultName[];
+/** Checked in this order after the command ran (applied, or computed for a read); not after a refused write. */
+export const FAULTS_AFTER = ['resetAfterApply', 'emptyAfterApply', 'htmlAfterApply'] as const satisfies readonly FaultName[];
+// `trickle` is checked last, on every answer, refusals included.
 
 export interface FaultTarget {
   /** Command name or JSON API route. */

@@ -49,7 +49,8 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --sessions-per-user N     the other credentials of each account (defaults 2, 1, 0, 0, 0)
   --key-commands LIST       create an admin login key allowed only these commands (comma-separated)
                             and print it: rehearse the restricted key of the README
-  --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256}
+  --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256,loginKey}
+                            (loginKey: {name,key,commands} with --key-commands, else null)
   -h, --help
 `;
 

@@ -494,10 +494,11 @@ class SimulatorImpl implements Simulator {
           if (!this.#faults.fires(name, target)) continue;
           if (name === 'resetAfterApply') return void req.socket.destroy();
           if (name === 'emptyAfterApply') return this.#send(res, { status: 200, body: '', type: 'text/html' });
-          if (name === 'htmlAfterApply') return this.#send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
-          return await this.#trickle(res, answer, this.#faults.faults.trickle!);
+          return this.#send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
         }
       }
+      // Slowness does not depend on what was applied: a refusal trickles too.
+      if (this.#faults.fires('trickle', target)) return await this.#trickle(res, answer, this.#faults.faults.trickle!);
       this.#send(res, answer);
     } finally {
       this.#load.leave();

@@ -69,7 +69,7 @@ export interface Faults {
   hang?: FaultRate;
   /** Apply (or compute), answer 200 text/html `<html>...</html>` (not a login page). */
   htmlAfterApply?: FaultRate;
-  /** Apply (or compute), then send the answer slowly, or stall after its headers. */
+  /** Apply (or compute), then send the answer slowly, or stall after its headers (refusals too). */
   trickle?: TrickleFault;
 }
 

@@ -115,6 +115,15 @@ describe('simulator trickle', { timeout: 30_000 }, () => {
     });
   });
 
+  it('trickles refusals too, by default on writes only', async () => {
+    await withSim({ users: 1, resellers: 0, faults: { trickle: { rate: 1, bytesPerSecond: 1000 } } }, async (sim) => {
+      const r = await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1235' });
+      assert.equal(r.body, 'error=%31&text=Cannot%20change%20password&details=Passwords%20do%20not%20match');
+      assert.equal((await call(sim, '/CMD_API_LOGIN_TEST', admin(sim))).body, 'error=%30&text=Login%20OK&details=');
+      assert.equal(sim.stats.faultsFired.trickle, 1);
+    });
+  });
+
   it('stalls after the headers, and close() ends it', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { trickle: { rate: 1, commands: ['CMD_API_SHOW_USERS'], stallAfterHeaders: true } } });
     let closing: Promise<void> | undefined;
