@@ -29,6 +29,7 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --empty-list S            empty-body | no-key (how an empty url-encoded list looks)
   --list-style S            array | object | wrapped (JSON lists: ["a"], {"0":"a"}, {"list":["a"]})
   --json-extended           add "extended":"true" to JSON successes
+  --swap-error-text         errors carry the reason in text= and the headline in details=
   --entities                HTML numeric entities (&#49;) for digits inside values
   --needs-https             answer everything with X-Use-Https: yes / "use https"
   --redirect-to URL         answer everything with a 302 to URL
@@ -74,6 +75,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       'empty-list': { type: 'string' },
       'list-style': { type: 'string' },
       'json-extended': { type: 'boolean' },
+      'swap-error-text': { type: 'boolean' },
       'needs-https': { type: 'boolean' },
       'redirect-to': { type: 'string' },
       'fault-html': { type: 'string' },
@@ -165,6 +167,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       listStyle: oneOf(values['list-style'], 'list-style', ['array', 'object', 'wrapped'] as const),
       jsonExtended: values['json-extended'] === true,
       entities: values.entities === true,
+      swapErrorText: values['swap-error-text'] === true,
     },
     needsHttps: values['needs-https'] === true,
     redirectTo: values['redirect-to'],
