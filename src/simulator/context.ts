@@ -3,7 +3,7 @@ import type { AccountStore, SimAccount } from './accounts.js';
 import type { CredentialStore, StoredKey } from './credentials.js';
 import { actionBody, keyValueBody, listBody, type FormatOptions } from './encode.js';
 import type { Answer } from './pages.js';
-import type { AuthFailureStyle, PasswordPolicy, SimLoginUrl, SimulatorStats } from './types.js';
+import type { AuthFailureStyle, PasswordPolicy, SimLoginUrl, SimulatorOptions, SimulatorStats } from './types.js';
 
 export interface Settings {
   authFailure: AuthFailureStyle;
@@ -58,6 +58,44 @@ export interface Request {
 
 export function policyOf(p: PasswordPolicy | undefined): Settings['passwordPolicy'] {
   return { minLength: p?.minLength ?? 5, maxLength: p?.maxLength ?? 256, difficult: p?.difficult ?? false };
+}
+
+export function settingsFrom(o: SimulatorOptions): Settings {
+  return {
+    authFailure: o.authFailure ?? 'login-page',
+    blacklistAfter: o.blacklistAfter ?? 5,
+    blacklistStatus: o.blacklistStatus ?? 403,
+    needsHttps: o.needsHttps ?? false,
+    redirectTo: o.redirectTo,
+    showAllUsersIncludesResellersAndAdmins: o.showAllUsersIncludesResellersAndAdmins ?? false,
+    passwordPolicy: policyOf(o.passwordPolicy),
+    format: { ...o.format },
+    verifyInvalidForSuspended: o.verifyInvalidForSuspended ?? false,
+    acceptUnchangedPassword: o.acceptUnchangedPassword ?? false,
+    apiWithPasswordNo: new Set(o.apiWithPasswordNo ?? []),
+    jsonApi: o.jsonApi ?? true,
+    passwordChangeEndsSessions: o.passwordChangeEndsSessions ?? false,
+    sessionsDestroyViaLoginAs: o.sessionsDestroyViaLoginAs ?? true,
+  };
+}
+
+/** setOptions: the run-time switches present in `o` (a key given as undefined resets it to its default). */
+export function applyOptions(s: Settings, o: Partial<SimulatorOptions>): void {
+  if (o.authFailure !== undefined) s.authFailure = o.authFailure;
+  if (o.blacklistAfter !== undefined) s.blacklistAfter = o.blacklistAfter;
+  if (o.blacklistStatus !== undefined) s.blacklistStatus = o.blacklistStatus;
+  const d = settingsFrom({});
+  if ('needsHttps' in o) s.needsHttps = o.needsHttps ?? d.needsHttps;
+  if ('redirectTo' in o) s.redirectTo = o.redirectTo;
+  if ('showAllUsersIncludesResellersAndAdmins' in o) s.showAllUsersIncludesResellersAndAdmins = o.showAllUsersIncludesResellersAndAdmins ?? false;
+  if ('passwordPolicy' in o) s.passwordPolicy = policyOf(o.passwordPolicy);
+  if ('verifyInvalidForSuspended' in o) s.verifyInvalidForSuspended = o.verifyInvalidForSuspended ?? d.verifyInvalidForSuspended;
+  if ('acceptUnchangedPassword' in o) s.acceptUnchangedPassword = o.acceptUnchangedPassword ?? d.acceptUnchangedPassword;
+  if ('apiWithPasswordNo' in o) s.apiWithPasswordNo = new Set(o.apiWithPasswordNo ?? []);
+  if ('jsonApi' in o) s.jsonApi = o.jsonApi ?? d.jsonApi;
+  if ('passwordChangeEndsSessions' in o) s.passwordChangeEndsSessions = o.passwordChangeEndsSessions ?? d.passwordChangeEndsSessions;
+  if ('sessionsDestroyViaLoginAs' in o) s.sessionsDestroyViaLoginAs = o.sessionsDestroyViaLoginAs ?? d.sessionsDestroyViaLoginAs;
+  if ('format' in o) s.format = { ...s.format, ...o.format };
 }
 
 export const api = (json: boolean, body: string): Answer => ({ status: 200, body, type: json ? 'application/json' : 'text/plain; charset=utf-8' });

@@ -9,7 +9,8 @@
  *
  * This file is the HTTP plumbing and the public API; the commands live in legacy.ts (accounts),
  * domains.ts (domains, mailboxes, FTP, legacy login keys), jsonapi.ts (/api/...), auth in
- * auth.ts, load in load.ts, fault selection in faults.ts, pages in pages.ts.
+ * auth.ts, load in load.ts, fault selection in faults.ts, writing answers in transport.ts, pages
+ * in pages.ts, settings in context.ts, the certificate in certificate.ts.
  *
  * Choices where DirectAdmin's behaviour is not documented:
  * - An unknown command (after a successful login) answers HTTP 404, text/html; so does every
@@ -23,13 +24,14 @@ import { X509Certificate, randomInt } from 'node:crypto';
 import { AccountStore, seededRandom, type SimAccount } from './accounts.js';
 import { authenticate, Blacklist } from './auth.js';
 import { makeCertificate } from './certificate.js';
-import { policyOf, type Request, type Settings, type State } from './context.js';
+import { applyOptions, settingsFrom, type Request, type Settings, type State } from './context.js';
 import { CredentialStore, dbUserViews, ftpViews, keyView, mailboxViews, normalizeIp } from './credentials.js';
 import { domainCommand } from './domains.js';
 import { FAULTS_AFTER, FAULTS_BEFORE, FaultInjector, isWrite, type FaultTarget } from './faults.js';
 import { jsonApiRequest, keyNamesFor, openLoginUrl, resolveRoute, type Route } from './jsonapi.js';
 import { accountCommand, ListCache } from './legacy.js';
 import { Load } from './load.js';
+import { readBody, Transport } from './transport.js';
 import { BLACKLISTED_PAGE, ERROR500_PAGE, HTML_AFTER_APPLY, authFailureAnswer, notFound, type Answer } from './pages.js';
 import type {
   Faults,
@@ -43,11 +45,9 @@ import type {
   Simulator,
   SimulatorOptions,
   SimulatorStats,
-  TrickleFault,
 } from './types.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const MAX_BODY = 1 << 20;
 
 export function randomPassword(n = 24): string {
   let s = '';
@@ -102,10 +102,8 @@ class SimulatorImpl implements Simulator {
   readonly #lists = new ListCache();
   readonly #loginUrls: SimLoginUrl[] = [];
   readonly #sockets = new Set<net.Socket>();
-  /** Pending sleeps: cleared and resolved at close, so nothing waits on a closed simulator. */
-  readonly #sleeps = new Map<NodeJS.Timeout, () => void>();
+  readonly #io = new Transport();
   #server!: http.Server | https.Server;
-  #closed = false;
 
   constructor(options: SimulatorOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -134,22 +132,7 @@ class SimulatorImpl implements Simulator {
       sessionsPerUser: count(options.sessionsPerUser, 'sessionsPerUser', 0),
     });
     const rnd = seededRandom((seed ^ 0x5eed5eed) >>> 0);
-    this.#settings = {
-      authFailure: options.authFailure ?? 'login-page',
-      blacklistAfter: options.blacklistAfter ?? 5,
-      blacklistStatus: options.blacklistStatus ?? 403,
-      needsHttps: options.needsHttps ?? false,
-      redirectTo: options.redirectTo,
-      showAllUsersIncludesResellersAndAdmins: options.showAllUsersIncludesResellersAndAdmins ?? false,
-      passwordPolicy: policyOf(options.passwordPolicy),
-      format: { ...options.format },
-      verifyInvalidForSuspended: options.verifyInvalidForSuspended ?? false,
-      acceptUnchangedPassword: options.acceptUnchangedPassword ?? false,
-      apiWithPasswordNo: new Set(options.apiWithPasswordNo ?? []),
-      jsonApi: options.jsonApi ?? true,
-      passwordChangeEndsSessions: options.passwordChangeEndsSessions ?? false,
-      sessionsDestroyViaLoginAs: options.sessionsDestroyViaLoginAs ?? true,
-    };
+    this.#settings = settingsFrom(options);
     this.#faults = new FaultInjector(rnd, this.stats.faultsFired);
     this.#load = new Load(this.stats, () => this.#faults.faults, rnd);
     this.#state = {
@@ -166,7 +149,7 @@ class SimulatorImpl implements Simulator {
   async listen(options: SimulatorOptions): Promise<void> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.#handle(req, res).catch(() => {
-        if (!res.headersSent && !res.destroyed) this.#send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
+        if (!res.headersSent && !res.destroyed) this.#io.send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
         else res.destroy();
       });
     };
@@ -228,24 +211,8 @@ class SimulatorImpl implements Simulator {
   }
 
   setOptions(o: Partial<SimulatorOptions>): void {
-    const s = this.#settings;
-    if (o.authFailure !== undefined) s.authFailure = o.authFailure;
-    if (o.blacklistAfter !== undefined) s.blacklistAfter = o.blacklistAfter;
-    if (o.blacklistStatus !== undefined) s.blacklistStatus = o.blacklistStatus;
-    if ('needsHttps' in o) s.needsHttps = o.needsHttps ?? false;
-    if ('redirectTo' in o) s.redirectTo = o.redirectTo;
-    if ('showAllUsersIncludesResellersAndAdmins' in o) s.showAllUsersIncludesResellersAndAdmins = o.showAllUsersIncludesResellersAndAdmins ?? false;
-    if ('passwordPolicy' in o) s.passwordPolicy = policyOf(o.passwordPolicy);
-    if ('verifyInvalidForSuspended' in o) s.verifyInvalidForSuspended = o.verifyInvalidForSuspended ?? false;
-    if ('acceptUnchangedPassword' in o) s.acceptUnchangedPassword = o.acceptUnchangedPassword ?? false;
-    if ('apiWithPasswordNo' in o) s.apiWithPasswordNo = new Set(o.apiWithPasswordNo ?? []);
-    if ('jsonApi' in o) s.jsonApi = o.jsonApi ?? true;
-    if ('passwordChangeEndsSessions' in o) s.passwordChangeEndsSessions = o.passwordChangeEndsSessions ?? false;
-    if ('sessionsDestroyViaLoginAs' in o) s.sessionsDestroyViaLoginAs = o.sessionsDestroyViaLoginAs ?? true;
-    if ('format' in o) {
-      s.format = { ...s.format, ...o.format };
-      this.#lists.clear();
-    }
+    applyOptions(this.#settings, o);
+    if ('format' in o) this.#lists.clear();
     if (o.faults !== undefined) this.setFaults(o.faults);
   }
 
@@ -324,13 +291,8 @@ class SimulatorImpl implements Simulator {
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const [t, resolve] of this.#sleeps) {
-      clearTimeout(t);
-      resolve();
-    }
-    this.#sleeps.clear();
+    if (this.#io.closed) return;
+    this.#io.close();
     this.#load.clear();
     const done = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
@@ -339,80 +301,6 @@ class SimulatorImpl implements Simulator {
   }
 
   // ---------------------------------------------------------------- request handling
-
-  #headers(a: Answer): Record<string, string | number> {
-    return {
-      'Content-Type': a.type,
-      'Content-Length': Buffer.byteLength(a.body),
-      'Cache-Control': 'no-cache',
-      Server: 'DirectAdmin Daemon v1.680',
-      ...a.headers,
-    };
-  }
-
-  #send(res: http.ServerResponse, a: Answer): void {
-    if (res.destroyed || res.writableEnded) return;
-    res.writeHead(a.status, this.#headers(a));
-    res.end(a.body);
-  }
-
-  /** Headers at once, then the body one byte at a time (or nothing at all), until done or closed. */
-  async #trickle(res: http.ServerResponse, a: Answer, f: TrickleFault): Promise<void> {
-    if (res.destroyed || res.writableEnded) return;
-    res.writeHead(a.status, this.#headers(a));
-    res.flushHeaders();
-    if (f.stallAfterHeaders) return this.#untilClosed(res);
-    const bytes = Buffer.from(a.body);
-    const gap = 1000 / (f.bytesPerSecond && f.bytesPerSecond > 0 ? f.bytesPerSecond : 1);
-    for (let i = 0; i < bytes.length; i++) {
-      await this.#sleep(gap);
-      if (this.#closed || res.destroyed) return;
-      res.write(bytes.subarray(i, i + 1));
-    }
-    res.end();
-  }
-
-  #untilClosed(res: http.ServerResponse): Promise<void> {
-    return new Promise<void>((resolve) => {
-      if (res.destroyed || this.#closed) resolve();
-      else res.once('close', () => resolve());
-    });
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      if (this.#closed) return resolve();
-      const t = setTimeout(() => {
-        this.#sleeps.delete(t);
-        resolve();
-      }, ms);
-      this.#sleeps.set(t, resolve);
-    });
-  }
-
-  #readBody(req: http.IncomingMessage): Promise<string> {
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      // Drain anything sent anyway, without waiting for it.
-      req.resume();
-      return Promise.resolve('');
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) {
-          reject(new Error('body too large'));
-          req.destroy();
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      req.on('error', reject);
-      req.on('aborted', () => reject(new Error('aborted')));
-    });
-  }
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const s = this.stats;
@@ -436,21 +324,21 @@ class SimulatorImpl implements Simulator {
     const set = this.#settings;
     if (set.redirectTo !== undefined) {
       req.resume();
-      return this.#send(res, { status: 302, body: '', type: 'text/html', headers: { Location: set.redirectTo } });
+      return this.#io.send(res, { status: 302, body: '', type: 'text/html', headers: { Location: set.redirectTo } });
     }
     if (set.needsHttps) {
       req.resume();
-      return this.#send(res, { status: 200, body: 'use https', type: 'text/plain', headers: { 'X-Use-Https': 'yes' } });
+      return this.#io.send(res, { status: 200, body: 'use https', type: 'text/plain', headers: { 'X-Use-Https': 'yes' } });
     }
     const ip = normalizeIp(req.socket.remoteAddress);
     if (this.#blacklist.isBlacklisted(ip, set.blacklistAfter)) {
       req.resume();
-      return this.#send(res, { status: set.blacklistStatus, body: BLACKLISTED_PAGE, type: 'text/html' });
+      return this.#io.send(res, { status: set.blacklistStatus, body: BLACKLISTED_PAGE, type: 'text/html' });
     }
 
     let bodyText: string;
     try {
-      bodyText = await this.#readBody(req);
+      bodyText = await readBody(req);
     } catch {
       res.destroy();
       return;
@@ -461,13 +349,13 @@ class SimulatorImpl implements Simulator {
     const json = param('json') === 'yes';
     const method = req.method ?? 'GET';
 
-    if (route?.route === '/api/login/url' && set.jsonApi && method === 'GET') return this.#send(res, openLoginUrl(this.#state, query.get('key') ?? '', ip));
+    if (route?.route === '/api/login/url' && set.jsonApi && method === 'GET') return this.#io.send(res, openLoginUrl(this.#state, query.get('key') ?? '', ip));
 
     const caller = authenticate(req.headers.authorization, route ? keyNamesFor(route.route) : [command.toUpperCase()], ip, this.#store, this.#creds, set);
     if (!caller) {
       s.failedLogins++;
       this.#blacklist.fail(ip);
-      return this.#send(res, authFailureAnswer(set.authFailure, isApi && set.jsonApi));
+      return this.#io.send(res, authFailureAnswer(set.authFailure, isApi && set.jsonApi));
     }
 
     const waiting = this.#load.enter();
@@ -475,31 +363,31 @@ class SimulatorImpl implements Simulator {
     try {
       if (res.destroyed) return;
       const latency = this.#load.latency();
-      if (latency > 0) await this.#sleep(latency);
-      if (this.#closed || res.destroyed) return;
-      if (isApi && !set.jsonApi) return this.#send(res, notFound());
+      if (latency > 0) await this.#io.sleep(latency);
+      if (this.#io.closed || res.destroyed) return;
+      if (isApi && !set.jsonApi) return this.#io.send(res, notFound());
       let all: URLSearchParams | undefined;
       const params = () => (all ??= new URLSearchParams([...body, ...query]));
       const r: Request = { method, command, path, param, params, json, bodyText, caller, ip };
       const target: FaultTarget = { command, path, write: isWrite(command, method, param('action')), targets: this.#targets(r, route) };
       for (const name of FAULTS_BEFORE) {
         if (!this.#faults.fires(name, target)) continue;
-        if (name === 'hang') return await this.#untilClosed(res);
+        if (name === 'hang') return await this.#io.untilClosed(res);
         if (name === 'resetBeforeApply') return void req.socket.destroy();
-        return this.#send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
+        return this.#io.send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
       }
       const answer = route ? jsonApiRequest(this.#state, r, route) : (accountCommand(this.#state, this.#lists, r) ?? domainCommand(this.#state, r) ?? notFound());
       if (answer.applied !== false) {
         for (const name of FAULTS_AFTER) {
           if (!this.#faults.fires(name, target)) continue;
           if (name === 'resetAfterApply') return void req.socket.destroy();
-          if (name === 'emptyAfterApply') return this.#send(res, { status: 200, body: '', type: 'text/html' });
-          return this.#send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
+          if (name === 'emptyAfterApply') return this.#io.send(res, { status: 200, body: '', type: 'text/html' });
+          return this.#io.send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
         }
       }
       // Slowness does not depend on what was applied: a refusal trickles too.
-      if (this.#faults.fires('trickle', target)) return await this.#trickle(res, answer, this.#faults.faults.trickle!);
-      this.#send(res, answer);
+      if (this.#faults.fires('trickle', target)) return await this.#io.trickle(res, answer, this.#faults.faults.trickle!);
+      this.#io.send(res, answer);
     } finally {
       this.#load.leave();
     }
