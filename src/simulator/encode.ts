@@ -11,6 +11,11 @@ export interface FormatOptions {
   entities?: boolean;
   /** Add `"extended":"true"` to JSON successes. */
   jsonExtended?: boolean;
+  /**
+   * Errors carry the reason in `text` and the headline in `details` (the shared notes do not
+   * confirm which goes where): `error=1&text=Passwords do not match&details=Cannot change password`.
+   */
+  swapErrorText?: boolean;
 }
 
 /**
@@ -43,6 +48,7 @@ export function formBody(pairs: Array<[string, string]>, f: FormatOptions, entit
 }
 
 export function actionBody(json: boolean, ok: boolean, text: string, details: string, f: FormatOptions): string {
+  if (!ok && f.swapErrorText && details !== '') [text, details] = [details, text];
   if (json) {
     if (ok) return JSON.stringify(f.jsonExtended ? { success: text, result: details, extended: 'true' } : { success: text, result: details });
     return JSON.stringify({ error: text, result: details });

