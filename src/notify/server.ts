@@ -3,7 +3,6 @@
  * builds it from the DirectAdminClient.
  */
 import { DirectAdminClient, isDirectAdminError } from '../directadmin/index.js';
-import { UsageError } from '../errors.js';
 
 export interface NotifyServer {
   /** scheme://host:port, compared with the report's `server` column. */
@@ -17,14 +16,6 @@ export interface NotifyServer {
   close(): Promise<void>;
 }
 
-/** A login-as context able to create a one-time login URL (the client engineer adds it to the client). */
-interface LoginUrlCreator {
-  createLoginUrl(options: { expiresInMinutes: number }): Promise<string>;
-}
-interface LoginAsCapable {
-  loginAs?(user: string): LoginUrlCreator | undefined;
-}
-
 /** Minutes a one-time login link stays valid. */
 export const LOGIN_LINK_MINUTES = 60 * 24;
 
@@ -36,18 +27,12 @@ export function isFatalServerError(e: unknown): boolean {
 export function notifyServerFromClient(client: DirectAdminClient): NotifyServer {
   return {
     origin: client.origin,
-    loginLinks: typeof (client as unknown as LoginAsCapable).loginAs === 'function',
+    loginLinks: true,
     userConfig: (user) => client.showUserConfig(user),
     createLoginLink: async (user) => {
-      // SEAM (lead wires it): `client.loginAs(user).createLoginUrl(...)` comes from the client branch
-      // (one_time_url login key via /api/login-keys/urls, as `admin|user`). Until it is merged this
-      // refuses clearly instead of sending a message without a link.
-      const loginAs = (client as unknown as LoginAsCapable).loginAs;
-      const ctx = typeof loginAs === 'function' ? loginAs.call(client, user) : undefined;
-      if (!ctx || typeof ctx.createLoginUrl !== 'function') {
-        throw new UsageError('--deliver login-link needs one-time login URLs from the DirectAdmin client, which this build does not have yet: use --deliver password');
-      }
-      const url = await ctx.createLoginUrl({ expiresInMinutes: LOGIN_LINK_MINUTES });
+      // A one-time login URL created as `admin|user`, so the link logs that user in, once.
+      const link = await client.loginAs(user).createLoginUrl({ expires: new Date(Date.now() + LOGIN_LINK_MINUTES * 60_000) });
+      const url = link.url;
       if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`the server answered a login link that is not a URL for ${user}`);
       return url;
     },

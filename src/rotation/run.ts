@@ -183,13 +183,13 @@ async function lockServer(stateDir: string, server: string, ctx: RunContext): Pr
 /** The output directory is private and an explicit --output (and its journal) is new: checked before any request. */
 async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<string> {
   const dir = resolve(req.output ? dirname(req.output) : (ctx.outputDir ?? 'output'));
-  const d = await checkPrivateDir(dir, { create: true });
-  if (d.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(d.path, d.tightenedFrom));
   if (req.output) {
     const report = resolve(req.output);
     await checkNewFile(req.encryptTo ? encryptedReportPath(report) : report);
     if (req.mode === 'rotate') await checkNewFile(journalPathFor(report));
   }
+  const d = await checkPrivateDir(dir, { create: true });
+  if (d.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(d.path, d.tightenedFrom));
   return dir;
 }
 

@@ -1,6 +1,7 @@
+import { lockPathForServer, stateDirFor } from '../../src/rotation/lock.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -195,7 +196,10 @@ describe('interruption, lock, verify', () => {
     const out = tempDir();
     try {
       const port = new URL(sim.url).port;
-      const lock = join(out, `.da-rotate-127.0.0.1_${port}.lock`);
+      // The lock is per server in the state directory, wherever the reports go.
+      void port;
+      const lock = lockPathForServer(stateDirFor(process.env), sim.url);
+      mkdirSync(stateDirFor(process.env), { recursive: true, mode: 0o700 });
       writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server: sim.url }), { mode: 0o600 });
       const held = await runCli(['rotate', '--yes', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(held.code, 3, held.stderr);

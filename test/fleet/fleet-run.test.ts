@@ -91,7 +91,9 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
     assert.equal(statSync(result.manifest).mode & 0o777, 0o600);
     assert.equal(statSync(result.summary).mode & 0o777, 0o600);
     assert.equal(statSync(join(out(), result.runId)).mode & 0o777, 0o700);
-    assert.deepEqual(readdirSync(join(out(), result.runId)).sort(), ['faulty', 'fleet.json', 'good', 'summary.csv', 'tls.pinned']);
+    // Each server's directory is made (and checked private) before its first request; the bad one holds no report.
+    assert.deepEqual(readdirSync(join(out(), result.runId)).sort(), ['faulty', 'fleet.json', 'good', 'summary.csv', 'tls.pinned', 'wrong-secret']);
+    assert.deepEqual(readdirSync(join(out(), result.runId, 'wrong-secret')), []);
     for (const s of sims) assert.ok(!r.stderr.includes(s.secret), 'no secret on stderr');
 
     // verify --run checks the reports of the servers that rotated, and only those.

@@ -158,11 +158,20 @@ describe('notify over real SMTP (STARTTLS + AUTH)', { timeout: 60_000 }, () => {
     }
     assert.match(bodyOf(got.find((m) => m.to[0] === 'user00001@example.net')!.raw), /Mailbox: info@user00001\.example\.net/);
 
-    // Against the DirectAdmin client of this build (no one-time URL support yet): refused before sending.
-    const plain = await run(argv(newReport(), { deliver: 'login-link' }));
-    assert.equal(plain.code, 2);
-    assert.match(plain.stderr, /use --deliver password/);
-    assert.equal(smtp.received.length, before + 2);
+    // Against the real client and the simulator: each link is a one-time URL created as that user.
+    const urlsBefore = sim.loginUrls().length;
+    const real = await run(argv(newReport(), { deliver: 'login-link' }));
+    assert.equal(real.code, 0, real.stderr);
+    const sent = sinceCount(before + 2);
+    assert.equal(sent.length, 2);
+    const created = sim.loginUrls().slice(urlsBefore);
+    assert.deepEqual(created.map((u) => u.owner).sort(), ['user00001', 'user00002']);
+    for (const m of sent) {
+      const user = m.to[0]!.split('@')[0]!;
+      const mine = created.find((u) => u.owner === user)!;
+      assert.ok(bodyOf(m.raw).includes(mine.url), 'the message carries its own one-time link');
+      for (const pw of ALL_PASSWORDS) assert.ok(!bodyOf(m.raw).includes(pw));
+    }
   });
 
   it('an SMTP authentication failure stops at once with exit 3 and sends nothing', async () => {

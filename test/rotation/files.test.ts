@@ -16,7 +16,7 @@ import {
   uniqueReportPath,
   writeAll,
 } from '../../src/rotation/files.js';
-import { JournalWriter, hashAccounts, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
+import { JournalWriter, hashCredentials, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
 import { ReportWriter, readReport } from '../../src/rotation/report.js';
 import { acquireLock, LockHeld } from '../../src/rotation/lock.js';
 
@@ -36,15 +36,16 @@ function freshDir(): string {
 }
 
 function header(accounts: string[]): JournalHeader {
+  const credentials = accounts.map((u) => ({ kind: 'account' as const, owner: u, name: u }));
   return {
-    t: 'header', v: 1, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users',
+    t: 'header', v: 2, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users',
     startedAt: '2025-01-01T00:00:00.000Z', report: 'r.csv',
-    options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null },
-    accounts, accountsSha256: hashAccounts(accounts), skipped: [],
+    options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
+    credentials, credentialsSha256: hashCredentials(credentials), skipped: [],
   };
 }
 
-const intent = (u: string) => ({ t: 'intent' as const, u, pw: `Pw-${u}-0123456789`, at: 'x' });
+const intent = (u: string) => ({ t: 'intent' as const, c: `account:${u}:${u}`, pw: `Pw-${u}-0123456789`, at: 'x' });
 
 describe('writeAll', T, () => {
   it('loops over short writes until every byte is written', async () => {
@@ -235,14 +236,14 @@ describe('journal writer under write faults', T, () => {
       assert.equal(j.failure, err);
       const writesAtFailure = faults.writes;
       await assert.rejects(j.append(intent('eve')), (e: unknown) => e === err);
-      await assert.rejects(j.append({ t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' }, false), (e: unknown) => e === err);
+      await assert.rejects(j.append({ t: 'outcome', c: 'account:amy:amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' }, false), (e: unknown) => e === err);
       assert.equal(faults.writes, writesAtFailure, 'nothing more was written after the failure');
       await assert.rejects(j.close(), (e: unknown) => e === err);
       setFileSystemForTests(undefined);
       const text = readFileSync(path, 'utf8');
       assert.ok(text.endsWith('\n'), 'the torn batch was cut off');
       const s = readJournal(path);
-      assert.deepEqual([...s.intents.keys()], ['amy', 'bob']);
+      assert.deepEqual([...s.intents.keys()], ['account:amy:amy', 'account:bob:bob']);
       assert.equal(s.truncatedTail, false);
     });
   }
@@ -267,24 +268,24 @@ describe('journal writer under write faults', T, () => {
     setFileSystemForTests({ write: (p, h, data) => realFileSystem.write(p, h, p === path ? data.subarray(0, 7) : data) });
     await j.append(header(['amy', 'bob']));
     await j.appendMany([intent('amy'), intent('bob')]);
-    r.write({ server: 's', username: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true });
+    r.write({ server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true });
     await j.close();
     await r.close();
-    assert.deepEqual([...readJournal(path).intents.keys()], ['amy', 'bob']);
+    assert.deepEqual([...readJournal(path).intents.keys()], ['account:amy:amy', 'account:bob:bob']);
     assert.equal(readReport(join(dir, 'r.csv'))[0]!.password, 'Pw-amy-0123456789');
   });
 
   it('a resume cuts a torn last line before appending, so the journal stays readable', async () => {
     const path = join(freshDir(), 'r.journal.jsonl');
     const good = `${JSON.stringify(header(['amy', 'bob']))}\n${JSON.stringify(intent('amy'))}\n`;
-    writeFileSync(path, good + '{"t":"intent","u":"bob","pw":"Pw-b', { mode: 0o600 });
+    writeFileSync(path, good + '{"t":"intent","c":"account:bob:bob","pw":"Pw-b', { mode: 0o600 });
     assert.equal(readJournal(path).truncatedTail, true);
     const j = await JournalWriter.openAppend(path);
     await j.append({ t: 'resume', at: 'x', pid: 1 });
     await j.close();
     const s = parseJournal(readFileSync(path, 'utf8'));
     assert.equal(readFileSync(path, 'utf8'), `${good}{"t":"resume","at":"x","pid":1}\n`);
-    assert.deepEqual([...s.intents.keys()], ['amy']);
+    assert.deepEqual([...s.intents.keys()], ['account:amy:amy']);
   });
 });
 
@@ -295,7 +296,7 @@ describe('report writer under write faults', T, () => {
       const w = await ReportWriter.create(path);
       const failed = new Promise<unknown>((res) => w.onFailure(res));
       faultOn(path, mode, 0);
-      w.write({ server: 's', username: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true });
+      w.write({ server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true });
       const e = await failed;
       assert.ok(e instanceof FileWriteFailed);
       assert.equal(e.path, path);
@@ -317,7 +318,7 @@ describe('report writer under write faults', T, () => {
       open: (p, flags, mode) => (events.push(`open ${p.startsWith(join(dir, '.r.csv.')) ? 'tmp' : p}`), realFileSystem.open(p, flags, mode)),
       syncDir: (d) => (events.push(`syncDir ${d}`), realFileSystem.syncDir(d)),
     });
-    const r = await ReportWriter.rebuild(path, [{ server: 's', username: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true }]);
+    const r = await ReportWriter.rebuild(path, [{ server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true }]);
     await r.close();
     assert.deepEqual(events, ['open tmp', `syncDir ${dir}`, `open ${path}`]);
     assert.equal(readReport(path)[0]!.password, 'Pw-amy-0123456789');
