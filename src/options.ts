@@ -3,7 +3,8 @@
  * and the functions that turn parsed flags plus the environment into validated settings.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isLoopbackHost, parseServerUrl, type TlsOptions } from './directadmin/index.js';
+import type { TlsOptions } from './directadmin/tls.js';
+import { isLoopbackHost, parseServerUrl } from './directadmin/url.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
 
