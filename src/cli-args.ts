@@ -111,8 +111,17 @@ function withOptions(y: Yargs, command: CommandName): Yargs {
   return y;
 }
 
+/** The width yargs wraps help to (the terminal's, at most 110; 100 when not a terminal). */
+export function helpWidth(): number {
+  return Math.min(110, process.stderr.columns ?? 100);
+}
+
+/** The command lines whose help the build renders ahead (scripts/postbuild.mjs, dist/cli-help.json). */
+export const HELP_LINES: readonly string[][] = [['--help'], ...Object.keys(COMMANDS).map((c) => [c, '--help'])];
+export const HELP_WIDTHS: readonly number[] = [80, 100, 110];
+
 /** The full yargs CLI (help, version, every usage error); loaded only when fastParse declines. */
-export async function parseWithYargs(raw: readonly string[], handlers: YargsHandlers, version: string): Promise<void> {
+export async function parseWithYargs(raw: readonly string[], handlers: YargsHandlers, version: string, width = helpWidth()): Promise<void> {
   const { default: yargs } = await import('yargs');
   const run = (command: CommandName) => async (argv: Record<string, unknown>) => handlers.onCommand({ command, argv });
   let y = yargs([...raw])
@@ -140,6 +149,6 @@ export async function parseWithYargs(raw: readonly string[], handlers: YargsHand
     })
     .help()
     .version(version)
-    .wrap(Math.min(110, process.stderr.columns ?? 100))
+    .wrap(width)
     .parseAsync();
 }

@@ -23,6 +23,16 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 }
 
+function prerenderedHelp(raw: string[]): string | undefined {
+  try {
+    const all = JSON.parse(readFileSync(new URL('./cli-help.json', import.meta.url), 'utf8')) as Record<string, Record<string, string>>;
+    const width = Math.min(110, process.stderr.columns ?? 100);
+    return all[String(width)]?.[raw.join(' ')];
+  } catch {
+    return undefined; // not built (running from source): yargs renders it
+  }
+}
+
 function usageError(message: string): never {
   process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);
   process.exit(ExitCode.Usage);
@@ -33,6 +43,14 @@ async function main(): Promise<void> {
   if (raw.length === 1 && raw[0] === '--version') {
     process.stdout.write(packageVersion() + '\n');
     return;
+  }
+  if (raw.at(-1) === '--help' && raw.length <= 2) {
+    // yargs' help, rendered at build time for the usual widths (see scripts/postbuild.mjs).
+    const text = prerenderedHelp(raw);
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return;
+    }
   }
   if (raw[0] === 'simulate') {
     // The simulator has its own small CLI; hand it the rest of the arguments untouched.
