@@ -6,10 +6,12 @@
  *   1. start-up: bare `node -e 0`, `--version`, `--help`, a whole `plan` of 3 accounts (medians)
  *   2. throughput: `rotate` of N accounts at L ms a request, c = 4, 16, 64: whole-process wall time
  *      against the ideal N * L / c, the run's own duration, client CPU per account, peak memory
+ *   2b. client CPU per account: `rotate` of 20 000 accounts at zero latency, whole process
  *   3. scale: peak memory and time of a `plan` of 100 000 accounts
  *   4. `--concurrency auto` against fixed concurrencies on a server that slows by the square of
  *      its overload past capacity C (reported "not available" until the CLI and the simulator
- *      both offer it)
+ *      both offer it: `auto` in `rotate --help` next to --concurrency, and the simulator's
+ *      --degrade-capacity; the limit the run chose is read from the JSON summary's `concurrency`)
  *   5. optional baselines (--baselines yes): the seed's sequential loop and `xargs -P c curl`
  *
  *   node scripts/bench.mjs [--quick] [--accounts 4000] [--latency 20] [--concurrency 4,16,64]
