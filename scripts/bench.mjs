@@ -1,23 +1,36 @@
 #!/usr/bin/env node
 /**
- * `npm run bench`: throughput and client cost of da-rotate against the simulator (in its own
- * process, with latency and a capacity), side by side with the seed's sequential loop and with
- * `xargs -P c curl`; then enumeration and planning at 100 000 accounts.
+ * `npm run bench`: da-rotate's speed, measured as a user meets it (whole processes, start-up
+ * included), against the simulator running in its own process. In one run, side by side:
  *
- *   node scripts/bench.mjs [--accounts 5000] [--latency 20] [--jitter 4] [--capacity 32]
- *                          [--concurrency 1,4,16,64] [--sequential-accounts 400] [--scale 100000]
- *                          [--baselines no]
+ *   1. start-up: bare `node -e 0`, `--version`, `--help`, a whole `plan` of 3 accounts (medians)
+ *   2. throughput: `rotate` of N accounts at L ms a request, c = 4, 16, 64: whole-process wall time
+ *      against the ideal N * L / c, the run's own duration, client CPU per account, peak memory
+ *   2b. client CPU per account: `rotate` of 20 000 accounts at zero latency, whole process
+ *   3. scale: peak memory and time of a `plan` of 100 000 accounts
+ *   4. `--concurrency auto` against fixed concurrencies on a server that slows by the square of
+ *      its overload past capacity C (reported "not available" until the CLI and the simulator
+ *      both offer it: `auto` in `rotate --help` next to --concurrency, and the simulator's
+ *      --degrade-capacity; the limit the run chose is read from the JSON summary's `concurrency`)
+ *   5. optional baselines (--baselines yes): the seed's sequential loop and `xargs -P c curl`
  *
- * Writes output/bench-<time>.json, .md and .svg. Targets are reported, not asserted.
+ *   node scripts/bench.mjs [--quick] [--accounts 4000] [--latency 20] [--concurrency 4,16,64]
+ *                          [--startup-runs 21] [--scale 100000] [--degrade-capacity 24]
+ *                          [--degrade-accounts 3000] [--baselines yes]
+ *
+ * The machine is described in the output (CPUs, model, load average before and after each part):
+ * on a shared machine, read the figures with the load beside them. Writes output/bench-<time>.json
+ * and .md. Targets are reported, never asserted.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startupCases, timeCases } from './bench-startup.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const cli = join(root, 'dist', 'cli.js');
@@ -25,30 +38,37 @@ const probe = join(root, 'scripts', 'bench-probe.mjs');
 
 const { values } = parseArgs({
   options: {
-    accounts: { type: 'string', default: '5000' },
+    quick: { type: 'boolean', default: false },
+    accounts: { type: 'string' },
     latency: { type: 'string', default: '20' },
-    jitter: { type: 'string', default: '4' },
-    capacity: { type: 'string', default: '32' },
-    concurrency: { type: 'string', default: '1,4,16,64' },
-    'sequential-accounts': { type: 'string', default: '400' },
-    scale: { type: 'string', default: '100000' },
-    baselines: { type: 'string', default: 'yes' },
+    concurrency: { type: 'string', default: '4,16,64' },
+    'startup-runs': { type: 'string' },
+    scale: { type: 'string' },
+    'degrade-capacity': { type: 'string', default: '24' },
+    'degrade-accounts': { type: 'string' },
+    baselines: { type: 'string', default: 'no' },
   },
 });
-const N = Number(values.accounts);
+const QUICK = values.quick;
+const N = Number(values.accounts ?? (QUICK ? 1000 : 4000));
 const LATENCY = Number(values.latency);
-const JITTER = Number(values.jitter);
-const CAPACITY = Number(values.capacity);
 const LEVELS = values.concurrency.split(',').map(Number);
-const SEQ_N = Math.min(N, Number(values['sequential-accounts']));
-const SCALE = Number(values.scale);
-const meanLatencyS = (LATENCY + JITTER / 2) / 1000;
-const ideal = (c) => Math.min(c, CAPACITY) / meanLatencyS;
+const STARTUP_RUNS = Number(values['startup-runs'] ?? (QUICK ? 7 : 21));
+const SCALE = Number(values.scale ?? (QUICK ? 20000 : 100000));
+const DEGRADE_C = Number(values['degrade-capacity']);
+const DEGRADE_N = Number(values['degrade-accounts'] ?? (QUICK ? 1000 : 3000));
+const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 64] : [8, 16, 24, 32, 40, 48, 64];
 
 const work = mkdtempSync(join(tmpdir(), 'da-rotate-bench-'));
 const outDir = join(root, 'output');
 mkdirSync(outDir, { recursive: true, mode: 0o700 });
 const log = (s) => process.stderr.write(s + '\n');
+const r1 = (x) => Math.round(x * 10) / 10;
+const r3 = (x) => Math.round(x * 1000) / 1000;
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+function tmpdir() {
+  return process.env.TMPDIR || '/tmp';
+}
 
 // ---------------------------------------------------------------------------------------------
 /** The simulator in its own process, so its CPU never counts as the client's. */
@@ -66,14 +86,21 @@ async function startSim(args) {
       waiter?.();
     }
   });
+  const exited = new Promise((res) => child.on('exit', res));
   const nextLine = () =>
-    new Promise((res) => {
-      const check = () => (lines.length ? res(lines.shift()) : (waiter = check));
-      check();
-    });
+    Promise.race([
+      new Promise((res) => {
+        const check = () => (lines.length ? res(lines.shift()) : (waiter = check));
+        check();
+      }),
+      exited.then((code) => {
+        throw new Error(`the simulator exited (${code}) with ${args.join(' ')}`);
+      }),
+    ]);
   const status = JSON.parse(await nextLine());
   return {
     ...status,
+    env: { DA_URL: status.url.replace('://', `://${status.adminUser}:${status.adminPassword}@`) },
     async stats() {
       child.stdin.write('{"stats":true}\n');
       return JSON.parse(await nextLine()).stats;
@@ -82,14 +109,13 @@ async function startSim(args) {
       child.stdin.write('{"reset":true}\n');
     },
     stop() {
-      return new Promise((res) => {
-        child.on('exit', res);
-        child.kill('SIGTERM');
-      });
+      child.kill('SIGTERM');
+      return exited;
     },
   };
 }
 
+/** A whole CLI process with the probe loaded: wall time from spawn to exit, CPU, peak memory. */
 function runProbed(args, env) {
   const probeFile = join(work, `probe-${Date.now()}-${randomInt(1e9)}.json`);
   return new Promise((res, rej) => {
@@ -111,7 +137,13 @@ function runProbed(args, env) {
       } catch {
         /* the process died before writing */
       }
-      res({ code, stdout, stderr, wallMs, ...p });
+      let summary;
+      try {
+        summary = JSON.parse(stdout.trim().split('\n').at(-1));
+      } catch {
+        /* no --json summary */
+      }
+      res({ code, stdout, stderr, wallMs, summary, ...p });
     });
   });
 }
@@ -121,222 +153,260 @@ const pct = (xs, p) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 };
-const r1 = (x) => Math.round(x * 10) / 10;
-const r3 = (x) => Math.round(x * 1000) / 1000;
 const ALNUM = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const newPassword = () => Array.from({ length: 22 }, () => ALNUM[randomInt(62)]).join('');
 const userName = (i, total) => `user${String(i).padStart(Math.max(5, String(total).length), '0')}`;
 
-// ---------------------------------------------------------------------------------------------
-/** The seed's recipe: one account at a time, a fresh connection for each, judged by error=0. */
-async function seedLoop(sim, users) {
-  const auth = 'Basic ' + Buffer.from(`${sim.adminUser}:${sim.adminPassword}`).toString('base64');
-  const url = new URL(sim.url);
-  const latencies = [];
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let ok = 0;
-  for (const u of users) {
-    const pw = newPassword();
-    const body = `username=${u}&passwd=${pw}&passwd2=${pw}`;
-    const s = performance.now();
-    const text = await new Promise((res, rej) => {
-      const req = request(
-        { host: url.hostname, port: url.port, path: '/CMD_API_USER_PASSWD', method: 'POST', agent: false, headers: { authorization: auth, connection: 'close', 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
-        (r) => {
-          let t = '';
-          r.on('data', (d) => (t += d));
-          r.on('end', () => res(t));
-        },
-      );
-      req.on('error', rej);
-      req.end(body);
-    });
-    latencies.push(performance.now() - s);
-    if (new URLSearchParams(text).get('error') === '0') ok++;
-  }
-  const wallMs = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  return { accounts: users.length, ok, wallMs, cpuMs: (cpu.user + cpu.system) / 1000, latencies };
-}
-
-/** `xargs -P c curl`: what an operator might write today to go parallel. */
-function xargsCurl(sim, users, c) {
-  const list = join(work, `xargs-${c}.txt`);
-  writeFileSync(list, users.map((u) => `${u} ${newPassword()}`).join('\n') + '\n', { mode: 0o600 });
-  const netrc = join(work, 'netrc');
-  const host = new URL(sim.url);
-  writeFileSync(netrc, `machine ${host.hostname} login ${sim.adminUser} password ${sim.adminPassword}\n`, { mode: 0o600 });
-  const script = `curl -s -o /dev/null --netrc-file ${netrc} -d "username=$0&passwd=$1&passwd2=$1" ${sim.url}/CMD_API_USER_PASSWD`;
-  const t0 = performance.now();
-  const r = spawnSync('sh', ['-c', `xargs -P ${c} -L 1 sh -c '${script}' < ${list}`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const wallMs = performance.now() - t0;
-  // Children's CPU: what sh, xargs and every curl cost, read from this process's rusage of children.
-  return { accounts: users.length, wallMs, status: r.status };
-}
-
-function childCpuMs() {
-  // getrusage(RUSAGE_CHILDREN) is not exposed; /proc/self/stat fields 16-17 (cutime, cstime) are.
+const cpuModel = (() => {
   try {
-    const f = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
-    const ticks = Number(f[13]) + Number(f[14]);
-    return (ticks * 1000) / 100;
+    return readFileSync('/proc/cpuinfo', 'utf8').match(/^model name\s*:\s*(.+)$/m)?.[1] ?? cpus()[0]?.model;
   } catch {
-    return NaN;
+    return cpus()[0]?.model;
   }
-}
+})();
+const results = {
+  startedAt: new Date().toISOString(),
+  quick: QUICK,
+  machine: { nproc: cpus().length, model: cpuModel, memGb: r1(totalmem() / 2 ** 30), node: process.version, loadBefore: load() },
+  startup: undefined,
+  throughput: { accounts: N, latencyMs: LATENCY, rows: [] },
+  zeroLatency: undefined,
+  scale: undefined,
+  auto: undefined,
+  baselines: [],
+  loads: {},
+};
 
 // ---------------------------------------------------------------------------------------------
-const results = { startedAt: new Date().toISOString(), machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version }, settings: { accounts: N, latencyMs: LATENCY, jitterMs: JITTER, capacity: CAPACITY, sequentialAccounts: SEQ_N }, rows: [], scale: undefined };
-const hasCurl = spawnSync('sh', ['-c', 'command -v curl && command -v xargs'], { stdio: 'ignore' }).status === 0;
-
-log(`Simulator: ${N} accounts, latency ${LATENCY} ms + up to ${JITTER} ms jitter, capacity ${CAPACITY}; ideal = min(c, ${CAPACITY}) / ${r1(meanLatencyS * 1000)} ms`);
-const sim = await startSim(['--users', String(N), '--resellers', '0', '--admins', '1', '--latency', String(LATENCY), '--jitter', String(JITTER), '--capacity', String(CAPACITY)]);
-const env = { DA_URL: sim.url.replace('://', `://${sim.adminUser}:${sim.adminPassword}@`) };
-const allUsers = Array.from({ length: N }, (_, i) => userName(i + 1, N));
-const seqUsersFile = join(work, 'seq-users.txt');
-writeFileSync(seqUsersFile, allUsers.slice(0, SEQ_N).join('\n') + '\n');
-
-try {
-  for (const c of LEVELS) {
-    // c = 1 at 22 ms an account would take minutes for 5 000: the rate is measured on a subset.
-    const subset = c === 1 && SEQ_N < N;
-    const count = subset ? SEQ_N : N;
-    const r = await runProbed(
-      ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}.csv`), ...(subset ? ['--users-file', seqUsersFile] : [])],
-      env,
-    );
-    if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
-    const summary = JSON.parse(r.stdout.trim().split('\n').at(-1));
-    const rate = summary.counts.rotated / (summary.durationMs / 1000);
-    const row = {
-      tool: 'da-rotate',
-      concurrency: c,
-      accounts: summary.counts.rotated,
-      seconds: r3(summary.durationMs / 1000),
-      accountsPerSecond: r1(rate),
-      ideal: r1(ideal(c)),
-      ratioToIdeal: r3(rate / ideal(c)),
-      p50Ms: r1(pct(r.latencies, 50)),
-      p99Ms: r1(pct(r.latencies, 99)),
-      cpuMsPerAccount: r3(r.cpuMs / count),
-      peakRssMb: r1(r.maxRssKb / 1024),
-    };
-    results.rows.push(row);
-    log(`da-rotate c=${c}: ${row.accountsPerSecond}/s (${row.ratioToIdeal} of ideal), p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`);
+// 1. Start-up
+{
+  log(`start-up: ${STARTUP_RUNS} runs of each case, interleaved (load ${load()})`);
+  const sim = await startSim(['--users', '3', '--resellers', '0', '--admins', '0']);
+  try {
+    const loadStart = load();
+    const t = await timeCases(startupCases(cli, sim, work), STARTUP_RUNS);
+    const bare = t['node -e 0'].medianMs;
+    results.startup = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { ...v, xBare: r3(v.medianMs / bare) }]));
+    results.loads.startup = `${loadStart} -> ${load()}`;
+    for (const [k, v] of Object.entries(results.startup)) log(`  ${k}: median ${v.medianMs} ms (${v.xBare}x bare node)`);
+  } finally {
+    await sim.stop();
   }
-
-  if (values.baselines !== 'no') {
-  const seed = await seedLoop(sim, allUsers.slice(0, SEQ_N));
-  const seedRate = seed.accounts / (seed.wallMs / 1000);
-  results.rows.push({
-    tool: 'seed loop (sequential, new connection each)',
-    concurrency: 1,
-    accounts: seed.accounts,
-    seconds: r3(seed.wallMs / 1000),
-    accountsPerSecond: r1(seedRate),
-    ideal: r1(ideal(1)),
-    ratioToIdeal: r3(seedRate / ideal(1)),
-    p50Ms: r1(pct(seed.latencies, 50)),
-    p99Ms: r1(pct(seed.latencies, 99)),
-    cpuMsPerAccount: r3(seed.cpuMs / seed.accounts),
-    peakRssMb: NaN,
-  });
-  log(`seed loop: ${r1(seedRate)}/s`);
-
-  if (hasCurl) {
-    for (const c of LEVELS.filter((x) => x > 1)) {
-      const count = Math.min(N, c * 150);
-      const before = childCpuMs();
-      const x = xargsCurl(sim, allUsers.slice(0, count), c);
-      const cpu = childCpuMs() - before;
-      const rate = x.accounts / (x.wallMs / 1000);
-      results.rows.push({ tool: 'xargs -P c curl', concurrency: c, accounts: x.accounts, seconds: r3(x.wallMs / 1000), accountsPerSecond: r1(rate), ideal: r1(ideal(c)), ratioToIdeal: r3(rate / ideal(c)), p50Ms: NaN, p99Ms: NaN, cpuMsPerAccount: r3(cpu / x.accounts), peakRssMb: NaN });
-      log(`xargs -P ${c} curl: ${r1(rate)}/s`);
-    }
-  } else {
-    log('curl or xargs not installed: that baseline is skipped');
-  }
-  }
-} finally {
-  await sim.stop();
 }
 
-// Scale: enumerate and plan 100 000 accounts (no latency: this measures the client).
-if (SCALE > 0) {
-  const big = await startSim(['--users', String(SCALE), '--resellers', '20', '--admins', '1']);
+// 2. Throughput at fixed concurrency, whole process
+{
+  log(`throughput: ${N} accounts at ${LATENCY} ms a request, c = ${LEVELS.join(', ')} (load ${load()})`);
+  const sim = await startSim(['--users', String(N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY)]);
+  const loadStart = load();
   try {
-    const r = await runProbed(['plan', '--scope', 'all', '--log-level', 'warn', '--output', join(work, 'plan-big.csv')], { DA_URL: big.url.replace('://', `://${big.adminUser}:${big.adminPassword}@`) });
+    for (const c of LEVELS) {
+      const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}.csv`)], sim.env);
+      if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
+      const idealMs = (N * LATENCY) / c;
+      const row = {
+        concurrency: c,
+        accounts: r.summary.counts.rotated,
+        wallS: r3(r.wallMs / 1000),
+        idealS: r3(idealMs / 1000),
+        ratioToIdeal: r3(idealMs / r.wallMs),
+        runS: r3(r.summary.durationMs / 1000),
+        runRatioToIdeal: r3(idealMs / r.summary.durationMs),
+        p50Ms: r1(pct(r.latencies, 50)),
+        p99Ms: r1(pct(r.latencies, 99)),
+        cpuMsPerAccount: r3(r.cpuMs / N),
+        peakRssMb: r1(r.maxRssKb / 1024),
+      };
+      results.throughput.rows.push(row);
+      log(`  c=${c}: ${row.wallS} s whole process, ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`);
+    }
+  } finally {
+    await sim.stop();
+  }
+  results.loads.throughput = `${loadStart} -> ${load()}`;
+}
+
+// 2b. Client CPU per account at zero latency (requests cost the server nothing: the client's own work)
+{
+  const n = QUICK ? 5000 : 20000;
+  log(`client CPU: rotate ${n} accounts at zero latency, c = 16 (load ${load()})`);
+  const sim = await startSim(['--users', String(n), '--resellers', '0', '--admins', '0']);
+  const loadStart = load();
+  try {
+    const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', '16', '--output', join(work, 'rot-zero.csv')], sim.env);
+    if (r.code !== 0) throw new Error(`rotation at zero latency exited ${r.code}: ${r.stderr.slice(-500)}`);
+    results.zeroLatency = { accounts: n, concurrency: 16, wallS: r3(r.wallMs / 1000), cpuMsPerAccount: r3(r.cpuMs / n), userMsPerAccount: r3(r.userMs / n), systemMsPerAccount: r3(r.systemMs / n), peakRssMb: r1(r.maxRssKb / 1024) };
+    log(`  ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU/account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), ${results.zeroLatency.peakRssMb} MB`);
+  } finally {
+    await sim.stop();
+  }
+  results.loads.zeroLatency = `${loadStart} -> ${load()}`;
+}
+
+// 3. Scale: plan of 100 000 accounts (no latency: this measures the client)
+if (SCALE > 0) {
+  log(`scale: plan of ${SCALE} accounts (load ${load()})`);
+  const big = await startSim(['--users', String(SCALE), '--resellers', '20', '--admins', '1']);
+  const loadStart = load();
+  try {
+    const r = await runProbed(['plan', '--scope', 'all', '--json', '--log-level', 'warn', '--output', join(work, 'plan-big.csv')], big.env);
     if (r.code !== 0) throw new Error(`plan at scale exited ${r.code}: ${r.stderr.slice(-500)}`);
-    const planned = readFileSync(join(work, 'plan-big.csv'), 'utf8').split('\n').length - 2;
-    results.scale = { accounts: SCALE, rowsPlanned: planned, seconds: r3(r.wallMs / 1000), cpuMs: Math.round(r.cpuMs), peakRssMb: r1(r.maxRssKb / 1024) };
-    log(`plan of ${SCALE} accounts: ${results.scale.seconds} s, peak ${results.scale.peakRssMb} MB`);
+    results.scale = { accounts: SCALE, planned: r.summary?.counts?.planned, wallS: r3(r.wallMs / 1000), cpuMs: Math.round(r.cpuMs), peakRssMb: r1(r.maxRssKb / 1024) };
+    log(`  ${results.scale.wallS} s, ${results.scale.cpuMs} ms CPU, peak ${results.scale.peakRssMb} MB`);
   } finally {
     await big.stop();
   }
+  results.loads.scale = `${loadStart} -> ${load()}`;
 }
 
+// 4. --concurrency auto on a degrading server
+{
+  const rotateHelp = spawnSync(process.execPath, [cli, 'rotate', '--help'], { encoding: 'utf8' }).stdout ?? '';
+  const simHelp = spawnSync(process.execPath, [cli, 'simulate', '--help'], { encoding: 'utf8' });
+  const hasAuto = /--concurrency[^\n]*(\n\s{10,}[^\n]*)*auto/.test(rotateHelp);
+  const hasDegrade = /--degrade-capacity/.test(`${simHelp.stdout}${simHelp.stderr}`);
+  if (!hasAuto || !hasDegrade) {
+    const missing = [!hasAuto && '`--concurrency auto` in the CLI', !hasDegrade && 'the simulator\'s --degrade-capacity'].filter(Boolean).join(' and ');
+    results.auto = { available: false, missing };
+    log(`auto vs fixed: not available (missing ${missing})`);
+  } else {
+    log(`auto vs fixed: ${DEGRADE_N} accounts, degrading past ${DEGRADE_C} in flight, ${LATENCY} ms base (load ${load()})`);
+    const loadStart = load();
+    const rows = [];
+    for (const c of [...DEGRADE_LEVELS, 'auto']) {
+      // A fresh server each time: the maximum processed at once is per run.
+      const sim = await startSim(['--users', String(DEGRADE_N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY), '--degrade-capacity', String(DEGRADE_C)]);
+      try {
+        const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `deg-${c}.csv`)], sim.env);
+        if (r.code !== 0) throw new Error(`rotation at c=${c} on the degrading server exited ${r.code}: ${r.stderr.slice(-500)}`);
+        const stats = await sim.stats();
+        const chosen = r.summary?.concurrency ?? r.summary?.work?.concurrency;
+        rows.push({ concurrency: c, wallS: r3(r.wallMs / 1000), runS: r3(r.summary.durationMs / 1000), maxProcessing: stats.maxProcessing, chosen, p50Ms: r1(pct(r.latencies, 50)) });
+        log(`  c=${c}: ${r3(r.wallMs / 1000)} s, at most ${stats.maxProcessing} processed at once${chosen !== undefined ? `, summary concurrency ${JSON.stringify(chosen)}` : ''}`);
+      } finally {
+        await sim.stop();
+      }
+    }
+    const fixed = rows.filter((r) => r.concurrency !== 'auto');
+    const best = fixed.reduce((a, b) => (b.wallS < a.wallS ? b : a));
+    const auto = rows.find((r) => r.concurrency === 'auto');
+    results.auto = { available: true, accounts: DEGRADE_N, capacity: DEGRADE_C, baseMs: LATENCY, rows, best: best.concurrency, autoOverBest: r3(auto.wallS / best.wallS) };
+    results.loads.auto = `${loadStart} -> ${load()}`;
+  }
+}
+
+// 5. Baselines (optional): the seed's sequential loop and xargs -P c curl
+if (values.baselines === 'yes') {
+  const count = Math.min(N, 400);
+  const sim = await startSim(['--users', String(N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY)]);
+  try {
+    const users = Array.from({ length: count }, (_, i) => userName(i + 1, N));
+    const auth = 'Basic ' + Buffer.from(`${sim.adminUser}:${sim.adminPassword}`).toString('base64');
+    const url = new URL(sim.url);
+    const t0 = performance.now();
+    for (const u of users) {
+      const pw = newPassword();
+      const body = `username=${u}&passwd=${pw}&passwd2=${pw}`;
+      await new Promise((res, rej) => {
+        const req = request(
+          { host: url.hostname, port: url.port, path: '/CMD_API_USER_PASSWD', method: 'POST', agent: false, headers: { authorization: auth, connection: 'close', 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+          (r) => {
+            r.resume();
+            r.on('end', res);
+          },
+        );
+        req.on('error', rej);
+        req.end(body);
+      });
+    }
+    const seedS = (performance.now() - t0) / 1000;
+    results.baselines.push({ tool: 'seed loop (sequential, new connection each)', concurrency: 1, accounts: count, wallS: r3(seedS), ratioToIdeal: r3((count * LATENCY) / 1000 / seedS) });
+    if (spawnSync('sh', ['-c', 'command -v curl && command -v xargs'], { stdio: 'ignore' }).status === 0) {
+      const netrc = join(work, 'netrc');
+      writeFileSync(netrc, `machine ${url.hostname} login ${sim.adminUser} password ${sim.adminPassword}\n`, { mode: 0o600 });
+      for (const c of LEVELS) {
+        const n = Math.min(N, c * 100);
+        const list = join(work, `xargs-${c}.txt`);
+        writeFileSync(list, Array.from({ length: n }, (_, i) => `${userName(i + 1, N)} ${newPassword()}`).join('\n') + '\n', { mode: 0o600 });
+        const script = `curl -s -o /dev/null --netrc-file ${netrc} -d "username=$0&passwd=$1&passwd2=$1" ${sim.url}/CMD_API_USER_PASSWD`;
+        const t1 = performance.now();
+        spawnSync('sh', ['-c', `xargs -P ${c} -L 1 sh -c '${script}' < ${list}`], { stdio: 'ignore' });
+        const s = (performance.now() - t1) / 1000;
+        results.baselines.push({ tool: 'xargs -P c curl', concurrency: c, accounts: n, wallS: r3(s), ratioToIdeal: r3((n * LATENCY) / c / 1000 / s) });
+      }
+    }
+  } finally {
+    await sim.stop();
+  }
+}
+results.machine.loadAfter = load();
+
 // ---------------------------------------------------------------------------------------------
-const at16 = results.rows.find((r) => r.tool === 'da-rotate' && r.concurrency === 16);
-const seedRow = results.rows.find((r) => r.tool.startsWith('seed'));
-const curl16 = results.rows.find((r) => r.tool.startsWith('xargs') && r.concurrency === 16);
-const worstCpu = Math.max(...results.rows.filter((r) => r.tool === 'da-rotate' && r.concurrency > 1).map((r) => r.cpuMsPerAccount));
+const su = results.startup;
+const at16 = results.throughput.rows.find((r) => r.concurrency === 16);
+const worstCpu = results.zeroLatency?.cpuMsPerAccount ?? NaN;
 results.targets = {
-  'c=16 at least 0.9 of ideal': at16 ? { value: at16.ratioToIdeal, met: at16.ratioToIdeal >= 0.9 } : undefined,
-  'c=16 at least 10x the seed loop': at16 && seedRow ? { value: r1(at16.accountsPerSecond / seedRow.accountsPerSecond), met: at16.accountsPerSecond >= 10 * seedRow.accountsPerSecond } : undefined,
-  'c=16 no slower than xargs -P 16 curl': at16 && curl16 ? { value: r3(at16.accountsPerSecond / curl16.accountsPerSecond), met: at16.accountsPerSecond >= curl16.accountsPerSecond } : undefined,
-  'client CPU at most 0.5 ms per account': { value: worstCpu, met: worstCpu <= 0.5 },
-  'plan of 100 000 at most 150 MB': results.scale ? { value: results.scale.peakRssMb, met: results.scale.peakRssMb <= 150 } : undefined,
+  '`plan` of 3 accounts within 2.5x of bare node': su && { value: su['plan (3 accounts)'].xBare, met: su['plan (3 accounts)'].xBare <= 2.5 },
+  '`--version` faster than `plan`': su && { value: su['--version'].xBare, met: su['--version'].medianMs < su['plan (3 accounts)'].medianMs },
+  '`--help` faster than `plan`': su && { value: su['--help'].xBare, met: su['--help'].medianMs < su['plan (3 accounts)'].medianMs },
+  [`c=16, ${N} accounts at ${LATENCY} ms: at least 0.9 of ideal, whole process`]: at16 && { value: at16.ratioToIdeal, met: at16.ratioToIdeal >= 0.9 },
+  'client CPU at most 0.5 ms per account (zero latency, whole process)': { value: worstCpu, met: worstCpu <= 0.5 },
+  [`plan of ${SCALE} accounts: peak memory (MB)`]: results.scale && { value: results.scale.peakRssMb, met: results.scale.peakRssMb <= 150 },
+  [`auto within 15% of the best fixed concurrency (capacity ${DEGRADE_C})`]: results.auto?.available ? { value: results.auto.autoOverBest, met: results.auto.autoOverBest <= 1.15 } : undefined,
 };
 
-const stamp = results.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-const base = join(outDir, `bench-${stamp}`);
-const fmt = (x) => (Number.isFinite(x) ? String(x) : '-');
+const fmt = (x) => (x === undefined || (typeof x === 'number' && !Number.isFinite(x)) ? '-' : String(x));
+const m = results.machine;
 const md = [
-  `# da-rotate benchmark, ${results.startedAt}`,
+  `# da-rotate benchmark, ${results.startedAt}${QUICK ? ' (quick)' : ''}`,
   '',
-  `${results.machine.cpus} CPU (${results.machine.model}), Node ${results.machine.node}. Simulator in its own process: latency ${LATENCY} ms + 0..${JITTER} ms, capacity ${CAPACITY}. Ideal = min(c, ${CAPACITY}) / ${r1(meanLatencyS * 1000)} ms.`,
+  `Machine: ${m.nproc} CPU (${m.model}), ${m.memGb} GB, Node ${m.node}. Load average (1, 5, 15 min) before: ${m.loadBefore}; after: ${m.loadAfter}.`,
+  `Simulator in its own process. Whole-process times run from spawn to exit.`,
   '',
-  '| tool | c | accounts | s | accounts/s | ideal | ratio | p50 ms | p99 ms | CPU ms/account | peak MB |',
-  '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...results.rows.map((r) => `| ${r.tool} | ${r.concurrency} | ${r.accounts} | ${fmt(r.seconds)} | ${fmt(r.accountsPerSecond)} | ${fmt(r.ideal)} | ${fmt(r.ratioToIdeal)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuMsPerAccount)} | ${fmt(r.peakRssMb)} |`),
+  `## Start-up (median of ${STARTUP_RUNS}, load ${fmt(results.loads.startup)})`,
   '',
-  results.scale ? `Plan of ${results.scale.accounts} accounts (--scope all, ${results.scale.rowsPlanned} rows): ${results.scale.seconds} s, ${results.scale.cpuMs} ms CPU, peak ${results.scale.peakRssMb} MB.` : '',
+  '| command | median ms | min ms | x bare node |',
+  '|---|---:|---:|---:|',
+  ...Object.entries(su ?? {}).map(([k, v]) => `| ${k} | ${v.medianMs} | ${v.minMs} | ${v.xBare} |`),
+  '',
+  `## Throughput: ${N} accounts at ${LATENCY} ms a request (load ${fmt(results.loads.throughput)})`,
+  '',
+  '| c | whole process s | ideal s | ratio to ideal | run alone s | run ratio | p50 ms | p99 ms | CPU ms/account | peak MB |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  ...results.throughput.rows.map((r) => `| ${r.concurrency} | ${r.wallS} | ${r.idealS} | ${r.ratioToIdeal} | ${r.runS} | ${r.runRatioToIdeal} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuMsPerAccount)} | ${fmt(r.peakRssMb)} |`),
+  '',
+  results.zeroLatency
+    ? `## Client CPU\n\n${results.zeroLatency.accounts} accounts at zero latency, c = 16, whole process: ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU per account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), peak ${results.zeroLatency.peakRssMb} MB (load ${results.loads.zeroLatency}). The CPU column above includes the cost of waking for every answer spread over time.\n`
+    : '',
+  results.scale ? `## Scale\n\nPlan of ${SCALE} accounts (--scope all): ${results.scale.wallS} s, ${results.scale.cpuMs} ms CPU, peak ${results.scale.peakRssMb} MB (load ${results.loads.scale}).\n` : '',
+  `## --concurrency auto on a server degrading past ${DEGRADE_C} in flight`,
+  '',
+  results.auto?.available
+    ? [
+        `${results.auto.accounts} accounts, ${LATENCY} ms base latency; best fixed: c=${results.auto.best}; auto / best = ${results.auto.autoOverBest} (load ${results.loads.auto}).`,
+        '',
+        '| c | whole process s | run s | most processed at once | summary concurrency |',
+        '|---|---:|---:|---:|---|',
+        ...results.auto.rows.map((r) => `| ${r.concurrency} | ${r.wallS} | ${r.runS} | ${fmt(r.maxProcessing)} | ${r.chosen === undefined ? '-' : JSON.stringify(r.chosen)} |`),
+      ].join('\n')
+    : `Not available: missing ${results.auto?.missing}.`,
+  '',
+  results.baselines.length
+    ? ['## Baselines', '', '| tool | c | accounts | s | ratio to ideal |', '|---|---:|---:|---:|---:|', ...results.baselines.map((b) => `| ${b.tool} | ${b.concurrency} | ${b.accounts} | ${b.wallS} | ${b.ratioToIdeal} |`), ''].join('\n')
+    : '',
+  '## Targets',
   '',
   '| target | value | met |',
   '|---|---:|---|',
-  ...Object.entries(results.targets).filter(([, v]) => v).map(([k, v]) => `| ${k} | ${v.value} | ${v.met ? 'yes' : 'NO'} |`),
+  ...Object.entries(results.targets)
+    .filter(([, v]) => v)
+    .map(([k, v]) => `| ${k} | ${v.value} | ${v.met ? 'yes' : 'NO'} |`),
   '',
 ].join('\n');
 
-function chart() {
-  const W = 640, H = 400, P = 60;
-  const series = [
-    { name: 'da-rotate', color: '#1f77b4', pts: results.rows.filter((r) => r.tool === 'da-rotate').map((r) => [r.concurrency, r.accountsPerSecond]) },
-    { name: 'ideal min(c, capacity)/L', color: '#999', dash: '4 4', pts: LEVELS.map((c) => [c, ideal(c)]) },
-    { name: 'xargs -P c curl', color: '#d62728', pts: results.rows.filter((r) => r.tool.startsWith('xargs')).map((r) => [r.concurrency, r.accountsPerSecond]) },
-    { name: 'seed loop', color: '#2ca02c', pts: seedRow ? [[1, seedRow.accountsPerSecond]] : [] },
-  ];
-  const maxY = Math.max(...series.flatMap((s) => s.pts.map((p) => p[1]))) * 1.1;
-  const lx = (c) => P + (Math.log2(c) / Math.log2(Math.max(...LEVELS))) * (W - 2 * P);
-  const ly = (v) => H - P - (v / maxY) * (H - 2 * P);
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
-  parts.push(`<line x1="${P}" y1="${H - P}" x2="${W - P}" y2="${H - P}" stroke="black"/><line x1="${P}" y1="${P}" x2="${P}" y2="${H - P}" stroke="black"/>`);
-  for (const c of LEVELS) parts.push(`<text x="${lx(c)}" y="${H - P + 18}" text-anchor="middle">${c}</text>`);
-  for (let i = 0; i <= 4; i++) parts.push(`<text x="${P - 6}" y="${ly((maxY * i) / 4) + 4}" text-anchor="end">${Math.round((maxY * i) / 4)}</text>`);
-  parts.push(`<text x="${W / 2}" y="${H - 15}" text-anchor="middle">concurrency (log scale)</text><text x="15" y="${H / 2}" transform="rotate(-90 15 ${H / 2})" text-anchor="middle">accounts per second</text>`);
-  series.forEach((s, i) => {
-    if (!s.pts.length) return;
-    parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" ${s.dash ? `stroke-dasharray="${s.dash}"` : ''} points="${s.pts.map((p) => `${lx(p[0])},${ly(p[1])}`).join(' ')}"/>`);
-    for (const p of s.pts) parts.push(`<circle cx="${lx(p[0])}" cy="${ly(p[1])}" r="3" fill="${s.color}"/>`);
-    parts.push(`<rect x="${P + 10}" y="${P + i * 18 - 9}" width="12" height="3" fill="${s.color}"/><text x="${P + 28}" y="${P + i * 18 - 4}">${s.name}</text>`);
-  });
-  parts.push('</svg>');
-  return parts.join('\n');
-}
-
+const stamp = results.startedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+const base = join(outDir, `bench-${stamp}`);
 writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
 writeFileSync(`${base}.md`, md);
-writeFileSync(`${base}.svg`, chart());
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(md + `\nWrote ${base}.json, .md and .svg\n`);
+process.stdout.write(md + `\nWrote ${base}.json and .md\n`);

@@ -135,7 +135,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {
-        const v = await runVerify({ report: String(argv.report), connection, work }, ctx);
+        const v = await runVerify({ report: String(argv.report), connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
         io.stderr.write(
           `Verified ${v.checked} rotated account(s) of ${v.report} on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable\n` +
@@ -150,7 +150,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
         // A shared password given again must meet the policy the journal's run used.
         const journalPolicy = journalPolicyOf(String(argv.journal));
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv['password-stdin'] === true);
-        const files = resolveFiles(argv, io.env);
+        const files = await resolveFiles(argv, io.env);
         summary = await runResume({ journal: String(argv.journal), connection, work, samePassword, policy: resolvePolicyOverride(argv), stateDir: files.stateDir, identities: files.identities }, ctx);
       } else {
         const policy = resolvePolicy(argv);
@@ -165,7 +165,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
             work,
             output: typeof argv.output === 'string' ? argv.output : undefined,
             yes: argv.yes === true,
-            ...resolveFiles(argv, io.env),
+            ...(await resolveFiles(argv, io.env)),
           },
           ctx,
         );

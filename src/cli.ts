@@ -1,27 +1,57 @@
 #!/usr/bin/env node
-/** The command line: yargs commands built from the options table, nothing else. */
-import yargs, { type Argv as Yargs } from 'yargs';
-import { hideBin } from 'yargs/helpers';
-import { runApp, type AppCommand } from './app.js';
+/**
+ * The command line. Start-up is most of a small run's cost, so this file loads nothing it does not
+ * need: `--version` answers from package.json, a plain command line is parsed without yargs
+ * (cli-args.ts), and yargs, the run and the simulator are imported only when used.
+ */
+import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { ExitCode } from './errors.js';
-import { optionsFor, type CommandName } from './options.js';
 
-function withOptions(y: Yargs, command: CommandName): Yargs {
-  for (const [name, spec] of Object.entries(optionsFor(command))) {
-    y.option(name, {
-      type: spec.type,
-      describe: spec.describe,
-      group: spec.group,
-      ...(spec.default !== undefined ? { default: spec.default } : {}),
-      ...(spec.choices ? { choices: [...spec.choices] } : {}),
-      ...(spec.alias ? { alias: spec.alias } : {}),
-    });
+// undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
+// compiler (Liftoff), then recompiles the hot parser with TurboFan on background threads, and the
+// process waits for that at exit: ~150 ms of CPU, and of wall time on a busy machine, for a run of
+// a few requests. Measured on this workload, Liftoff code alone is cheaper for 4, 200 and 2 000
+// requests alike (37 vs 192, 123 vs 317, 741 vs 1 027 ms of CPU). Only this process is affected,
+// and only WebAssembly; set before undici compiles anything.
+setFlagsFromString('--liftoff-only');
+
+/** The package version; the bundle has it inlined at build time, tsc output reads package.json. */
+declare const __DA_ROTATE_VERSION__: string | undefined;
+function packageVersion(): string {
+  if (typeof __DA_ROTATE_VERSION__ === 'string') return __DA_ROTATE_VERSION__;
+  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
+function prerenderedHelp(raw: string[]): string | undefined {
+  try {
+    const all = JSON.parse(readFileSync(new URL('./cli-help.json', import.meta.url), 'utf8')) as Record<string, Record<string, string>>;
+    const width = Math.min(110, process.stderr.columns ?? 100);
+    return all[String(width)]?.[raw.join(' ')];
+  } catch {
+    return undefined; // not built (running from source): yargs renders it
   }
-  return y;
+}
+
+function usageError(message: string): never {
+  process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);
+  process.exit(ExitCode.Usage);
 }
 
 async function main(): Promise<void> {
-  const raw = hideBin(process.argv);
+  const raw = process.argv.slice(2);
+  if (raw.length === 1 && raw[0] === '--version') {
+    process.stdout.write(packageVersion() + '\n');
+    return;
+  }
+  if (raw.at(-1) === '--help' && raw.length <= 2) {
+    // yargs' help, rendered at build time for the usual widths (see scripts/postbuild.mjs).
+    const text = prerenderedHelp(raw);
+    if (text !== undefined) {
+      process.stdout.write(text);
+      return;
+    }
+  }
   if (raw[0] === 'simulate') {
     // The simulator has its own small CLI; hand it the rest of the arguments untouched.
     const { runSimulatorMain } = await import('./simulator/main.js');
@@ -38,32 +68,14 @@ async function main(): Promise<void> {
   // If the event loop ever drained before a command finished, that is a bug, not a success.
   process.exitCode = ExitCode.Internal;
   let exit: number = ExitCode.Ok;
-  const run = (command: AppCommand) => async (argv: Record<string, unknown>) => {
+  const { fastParse, parseWithYargs } = await import('./cli-args.js');
+  const onCommand = async ({ command, argv }: { command: Parameters<typeof import('./app.js').runApp>[0]; argv: Record<string, unknown> }) => {
+    const { runApp } = await import('./app.js');
     exit = await runApp(command, argv, { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, handleSignals: true });
   };
-  await yargs(raw)
-    .scriptName('da-rotate')
-    .usage('$0 <command> [options]\n\nRotate the passwords of the accounts on a DirectAdmin server.')
-    .command('rotate', 'Rotate the passwords of the selected accounts', (y) => withOptions(y, 'rotate'), run('rotate'))
-    .command('plan', 'Dry run: select and check the accounts, change nothing', (y) => withOptions(y, 'plan'), run('plan'))
-    .command('notify', "Send each account owner their new credentials (or a one-time login link) from a report", (y) => withOptions(y, 'notify'), run('notify'))
-    .command('resume [journal]', 'Finish an interrupted run from its journal (or a fleet run: --run ID)', (y) => withOptions(y, 'resume').positional('journal', { type: 'string', describe: 'the .journal.jsonl file' }), run('resume'))
-    .command('verify [report]', "Re-check a report's rotated passwords against the server, changing nothing (or a fleet run's: --run ID)", (y) => withOptions(y, 'verify').positional('report', { type: 'string', describe: 'the report CSV' }), run('verify'))
-    .command('key-scope', 'Print the smallest login-key allow-list for these options', (y) => withOptions(y, 'key-scope'), run('key-scope'))
-    .command('simulate', 'Start the bundled DirectAdmin simulator (see simulate --help)', () => undefined, () => undefined)
-    .demandCommand(1, 'name a command: rotate, plan, resume, verify, notify, key-scope or simulate')
-    .strict()
-    .epilogue('Exit codes: 0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 130 interrupted.\nSecrets come from DA_URL, DA_LOGIN_KEY, DA_PASSWORD, --password-file or --password-stdin; never from argv.')
-    .fail((message, error, y) => {
-      if (error) throw error;
-      process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);
-      void y;
-      process.exit(ExitCode.Usage);
-    })
-    .help()
-    .version()
-    .wrap(Math.min(110, process.stderr.columns ?? 100))
-    .parseAsync();
+  const fast = fastParse(raw);
+  if (fast) await onCommand(fast);
+  else await parseWithYargs(raw, { onCommand, onFail: usageError }, packageVersion());
   process.exitCode = exit;
 }
 

@@ -3,12 +3,13 @@
  * and the functions that turn parsed flags plus the environment into validated settings.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { isLoopbackHost, parseServerUrl, type TlsOptions } from './directadmin/index.js';
+import type { TlsOptions } from './directadmin/tls.js';
+import { isLoopbackHost, parseServerUrl } from './directadmin/url.js';
 import { UsageError } from './errors.js';
-import { availableKinds, defaultAllKinds, type KindName } from './kinds/index.js';
+// Kept light: the CLI parses argv with this module before it loads anything else (start-up time).
+import { KIND_ORDER, OPT_IN_KINDS, type KindName } from './kinds/kind.js';
 import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
 import type { ConnectionSettings, FileSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
-import { parseRecipients, readIdentityFile } from './crypto/index.js';
 import { stateDirFor } from './rotation/lock.js';
 
 export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
@@ -331,10 +332,10 @@ export function resolveInclude(argv: Argv): KindName[] {
 /** Kind names as given (flag or inventory), validated; nothing given means the account password only. */
 export function parseInclude(asked: readonly string[], flag: string): KindName[] {
   if (asked.length === 0) return ['account'];
-  const known = availableKinds();
+  const known = [...KIND_ORDER];
   const out = new Set<KindName>();
   for (const k of asked) {
-    if (k === 'all') for (const d of defaultAllKinds()) out.add(d);
+    if (k === 'all') for (const d of KIND_ORDER) if (!OPT_IN_KINDS.includes(d)) out.add(d);
     else if ((known as string[]).includes(k)) out.add(k as KindName);
     else throw new UsageError(`${flag}: unknown kind "${k}"; choose from ${known.join(', ')}, or all`);
   }
@@ -421,9 +422,10 @@ export function resolveWork(argv: Argv): WorkSettings {
 }
 
 /** --state-dir, --abandon-previous, --encrypt-to and --identity, read and checked before any request. */
-export function resolveFiles(argv: Argv, env: Env): FileSettings {
+export async function resolveFiles(argv: Argv, env: Env): Promise<FileSettings> {
   const recipients = list(argv, 'encrypt-to');
   const identity = str(argv, 'identity');
+  const { parseRecipients, readIdentityFile } = await import('./crypto/index.js');
   return {
     stateDir: stateDirFor(env as NodeJS.ProcessEnv, str(argv, 'state-dir')),
     abandonPrevious: argv['abandon-previous'] === true,

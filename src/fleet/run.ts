@@ -109,7 +109,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     selection: command === 'resume' || command === 'verify' ? { scope: 'users', exclude: [], only: undefined, include: ['account'] } : resolveSelection(argv),
     include: list(argv, 'include').length ? list(argv, 'include') : undefined,
     work,
-    files: resolveFiles(argv, io.env),
+    files: await resolveFiles(argv, io.env),
   };
   if (previous && command === 'resume') {
     // Only the servers of that run that did not finish (and, with --servers, only those asked for).

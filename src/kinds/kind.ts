@@ -11,6 +11,9 @@ export type KindName = 'account' | 'login-key' | 'session' | 'email' | 'ftp' | '
 /** Every kind, in the order a sweep touches them per account: what lets an intruder act without a password goes first. */
 export const KIND_ORDER: readonly KindName[] = ['login-key', 'session', 'account', 'email', 'ftp', 'db-user'];
 
+/** Kinds never part of `--include all`: a changed database password breaks the site using it. */
+export const OPT_IN_KINDS: readonly KindName[] = ['db-user'];
+
 export interface Credential {
   kind: KindName;
   /** The DirectAdmin account that owns it. */

@@ -5,7 +5,8 @@ import { isDirectAdminError } from '../directadmin/index.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { msg } from '../messages.js';
 import { makeClient, preflight, readRetryOptions } from './connection.js';
-import { readReport, type ParsedReportRow } from './report.js';
+import { readReportText, type AgeIdentity } from '../crypto/index.js';
+import { parseReport, type ParsedReportRow } from './report.js';
 import { withReadRetries } from './retry.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
 import type { RunContext } from './run.js';
@@ -14,6 +15,8 @@ export interface VerifyRequest {
   report: string;
   connection: ConnectionSettings;
   work: WorkSettings;
+  /** Opens an encrypted report (.csv.age). */
+  identities?: AgeIdentity[];
 }
 
 export interface VerifySummary {
@@ -32,19 +35,18 @@ export interface VerifySummary {
 }
 
 /** Reads and checks a report before anything is sent: a non-report, another server's or an empty one is a usage error. */
-export function loadReportForVerify(path: string): ParsedReportRow[] {
-  let rows;
+export async function loadReportForVerify(path: string, identities?: AgeIdentity[]): Promise<ParsedReportRow[]> {
+  const text = await readReportText(path, identities);
   try {
-    rows = readReport(path);
+    return parseReport(text, path);
   } catch (e) {
     throw new UsageError(msg.notAReport(path, describeError(e)));
   }
-  return rows;
 }
 
 export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<VerifySummary> {
   const reportPath = resolve(req.report);
-  const rows = loadReportForVerify(reportPath);
+  const rows = await loadReportForVerify(reportPath, req.identities);
   const rotated = rows.filter((r) => r.status === 'rotated' && r.password);
   const toCheck = rotated.filter((r) => r.kind === 'account');
   if (toCheck.length === 0) throw new UsageError(msg.nothingToVerify(reportPath));

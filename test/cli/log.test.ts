@@ -1,0 +1,78 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createLogger, SecretRegistry, type LevelWithSilent } from '../../src/log.js';
+
+function capture(level: LevelWithSilent, secrets = new SecretRegistry()) {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      cb();
+    },
+  });
+  return { log: createLogger({ level, secrets, destination }), lines, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+}
+
+describe('the JSON-line logger', { timeout: 10_000 }, () => {
+  it('writes pino-style lines: level label, ISO time, pid, fields, msg', () => {
+    const { log, records } = capture('info');
+    log.info({ server: 'https://da.example.com:2222', selected: 3 }, 'connecting');
+    log.warn('a warning');
+    const [a, b] = records();
+    assert.deepEqual(Object.keys(a!), ['level', 'time', 'pid', 'server', 'selected', 'msg']);
+    assert.equal(a!.level, 'info');
+    assert.match(String(a!.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(a!.pid, process.pid);
+    assert.equal(a!.selected, 3);
+    assert.equal(a!.msg, 'connecting');
+    assert.deepEqual(b, { level: 'warn', time: b!.time, pid: process.pid, msg: 'a warning' });
+  });
+
+  it('writes nothing below its level, and says which levels are on', () => {
+    const { log, lines } = capture('warn');
+    log.trace({ a: 1 }, 'x');
+    log.debug('x');
+    log.info('x');
+    assert.equal(lines.length, 0);
+    assert.equal(log.isLevelEnabled('info'), false);
+    assert.equal(log.isLevelEnabled('warn'), true);
+    log.error('boom');
+    assert.equal(lines.length, 1);
+    const silent = capture('silent');
+    silent.log.fatal('x');
+    assert.equal(silent.lines.length, 0);
+  });
+
+  it('keeps secrets out: by key at any depth, by value in fields and messages, inside errors', () => {
+    const secrets = new SecretRegistry();
+    secrets.add('hunter2-secret');
+    const { log, lines } = capture('trace', secrets);
+    log.info({ password: 'anything', nested: { loginKey: 'k', deeper: { passwd: 'p' } }, note: 'was hunter2-secret' }, 'the secret hunter2-secret leaked?');
+    log.error(new Error('server said hunter2-secret'), 'failed');
+    log.warn({ err: new Error('again hunter2-secret') });
+    const all = lines.join('\n');
+    assert.doesNotMatch(all, /hunter2-secret|anything|"k"|"p"/);
+    const [a, b, c] = lines.map((l) => JSON.parse(l) as Record<string, any>);
+    assert.equal(a.password, '[REDACTED]');
+    assert.equal(a.nested.loginKey, '[REDACTED]');
+    assert.equal(a.nested.deeper.passwd, '[REDACTED]');
+    assert.equal(a.msg, 'the secret [REDACTED] leaked?');
+    assert.equal(b.err.type, 'Error');
+    assert.equal(b.msg, 'failed');
+    assert.equal(c.err.message, 'again [REDACTED]');
+  });
+
+  it('still writes a line for a record it cannot serialize', () => {
+    const { log, records } = capture('info');
+    log.info({ n: 10n }, 'big');
+    assert.deepEqual(records()[0]!.fields, '[unserializable]');
+    assert.equal(records()[0]!.msg, 'big');
+  });
+
+  it('child loggers carry their bindings', () => {
+    const { log, records } = capture('info');
+    log.child({ server: 'a' }).info('hello');
+    assert.equal(records()[0]!.server, 'a');
+  });
+});
