@@ -84,7 +84,10 @@ export const OPTIONS = {
   },
   'same-password-file': { type: 'string', group: G_PW, commands: ['rotate', 'plan'], describe: 'Like --same-password, reading it from FILE (mode 0600)' },
 
-  concurrency: { type: 'number', default: 8, group: G_RUN, commands: WORK, describe: 'Requests in flight at once (1 to 64)' },
+  concurrency: {
+    type: 'string', default: '8', group: G_RUN, commands: WORK,
+    describe: 'Requests in flight at once: 1 to 64, or auto (start at 4, grow while latency holds, back off on slowdowns, 5xx and resets; never above 64)',
+  },
   retries: { type: 'number', default: 3, group: G_RUN, commands: WRITE, describe: 'Retries per account for transport errors and 5xx, always with the same password (0 to 10)' },
   'retry-delay': { type: 'number', default: 0.5, group: G_RUN, commands: WRITE, describe: 'Base backoff in seconds; doubles each retry, with jitter' },
   'max-failures': { type: 'number', default: 0, group: G_RUN, commands: WRITE, describe: 'Abort after this many failed or unknown credentials (0: never)' },
@@ -410,9 +413,15 @@ export async function resolveSamePassword(
   return pw;
 }
 
+/** --concurrency N, or auto: the adaptive limit starts at 4 (the pool is sized for its ceiling). */
+function concurrencyOf(argv: Argv): { concurrency: number; adaptive: boolean } {
+  if (String(argv.concurrency ?? '').trim().toLowerCase() === 'auto') return { concurrency: 4, adaptive: true };
+  return { concurrency: int(argv, 'concurrency', 1, 64), adaptive: false };
+}
+
 export function resolveWork(argv: Argv): WorkSettings {
   return {
-    concurrency: int(argv, 'concurrency', 1, 64),
+    ...concurrencyOf(argv),
     retries: argv.retries === undefined ? 3 : int(argv, 'retries', 0, 10),
     retryDelayMs: Math.round(num(argv, 'retry-delay', 0, 60) * 1000),
     maxFailures: argv['max-failures'] === undefined ? 0 : int(argv, 'max-failures', 0, 1_000_000),

@@ -112,8 +112,11 @@ export function countRow(counts: StatusCounts, status: ReportStatus): void {
 
 export async function dispatch(items: WorkItem[], state: RunState): Promise<DispatchResult> {
   const { ctx, work } = state;
-  const limit = pLimit(work.concurrency);
+  const limit = pLimit(state.adaptive?.current ?? work.concurrency);
   state.limiter = limit;
+  state.adaptive?.onChange((n) => {
+    limit.concurrency = n;
+  });
   let failures = 0;
   let done = 0;
   const finished = new Set<string>();

@@ -24,6 +24,7 @@ import { baseRow, ReportWriter, rowsFromJournal, skippedRow, type ReportRow } fr
 import { withReadRetries, type ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from './settings.js';
 import { emptyCounts, RunState } from './state.js';
+import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 
 /** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
 export class StopSignal {
@@ -79,6 +80,9 @@ export interface RunSummary extends SummaryView {
   failedCredentials?: string[];
   unknownCredentials?: string[];
   health?: { requests: number; retries: number; serverErrors: number; transportErrors: number };
+  /** The concurrency limit at the end (under --concurrency auto, the one it settled on). */
+  concurrency?: number;
+  concurrencyMode?: 'auto';
 }
 
 export interface RotationRequest {
@@ -154,7 +158,9 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
 /** The client for the run, made without sending anything: its origin names the server for the checks that come first. */
 function openClient(state: RunState, connection: ConnectionSettings, ctx: RunContext): void {
   for (const w of connection.warnings) ctx.log.warn(w);
-  state.client = makeClient(connection, state.work.concurrency, { log: ctx.log, health: state.health, signal: state.abandon.signal });
+  // Under --concurrency auto the pool is sized for the limit's ceiling, not its start.
+  const connections = state.adaptive ? MAX_CONCURRENCY : state.work.concurrency;
+  state.client = makeClient(connection, connections, { log: ctx.log, health: state.health, signal: state.abandon.signal, onSample: state.adaptive ? (e) => state.sample(e) : undefined });
   state.server = state.client.origin;
   state.kctx = kindContext(state.client, state.work, ctx.log);
 }
@@ -225,6 +231,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   try {
     // Everything that needs no server comes first: a bad directory, a taken file, another run or an
     // unfinished one stop here, before a single request (or login-key use) is spent.
+    if (req.mode === 'rotate' && !req.yes && !ctx.interactive) throw new UsageError(msg.needsYes);
     openClient(state, c, ctx);
     const server = state.server;
     const outDir = await checkOutput(req, ctx);
@@ -254,7 +261,6 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
     if (!req.yes && listed.credentials.length > 0) {
-      if (!ctx.interactive) throw new UsageError(msg.needsYes);
       if (!(await ctx.confirm(msg.confirmRotate(listed.credentials.length, server, c.username)))) throw new UsageError(msg.notConfirmed);
     }
     const report = await openReport(req, outDir, server);
@@ -398,6 +404,8 @@ async function finish(state: RunState, base: SummaryBase, items: WorkItem[], res
     resumeCommand,
     reportError,
     health: { ...state.health },
+    concurrency: state.limiter?.concurrency ?? state.work.concurrency,
+    ...(state.adaptive ? { concurrencyMode: 'auto' as const } : {}),
     failedCredentials: state.failedIds.length ? state.failedIds : undefined,
     unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,
     exitCode: reportError && !interrupted && !aborted ? ExitCode.Partial : exitCodeFor(state, aborted),

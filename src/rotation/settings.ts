@@ -40,7 +40,10 @@ export interface FileSettings {
 }
 
 export interface WorkSettings {
+  /** Requests in flight at once; with `adaptive`, where the limit starts. */
   concurrency: number;
+  /** --concurrency auto: the limit follows the server's latency and strain (AdaptiveConcurrency). */
+  adaptive?: boolean;
   retries: number;
   retryDelayMs: number;
   maxFailures: number;

@@ -2,6 +2,8 @@
 import type { DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
 import { FileWriteFailed } from './files.js';
+import { AdaptiveConcurrency, MAX_CONCURRENCY } from './adaptive-concurrency.js';
+import type { RequestEvent, TransportError } from '../directadmin/index.js';
 import type { KindContext } from '../kinds/index.js';
 import type { StatusCounts } from '../messages.js';
 import { msg } from '../messages.js';
@@ -39,6 +41,8 @@ export class RunState {
   /** The p-limit of the dispatch, for the progress line (its concurrency may move under --concurrency auto). */
   limiter: { concurrency: number; activeCount: number } | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** --concurrency auto: fed every request's latency and strain; the dispatch follows its limit. */
+  readonly adaptive: AdaptiveConcurrency | undefined;
 
   readonly health = emptyHealth();
   /** Set once the run is connected and its files are open. */
@@ -58,6 +62,15 @@ export class RunState {
     readonly graceMs: number,
   ) {
     ctx.stop.onStop(() => this.haltWith('run interrupted', 'interrupt'));
+    this.adaptive = work.adaptive ? new AdaptiveConcurrency({ initial: work.concurrency, max: MAX_CONCURRENCY }) : undefined;
+  }
+
+  /** One request's answer, for the adaptive limit. A fatal error (authentication, TLS, blacklist) is not load. */
+  sample(e: RequestEvent): void {
+    if (!this.adaptive || e.error?.fatal) return;
+    const err = e.error;
+    const overload = e.status >= 500 || (err?.kind === 'transport' && (err as TransportError).transportCode !== 'ABANDONED');
+    this.adaptive.sample({ latencyMs: e.durationMs, overload });
   }
 
   /** Stops dispatching (first reason wins); in-flight requests get graceMs, then are abandoned. */
