@@ -14,6 +14,10 @@ export interface SummaryView {
   interrupted?: boolean;
   resumeCommand?: string;
   reportError?: string;
+  /** What the server's answers said about its health. */
+  health?: { requests: number; retries: number; serverErrors: number; transportErrors: number };
+  concurrency?: number;
+  concurrencyMode?: 'auto';
 }
 
 export const msg = {
@@ -131,10 +135,17 @@ export function formatSummary(s: SummaryView): string {
   const state = s.aborted ? 'ABORTED' : s.interrupted ? 'INTERRUPTED' : 'finished';
   lines.push(`${verb} ${state} for ${s.server} as ${s.user} in ${formatDuration(s.durationMs)}`);
   if (s.mode === 'plan') {
-    lines.push(`  planned ${c.planned}, skipped ${c.skipped} (no password was changed)`);
+    lines.push(`  planned ${c.planned}, skipped ${c.skipped}${c.failed ? `, could not list ${c.failed}` : ''} (nothing was changed)`);
   } else {
-    lines.push(`  rotated ${c.rotated}, failed ${c.failed}, unknown ${c.unknown}, skipped ${c.skipped}`);
+    const parts = [`rotated ${c.rotated}`, ...(c.revoked ? [`revoked ${c.revoked}`] : []), `failed ${c.failed}`, `unknown ${c.unknown}`, `skipped ${c.skipped}`];
+    if (c['not-started']) parts.push(`not started ${c['not-started']}`);
+    lines.push(`  ${parts.join(', ')}`);
   }
+  const h = s.health;
+  if (h && (h.retries || h.serverErrors || h.transportErrors)) {
+    lines.push(`  server health: ${h.requests} requests, ${h.retries} resent, ${h.serverErrors} answered 5xx, ${h.transportErrors} transport errors (resets, timeouts)`);
+  }
+  if (s.concurrencyMode === 'auto' && s.concurrency) lines.push(`  concurrency: auto, settled at ${s.concurrency}`);
   if (s.aborted) lines.push(`  reason: ${s.aborted}`);
   lines.push(`  report:  ${s.report}`);
   if (s.reportError) lines.push(`  REPORT INCOMPLETE: ${s.reportError}`);

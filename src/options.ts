@@ -338,8 +338,9 @@ export function parseInclude(asked: readonly string[], flag: string): KindName[]
   const known = [...KIND_ORDER];
   const out = new Set<KindName>();
   for (const k of asked) {
-    if (k === 'all') for (const d of KIND_ORDER) if (!OPT_IN_KINDS.includes(d)) out.add(d);
-    else if ((known as string[]).includes(k)) out.add(k as KindName);
+    if (k === 'all') {
+      for (const d of KIND_ORDER) if (!OPT_IN_KINDS.includes(d)) out.add(d);
+    } else if ((known as string[]).includes(k)) out.add(k as KindName);
     else throw new UsageError(`${flag}: unknown kind "${k}"; choose from ${known.join(', ')}, or all`);
   }
   return known.filter((k) => out.has(k));
