@@ -26,10 +26,19 @@ export class UsageError extends Error {
 
 /** The run cannot go on (or start) against this server. */
 export class RunAborted extends Error {
-  readonly exitCode = ExitCode.Aborted;
+  readonly exitCode: number = ExitCode.Aborted;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RunAborted';
+  }
+}
+
+/** A signal stopped the run before it changed anything: exit 130, nothing to resume. */
+export class RunInterrupted extends RunAborted {
+  override readonly exitCode: number = ExitCode.Interrupted;
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunInterrupted';
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { DirectAdminClient } from '../directadmin/index.js';
-import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
 import type { Logger, SecretRegistry } from '../log.js';
 import { msg, type StatusCounts, type SummaryView } from '../messages.js';
@@ -249,7 +249,10 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     const selection = await select(retryingReader(state.client, retry), req, ctx);
     const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, { concurrency: req.work.concurrency, retry, secrets: ctx.secrets });
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
-    if (state.halt.signal.aborted) throw new RunAborted(state.haltReason ?? 'stopped');
+    if (state.halt.signal.aborted) {
+      if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
+      throw new RunAborted(state.haltReason ?? 'stopped');
+    }
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
     const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
     const baseOf = (report: string) => ({ mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report });
