@@ -47,6 +47,9 @@ export const msg = {
     `its new secrets may be live and only that journal knows them. Finish it: ${resume}; or start anew with --abandon-previous (nothing was changed)`,
   abandoningPrevious: (journal: string, n: number) => `--abandon-previous: leaving ${n} unsettled credential(s) of ${journal} behind; the new journal records it`,
   journalEncrypted: (journal: string) => `${journal} holds sealed secrets: pass --identity FILE (the age identity of one of its recipients, mode 0600)`,
+  concurrencyVsBruteForce: (c: number, limit: number) =>
+    `--concurrency ${c}: if this login stops working mid-run (changed elsewhere, key expired), the ${c} requests in flight each count as a failed login, ` +
+    `and DirectAdmin blacklists an IP after about ${limit} by default; use fewer than ${limit} unless the server's brute-force limit is higher`,
   interruptedBeforeChanges: 'interrupted while listing the credentials: nothing was changed',
   verifyUnavailable:
     'the server refuses CMD_API_VERIFY_PASSWORD to this login (a reseller?): unknown outcomes are settled by resending the same password instead',

@@ -232,6 +232,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     // Everything that needs no server comes first: a bad directory, a taken file, another run or an
     // unfinished one stop here, before a single request (or login-key use) is spent.
     if (req.mode === 'rotate' && !req.yes && !ctx.interactive) throw new UsageError(msg.needsYes);
+    // If the run's credential dies mid-run (changed elsewhere, key expired), every request in flight
+    // fails its login: at or above DirectAdmin's default brute-force limit that is a blacklisting.
+    if (req.mode === 'rotate' && !req.work.adaptive && req.work.concurrency >= BRUTE_FORCE_DEFAULT) ctx.log.warn(msg.concurrencyVsBruteForce(req.work.concurrency, BRUTE_FORCE_DEFAULT));
     openClient(state, c, ctx);
     const server = state.server;
     const outDir = await checkOutput(req, ctx);
@@ -324,6 +327,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     await state.client?.close().catch(() => undefined);
   }
 }
+
+/** DirectAdmin's default number of failed logins from one IP before it is blacklisted. */
+const BRUTE_FORCE_DEFAULT = 10;
 
 type SummaryBase = Omit<RunSummary, 'counts' | 'durationMs' | 'exitCode'>;
 
