@@ -126,3 +126,9 @@ export function resumeArgsFrom(stderr: string): string[] | undefined {
   const m = /(?:To finish|to settle the rest): da-rotate (resume .*)$/m.exec(stderr);
   return m?.[1]!.split(' ').map((a) => a.replace(/^'|'$/g, ''));
 }
+
+/** Every cell of a report by column name, as written (readReport keeps only what resume and verify need). */
+export function reportCells(path: string): Array<Record<string, string>> {
+  return parseCsv(readFileText(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+}
+import { parse as parseCsv } from 'csv-parse/sync';

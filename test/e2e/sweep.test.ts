@@ -5,12 +5,10 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport, type ReportRow } from '../../src/rotation/report.js';
-import { daUrl, journalRecordCount, runCli, runCliAndSignal, summaryOf, testSeed, withSimulator } from './helpers.js';
+import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, testSeed, withSimulator } from './helpers.js';
 
 /** What an intruder may hold, as the simulator has it now. */
 interface Holdings {
@@ -31,11 +29,6 @@ function holdings(sim: Simulator): Holdings {
     for (const s of sim.sessions(a.username)) h.sessions.set(`${a.username}:${s.publicID}`, a.username);
   }
   return h;
-}
-
-/** Every column of a report, details included (readReport keeps only what resume and verify need). */
-function csvRows(path: string): Array<Record<string, string>> {
-  return parse(readFileSync(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
 }
 
 const rowsOf = (rows: ReportRow[], kind: string) => rows.filter((r) => r.kind === kind);
@@ -129,7 +122,7 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
         assert.ok(x.status === 'planned' || x.status === 'skipped', `${x.kind} ${x.credential}: ${x.status}`);
         assert.equal(x.password ?? '', '', 'a plan writes no secret');
       }
-      const full = csvRows(summaryOf(r).report);
+      const full = reportCells(summaryOf(r).report);
       for (const k of full.filter((x) => x.kind === 'login-key')) assert.match(k.details!, /^created \S+, by \S+, expires \S+, last used [^,]+, allows /, k.credential);
       for (const x of full.filter((x) => x.kind === 'session')) assert.match(x.details!, /^from \S+, started \S+/, x.credential);
       for (const f of full.filter((x) => x.kind === 'ftp')) {
