@@ -307,6 +307,9 @@ export class DirectAdminClient {
     return this.#transport.exchange({ label: command, method, path, headers, body: method === 'POST' ? encoded : undefined }, (a) => {
       const verdict = classifyHttp(command, a);
       if (verdict) throw verdict;
+      // Asked for JSON, an empty body is no answer (a real server's lost answer), never an empty
+      // list: read as one, a sweep would silently skip a domain's mailboxes or every account.
+      if (this.#format === 'json' && a.body.trim() === '') throw new UnexpectedAnswer(command, a.status, 'empty answer', a);
       return parse(a);
     });
   }

@@ -65,7 +65,10 @@ export const say = {
   authenticationFailed: (command: string, evidence: string, endpoint: string | undefined) =>
     `authentication failed on ${command}${at(endpoint)}: DirectAdmin refused the user name and password or login key ` +
     `(${EVIDENCE_WORDS[evidence] ?? evidence}). Check the user and the secret, and that a login key allows this command ` +
-    `and this IP. Nothing more is sent to this server: ${BRUTE_FORCE}, so never retry a wrong secret in a loop`,
+    `and this IP` +
+    // DirectAdmin answers a command a key does not allow with its login page: after a login that worked, that is the likely cause.
+    (/LOGIN_TEST/.test(command) ? '' : ` (a login key that passed earlier commands does not allow ${command}: \`da-rotate key-scope\` prints the allow-list a run needs)`) +
+    `. Nothing more is sent to this server: ${BRUTE_FORCE}, so never retry a wrong secret in a loop`,
 
   blacklisted: (command: string, endpoint: string | undefined) =>
     `DirectAdmin${at(endpoint)} says this IP is blacklisted (answer to ${command}): ${BRUTE_FORCE}, and it has. ` +

@@ -1,6 +1,6 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
 import pLimit from 'p-limit';
-import { isDirectAdminError } from '../directadmin/index.js';
+import { isDirectAdminError, type DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
 import type { SecretRegistry } from '../log.js';
@@ -21,6 +21,33 @@ export interface CredentialList {
   fatal?: unknown;
 }
 
+/** Read commands of a client (list*, show*) each retried on their own: a listing is several requests, one fault must cost one resend, not the whole listing. */
+function retryingReads(client: DirectAdminClient, retry: ReadRetryOptions): DirectAdminClient {
+  return new Proxy(client, {
+    get(target, prop) {
+      const value: unknown = Reflect.get(target, prop, target);
+      if (typeof value !== 'function') return value;
+      const f = value as (...a: unknown[]) => Promise<unknown>;
+      if (typeof prop === 'string' && /^(list|show)/.test(prop)) return (...a: unknown[]) => withReadRetries(() => f.apply(target, a), retry);
+      return f.bind(target);
+    },
+  });
+}
+
+/** The kind context for listing: every read of every owner retried per request. */
+function listingContext(kctx: KindContext, retry: ReadRetryOptions): KindContext {
+  const asOwner = new Map<string, DirectAdminClient>();
+  return {
+    ...kctx,
+    as(owner) {
+      let c = asOwner.get(owner);
+      if (!c) asOwner.set(owner, (c = retryingReads(kctx.as(owner), retry)));
+      return c;
+    },
+    domains: (owner) => withReadRetries(() => kctx.domains(owner), retry),
+  };
+}
+
 export async function listCredentials(
   kctx: KindContext,
   accounts: readonly string[],
@@ -28,6 +55,7 @@ export async function listCredentials(
   o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry },
 ): Promise<CredentialList> {
   const limit = pLimit(o.concurrency);
+  const lctx = listingContext(kctx, o.retry);
   const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
   const found: Credential[][] = [];
   const failures: ListingFailure[] = [];
@@ -38,7 +66,7 @@ export async function listCredentials(
         limit(async () => {
           if (fatal !== undefined || o.retry.signal.aborted) return;
           try {
-            found[ki * accounts.length + ai] = await withReadRetries(() => kind.list(kctx, owner), o.retry);
+            found[ki * accounts.length + ai] = await kind.list(lctx, owner);
           } catch (e) {
             if (isDirectAdminError(e) && e.fatal) fatal ??= e;
             else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
