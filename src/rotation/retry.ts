@@ -28,9 +28,14 @@ export interface ReadRetryOptions {
   onRetry?: (error: DirectAdminError, attempt: number) => void;
 }
 
-/** Whether a failed read should be asked again: transport errors and 5xx, never authentication or a refusal. */
+/**
+ * Whether a failed read should be asked again: transport errors and 5xx, never authentication or a
+ * refusal, and not a read that already used its whole --timeout (a server trickling its answer would
+ * hold the run for retries x --timeout; writes still retry it, to settle what they may have applied).
+ */
 export function worthRetrying(e: unknown): e is DirectAdminError {
-  return isDirectAdminError(e) && !e.fatal && e.retryable;
+  if (!isDirectAdminError(e) || e.fatal || !e.retryable) return false;
+  return (e as DirectAdminError & { transportCode?: string }).transportCode !== 'DEADLINE_EXCEEDED';
 }
 
 export class ReadRetriesSpent extends Error {
