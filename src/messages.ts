@@ -290,7 +290,7 @@ export function wrapNames(names: readonly string[], indent: string, width = 100,
 }
 
 export function formatVerify(v: VerifyView, width = 100): string {
-  const lines = [`Verified ${v.checked} rotated account(s) of ${v.report} on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable`];
+  const lines = [`Verified ${v.checked} rotated account(s) on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable`, `  report: ${v.report}`];
   if (v.drift.length) {
     lines.push(`  drift (password changed since the rotation), ${count(v.drift.length)} account(s):`);
     lines.push(...wrapNames(v.drift, '    ', width));

@@ -41,7 +41,7 @@ function usesLines(options: KeyScopeOptions): string[] {
   const sweep = (options.include ?? ['account']).some((k) => k !== 'account');
   if (options.accounts !== undefined && !sweep) {
     return [
-      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}${options.scope === 'all' ? ' plus one per reseller' : ''};`,
+      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}${options.scope === 'all' ? ' plus one per reseller' : ''} (${u.listing} to connect and list, 1 per account);`,
       `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes.`,
     ];
   }
@@ -94,12 +94,13 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
  */
 export function keyUses(options: KeyScopeOptions): { accounts: number; listing: number; changes: number; minimum: number; recommended: number; formula: string } {
   const accounts = options.accounts ?? 0;
-  // LOGIN_TEST + SHOW_USERS; the three admin lists for --scope all or --count-all; --scope all
-  // also asks SHOW_USERS of each reseller (counted here as accounts of their own, an upper bound).
-  const listing = 2 + (options.scope === 'all' || options.countAll ? 3 : 0);
+  // --scope users: LOGIN_TEST + SHOW_USERS, + the three admin lists with --count-all. --scope all:
+  // LOGIN_TEST + the three admin lists, then SHOW_USERS of each reseller (one more per reseller;
+  // resellers are among the accounts, so the doubled per-account part of `recommended` covers it).
+  const listing = options.scope === 'all' ? 4 : 2 + (options.countAll ? 3 : 0);
   const changes = accounts;
   const minimum = listing + changes;
   const recommended = listing + 2 * changes + 10;
-  const formula = `${listing} + accounts${options.scope === 'all' ? ' + resellers' : ''} (at least), ${listing} + 2 x accounts + 10 (to leave room for retries and proofs)`;
+  const formula = `${listing}${options.scope === 'all' ? ' + resellers' : ''} + accounts at least; ${listing} + 2 x accounts + 10 leaves room for retries and proofs`;
   return { accounts, listing, changes, minimum, recommended, formula };
 }
