@@ -90,7 +90,7 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
  * Login-key uses a run needs (every request uses one): the login test and the listing, then one
  * change per account. Retries and the proof of an unknown outcome (one VERIFY_PASSWORD, or a
  * resend) cost one more each, so the key's "Max uses" should leave room: `recommended` doubles the
- * per-account part. Measured against the simulator (test/cli/operator-flags.test.ts).
+ * per-account part. Checked against the simulator (test/e2e/operator.test.ts).
  */
 export function keyUses(options: KeyScopeOptions): { accounts: number; listing: number; changes: number; minimum: number; recommended: number; formula: string } {
   const accounts = options.accounts ?? 0;
