@@ -51,6 +51,7 @@ try {
 
   const before = new Map(all.map((a) => [a.username, a.password]));
   console.log('$ da-rotate rotate --scope all --exclude admin2 --fingerprint ... --yes');
+  sim.resetStats(); // count the rotation alone, not the plan before it
   const rot = await run(['rotate', ...common, '--yes', '--json'], env);
   console.log(human(rot.stderr) + '\n');
   const summary = JSON.parse(rot.stdout.trim().split('\n').at(-1));
@@ -70,7 +71,12 @@ try {
   }
   console.log(`Check against the simulator: ${match}/${summary.counts.rotated} rotated passwords match the live ones; ` +
     `${planned.counts.planned} planned, admin and admin2 untouched: ${problems.length === 0 ? 'OK' : 'PROBLEMS'}`);
-  console.log(`  CMD_API_USER_PASSWD calls: ${sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0}, most in flight at once: ${sim.stats.maxInFlight}`);
+  // maxProcessing: requests the simulator worked on at once (past authentication), which the
+  // client's concurrency bounds; maxInFlight also counts connections still being accepted.
+  const limit = summary.concurrency ?? 8;
+  const most = sim.stats.maxProcessing;
+  console.log(`  CMD_API_USER_PASSWD calls: ${sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0}, most processed at once: ${most} (concurrency ${limit})${most > limit ? ' ABOVE THE LIMIT' : ''}`);
+  if (most > limit) problems.push(`${most} requests were processed at once, above --concurrency ${limit}`);
   console.log(`  report (mode 0600, holds the new passwords): ${summary.report}`);
   for (const p of problems.slice(0, 10)) console.log(`  ${p}`);
   failed = rot.code !== 0 || problems.length > 0 || match !== summary.counts.rotated || match === 0;

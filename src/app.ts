@@ -5,8 +5,10 @@
 import { createInterface } from 'node:readline/promises';
 import { ExitCode, RunAborted, UsageError } from './errors.js';
 import { createLogger, SecretRegistry } from './log.js';
-import { formatProgress, formatSummary, msg } from './messages.js';
+import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
+  concurrencyGiven,
+  parseDuration,
   resolveConnection,
   resolvePolicy,
   resolvePolicyOverride,
@@ -17,12 +19,12 @@ import {
   type Argv,
   type Env,
 } from './options.js';
-import { keyScope, keyScopeInstructions } from './rotation/key-scope.js';
+import { keyScope, keyScopeInstructions, keyUses } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { readJournal } from './rotation/journal.js';
 import { runVerify } from './rotation/verify.js';
 import { runNotify } from './notify/main.js';
-import type { LevelWithSilent } from 'pino';
+import type { LevelWithSilent, LogFormat } from './log.js';
 import { runFleetKeyScope } from './fleet/key-scope.js';
 import { runFleet, wantsFleet } from './fleet/run.js';
 
@@ -35,7 +37,7 @@ export interface AppIo {
   handleSignals: boolean;
 }
 
-export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
+export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify' | 'prune';
 
 function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () => void {
   const handler = () => {
@@ -54,10 +56,10 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
   };
 }
 
-function journalPolicyOf(path: string): { length: number; symbols: boolean } {
+function journalPolicyOf(path: string): { length: number; symbols: boolean; concurrency?: number } {
   try {
     const { options } = readJournal(path).header;
-    return { length: options.length, symbols: options.symbols };
+    return { length: options.length, symbols: options.symbols, concurrency: options.concurrency };
   } catch (e) {
     throw new UsageError(e instanceof Error ? e.message : String(e));
   }
@@ -94,21 +96,73 @@ function safeOrigin(url: string): string {
   }
 }
 
+/**
+ * Where log lines go and how they look: on a terminal, text and warnings only (a person reads the
+ * summary); elsewhere JSON lines at info (a scheduler keeps them); --quiet: errors only.
+ */
+export function logSettings(argv: Argv, stderrIsTty: boolean): { level: LevelWithSilent; format: LogFormat } {
+  const quiet = argv.quiet === true;
+  const level = (argv['log-level'] as LevelWithSilent | undefined) ?? (quiet ? 'error' : stderrIsTty ? 'warn' : 'info');
+  const format = (argv['log-format'] as LogFormat | undefined) ?? (stderrIsTty ? 'text' : 'json');
+  return { level, format };
+}
+
+/** A login key's uses for a run of `accounts` account passwords (see keyUsesNote). */
+function keyScopeAccounts(argv: Argv): number | undefined {
+  if (argv.accounts === undefined) return undefined;
+  const n = Number(argv.accounts);
+  if (!Number.isInteger(n) || n < 0 || n > 10_000_000) throw new UsageError('--accounts must be a whole number of accounts (e.g. --accounts 2005)');
+  return n;
+}
+
+async function runPrune(argv: Argv, io: AppIo): Promise<number> {
+  const { prune } = await import('./rotation/prune.js');
+  const keepGiven = argv.keep !== undefined;
+  const olderThan = typeof argv['older-than'] === 'string' ? parseAge(argv['older-than']) : undefined;
+  const keep = keepGiven ? Number(argv.keep) : olderThan !== undefined ? 0 : 10;
+  if (!Number.isInteger(keep) || keep < 0) throw new UsageError('--keep must be a whole number of runs (e.g. --keep 30)');
+  const dir = typeof argv.dir === 'string' && argv.dir ? argv.dir : 'output';
+  let result;
+  try {
+    result = await prune({ dir, keep, olderThanMs: olderThan, delete: argv.yes === true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') throw new UsageError(`prune: cannot read the directory ${dir} (${code}): give the directory the reports are in with --dir`);
+    throw e;
+  }
+  if (argv.json === true) io.stdout.write(JSON.stringify(result) + '\n');
+  if (argv.quiet !== true || result.protected.length > 0) io.stderr.write(formatPrune(result));
+  return ExitCode.Ok;
+}
+
+/** --older-than: 30d, 12h, 90m (days allowed, unlike --deadline). */
+function parseAge(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*d$/.exec(text.trim());
+  if (m) return Math.round(Number(m[1]) * 86_400_000);
+  return parseDuration(text, '--older-than');
+}
+
 export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promise<number> {
   if (command === 'notify') return runNotify(argv, io);
   const secrets = new SecretRegistry();
   const json = argv.json === true;
+  const quiet = argv.quiet === true;
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
   try {
+    if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
       if (argv.inventory !== undefined) return runFleetKeyScope(argv, io.stdout);
       const selection = resolveSelection(argv);
-      const scope = keyScope({ scope: selection.scope, include: selection.include });
-      if (json) io.stdout.write(JSON.stringify(scope) + '\n');
-      else io.stdout.write(keyScopeInstructions(scope, { scope: selection.scope, include: selection.include }));
+      const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: keyScopeAccounts(argv) };
+      const scope = keyScope(options);
+      if (json) io.stdout.write(JSON.stringify(options.accounts === undefined ? scope : { ...scope, uses: keyUses(options) }) + '\n');
+      else io.stdout.write(keyScopeInstructions(scope, options));
       return ExitCode.Ok;
     }
-    const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets, destination: io.stderr });
+    const logging = logSettings(argv, io.stderr.isTTY === true);
+    const log = createLogger({ ...logging, secrets, destination: io.stderr });
+    /** Time spent waiting at the confirmation prompt: not part of the run's duration. */
+    let promptMs = 0;
     const stop = new StopSignal();
     const interactive = io.stderr.isTTY === true && io.stdin.isTTY === true;
     const ctx: RunContext = {
@@ -117,15 +171,17 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       stderr: io.stderr,
       interactive,
       // The core reports progress; only a terminal gets the redrawn line.
-      onProgress: io.stderr.isTTY === true ? (p) => io.stderr.write(`\r\x1b[K${formatProgress(p)}`) : undefined,
+      onProgress: io.stderr.isTTY === true && !quiet ? (p) => io.stderr.write(`\r\x1b[K${formatProgress(p)}`) : undefined,
       stop,
       resumeCommand: resumeCommandFor(argv),
       confirm: async (question) => {
+        const asked = Date.now();
         const rl = createInterface({ input: io.stdin, output: io.stderr });
         try {
           return /^y(es)?$/i.test((await rl.question(question)).trim());
         } finally {
           rl.close();
+          promptMs += Date.now() - asked;
         }
       },
     };
@@ -137,18 +193,16 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       if (command === 'verify') {
         const v = await runVerify({ report: String(argv.report), connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
-        io.stderr.write(
-          `Verified ${v.checked} rotated account(s) of ${v.report} on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable\n` +
-            (v.drift.length ? `  drift (password changed since the rotation): ${v.drift.join(', ')}\n` : '') +
-            v.errors.map((e) => `  ${e.username}: ${e.error}\n`).join('') +
-            (v.aborted ? `  ABORTED: ${v.aborted}\n` : ''),
-        );
+        if (!quiet || v.exitCode !== ExitCode.Ok) io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
         return v.exitCode;
       }
       let summary: RunSummary;
       if (command === 'resume') {
         // A shared password given again must meet the policy the journal's run used.
         const journalPolicy = journalPolicyOf(String(argv.journal));
+        // Unless told otherwise, a resume runs as hard as the run it finishes did, and says so.
+        if (!concurrencyGiven(argv) && journalPolicy.concurrency !== undefined && !work.adaptive) work.concurrency = journalPolicy.concurrency;
+        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency));
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv['password-stdin'] === true);
         const files = await resolveFiles(argv, io.env);
         summary = await runResume({ journal: String(argv.journal), connection, work, samePassword, policy: resolvePolicyOverride(argv), stateDir: files.stateDir, identities: files.identities }, ctx);
@@ -170,9 +224,13 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
           ctx,
         );
       }
-      if (io.stderr.isTTY === true) io.stderr.write('\r\x1b[K');
-      io.stderr.write(secrets.scrub(formatSummary(summary)));
-      if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
+      summary.durationMs = Math.max(0, summary.durationMs - promptMs);
+      if (io.stderr.isTTY === true && !quiet) io.stderr.write('\r\x1b[K');
+      // --quiet: a run that went well prints nothing (cron mails any output); anything else is said.
+      if (!quiet || summary.exitCode !== ExitCode.Ok) {
+        io.stderr.write(secrets.scrub(formatSummary(summary)));
+        if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
+      }
       if (json) io.stdout.write(JSON.stringify(summary) + '\n');
       return summary.exitCode;
     } finally {

@@ -25,7 +25,8 @@ export const COMMANDS: Record<CommandName, { describe: string; positional?: { na
     positional: { name: 'report', describe: 'the report CSV (or .csv.age with --identity)', optional: true },
   },
   notify: { describe: 'Send each account owner their new credentials (or a one-time login link) from a report' },
-  'key-scope': { describe: 'Print the smallest login-key allow-list for these options' },
+  'key-scope': { describe: 'Print the smallest login-key allow-list for these options (--accounts N: the "Max uses" a run needs)' },
+  prune: { describe: 'Delete old reports and journals (the newest --keep N runs of each server stay; a journal with unsettled credentials always stays)' },
 };
 
 export interface ParsedCommand {
@@ -146,7 +147,7 @@ export async function parseWithYargs(raw: readonly string[], handlers: YargsHand
   }
   await y
     .command('simulate', 'Start the bundled DirectAdmin simulator (see simulate --help)', () => undefined, () => undefined)
-    .demandCommand(1, 'name a command: rotate, plan, resume, verify, notify, key-scope or simulate')
+    .demandCommand(1, 'name a command: rotate, plan, resume, verify, notify, key-scope, prune or simulate')
     .recommendCommands()
     .strict()
     .epilogue(

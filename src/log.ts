@@ -92,8 +92,32 @@ export class SecretRegistry {
 export interface LogOptions {
   level: LevelWithSilent;
   secrets: SecretRegistry;
-  /** Where JSON lines go; defaults to stderr (stdout is reserved for --json output). */
+  /** Where log lines go; defaults to stderr (stdout is reserved for --json output). */
   destination?: NodeJS.WritableStream | number;
+  /** json (default): one JSON object a line, for machines; text: `warn: message (field=value)`, for a person at a terminal. */
+  format?: LogFormat;
+}
+
+export type LogFormat = 'json' | 'text';
+
+/** One field as a person reads it: plain words bare, anything else as JSON. */
+function textValue(v: unknown): string {
+  if (typeof v === 'string') return /^[^\s"=,()]+$/.test(v) ? v : JSON.stringify(v);
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return '[unserializable]';
+  }
+}
+
+/** `warn: the message (server=https://h:2222, accounts=3)`: bindings and fields after the text. */
+function textLine(name: Level, text: string | undefined, fields: Record<string, unknown>): string {
+  const parts = Object.entries(fields)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${textValue(v)}`);
+  const head = text ?? '';
+  const tail = parts.length ? (head ? ` (${parts.join(', ')})` : parts.join(', ')) : '';
+  return `${name}: ${head}${tail}\n`;
 }
 
 const LEVELS: Record<LevelWithSilent, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
@@ -114,7 +138,30 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
   const write = fd !== undefined ? (line: string) => writeSync(fd, line) : (line: string) => void (dest as NodeJS.WritableStream).write(line);
   const base = JSON.stringify({ pid: process.pid, ...(secrets.scrubDeep(bindings) as object) }).slice(1, -1);
 
+  const textMethodFor = (name: Level): LogFn => {
+    if (LEVELS[name] < threshold) return noop;
+    const bound = secrets.scrubDeep(bindings) as Record<string, unknown>;
+    return ((a: unknown, b?: unknown) => {
+      let fields: Record<string, unknown> = {};
+      let text: unknown;
+      if (typeof a === 'string') text = a;
+      else if (a !== null && typeof a === 'object') {
+        fields = fieldsOf(a, secrets);
+        text = b;
+        if (text === undefined && a instanceof Error) {
+          text = a.message;
+          fields = {};
+        }
+      } else text = a === undefined ? b : String(a);
+      // An error under `err` reads best as its message.
+      const err = fields.err as { message?: unknown } | undefined;
+      if (err && typeof err === 'object' && typeof err.message === 'string') fields = { ...fields, err: err.message };
+      write(textLine(name, typeof text === 'string' ? secrets.scrub(text) : undefined, { ...bound, ...fields }));
+    }) as LogFn;
+  };
+
   const methodFor = (name: Level): LogFn => {
+    if (options.format === 'text') return textMethodFor(name);
     if (LEVELS[name] < threshold) return noop;
     const head = `{"level":"${name}","time":"`;
     return ((a: unknown, b?: unknown) => {

@@ -1,4 +1,5 @@
 /** Every sentence the tool says to an operator, kept apart from the logic that decides to say it. */
+import type { Coverage, MissingAccount, TypeCounts } from './rotation/enumerate.js';
 
 export type StatusCounts = Record<'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned', number>;
 
@@ -18,16 +19,105 @@ export interface SummaryView {
   health?: { requests: number; retries: number; serverErrors: number; transportErrors: number };
   concurrency?: number;
   concurrencyMode?: 'auto';
+  /** What the scope covers of the server and what it leaves out (rotate and plan). */
+  coverage?: Coverage;
+}
+
+/** What the confirmation prompt shows before anything is changed. */
+export interface ConfirmView {
+  server: string;
+  user: string;
+  /** The credentials to change (kind and owner are all it reads). */
+  credentials: ReadonlyArray<{ kind: string; owner: string }>;
+  /** Types of the accounts, when the server was counted. */
+  types?: ReadonlyMap<string, string>;
+  /** Where the report goes: the file, or the directory a new name is made in. */
+  report: string;
+  encrypted: boolean;
+}
+
+const KIND_LABELS: Record<string, string> = {
+  account: 'account passwords',
+  email: 'mailbox passwords',
+  ftp: 'FTP passwords',
+  'login-key': 'login keys (revoked)',
+  session: 'panel sessions (ended)',
+  'db-user': 'database user passwords',
+};
+
+/** 1 002 -> "1 002": the thin-space grouping the README uses. */
+export function count(n: number): string {
+  return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+}
+
+function typeList(t: TypeCounts): string {
+  return [`${count(t.user)} user(s)`, `${count(t.reseller)} reseller(s)`, `${count(t.admin)} admin(s)`].join(', ');
+}
+
+/** The summary's lines about the scope: how much of the server it covers, and what it leaves out. */
+export function coverageLines(c: Coverage, user: string): string[] {
+  if (c.scope === 'all') {
+    return [`  scope all: every account on the server: ${c.server ? typeList(c.server) : `${count(c.listed)} account(s)`}`];
+  }
+  const own = `  scope users: the ${count(c.listed)} account(s) ${user} owns`;
+  if (!c.counted || !c.server || !c.leftOut) {
+    return [
+      `${own}; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them).`,
+      '    --count-all counts them (admin login; see key-scope --count-all), --scope all includes them',
+    ];
+  }
+  const out = c.leftOut.user + c.leftOut.reseller + c.leftOut.admin;
+  if (out === 0) return [`${own}; the server has ${typeList(c.server)}: the scope leaves none out`];
+  return [
+    `${own}; the server has ${typeList(c.server)}`,
+    `    LEFT OUT by --scope users: ${typeList(c.leftOut)} (--scope all includes them)`,
+  ];
+}
+
+export function confirmQuestion(v: ConfirmView): string {
+  const accounts = new Set(v.credentials.map((c) => c.owner));
+  const byKind = new Map<string, number>();
+  for (const c of v.credentials) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
+  const accountOnly = byKind.size === 1 && byKind.has('account');
+  const lines = [
+    accountOnly
+      ? `About to change the passwords of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`
+      : `About to change ${count(v.credentials.length)} credential(s) of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`,
+  ];
+  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k] ?? k}`).join(', ')}`);
+  if (v.types) {
+    const t: TypeCounts = { user: 0, reseller: 0, admin: 0 };
+    for (const a of accounts) t[(v.types.get(a) ?? 'user') as keyof TypeCounts]++;
+    lines.push(`  accounts: ${typeList(t)}`);
+  }
+  lines.push(`  the report${v.encrypted ? ' (encrypted)' : ''} with the new secrets goes to ${v.report}`);
+  lines.push('Type "yes" to go on: ');
+  return lines.join('\n');
 }
 
 export const msg = {
-  confirmRotate: (count: number, server: string, user: string) =>
-    `About to change the passwords of ${count} account(s) on ${server} (logged in as ${user}). Type "yes" to go on: `,
+  confirmRotate: confirmQuestion,
   notConfirmed: 'not confirmed: nothing was changed',
   needsYes: 'standard input is not a terminal: pass --yes to rotate without confirmation (nothing was changed)',
   nothingSelected: 'no account matched the selection: nothing to do',
-  onlyMissing: (names: string[]) =>
-    `--only/--users-file names ${names.length} account(s) the server does not list: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}; fix the list (nothing was changed)`,
+  onlyMissing: (names: string[], scope: 'users' | 'all' = 'all', user = '', where: readonly MissingAccount[] = []) => {
+    const found = new Map(where.map((w) => [w.username, w]));
+    const described = names.slice(0, 10).map((n) => {
+      const w = found.get(n);
+      if (!w) return n;
+      const whose = w.type === 'user' ? (w.owner ? `a user of reseller ${w.owner}` : 'a user of another account') : `a ${w.type}`;
+      return `${n} (${whose}: --scope ${w.scope} reaches it)`;
+    });
+    const list = `${described.join(', ')}${names.length > 10 ? ', ...' : ''}`;
+    if (scope === 'all') return `--only/--users-file names ${names.length} account(s) the server does not have: ${list}; fix the list (nothing was changed)`;
+    if (where.length === names.length) return `--only/--users-file names ${names.length} account(s) outside --scope users: ${list} (nothing was changed)`;
+    return (
+      `--only/--users-file names ${names.length} account(s) that are not among ${user}'s own users (--scope users): ${list}; ` +
+      'an account of a reseller, a reseller or an admin needs --scope all (--count-all says whose it is); else fix the list (nothing was changed)'
+    );
+  },
+  resumeConcurrency: (n: number, journal: number | undefined) =>
+    journal === undefined ? `resuming at concurrency ${n}` : `resuming at concurrency ${n}, the interrupted run's (--concurrency N to change it)`,
   loginTestFailed: (why: string) => `preflight failed: ${why}`,
   enumerationFailed: (why: string) => `could not list the accounts: ${why}`,
   interrupted: (resume: string) => `interrupted: in-flight requests settled and every new password is in the journal. To finish: ${resume}`,
@@ -150,6 +240,7 @@ export function formatSummary(s: SummaryView): string {
     lines.push(`  server health: ${h.requests} requests, ${h.retries} resent, ${h.serverErrors} answered 5xx, ${h.transportErrors} transport errors (resets, timeouts)`);
   }
   if (s.concurrencyMode === 'auto' && s.concurrency) lines.push(`  concurrency: auto, settled at ${s.concurrency}`);
+  if (s.coverage) lines.push(...coverageLines(s.coverage, s.user));
   if (s.aborted) lines.push(`  reason: ${s.aborted}`);
   lines.push(`  report:  ${s.report}`);
   if (s.reportError) lines.push(`  REPORT INCOMPLETE: ${s.reportError}`);
@@ -174,4 +265,54 @@ export function formatProgress(p: ProgressView): string {
   const eta = p.rate && p.rate > 0 ? `, ${formatDuration(Math.round(((p.total - p.done) / p.rate) * 1000))} left` : '';
   const rate = p.rate ? `, ${p.rate.toFixed(0)}/s${eta}` : '';
   return `changing ${p.done}/${p.total}: rotated ${c.rotated}, revoked ${c.revoked}, failed ${c.failed}, unknown ${c.unknown} (concurrency ${p.concurrency}${rate})`;
+}
+
+export interface VerifyView {
+  checked: number;
+  report: string;
+  server: string;
+  matching: number;
+  drift: string[];
+  errors: Array<{ username: string; error: string }>;
+  aborted?: string;
+}
+
+/** Names wrapped to `width`, at most `max` of them; the rest counted, never printed on one endless line. */
+export function wrapNames(names: readonly string[], indent: string, width = 100, max = 40): string[] {
+  const lines: string[] = [];
+  let line = indent;
+  for (const n of names.slice(0, max)) {
+    const piece = line === indent ? n : `, ${n}`;
+    if (line.length + piece.length > width && line !== indent) {
+      lines.push(line + ',');
+      line = indent + n;
+    } else line += piece;
+  }
+  if (line !== indent) lines.push(line);
+  if (names.length > max) lines.push(`${indent}... and ${count(names.length - max)} more (--json lists them all)`);
+  return lines;
+}
+
+export function formatVerify(v: VerifyView, width = 100): string {
+  const lines = [`Verified ${v.checked} rotated account(s) on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable`, `  report: ${v.report}`];
+  if (v.drift.length) {
+    lines.push(`  drift (password changed since the rotation), ${count(v.drift.length)} account(s):`);
+    lines.push(...wrapNames(v.drift, '    ', width));
+  }
+  for (const e of v.errors.slice(0, 40)) lines.push(`  ${e.username}: ${e.error}`);
+  if (v.errors.length > 40) lines.push(`  ... and ${count(v.errors.length - 40)} more not checkable (--json lists them all)`);
+  if (v.aborted) lines.push(`  ABORTED: ${v.aborted}`);
+  return lines.join('\n') + '\n';
+}
+
+export function formatPrune(r: { dir: string; removed: string[]; kept: number; protected: Array<{ journal: string; why: string }>; deleted: boolean }): string {
+  const lines = [
+    r.deleted
+      ? `Pruned ${r.dir}: deleted ${r.removed.length} file(s), kept ${r.kept} run(s)`
+      : `Prune of ${r.dir} (nothing deleted; pass --yes to delete): would delete ${r.removed.length} file(s), keeps ${r.kept} run(s)`,
+  ];
+  for (const f of r.removed.slice(0, 40)) lines.push(`  ${r.deleted ? 'deleted' : 'would delete'} ${f}`);
+  if (r.removed.length > 40) lines.push(`  ... and ${r.removed.length - 40} more (--json lists them all)`);
+  for (const p of r.protected) lines.push(`  KEPT ${p.journal}: ${p.why}`);
+  return lines.join('\n') + '\n';
 }

@@ -8,21 +8,26 @@ import { isLoopbackHost, parseServerUrl } from './directadmin/url.js';
 import { UsageError } from './errors.js';
 // Kept light: the CLI parses argv with this module before it loads anything else (start-up time).
 import { KIND_ORDER, OPT_IN_KINDS, type KindName } from './kinds/kind.js';
-import { DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
+import { DEFAULT_LENGTH, GENERATED_SYMBOLS, MAX_LENGTH, MIN_LENGTH, policyViolation, type PasswordPolicy } from './rotation/password.js';
 import type { ConnectionSettings, FileSettings, SelectionSettings, WorkSettings } from './rotation/settings.js';
 import { stateDirFor } from './rotation/lock.js';
 
-export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify';
+export type CommandName = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify' | 'prune';
 
 export interface OptionSpec {
   type: 'string' | 'number' | 'boolean' | 'array';
   describe: string;
+  /** A command whose help needs other words (plan's default file name). */
+  describeFor?: Partial<Record<CommandName, string>>;
   default?: string | number | boolean;
   choices?: readonly string[];
   group: string;
   commands: readonly CommandName[];
   alias?: string;
 }
+
+/** Requests in flight at once when --concurrency is not given (resume: the journal's run's instead). */
+export const DEFAULT_CONCURRENCY = 8;
 
 const CONNECT: readonly CommandName[] = ['rotate', 'plan', 'resume', 'verify', 'notify'];
 const SELECT: readonly CommandName[] = ['rotate', 'plan', 'key-scope'];
@@ -36,6 +41,7 @@ const G_RUN = 'Running:';
 const G_OUT = 'Output:';
 const G_NOTIFY = 'Notifying customers:';
 const G_FLEET = 'Many servers:';
+const G_PRUNE = 'Pruning:';
 
 export const OPTIONS = {
   server: {
@@ -66,7 +72,13 @@ export const OPTIONS = {
 
   scope: {
     type: 'string', default: 'users', choices: ['users', 'all'], group: G_SEL, commands: SELECT,
-    describe: "users: the caller's own users (CMD_API_SHOW_USERS); all: every account on the server (users, resellers, admins)",
+    describe:
+      "users: only the accounts the login owns (CMD_API_SHOW_USERS; an admin's own users, not its resellers' users nor resellers or admins); all: every account on the server",
+  },
+  'count-all': {
+    type: 'boolean', group: G_SEL, commands: SELECT,
+    describe:
+      'With --scope users: also count every account on the server, to say how many the scope leaves out (admin only; the login key must allow CMD_API_SHOW_ALL_USERS, CMD_API_SHOW_RESELLERS, CMD_API_SHOW_ADMINS)',
   },
   exclude: { type: 'array', group: G_SEL, commands: [...SELECT, 'notify'], describe: 'Never touch these accounts (names or globs like "test*"); always wins' },
   only: { type: 'array', group: G_SEL, commands: [...SELECT, 'notify'], describe: 'Rotate only these accounts (each must exist)' },
@@ -77,7 +89,7 @@ export const OPTIONS = {
   },
 
   length: { type: 'number', group: G_PW, commands: ['rotate', 'plan', 'resume'], describe: `Password length (${MIN_LENGTH} to ${MAX_LENGTH}; default ${DEFAULT_LENGTH}; resume: replaces the journal's)` },
-  symbols: { type: 'boolean', group: G_PW, commands: ['rotate', 'plan', 'resume'], describe: 'Add special characters from !@#%^*-_. (guarantees one), for servers enforcing difficult passwords (resume: replaces the journal\'s)' },
+  symbols: { type: 'boolean', group: G_PW, commands: ['rotate', 'plan', 'resume'], describe: `Add the special characters ${GENERATED_SYMBOLS} (guarantees one; they survive FTP URLs and shells), for servers enforcing difficult passwords (resume: replaces the journal's)` },
   'same-password': {
     type: 'boolean', default: false, group: G_PW, commands: ['rotate', 'plan'],
     describe: 'Give every account ONE password read from stdin (weaker: e.g. a temporary password users must change)',
@@ -85,8 +97,9 @@ export const OPTIONS = {
   'same-password-file': { type: 'string', group: G_PW, commands: ['rotate', 'plan'], describe: 'Like --same-password, reading it from FILE (mode 0600)' },
 
   concurrency: {
-    type: 'string', default: '8', group: G_RUN, commands: WORK,
-    describe: 'Requests in flight at once: 1 to 64, or auto (start at 4, grow while latency holds, back off on slowdowns, 5xx and resets; never above 64)',
+    // No default in the table: resume must tell "not given" (the journal's run's) from 8.
+    type: 'string', group: G_RUN, commands: WORK,
+    describe: `Requests in flight at once: 1 to 64, or auto (start at 4, grow while latency holds, back off on slowdowns, 5xx and resets; never above 64). Default ${DEFAULT_CONCURRENCY}; resume: the interrupted run's`,
   },
   retries: { type: 'number', default: 3, group: G_RUN, commands: WRITE, describe: 'Retries per account for transport errors and 5xx, always with the same password (0 to 10)' },
   'retry-delay': { type: 'number', default: 0.5, group: G_RUN, commands: WRITE, describe: 'Base backoff in seconds; doubles each retry, with jitter' },
@@ -96,7 +109,7 @@ export const OPTIONS = {
     describe: 'How an unknown account-password outcome is proved: verify (CMD_API_VERIFY_PASSWORD, admin only) or resend (the same password again; for resellers and keys without VERIFY_PASSWORD)',
   },
   deadline: { type: 'string', group: G_RUN, commands: WRITE, describe: 'Stop the whole run after this long (e.g. 90s, 15m, 2h), as an interrupt would: for unattended runs' },
-  yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: [...WRITE, 'notify'], describe: 'Do not ask for confirmation (required when not on a terminal)' },
+  yes: { type: 'boolean', default: false, alias: 'y', group: G_RUN, commands: [...WRITE, 'notify', 'prune'], describe: 'Do not ask for confirmation (required when not on a terminal; prune: delete, not just list)' },
 
   'encrypt-to': {
     type: 'array', group: G_OUT, commands: ['rotate'],
@@ -112,12 +125,21 @@ export const OPTIONS = {
   },
   output: {
     type: 'string', group: G_OUT, commands: ['rotate', 'plan'],
-    describe: 'Report CSV path (created new, mode 0600). Default: output/rotation-<host>-<UTC time>.csv; the journal goes beside it',
+    describe: 'Report CSV path (created new, mode 0600). Default: output/rotation-<host>_<port>-<UTC time>.csv; the journal goes beside it',
+    describeFor: { plan: 'Plan CSV path (created new, mode 0600). Default: output/plan-<host>_<port>-<UTC time>.csv' },
   },
-  json: { type: 'boolean', default: false, group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope', 'notify'], describe: 'Print a machine-readable summary on stdout' },
+  json: { type: 'boolean', default: false, group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope', 'notify', 'prune'], describe: 'Print a machine-readable summary on stdout' },
   'log-level': {
-    type: 'string', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-    group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify'], describe: 'JSON log level (logs go to stderr)',
+    type: 'string', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+    group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify'], describe: 'Log level on stderr. Default: warn on a terminal, info otherwise',
+  },
+  'log-format': {
+    type: 'string', choices: ['text', 'json'],
+    group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify'], describe: 'Log lines as text ("warn: ...") or JSON lines. Default: text on a terminal, json otherwise',
+  },
+  quiet: {
+    type: 'boolean', alias: 'q', group: G_OUT, commands: ['rotate', 'plan', 'resume', 'verify', 'prune'],
+    describe: 'Print nothing when all went well (for cron): errors only, and the summary only when the exit code is not 0',
   },
 
   // notify: handing the new credentials to the account owners (src/notify/).
@@ -161,6 +183,14 @@ export const OPTIONS = {
   'parallel-servers': { type: 'number', default: 4, group: G_FLEET, commands: WORK, describe: 'With --inventory: servers run at once (1 to 256)' },
   run: { type: 'string', group: G_FLEET, commands: ['resume', 'verify'], describe: 'A fleet run id (the directory under --output-dir): resume its unfinished servers, or verify its reports' },
   'output-dir': { type: 'string', group: G_FLEET, commands: WORK, describe: 'With --inventory: fleet runs go to DIR/<run id>/<server>/ (default output)' },
+
+  accounts: {
+    type: 'number', group: G_SEL, commands: ['key-scope'],
+    describe: 'Say how many login-key uses a run of this many accounts needs (for the key\'s "Max uses")',
+  },
+  dir: { type: 'string', group: G_PRUNE, commands: ['prune'], describe: 'The directory of reports and journals to prune (default output)' },
+  keep: { type: 'number', group: G_PRUNE, commands: ['prune'], describe: 'Keep the newest N runs of each server (reports with their journals); default 10' },
+  'older-than': { type: 'string', group: G_PRUNE, commands: ['prune'], describe: 'Only delete runs older than this (e.g. 30d, 12h); combined with --keep, both must allow it' },
 } as const satisfies Record<string, OptionSpec>;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -168,7 +198,7 @@ export type OptionName = keyof typeof OPTIONS;
 export function optionsFor(command: CommandName): Record<string, OptionSpec> {
   const out: Record<string, OptionSpec> = {};
   for (const [name, spec] of Object.entries(OPTIONS) as Array<[string, OptionSpec]>) {
-    if (spec.commands.includes(command)) out[name] = spec;
+    if (spec.commands.includes(command)) out[name] = spec.describeFor?.[command] ? { ...spec, describe: spec.describeFor[command] } : spec;
   }
   return out;
 }
@@ -188,9 +218,11 @@ function str(argv: Argv, name: string): string | undefined {
 
 function num(argv: Argv, name: OptionName, min: number, max: number): number {
   const raw = argv[name] ?? (OPTIONS[name] as OptionSpec).default;
-  const v = typeof raw === 'number' ? raw : Number(raw);
+  const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
   if (!Number.isFinite(v) || v < min || v > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got ${String(raw)})`);
+    // yargs hands a word given to a number option over as NaN: the word itself is gone.
+    const got = typeof raw === 'number' && Number.isNaN(raw) ? 'a word that is not a number was given' : `got ${JSON.stringify(raw)}`;
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (${got})`);
   }
   return v;
 }
@@ -205,24 +237,54 @@ function list(argv: Argv, name: string): string[] {
   const v = argv[name];
   if (v === undefined) return [];
   const items = Array.isArray(v) ? v : [v];
-  return items.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  const out = items.flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  // `--exclude` with no value (or only commas) would silently exclude nothing.
+  if (out.length === 0) throw new UsageError(`--${name} needs a value (e.g. --${name} NAME); give one or leave the flag out`);
+  return out;
 }
 
 /** Reads a secret file the way ssh treats a private key: refused if others can read it. */
 export function readSecretFile(path: string, flag: string): string {
-  let mode: number;
+  let st: ReturnType<typeof statSync>;
   try {
-    mode = statSync(path).mode;
-  } catch {
-    throw new UsageError(`${flag}: cannot read ${path}: no such file or no permission`);
+    st = statSync(path);
+  } catch (e) {
+    throw new UsageError(secretFileProblem(path, flag, e));
   }
+  if (st.isDirectory()) throw new UsageError(`${flag}: ${path} is a directory: give the file that holds the secret (nothing was sent)`);
+  if (!st.isFile()) throw new UsageError(`${flag}: ${path} is not a regular file: give the file that holds the secret (nothing was sent)`);
+  const mode = Number(st.mode);
   if ((mode & 0o077) !== 0) {
     throw new UsageError(`${flag}: ${path} is readable by group or others (mode ${(mode & 0o777).toString(8)}); run chmod 600 ${path}`);
   }
-  const text = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  let raw: string;
+  try {
+    raw = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(secretFileProblem(path, flag, e));
+  }
+  const text = raw.replace(/\r?\n$/, '');
   if (!text) throw new UsageError(`${flag}: ${path} is empty`);
   if (/[\r\n]/.test(text)) throw new UsageError(`${flag}: ${path} must hold the secret on a single line`);
   return text;
+}
+
+/** One line for a secret file that cannot be read: which path, why, and the fix. */
+function secretFileProblem(path: string, flag: string, e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'ENOENT':
+      return `${flag}: ${path} does not exist: check the path (nothing was sent)`;
+    case 'ENOTDIR':
+      return `${flag}: ${path}: a part of that path is not a directory: check the path (nothing was sent)`;
+    case 'EACCES':
+    case 'EPERM':
+      return `${flag}: cannot read ${path}: permission denied; run da-rotate as the file's owner, or \`chmod 600\` it as that owner (nothing was sent)`;
+    case 'EISDIR':
+      return `${flag}: ${path} is a directory: give the file that holds the secret (nothing was sent)`;
+    default:
+      return `${flag}: cannot read ${path} (${code ?? String(e)}): check the file (nothing was sent)`;
+  }
 }
 
 export async function readStdinOnce(stdin: NodeJS.ReadableStream, what: string): Promise<string> {
@@ -304,6 +366,9 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
     }
     tls.fingerprint = fingerprint;
   }
+  if (argv.insecure === true && fingerprint) {
+    throw new UsageError('--insecure turns certificate checks off and --fingerprint pins the certificate: give only --fingerprint (nothing was sent)');
+  }
   if (argv.insecure === true) {
     tls.insecure = true;
     warnings.push('--insecure: the TLS certificate is not verified; anyone on the path can read the new passwords. Prefer --fingerprint');
@@ -377,7 +442,7 @@ export function resolveSelection(argv: Argv): SelectionSettings {
     only = [...only, ...names];
   }
   if (only.length === 0) only = undefined;
-  return { scope, exclude, only, include: resolveInclude(argv) };
+  return { scope, exclude, only, include: resolveInclude(argv), ...(argv['count-all'] === true ? { countAll: true } : {}) };
 }
 
 export function resolvePolicy(argv: Argv): PasswordPolicy {
@@ -416,8 +481,21 @@ export async function resolveSamePassword(
 
 /** --concurrency N, or auto: the adaptive limit starts at 4 (the pool is sized for its ceiling). */
 function concurrencyOf(argv: Argv): { concurrency: number; adaptive: boolean } {
-  if (String(argv.concurrency ?? '').trim().toLowerCase() === 'auto') return { concurrency: 4, adaptive: true };
-  return { concurrency: int(argv, 'concurrency', 1, 64), adaptive: false };
+  const raw = argv.concurrency;
+  if (raw === undefined) return { concurrency: DEFAULT_CONCURRENCY, adaptive: false };
+  if (Array.isArray(raw)) throw new UsageError('--concurrency was given more than once; give it once');
+  const text = String(raw).trim();
+  if (text.toLowerCase() === 'auto') return { concurrency: 4, adaptive: true };
+  const v = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!Number.isInteger(v) || v < 1 || v > 64) {
+    throw new UsageError(`--concurrency must be a whole number from 1 to 64, or auto (got ${JSON.stringify(text)})`);
+  }
+  return { concurrency: v, adaptive: false };
+}
+
+/** --concurrency as given, or undefined (resume then runs at the interrupted run's). */
+export function concurrencyGiven(argv: Argv): boolean {
+  return argv.concurrency !== undefined;
 }
 
 export function resolveWork(argv: Argv): WorkSettings {

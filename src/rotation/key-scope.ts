@@ -14,12 +14,16 @@ export interface KeyScope {
 export interface KeyScopeOptions {
   scope: 'users' | 'all';
   include?: readonly string[];
+  /** --count-all: scope users also counts the whole server with the admin listing commands. */
+  countAll?: boolean;
+  /** --accounts N: say how many key uses a run of N accounts needs. */
+  accounts?: number;
 }
 
 export function keyScope(options: KeyScopeOptions): KeyScope {
   const include = (options.include ?? ['account']) as KindName[];
   const commands = ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS'];
-  if (options.scope === 'all') commands.push('CMD_API_SHOW_ALL_USERS', 'CMD_API_SHOW_RESELLERS', 'CMD_API_SHOW_ADMINS');
+  if (options.scope === 'all' || options.countAll) commands.push('CMD_API_SHOW_ALL_USERS', 'CMD_API_SHOW_RESELLERS', 'CMD_API_SHOW_ADMINS');
   const jsonApi: string[] = [];
   for (const k of include) {
     for (const c of kindByName(k).commands) {
@@ -32,10 +36,26 @@ export function keyScope(options: KeyScopeOptions): KeyScope {
   return { commands, jsonApi, never, incidentOnly };
 }
 
+function usesLines(options: KeyScopeOptions): string[] {
+  const u = keyUses(options);
+  const sweep = (options.include ?? ['account']).some((k) => k !== 'account');
+  if (options.accounts !== undefined && !sweep) {
+    return [
+      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}${options.scope === 'all' ? ' plus one per reseller' : ''} (${u.listing} to connect and list, 1 per account);`,
+      `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes.`,
+    ];
+  }
+  return [
+    `     every request uses one: ${u.formula} for an account-password run`,
+    '     (key-scope --accounts N computes it); a sweep (--include) needs about 5 + accounts x 4 +',
+    '     credentials x 2: run `plan --include ...` first, it counts them.',
+  ];
+}
+
 export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions): string {
   const kinds = (options.include ?? ['account']).join(',');
   return [
-    `Login key allow-list for da-rotate --scope ${options.scope} --include ${kinds}:`,
+    `Login key allow-list for da-rotate --scope ${options.scope}${options.countAll ? ' --count-all' : ''} --include ${kinds}:`,
     '',
     ...scope.commands.map((c) => `  ${c}`),
     ...(scope.jsonApi.length ? ['', 'and the JSON API paths (the key must not be restricted to legacy commands):', ...scope.jsonApi.map((c) => `  ${c}`)] : []),
@@ -43,8 +63,7 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
     'Create it in DirectAdmin as the admin (or reseller) that runs the rotation:',
     '  1. User Level -> Login Keys -> Create Key (Evolution: top-right menu -> Login Keys).',
     '  2. Key name: da-rotate. Leave "Key Value" to be generated; set an expiry and a "Max uses":',
-    '     every request uses one: about 2 + (accounts x 2) for an account-password run, about',
-    '     5 + (accounts x 4) + credentials for a sweep, plus retries (plan first: it counts them).',
+    ...usesLines(options),
     '  3. Uncheck "Allow all commands" and allow exactly the commands listed above.',
     '  4. "Allowed IPs": only the IP this tool runs from.',
     `  5. Never allow ${scope.never.join(', ')}: they let the key create or edit keys.`,
@@ -65,4 +84,23 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
     ...(options.include?.includes('login-key') ? [] : ["Changing account passwords does not revoke those accounts' own login keys: add --include login-key."]),
     '',
   ].join('\n');
+}
+
+/**
+ * Login-key uses a run needs (every request uses one): the login test and the listing, then one
+ * change per account. Retries and the proof of an unknown outcome (one VERIFY_PASSWORD, or a
+ * resend) cost one more each, so the key's "Max uses" should leave room: `recommended` doubles the
+ * per-account part. Checked against the simulator (test/e2e/operator.test.ts).
+ */
+export function keyUses(options: KeyScopeOptions): { accounts: number; listing: number; changes: number; minimum: number; recommended: number; formula: string } {
+  const accounts = options.accounts ?? 0;
+  // --scope users: LOGIN_TEST + SHOW_USERS, + the three admin lists with --count-all. --scope all:
+  // LOGIN_TEST + the three admin lists, then SHOW_USERS of each reseller (one more per reseller;
+  // resellers are among the accounts, so the doubled per-account part of `recommended` covers it).
+  const listing = options.scope === 'all' ? 4 : 2 + (options.countAll ? 3 : 0);
+  const changes = accounts;
+  const minimum = listing + changes;
+  const recommended = listing + 2 * changes + 10;
+  const formula = `${listing}${options.scope === 'all' ? ' + resellers' : ''} + accounts at least; ${listing} + 2 x accounts + 10 leaves room for retries and proofs`;
+  return { accounts, listing, changes, minimum, recommended, formula };
 }

@@ -143,11 +143,11 @@ function retryingReader(client: DirectAdminClient, retry: ReadRetryOptions): Dir
 async function select(reader: DirectAdminReader, req: { connection: ConnectionSettings; selection: SelectionSettings }, ctx: RunContext): Promise<Selection> {
   let selection: Selection;
   try {
-    selection = await enumerateAccounts(reader, { scope: req.selection.scope, self: req.connection.username, exclude: req.selection.exclude, only: req.selection.only });
+    selection = await enumerateAccounts(reader, { scope: req.selection.scope, self: req.connection.username, exclude: req.selection.exclude, only: req.selection.only, countAll: req.selection.countAll });
   } catch (e) {
     throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(e))), { cause: e });
   }
-  if (selection.missing.length > 0) throw new UsageError(msg.onlyMissing(selection.missing));
+  if (selection.missing.length > 0) throw new UsageError(msg.onlyMissing(selection.missing, req.selection.scope, req.connection.username, selection.missingWhere));
   return selection;
 }
 
@@ -258,7 +258,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
     const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
-    const baseOf = (report: string) => ({ mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report });
+    const baseOf = (report: string) => ({ mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report, coverage: selection.coverage });
 
     if (req.mode === 'plan') {
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
@@ -267,7 +267,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
     if (!req.yes && listed.credentials.length > 0) {
-      if (!(await ctx.confirm(msg.confirmRotate(listed.credentials.length, server, c.username)))) throw new UsageError(msg.notConfirmed);
+      const reportGoesTo = req.output ? resolve(req.output) : join(outDir, `rotation-${hostKey(server)}-<UTC time>.csv${req.encryptTo ? '.age' : ''}`);
+      const question = msg.confirmRotate({ server, user: c.username, credentials: listed.credentials, types: selection.types, report: reportGoesTo, encrypted: req.encryptTo !== undefined });
+      if (!(await ctx.confirm(question))) throw new UsageError(msg.notConfirmed);
     }
     const report = await openReport(req, outDir, server);
     state.report = report;

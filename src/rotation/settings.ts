@@ -26,6 +26,8 @@ export interface SelectionSettings {
   only: string[] | undefined;
   /** Credential kinds to change; ['account'] unless --include says more. */
   include: KindName[];
+  /** --count-all: with scope users, also count the whole server (admin-only listing commands). */
+  countAll?: boolean;
 }
 
 /** Where a run keeps its state, and how it protects the secrets it writes. */

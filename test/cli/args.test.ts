@@ -92,7 +92,9 @@ describe('command-line parsing without yargs', { timeout: 60_000 }, () => {
     assert.equal(p.argv.concurrency, '16', 'a string: --concurrency also takes auto');
     assert.deepEqual(p.argv.exclude, ['a', 'b']);
     assert.equal(p.argv['retry-delay'], 0.5);
-    assert.equal(p.argv['log-level'], 'info', 'defaults are filled in');
+    assert.equal(p.argv.timeout, 30, 'defaults are filled in');
+    assert.equal(p.argv['log-level'], undefined, 'no default: it depends on whether stderr is a terminal');
+    assert.equal(fastParse(['plan'])!.argv.concurrency, undefined, 'no default: resume runs at the journal\'s');
     assert.equal(p.argv.scope, 'users');
     const r = fastParse(['resume', 'j.jsonl']);
     assert.ok(r);
