@@ -260,6 +260,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
+    // An operator at a terminal learns, once, that the report will be plaintext and how to avoid it.
+    if (ctx.interactive && !req.encryptTo && listed.credentials.length > 0) ctx.log.warn(msg.reportInClear);
     if (!req.yes && listed.credentials.length > 0) {
       if (!(await ctx.confirm(msg.confirmRotate(listed.credentials.length, server, c.username)))) throw new UsageError(msg.notConfirmed);
     }
@@ -392,7 +394,7 @@ async function finish(state: RunState, base: SummaryBase, items: WorkItem[], res
     ctx.log.error(reportError);
   }
   const unsettled = counts.unknown + counts['not-started'] > 0;
-  const resumeCommand = interrupted || aborted || unsettled ? (ctx.resumeCommand?.(journalPath) ?? `da-rotate resume ${journalPath}`) : undefined;
+  const resumeCommand = interrupted || aborted || unsettled ? state.resumeCommand(journalPath) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
   return {
     ...base,
