@@ -76,7 +76,8 @@ try {
   failed = rot.code !== 0 || problems.length > 0 || match !== summary.counts.rotated || match === 0;
 
   // The hand-off: a notify dry run renders the customer's message as an .eml file and sends nothing.
-  const customer = (rows.find((r) => r.status === 'rotated' && /^user/.test(r.username)) ?? rows.find((r) => r.status === 'rotated'))?.username;
+  const deliverable = (r) => r.status === 'rotated' && !sim.account(r.username)?.suspended; // suspended accounts get no message
+  const customer = (rows.find((r) => deliverable(r) && /^user/.test(r.username)) ?? rows.find(deliverable))?.username;
   if (customer) failed = (await showNotifyDryRun(summary.report, customer, env)) || failed;
 } finally {
   await sim.close();
