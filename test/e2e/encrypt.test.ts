@@ -97,6 +97,14 @@ async function runAndSignal(args: string[], env: Record<string, string>, journal
   }
 }
 
+/**
+ * Resolves once the simulator has finished every request it received: a killed client's last
+ * requests may still be applied after the kill (they were journaled before they were sent).
+ */
+async function serverIdle(sim: Simulator): Promise<void> {
+  while (sim.stats.inFlight > 0 || sim.stats.processing > 0) await new Promise((r) => setTimeout(r, 5));
+}
+
 interface World {
   sim: Simulator;
   out: string;
@@ -248,6 +256,7 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
 
       const killed = await runAndSignal(['rotate', '--encrypt-to', key.recipient, '--output', report, ...work], w.env, journal, 40, 'SIGKILL');
       assert.ok(killed.signalled && killed.result.signal === 'SIGKILL', `the run ended before the kill: ${killed.result.code} ${killed.result.stderr}`);
+      await serverIdle(w.sim);
       const afterKill = changed();
       assert.ok(afterKill > 0 && afterKill < 200, `killed mid-run (${afterKill} changed)`);
       assert.ok(!existsSync(report) && !existsSync(`${report}.age`), 'no report yet: it is written whole at the end');
@@ -269,6 +278,7 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
       assert.equal(interrupted.result.code, 130, interrupted.result.stderr);
       assert.match(interrupted.result.stderr, /To finish: da-rotate resume .*--identity AGE_IDENTITY_FILE/);
       assert.ok(existsSync(`${report}.age`) && !existsSync(report));
+      await serverIdle(w.sim);
       const partial = rowsOf(await decryptReport(`${report}.age`, key));
       for (const row of partial.filter((x) => x.status === 'rotated')) assert.equal(row.password, w.sim.password(row.username));
       assert.ok(partial.some((x) => x.status === 'not-started'), 'the SIGINT came mid-run');
@@ -306,6 +316,7 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
       const work = ['--yes', '--concurrency', '2', ...WORK];
       const first = await runAndSignal(['rotate', '--same-password', '--encrypt-to', key.recipient, '--output', report, ...work], w.env, journal, 20, 'SIGKILL', `${shared}\n`);
       assert.ok(first.signalled && first.result.signal === 'SIGKILL', `the run ended before the kill: ${first.result.stderr}`);
+      await serverIdle(w.sim);
       assert.ok(countIntents(journal) >= 20);
       assert.deepEqual(clearHits(filesUnder(w.out, w.state), [shared]), [], 'the shared password is not in clear in the journal');
 
