@@ -2,7 +2,7 @@
 // The demo: start the bundled simulator over HTTPS with a few hundred accounts, run `plan`, then
 // `rotate` with the real CLI, and check the report against the simulator's live passwords.
 import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSimulator } from '../dist/simulator/index.js';
@@ -80,7 +80,46 @@ try {
   console.log(`  report (mode 0600, holds the new passwords): ${summary.report}`);
   for (const p of problems.slice(0, 10)) console.log(`  ${p}`);
   failed = rot.code !== 0 || problems.length > 0 || match !== summary.counts.rotated || match === 0;
+
+  // The hand-off: a notify dry run renders the customer's message as an .eml file and sends nothing.
+  const deliverable = (r) => r.status === 'rotated' && !sim.account(r.username)?.suspended; // suspended accounts get no message
+  const customer = (rows.find((r) => deliverable(r) && /^user/.test(r.username)) ?? rows.find(deliverable))?.username;
+  if (customer) failed = (await showNotifyDryRun(summary.report, customer, env)) || failed;
 } finally {
   await sim.close();
 }
 process.exit(failed ? 1 : 0);
+
+/**
+ * `notify --dry-run --only CUSTOMER`: writes that customer's message as an .eml (0600) and prints it.
+ * The password is shown because it is a demo simulator password (checked: it is the live password
+ * of this in-memory simulator, which dies with the demo): it opens nothing, and seeing it is the
+ * point of the demo. Anything else that looked like a password would be masked.
+ */
+async function showNotifyDryRun(report, customer, env) {
+  const emlDir = join(outDir, `notify-demo-${new Date().toISOString().replace(/[-:.]/g, '')}`);
+  console.log(`\n$ da-rotate notify --report ${report} --only ${customer} --dry-run --from "Hosting Ops <ops@hoster.example>" --fingerprint ...`);
+  const n = await run(['notify', '--report', report, '--only', customer, '--dry-run', '--eml-dir', emlDir, '--from', 'Hosting Ops <ops@hoster.example>', '--fingerprint', sim.fingerprint256], env);
+  console.log(human(n.stderr));
+  if (n.code !== 0) {
+    console.log(`notify dry run exited ${n.code}`);
+    return true;
+  }
+  const raw = readFileSync(join(emlDir, `${customer}.eml`), 'utf8');
+  const sep = raw.indexOf('\n\n');
+  const headers = raw.slice(0, sep);
+  let body = raw.slice(sep + 2);
+  if (/Content-Transfer-Encoding:\s*quoted-printable/i.test(headers)) {
+    body = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+  } else if (/Content-Transfer-Encoding:\s*base64/i.test(headers)) {
+    body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
+  }
+  const live = sim.password(customer);
+  const shown = body.replace(/(new password: )(\S+)/g, (_m, label, pw) => label + (pw === live ? pw : `${pw.slice(0, 2)}${'*'.repeat(Math.max(0, pw.length - 2))}`));
+  console.log(`--- ${emlDir}/${customer}.eml (the password shown is a throwaway of the demo simulator) ---`);
+  for (const h of headers.split('\n')) if (/^(From|To|Subject):/.test(h)) console.log(h);
+  console.log('');
+  console.log(shown.trimEnd());
+  console.log('--- end of message ---');
+  return !body.includes(live);
+}

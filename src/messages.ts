@@ -183,6 +183,9 @@ export const msg = {
   lockNotAFile: (path: string) => `${path} is not a lock file da-rotate wrote (a link or another kind of file): remove it if no run is going on`,
   lockTakeoverStuck: (path: string) =>
     `${path} is left over from a run that died while taking over a stale lock: remove it if no da-rotate run is going on`,
+  reportInClear:
+    'the report will hold every new password in clear text (a 0600 file, but on disk, in backups, and often mailed on): ' +
+    'to keep them encrypted at rest, rotate with --encrypt-to age1... (make a key pair with `age-keygen -o key.txt`) and read the report back with --identity key.txt',
 };
 
 function writeProblem(code: string): string {

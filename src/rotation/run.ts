@@ -266,6 +266,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
+    // An operator at a terminal learns, once, that the report will be plaintext and how to avoid it.
+    if (ctx.interactive && !req.encryptTo && listed.credentials.length > 0) ctx.log.warn(msg.reportInClear);
     if (!req.yes && listed.credentials.length > 0) {
       const reportGoesTo = req.output ? resolve(req.output) : join(outDir, `rotation-${hostKey(server)}-<UTC time>.csv${req.encryptTo ? '.age' : ''}`);
       const question = msg.confirmRotate({ server, user: c.username, credentials: listed.credentials, types: selection.types, report: reportGoesTo, encrypted: req.encryptTo !== undefined });
@@ -403,7 +405,7 @@ async function finish(state: RunState, base: SummaryBase, items: WorkItem[], res
     ctx.log.error(reportError);
   }
   const unsettled = counts.unknown + counts['not-started'] > 0;
-  const resumeCommand = interrupted || aborted || unsettled ? (ctx.resumeCommand?.(journalPath) ?? `da-rotate resume ${journalPath}`) : undefined;
+  const resumeCommand = interrupted || aborted || unsettled ? state.resumeCommand(journalPath) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
   return {
     ...base,

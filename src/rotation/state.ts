@@ -95,9 +95,15 @@ export class RunState {
   /** A journal that cannot be written stops the run: the message names the file and the way on. */
   fileFailure(e: unknown): string {
     if (e instanceof FileWriteFailed && this.journal) {
-      return msg.writeStopped(e.path, e.errno, this.ctx.resumeCommand?.(this.journal.path) ?? `da-rotate resume ${this.journal.path}`);
+      return msg.writeStopped(e.path, e.errno, this.resumeCommand(this.journal.path));
     }
     return this.ctx.secrets.scrub(describeError(e));
+  }
+
+  /** The command that finishes this run. A sealed journal opens only with the operator's identity: the line says so. */
+  resumeCommand(journal: string): string {
+    const line = this.ctx.resumeCommand?.(journal) ?? `da-rotate resume ${journal}`;
+    return this.sealing && !/\s--identity\s/.test(line) ? `${line} --identity AGE_IDENTITY_FILE` : line;
   }
 
   intentRecord(c: string, secret: string | undefined, at: string): IntentRecord {
