@@ -83,7 +83,7 @@ export async function runServer(
     if (command === 'verify') {
       if (!s.report || !existsSync(s.report)) throw new UsageError(`no report to verify for ${s.name}${s.report ? ` (${s.report} is missing)` : ''}`);
       changed();
-      const v = await runVerify({ report: s.report, connection: job.connection, work }, ctx);
+      const v = await runVerify({ report: s.report, connection: job.connection, work, identities: settings.files.identities }, ctx);
       s.verify = { checked: v.checked, matching: v.matching, drift: v.drift.length, errors: v.errors.length };
       if (v.aborted) s.error = v.aborted;
       else if (v.drift.length) s.error = `drift: ${v.drift.slice(0, 10).join(', ')}${v.drift.length > 10 ? ', ...' : ''}`;

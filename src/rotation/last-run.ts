@@ -19,6 +19,8 @@ export function lastRunPathFor(stateDir: string, server: string): string {
 export interface UnfinishedRun {
   journal: string;
   unsettled: number;
+  /** Its secrets are sealed: resuming it needs --identity. */
+  sealed: boolean;
 }
 
 /** The server's last run, when its journal still has credentials to settle. */
@@ -30,8 +32,9 @@ export function unfinishedRun(stateDir: string, server: string): UnfinishedRun |
     return undefined;
   }
   try {
-    const n = unsettled(readJournal(journal)).length;
-    return n > 0 ? { journal, unsettled: n } : undefined;
+    const state = readJournal(journal);
+    const n = unsettled(state).length;
+    return n > 0 ? { journal, unsettled: n, sealed: state.header.encryption !== undefined } : undefined;
   } catch {
     // A journal that was deleted or cannot be read is no longer anyone's way to resume.
     return undefined;

@@ -243,7 +243,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       lock = await lockServer(req.stateDir, server, ctx);
       const previous = unfinishedRun(req.stateDir, server);
       if (previous && !req.abandonPrevious) {
-        throw new UsageError(msg.unfinishedRun(server, previous.journal, previous.unsettled, ctx.resumeCommand?.(previous.journal) ?? `da-rotate resume ${previous.journal}`));
+        const resume = ctx.resumeCommand?.(previous.journal) ?? `da-rotate resume ${previous.journal}`;
+        throw new UsageError(msg.unfinishedRun(server, previous.journal, previous.unsettled, previous.sealed ? `${resume} --identity AGE_IDENTITY_FILE` : resume));
       }
       if (previous) ctx.log.warn(msg.abandoningPrevious(previous.journal, previous.unsettled));
       supersedes = previous?.journal;
