@@ -14,11 +14,7 @@ export {
 } from './age.js';
 export { checkSealingHeader, isSealed, SealedSecretError, SecretSealer, SEALED_PREFIX, SEALING_SCHEME, type SealingHeader } from './sealed.js';
 export {
-  checkPrivateDirectory,
   encryptedReportPath,
   readReportText,
-  SecretFileWriteError,
-  syncDirectory,
   writeEncryptedReport,
-  writeNewPrivateFile,
 } from './report-file.js';

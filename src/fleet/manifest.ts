@@ -5,9 +5,10 @@
  * complete version; `resume --run` reads it to find the servers that did not finish.
  */
 import { randomBytes } from 'node:crypto';
-import { constants, promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
+import { replaceFile } from '../files.js';
 import type { StatusCounts } from '../messages.js';
 
 export const MANIFEST_VERSION = 1;
@@ -82,34 +83,10 @@ export async function createRunDir(outputDir: string): Promise<{ runId: string; 
   }
 }
 
-let tmpCounter = 0;
 
 /** Writes a file whole or not at all: exclusive 0600 temp, every byte, fsync, rename over. */
-export async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  const h = await fsp.open(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-  try {
-    const buf = Buffer.from(text);
-    let off = 0;
-    while (off < buf.length) {
-      const { bytesWritten } = await h.write(buf, off, buf.length - off);
-      if (bytesWritten <= 0) throw new Error(`short write to ${tmp}`);
-      off += bytesWritten;
-    }
-    await h.sync();
-  } catch (e) {
-    await h.close().catch(() => undefined);
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-  await h.close();
-  try {
-    await fsp.rename(tmp, path);
-  } catch (e) {
-    await fsp.unlink(tmp).catch(() => undefined);
-    throw e;
-  }
-}
+/** The manifest and the summary are replaced whole, atomically (src/files.ts). */
+export const writeFileAtomic = replaceFile;
 
 /**
  * Serialises manifest writes: each change schedules one write of the latest state; a failed write

@@ -2,11 +2,10 @@
  * `da-rotate notify`: settings, the DirectAdmin connection, the sender (SMTP or .eml files),
  * signals, the run, and what is printed at the end. Returns the exit code.
  */
-import { promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { DirectAdminClient } from '../directadmin/index.js';
 import { ExitCode, RunAborted, UsageError } from '../errors.js';
-import { checkPrivateDirectory, SecretFileWriteError } from '../crypto/report-file.js';
+import { checkPrivateDir, FileWriteFailed } from '../files.js';
 import { resolveConnection, type Argv, type Env } from '../options.js';
 import { formatNotifySummary, notifyMsg } from './messages.js';
 import { notify } from './run.js';
@@ -48,8 +47,7 @@ export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverr
     let via: string;
     if (settings.dryRun) {
       const dir = settings.emlDir!;
-      await fsp.mkdir(dir, { recursive: true, mode: 0o700 });
-      checkPrivateDirectory(dir);
+      await checkPrivateDir(dir, { create: true });
       sender = emlWriter(dir);
       via = dir;
     } else {
@@ -91,7 +89,7 @@ export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverr
     if (json) io.stdout.write(JSON.stringify(summary) + '\n');
     return summary.exitCode;
   } catch (e) {
-    if (e instanceof SecretFileWriteError) e = new RunAborted(`${e.message}: nothing more is sent`, { cause: e });
+    if (e instanceof FileWriteFailed) e = new RunAborted(`${e.message}: nothing more is sent`, { cause: e });
     if (e instanceof UsageError || e instanceof RunAborted) {
       say(e.message);
       if (json) io.stdout.write(JSON.stringify({ command: 'notify', error: e.message, exitCode: e.exitCode }) + '\n');

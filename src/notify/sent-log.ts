@@ -12,7 +12,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkPrivateDirectory, syncDirectory } from '../crypto/report-file.js';
+import { checkPrivateDir, syncDir } from '../files.js';
 
 export interface SentLogHeader {
   t: 'header';
@@ -68,7 +68,7 @@ export class SentLog {
 
   /** Opens (or creates) the log for a report of `server`; a log of another server is refused. */
   static async open(path: string, server: string, report: string): Promise<SentLog> {
-    checkPrivateDirectory(dirname(path));
+    await checkPrivateDir(dirname(path), { create: false });
     let handle: fsp.FileHandle;
     try {
       handle = await fsp.open(path, constants.O_RDWR | constants.O_APPEND | constants.O_NOFOLLOW);
@@ -107,7 +107,7 @@ export class SentLog {
     const log = new SentLog(path, handle, new Map());
     const header: SentLogHeader = { t: 'header', v: 1, server, report, createdAt: new Date().toISOString() };
     await log.append(header);
-    await syncDirectory(dirname(path), path);
+    await syncDir(dirname(path));
     return log;
   }
 

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { UsageError } from '../errors.js';
-import { writeNewPrivateFile } from '../crypto/report-file.js';
+import { writeNewFile } from '../files.js';
 
 export interface SmtpSettings {
   host: string;
@@ -169,7 +169,7 @@ export function emlWriter(dir: string): MailSender & { files: string[] } {
     send: async (m) => {
       const info = await transport.sendMail(mailOf(m));
       const path = join(dir, emlFileName(m.account));
-      await writeNewPrivateFile(path, info.message as Buffer);
+      await writeNewFile(path, info.message as Buffer);
       files.push(path);
       return { response: `written to ${path}` };
     },

@@ -3,11 +3,9 @@
  * as `<name>.csv.age` when the run closes. No plaintext report ever touches the disk; the journal
  * (with sealed secrets) stays the durability point, and a resume rebuilds this file from it.
  */
-import { rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { encryptToRecipients, writeNewPrivateFile, type AgeRecipient } from '../crypto/index.js';
-import { syncDir } from './files.js';
+import { dirname } from 'node:path';
+import { encryptToRecipients, type AgeRecipient } from '../crypto/index.js';
+import { checkPrivateDir, replaceFile, writeNewFile } from '../files.js';
 import { formatRows, type ReportRow } from './report.js';
 
 /** What the run writes rows to: a CSV file as it goes, or this. */
@@ -43,10 +41,8 @@ export class EncryptedReport implements ReportSink {
     if (this.closed) return;
     this.closed = true;
     const bytes = await encryptToRecipients(formatRows(this.rows, true), this.recipients);
-    if (!this.replace) return writeNewPrivateFile(this.path, bytes);
-    const tmp = join(dirname(this.path), `.${basename(this.path)}.${randomBytes(6).toString('hex')}.tmp`);
-    await writeNewPrivateFile(tmp, bytes);
-    await rename(tmp, this.path);
-    await syncDir(dirname(this.path));
+    await checkPrivateDir(dirname(this.path), { create: false });
+    if (this.replace) await replaceFile(this.path, bytes);
+    else await writeNewFile(this.path, bytes);
   }
 }

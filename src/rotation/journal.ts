@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { SealingHeader } from '../crypto/index.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
-import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from './files.js';
+import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from '../files.js';
 import type { SkippedAccount } from './enumerate.js';
 
 export const JOURNAL_VERSION = 2;

@@ -3,14 +3,10 @@
  * directory. `rotate` reads it so an interrupted run is never silently left behind: its unsettled
  * credentials may hold live secrets that only its journal knows.
  */
-import { readFileSync, rename } from 'node:fs';
-import { promisify } from 'node:util';
-import { dirname } from 'node:path';
-import { createTempBeside, syncDir } from './files.js';
+import { readFileSync } from 'node:fs';
+import { replaceFile } from '../files.js';
 import { readJournal, unsettled } from './journal.js';
 import { lockPathForServer } from './lock.js';
-
-const renameAsync = promisify(rename);
 
 export function lastRunPathFor(stateDir: string, server: string): string {
   return lockPathForServer(stateDir, server).replace(/\.lock$/, '.last-run.json');
@@ -43,14 +39,5 @@ export function unfinishedRun(stateDir: string, server: string): UnfinishedRun |
 
 /** Records `journal` as the server's last run: written whole beside it, then renamed into place. */
 export async function recordLastRun(stateDir: string, server: string, journal: string): Promise<void> {
-  const path = lastRunPathFor(stateDir, server);
-  const tmp = await createTempBeside(path);
-  try {
-    await tmp.writeAll(JSON.stringify({ server, journal, at: new Date().toISOString() }) + '\n');
-    await tmp.sync();
-  } finally {
-    await tmp.close();
-  }
-  await renameAsync(tmp.path, path);
-  await syncDir(dirname(path));
+  await replaceFile(lastRunPathFor(stateDir, server), JSON.stringify({ server, journal, at: new Date().toISOString() }) + '\n');
 }

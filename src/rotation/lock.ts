@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { msg } from '../messages.js';
-import { checkPrivateDir, createTempBeside, fileUsageError, type PrivateDirCheck } from './files.js';
+import { checkPrivateDir, createTempBeside, fileUsageError, type PrivateDirCheck } from '../files.js';
 
 export interface LockInfo {
   pid: number;

@@ -13,7 +13,7 @@ import {
   uniqueReportPath,
   type PrivateDirCheck,
   type PrivateFile,
-} from './files.js';
+} from '../files.js';
 import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';

@@ -14,7 +14,7 @@ import { dispatch, type DispatchResult, type WorkItem } from './dispatch.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
 import { hashCredentials, JournalWriter, readJournal, isSettled, type JournalHeader } from './journal.js';
 import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
-import { checkNewFile, checkPrivateDir, uniqueReportPath } from './files.js';
+import { checkNewFile, checkPrivateDir, uniqueReportPath } from '../files.js';
 import { EncryptedReport, type ReportSink } from './encrypted-report.js';
 import { recordLastRun, unfinishedRun } from './last-run.js';
 import { checkSealingHeader, encryptedReportPath, SecretSealer, SEALING_SCHEME, type AgeIdentity, type AgeRecipient } from '../crypto/index.js';

@@ -1,7 +1,7 @@
 /** Everything one run against one server holds while it dispatches, passed around as one object. */
 import type { DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
-import { FileWriteFailed } from './files.js';
+import { FileWriteFailed } from '../files.js';
 import { AdaptiveConcurrency, MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import type { RequestEvent, TransportError } from '../directadmin/index.js';
 import type { KindContext } from '../kinds/index.js';

@@ -96,11 +96,11 @@ describe('age files', { timeout: 30_000 }, () => {
     await writeEncryptedReport(path, 'server,username,password\nh,fred,Secret123\n', [parseRecipient(RCPT)]);
     assert.equal(statSync(path).mode & 0o777, 0o600);
     assert.ok(!readFileSync(path).toString('latin1').includes('Secret123'));
-    await assert.rejects(writeEncryptedReport(path, 'x', [parseRecipient(RCPT)]), /already exists/);
+    await assert.rejects(writeEncryptedReport(path, 'x', [parseRecipient(RCPT)]), /exists: choose another --output or remove it/);
 
     const link = join(dir, 'link.csv.age');
     symlinkSync(join(dir, 'elsewhere'), link);
-    await assert.rejects(writeEncryptedReport(link, 'x', [parseRecipient(RCPT)]), /cannot create/);
+    await assert.rejects(writeEncryptedReport(link, 'x', [parseRecipient(RCPT)]), /is a symbolic link: da-rotate never writes through a link/);
     assert.throws(() => statSync(join(dir, 'elsewhere')), /ENOENT/);
 
     await assert.rejects(readReportText(path), (e: unknown) => e instanceof UsageError && /is encrypted: pass --identity FILE/.test(e.message));
@@ -115,7 +115,7 @@ describe('age files', { timeout: 30_000 }, () => {
     const open = join(dir, 'open');
     mkdirSync(open);
     chmodSync(open, 0o777);
-    await assert.rejects(writeEncryptedReport(join(open, 'r.csv.age'), 'x', [parseRecipient(RCPT)]), /can be written by another user/);
+    await assert.rejects(writeEncryptedReport(join(open, 'r.csv.age'), 'x', [parseRecipient(RCPT)]), /is writable by group or others/);
   });
 
   it('the age command-line tool decrypts what we write', { skip: haveAge ? false : 'the `age` binary is not installed (apt-get install age)' }, async () => {

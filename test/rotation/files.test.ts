@@ -15,7 +15,7 @@ import {
   setFileSystemForTests,
   uniqueReportPath,
   writeAll,
-} from '../../src/rotation/files.js';
+} from '../../src/files.js';
 import { JournalWriter, hashCredentials, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
 import { ReportWriter, readReport } from '../../src/rotation/report.js';
 import { acquireLock, LockHeld } from '../../src/rotation/lock.js';

@@ -9,8 +9,8 @@ import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
-import { msg } from '../messages.js';
+import { UsageError } from './errors.js';
+import { msg } from './messages.js';
 
 export type { FileHandle };
 
@@ -360,6 +360,43 @@ export async function createTempBeside(path: string): Promise<PrivateFile> {
       if (errnoOf(e) !== 'EEXIST' || i >= 8) throw fileUsageError(tmp, e);
     }
   }
+}
+
+/**
+ * A new file with exactly `data` in it, or none: created exclusively and never through a link (mode
+ * 0600), written whole, fsync'd with its directory. On failure the partial file is removed.
+ */
+export async function writeNewFile(path: string, data: string | Uint8Array): Promise<void> {
+  const file = await createExclusive(path);
+  try {
+    await file.writeAll(data);
+    await file.sync();
+  } catch (e) {
+    await file.close().catch(() => undefined);
+    await fsp.unlink(path).catch(() => undefined);
+    throw e;
+  }
+  await file.close();
+}
+
+/**
+ * Replaces `path` with exactly `data`, atomically: a random-named temporary file beside it is
+ * written whole and fsync'd, renamed over it, and the directory fsync'd. Readers see the old file
+ * or the new one, never a part.
+ */
+export async function replaceFile(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = await createTempBeside(path);
+  try {
+    await tmp.writeAll(data);
+    await tmp.sync();
+    await tmp.close();
+    await fsp.rename(tmp.path, path);
+  } catch (e) {
+    await tmp.close().catch(() => undefined);
+    await fsp.unlink(tmp.path).catch(() => undefined);
+    throw e;
+  }
+  await syncDir(dirname(path));
 }
 
 /**
