@@ -2,24 +2,16 @@
  * From a report's CSV to what each account owner may receive: their own account password and
  * the mailbox and FTP passwords of that same account, nothing of anyone else's.
  */
-import { parse } from 'csv-parse/sync';
 import { UsageError } from '../errors.js';
+import { parseReport, type ParsedReportRow } from '../rotation/report.js';
 
 /** The credential kinds a customer is told about; other kinds (keys, sessions, db users) stay with the operator. */
 export type DeliverableKind = 'account' | 'email' | 'ftp';
 const DELIVERABLE = new Set<string>(['account', 'email', 'ftp']);
 const KNOWN_KINDS = new Set<string>(['account', 'email', 'ftp', 'login-key', 'session', 'db-user']);
 
-export interface ReportLine {
-  server: string;
-  /** The owning account. */
-  username: string;
-  kind: string;
-  /** Mailbox address, FTP name, key name; the username for account rows. */
-  credential: string;
-  status: string;
-  password: string;
-}
+/** One report row, as the report module reads it back. */
+export type ReportLine = ParsedReportRow;
 
 export interface DeliverableCredential {
   kind: DeliverableKind;
@@ -44,35 +36,13 @@ export interface Grouping {
   includedUnknown: number;
 }
 
-/** Spreadsheet formula neutralization (a leading `'`) undone, as the report writer applies it. */
-function unescape(v: string | undefined): string {
-  return v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? '');
-}
-
 /** Parses a report (new format with kind/credential, or the older account-only one). */
 export function parseReportCsv(text: string, where: string): ReportLine[] {
-  let records: Array<Record<string, string>>;
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as Array<Record<string, string>>;
+    return parseReport(text, where);
   } catch (e) {
-    throw new UsageError(`${where} is not a readable report CSV: ${(e as Error).message.split('\n')[0]}`);
+    throw new UsageError(e instanceof Error ? e.message : String(e));
   }
-  const first = records[0];
-  if (first && !('username' in first && 'status' in first && 'password' in first && 'server' in first)) {
-    throw new UsageError(`${where} is not a da-rotate report: it lacks the server, username, status and password columns`);
-  }
-  return records.map((r) => {
-    const username = unescape(r.username);
-    const kind = unescape(r.kind) || 'account';
-    return {
-      server: unescape(r.server),
-      username,
-      kind,
-      credential: unescape(r.credential) || username,
-      status: unescape(r.status),
-      password: unescape(r.password),
-    };
-  });
 }
 
 const KIND_ORDER: Record<DeliverableKind, number> = { account: 0, email: 1, ftp: 2 };

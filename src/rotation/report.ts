@@ -296,11 +296,11 @@ export class NotAReport extends Error {}
 export function parseReport(text: string, path = 'report'): ParsedReportRow[] {
   let records: Array<Record<string, string>>;
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true }) as Array<Record<string, string>>;
+    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as Array<Record<string, string>>;
   } catch {
     throw new NotAReport(`${path} is not a da-rotate report (not a CSV file)`);
   }
-  const first = text.slice(0, text.indexOf('\n') >>> 0);
+  const first = text.replace(/^\uFEFF/, '').slice(0, text.indexOf('\n') >>> 0);
   if (!first.startsWith('server,username,')) throw new NotAReport(`${path} is not a da-rotate report (its first line is not the report header)`);
   const unescape = (v: string | undefined) => (v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? ''));
   return records.map((r) => ({
