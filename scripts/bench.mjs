@@ -47,6 +47,8 @@ const { values } = parseArgs({
     'degrade-capacity': { type: 'string', default: '24' },
     'degrade-accounts': { type: 'string' },
     baselines: { type: 'string', default: 'no' },
+    only: { type: 'string' },
+    runs: { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -59,6 +61,9 @@ const DEGRADE_C = Number(values['degrade-capacity']);
 const DEGRADE_N = Number(values['degrade-accounts'] ?? (QUICK ? 1000 : 3000));
 const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 64] : [8, 16, 24, 32, 40, 48, 64];
 
+/** --only startup,throughput,cpu,scale,auto,sweep,fleet: run only those parts (for tuning; a full run for figures). */
+const ONLY = values.only ? new Set(values.only.split(',')) : undefined;
+const part = (name) => !ONLY || ONLY.has(name);
 const work = mkdtempSync(join(tmpdir(), 'da-rotate-bench-'));
 const outDir = join(root, 'output');
 mkdirSync(outDir, { recursive: true, mode: 0o700 });
@@ -179,7 +184,7 @@ const results = {
 
 // ---------------------------------------------------------------------------------------------
 // 1. Start-up
-{
+if (part('startup')) {
   log(`start-up: ${STARTUP_RUNS} runs of each case, interleaved (load ${load()})`);
   const sim = await startSim(['--users', '3', '--resellers', '0', '--admins', '0']);
   try {
@@ -195,7 +200,7 @@ const results = {
 }
 
 // 2. Throughput at fixed concurrency, whole process
-{
+if (part('throughput')) {
   log(`throughput: ${N} accounts at ${LATENCY} ms a request, c = ${LEVELS.join(', ')} (load ${load()})`);
   const sim = await startSim(['--users', String(N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY)]);
   const loadStart = load();
@@ -227,7 +232,7 @@ const results = {
 }
 
 // 2b. Client CPU per account at zero latency (requests cost the server nothing: the client's own work)
-{
+if (part('cpu')) {
   const n = QUICK ? 5000 : 20000;
   log(`client CPU: rotate ${n} accounts at zero latency, c = 16 (load ${load()})`);
   const sim = await startSim(['--users', String(n), '--resellers', '0', '--admins', '0']);
@@ -244,7 +249,7 @@ const results = {
 }
 
 // 3. Scale: plan of 100 000 accounts (no latency: this measures the client)
-if (SCALE > 0) {
+if (SCALE > 0 && part('scale')) {
   log(`scale: plan of ${SCALE} accounts (load ${load()})`);
   const big = await startSim(['--users', String(SCALE), '--resellers', '20', '--admins', '1']);
   const loadStart = load();
@@ -260,7 +265,7 @@ if (SCALE > 0) {
 }
 
 // 4. --concurrency auto on a degrading server
-{
+if (part('auto')) {
   const rotateHelp = spawnSync(process.execPath, [cli, 'rotate', '--help'], { encoding: 'utf8' }).stdout ?? '';
   const simHelp = spawnSync(process.execPath, [cli, 'simulate', '--help'], { encoding: 'utf8' });
   const hasAuto = /--concurrency[^\n]*(\n\s{10,}[^\n]*)*auto/.test(rotateHelp);
