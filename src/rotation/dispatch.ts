@@ -8,7 +8,7 @@ import { msg, type StatusCounts } from '../messages.js';
 import type { IntentRecord, OutcomeRecord } from './journal.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import { generatePassword } from './password.js';
-import { baseRow, type ReportRow, type ReportStatus } from './report.js';
+import type { ReportRow, ReportStatus } from './report.js';
 import type { RunState } from './state.js';
 import { changeCredential, type CredentialOutcome, type WorkerContext } from './worker.js';
 
@@ -119,10 +119,15 @@ class IntentReadAhead {
 }
 
 export function outcomeRow(server: string, o: CredentialOutcome): ReportRow {
-  const status: ReportStatus = o.status === 'not-sent' ? 'not-started' : o.status;
+  const c = o.credential;
+  // Built field by field (no spread of baseRow): one row per credential, on the hot path.
   return {
-    ...baseRow(server, o.credential),
-    status,
+    server,
+    username: c.owner,
+    kind: c.kind,
+    credential: c.name,
+    details: c.details,
+    status: o.status === 'not-sent' ? 'not-started' : o.status,
     password: o.secret,
     attempts: o.attempts,
     verified: o.verified,
