@@ -59,7 +59,7 @@ const STARTUP_RUNS = Number(values['startup-runs'] ?? (QUICK ? 7 : 21));
 const SCALE = Number(values.scale ?? (QUICK ? 20000 : 100000));
 const DEGRADE_C = Number(values['degrade-capacity']);
 const DEGRADE_N = Number(values['degrade-accounts'] ?? (QUICK ? 1000 : 3000));
-const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 64] : [8, 16, 24, 32, 40, 48, 64];
+const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 48] : [8, 16, 24, 32, 48];
 
 /** --only startup,throughput,cpu,scale,auto,sweep,fleet: run only those parts (for tuning; a full run for figures). */
 const ONLY = values.only ? new Set(values.only.split(',')) : undefined;
