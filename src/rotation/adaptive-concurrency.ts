@@ -115,7 +115,7 @@ export class AdaptiveConcurrency {
     if (!Number.isFinite(e.latencyMs) || e.latencyMs < 0) return;
     this.#epoch.push(e.latencyMs);
     if (this.#epoch.length < Math.max(MIN_EPOCH, this.#current)) return;
-    this.#endEpoch(median(this.#epoch));
+    this.#endEpoch(lowerQuartile(this.#epoch));
   }
 
   #endEpoch(latency: number): void {
@@ -177,9 +177,12 @@ export class AdaptiveConcurrency {
   }
 }
 
-/** The median: one client stall or GC pause delays a few answers, not the middle one. */
-function median(xs: number[]): number {
+/**
+ * The lower quartile: delays that are not the server's (a stall of this client's event loop, a GC
+ * pause, a busy machine) only ever add to some answers, while a server past its capacity slows
+ * every answer, the fastest quarter included.
+ */
+function lowerQuartile(xs: number[]): number {
   const s = xs.sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+  return s[Math.floor((s.length - 1) / 4)]!;
 }
