@@ -16,7 +16,8 @@
  *
  *   node scripts/bench.mjs [--quick] [--accounts 4000] [--latency 20] [--concurrency 4,16,64]
  *                          [--startup-runs 21] [--scale 100000] [--degrade-capacity 24]
- *                          [--degrade-accounts 3000] [--baselines yes]
+ *                          [--degrade-accounts 3000] [--baselines yes] [--runs 3] [--sweep-accounts 1000]
+ *                          [--fleet no] [--svg docs/bench.svg] [--only startup,throughput,cpu,scale,auto,sweep,fleet]
  *
  * The machine is described in the output (CPUs, model, load average before and after each part):
  * on a shared machine, read the figures with the load beside them. Writes output/bench-<time>.json
@@ -31,6 +32,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startupCases, timeCases } from './bench-startup.mjs';
+import { benchFleet } from './fleet-bench.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const cli = join(root, 'dist', 'cli.js');
@@ -47,6 +49,11 @@ const { values } = parseArgs({
     'degrade-capacity': { type: 'string', default: '24' },
     'degrade-accounts': { type: 'string' },
     baselines: { type: 'string', default: 'no' },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    'sweep-accounts': { type: 'string' },
+    fleet: { type: 'string', default: 'yes' },
+    svg: { type: 'string' },
   },
 });
 const QUICK = values.quick;
@@ -57,8 +64,13 @@ const STARTUP_RUNS = Number(values['startup-runs'] ?? (QUICK ? 7 : 21));
 const SCALE = Number(values.scale ?? (QUICK ? 20000 : 100000));
 const DEGRADE_C = Number(values['degrade-capacity']);
 const DEGRADE_N = Number(values['degrade-accounts'] ?? (QUICK ? 1000 : 3000));
-const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 64] : [8, 16, 24, 32, 40, 48, 64];
+const RUNS = Number(values.runs ?? (QUICK ? 1 : 3));
+const SWEEP_N = Number(values['sweep-accounts'] ?? (QUICK ? 300 : 1000));
+const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 48] : [8, 16, 24, 32, 48];
 
+/** --only startup,throughput,cpu,scale,auto,sweep,fleet: run only those parts (for tuning; a full run for figures). */
+const ONLY = values.only ? new Set(values.only.split(',')) : undefined;
+const part = (name) => !ONLY || ONLY.has(name);
 const work = mkdtempSync(join(tmpdir(), 'da-rotate-bench-'));
 const outDir = join(root, 'output');
 mkdirSync(outDir, { recursive: true, mode: 0o700 });
@@ -173,13 +185,15 @@ const results = {
   zeroLatency: undefined,
   scale: undefined,
   auto: undefined,
+  sweep: undefined,
+  fleet: undefined,
   baselines: [],
   loads: {},
 };
 
 // ---------------------------------------------------------------------------------------------
 // 1. Start-up
-{
+if (part('startup')) {
   log(`start-up: ${STARTUP_RUNS} runs of each case, interleaved (load ${load()})`);
   const sim = await startSim(['--users', '3', '--resellers', '0', '--admins', '0']);
   try {
@@ -195,30 +209,40 @@ const results = {
 }
 
 // 2. Throughput at fixed concurrency, whole process
-{
+if (part('throughput')) {
   log(`throughput: ${N} accounts at ${LATENCY} ms a request, c = ${LEVELS.join(', ')} (load ${load()})`);
   const sim = await startSim(['--users', String(N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY)]);
   const loadStart = load();
   try {
     for (const c of LEVELS) {
-      const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}.csv`)], sim.env);
-      if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
+      // RUNS runs per level, interleaved with nothing else: the row is the median run (by wall time).
+      const runs = [];
+      for (let k = 0; k < RUNS; k++) {
+        if (k > 0) sim.reset();
+        const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}-${k}.csv`)], sim.env);
+        if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
+        runs.push(r);
+      }
+      runs.sort((a, b) => a.wallMs - b.wallMs);
+      const r = runs[runs.length >> 1];
       const idealMs = (N * LATENCY) / c;
       const row = {
         concurrency: c,
+        runs: RUNS,
         accounts: r.summary.counts.rotated,
         wallS: r3(r.wallMs / 1000),
+        wallRangeS: [r3(runs[0].wallMs / 1000), r3(runs.at(-1).wallMs / 1000)],
         idealS: r3(idealMs / 1000),
         ratioToIdeal: r3(idealMs / r.wallMs),
         runS: r3(r.summary.durationMs / 1000),
         runRatioToIdeal: r3(idealMs / r.summary.durationMs),
         p50Ms: r1(pct(r.latencies, 50)),
         p99Ms: r1(pct(r.latencies, 99)),
-        cpuMsPerAccount: r3(r.cpuMs / N),
+        cpuMsPerAccount: r3(pct(runs.map((x) => x.cpuMs / N), 50)),
         peakRssMb: r1(r.maxRssKb / 1024),
       };
       results.throughput.rows.push(row);
-      log(`  c=${c}: ${row.wallS} s whole process, ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`);
+      log(`  c=${c}: ${row.wallS} s whole process (median of ${RUNS}, ${row.wallRangeS.join(' to ')}), ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`);
     }
   } finally {
     await sim.stop();
@@ -227,7 +251,7 @@ const results = {
 }
 
 // 2b. Client CPU per account at zero latency (requests cost the server nothing: the client's own work)
-{
+if (part('cpu')) {
   const n = QUICK ? 5000 : 20000;
   log(`client CPU: rotate ${n} accounts at zero latency, c = 16 (load ${load()})`);
   const sim = await startSim(['--users', String(n), '--resellers', '0', '--admins', '0']);
@@ -244,7 +268,7 @@ const results = {
 }
 
 // 3. Scale: plan of 100 000 accounts (no latency: this measures the client)
-if (SCALE > 0) {
+if (SCALE > 0 && part('scale')) {
   log(`scale: plan of ${SCALE} accounts (load ${load()})`);
   const big = await startSim(['--users', String(SCALE), '--resellers', '20', '--admins', '1']);
   const loadStart = load();
@@ -260,7 +284,7 @@ if (SCALE > 0) {
 }
 
 // 4. --concurrency auto on a degrading server
-{
+if (part('auto')) {
   const rotateHelp = spawnSync(process.execPath, [cli, 'rotate', '--help'], { encoding: 'utf8' }).stdout ?? '';
   const simHelp = spawnSync(process.execPath, [cli, 'simulate', '--help'], { encoding: 'utf8' });
   const hasAuto = /--concurrency[^\n]*(\n\s{10,}[^\n]*)*auto/.test(rotateHelp);
@@ -281,7 +305,7 @@ if (SCALE > 0) {
         if (r.code !== 0) throw new Error(`rotation at c=${c} on the degrading server exited ${r.code}: ${r.stderr.slice(-500)}`);
         const stats = await sim.stats();
         const chosen = r.summary?.concurrency ?? r.summary?.work?.concurrency;
-        rows.push({ concurrency: c, wallS: r3(r.wallMs / 1000), runS: r3(r.summary.durationMs / 1000), maxProcessing: stats.maxProcessing, chosen, p50Ms: r1(pct(r.latencies, 50)) });
+        rows.push({ concurrency: c, wallS: r3(r.wallMs / 1000), runS: r3(r.summary.durationMs / 1000), maxProcessing: stats.maxProcessing, chosen, p50Ms: r1(pct(r.latencies, 50)), p90Ms: r1(pct(r.latencies, 90)) });
         log(`  c=${c}: ${r3(r.wallMs / 1000)} s, at most ${stats.maxProcessing} processed at once${chosen !== undefined ? `, summary concurrency ${JSON.stringify(chosen)}` : ''}`);
       } finally {
         await sim.stop();
@@ -293,6 +317,41 @@ if (SCALE > 0) {
     results.auto = { available: true, accounts: DEGRADE_N, capacity: DEGRADE_C, baseMs: LATENCY, rows, best: best.concurrency, autoOverBest: r3(auto.wallS / best.wallS) };
     results.loads.auto = `${loadStart} -> ${load()}`;
   }
+}
+
+// 4b. Incident sweep (issue 11): every mailbox of SWEEP_N accounts, 20 ms a request, c = 16. The
+// ideal counts every request the run makes (listing reads and changes): (reads + writes) x L / c.
+if (part('sweep')) {
+  const c = 16;
+  log(`incident sweep: rotate --include email, ${SWEEP_N} accounts, --mailboxes-per-domain 2, ${LATENCY} ms, c = ${c} (load ${load()})`);
+  const sim = await startSim(['--users', String(SWEEP_N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY), '--mailboxes-per-domain', '2', '--ftp-per-domain', '0']);
+  const loadStart = load();
+  try {
+    const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--include', 'email', '--concurrency', String(c), '--output', join(work, 'sweep.csv')], sim.env);
+    if (r.code !== 0) throw new Error(`the sweep exited ${r.code}: ${r.stderr.slice(-500)}`);
+    const stats = await sim.stats();
+    const mailboxes = r.summary.counts.rotated;
+    const writes = stats.credentialChangesApplied;
+    const reads = stats.totalRequests - writes;
+    const idealMs = ((reads + writes) * LATENCY) / c;
+    results.sweep = { accounts: SWEEP_N, mailboxes, mailboxesPerAccount: r3(mailboxes / SWEEP_N), concurrency: c, reads, writes, wallS: r3(r.wallMs / 1000), idealS: r3(idealMs / 1000), ratioToIdeal: r3(idealMs / r.wallMs), cpuMsPerCredential: r3(r.cpuMs / mailboxes) };
+    log(`  ${mailboxes} mailboxes (${results.sweep.mailboxesPerAccount} an account), ${reads} reads + ${writes} writes: ${results.sweep.wallS} s against an ideal of ${results.sweep.idealS} s (${results.sweep.ratioToIdeal})`);
+  } finally {
+    await sim.stop();
+  }
+  results.loads.sweep = `${loadStart} -> ${load()}`;
+}
+
+// 4c. Fleet (scripts/fleet-bench.mjs): many small servers at once, c = 8 each.
+if (part('fleet') && values.fleet !== 'no') {
+  const servers = QUICK ? 5 : 20;
+  const accounts = QUICK ? 100 : 200;
+  log(`fleet: ${servers} servers of ${accounts} accounts, ${LATENCY} ms, c = 8 per server (load ${load()})`);
+  const loadStart = load();
+  const f = await benchFleet({ servers, accounts, latencyMs: LATENCY, concurrency: 8 });
+  results.fleet = { servers, accounts, concurrency: 8, exitCode: f.exitCode, rotated: f.rotated, wallS: f.wallS, idealS: f.idealS, ratioToIdeal: r3(f.idealS / f.wallS), peakRssMb: f.maxRssMb };
+  results.loads.fleet = `${loadStart} -> ${load()}`;
+  log(`  ${f.rotated} rotated in ${f.wallS} s against an ideal of ${f.idealS} s, peak ${f.maxRssMb} MB`);
 }
 
 // 5. Baselines (optional): the seed's sequential loop and xargs -P c curl
@@ -369,7 +428,7 @@ const md = [
   '|---|---:|---:|---:|',
   ...Object.entries(su ?? {}).map(([k, v]) => `| ${k} | ${v.medianMs} | ${v.minMs} | ${v.xBare} |`),
   '',
-  `## Throughput: ${N} accounts at ${LATENCY} ms a request (load ${fmt(results.loads.throughput)})`,
+  `## Throughput: ${N} accounts at ${LATENCY} ms a request, median of ${RUNS} runs (load ${fmt(results.loads.throughput)})`,
   '',
   '| c | whole process s | ideal s | ratio to ideal | run alone s | run ratio | p50 ms | p99 ms | CPU ms/account | peak MB |',
   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -385,12 +444,18 @@ const md = [
     ? [
         `${results.auto.accounts} accounts, ${LATENCY} ms base latency; best fixed: c=${results.auto.best}; auto / best = ${results.auto.autoOverBest} (load ${results.loads.auto}).`,
         '',
-        '| c | whole process s | run s | most processed at once | summary concurrency |',
-        '|---|---:|---:|---:|---|',
-        ...results.auto.rows.map((r) => `| ${r.concurrency} | ${r.wallS} | ${r.runS} | ${fmt(r.maxProcessing)} | ${r.chosen === undefined ? '-' : JSON.stringify(r.chosen)} |`),
+        '| c | whole process s | run s | most processed at once | limit at the end | p50 ms | p90 ms |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+        ...results.auto.rows.map((r) => `| ${r.concurrency} | ${r.wallS} | ${r.runS} | ${fmt(r.maxProcessing)} | ${r.chosen === undefined ? '-' : JSON.stringify(r.chosen)} | ${fmt(r.p50Ms)} | ${fmt(r.p90Ms)} |`),
       ].join('\n')
     : `Not available: missing ${results.auto?.missing}.`,
   '',
+  results.sweep
+    ? `## Incident sweep\n\n\`rotate --include email\`, ${results.sweep.accounts} accounts, ${results.sweep.mailboxes} mailboxes (${results.sweep.mailboxesPerAccount} an account: the simulator gives each account 1 or 2 domains, 2 mailboxes each), ${LATENCY} ms a request, c = ${results.sweep.concurrency}: ${results.sweep.reads} reads + ${results.sweep.writes} writes in ${results.sweep.wallS} s whole process, ideal (reads + writes) x L / c = ${results.sweep.idealS} s, ratio ${results.sweep.ratioToIdeal}; ${results.sweep.cpuMsPerCredential} ms CPU per mailbox (load ${results.loads.sweep}).\n`
+    : '',
+  results.fleet
+    ? `## Fleet\n\n${results.fleet.servers} servers of ${results.fleet.accounts} accounts at once, ${LATENCY} ms, c = 8 each: ${results.fleet.rotated} rotated in ${results.fleet.wallS} s, ideal (the slowest server's N x L / c) ${results.fleet.idealS} s, ratio ${results.fleet.ratioToIdeal}, peak ${results.fleet.peakRssMb} MB (load ${results.loads.fleet}).\n`
+    : '',
   results.baselines.length
     ? ['## Baselines', '', '| tool | c | accounts | s | ratio to ideal |', '|---|---:|---:|---:|---:|', ...results.baselines.map((b) => `| ${b.tool} | ${b.concurrency} | ${b.accounts} | ${b.wallS} | ${b.ratioToIdeal} |`), ''].join('\n')
     : '',
@@ -409,4 +474,59 @@ const base = join(outDir, `bench-${stamp}`);
 writeFileSync(`${base}.json`, JSON.stringify(results, null, 2) + '\n');
 writeFileSync(`${base}.md`, md);
 rmSync(work, { recursive: true, force: true });
-process.stdout.write(md + `\nWrote ${base}.json and .md\n`);
+if (values.svg) writeFileSync(resolve(values.svg), svgOf(results));
+process.stdout.write(md + `\nWrote ${base}.json and .md${values.svg ? ` and ${values.svg}` : ''}\n`);
+
+/** docs/bench.svg: throughput against the ideal (left), auto against fixed limits on the degrading server (right). */
+function svgOf(res) {
+  const W = 760;
+  const H = 400;
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  const text = (x, y, t, extra = '') => out.push(`<text x="${r1(x)}" y="${r1(y)}" ${extra}>${t}</text>`);
+  const m = res.machine;
+  text(W / 2, 20, `da-rotate ${res.startedAt.slice(0, 10)}: ${m.nproc} CPU (${m.model}), Node ${m.node}, load ${m.loadBefore.split(' ')[0]} -> ${m.loadAfter.split(' ')[0]}`, 'text-anchor="middle" font-size="13"');
+  // Left: accounts per second against c (whole process), with the ideal c / L.
+  const rows = res.throughput.rows;
+  if (rows.length) {
+    const x0 = 60, x1 = 350, y0 = 340, y1 = 60;
+    const perS = rows.map((r) => r.accounts / r.wallS);
+    const ideal = rows.map((r) => (1000 * r.concurrency) / res.throughput.latencyMs);
+    const top = Math.max(...ideal, ...perS) * 1.1;
+    const xs = rows.map((_, i) => x0 + ((x1 - x0) * (i + 0.5)) / rows.length);
+    const y = (v) => y0 - ((y0 - y1) * v) / top;
+    out.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}" stroke="black"/><line x1="${x0}" y1="${y1}" x2="${x0}" y2="${y0}" stroke="black"/>`);
+    for (let k = 0; k <= 4; k++) text(x0 - 6, y(top * k / 4.4) + 4, Math.round((top * k) / 4.4), 'text-anchor="end"');
+    rows.forEach((r, i) => {
+      const bw = (x1 - x0) / rows.length / 3;
+      out.push(`<rect x="${r1(xs[i] - bw)}" y="${r1(y(ideal[i]))}" width="${r1(bw)}" height="${r1(y0 - y(ideal[i]))}" fill="#ccc"/>`);
+      out.push(`<rect x="${r1(xs[i])}" y="${r1(y(perS[i]))}" width="${r1(bw)}" height="${r1(y0 - y(perS[i]))}" fill="#1f77b4"/>`);
+      text(xs[i], y0 + 16, `c=${r.concurrency}`, 'text-anchor="middle"');
+      text(xs[i] + bw / 2, y(perS[i]) - 4, r.ratioToIdeal, 'text-anchor="middle" font-size="11"');
+    });
+    text((x0 + x1) / 2, y0 + 36, `${res.throughput.accounts} accounts at ${res.throughput.latencyMs} ms: accounts/s, whole process`, 'text-anchor="middle"');
+    out.push(`<rect x="${x0 + 10}" y="${y1 - 12}" width="10" height="10" fill="#ccc"/>`);
+    text(x0 + 24, y1 - 3, 'ideal c / L');
+    out.push(`<rect x="${x0 + 110}" y="${y1 - 12}" width="10" height="10" fill="#1f77b4"/>`);
+    text(x0 + 124, y1 - 3, 'da-rotate (label: ratio)');
+  }
+  // Right: wall time on the degrading server, fixed limits and auto.
+  if (res.auto?.available) {
+    const x0 = 440, x1 = 730, y0 = 340, y1 = 60;
+    const ar = res.auto.rows;
+    const top = Math.max(...ar.map((r) => r.wallS)) * 1.15;
+    const y = (v) => y0 - ((y0 - y1) * v) / top;
+    out.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}" stroke="black"/><line x1="${x0}" y1="${y1}" x2="${x0}" y2="${y0}" stroke="black"/>`);
+    for (let k = 0; k <= 4; k++) text(x0 - 6, y((top * k) / 4.4) + 4, r1((top * k) / 4.4), 'text-anchor="end"');
+    const bw = ((x1 - x0) / ar.length) * 0.6;
+    ar.forEach((r, i) => {
+      const cx = x0 + ((x1 - x0) * (i + 0.5)) / ar.length;
+      const fill = r.concurrency === 'auto' ? '#d62728' : r.concurrency === res.auto.best ? '#2ca02c' : '#999';
+      out.push(`<rect x="${r1(cx - bw / 2)}" y="${r1(y(r.wallS))}" width="${r1(bw)}" height="${r1(y0 - y(r.wallS))}" fill="${fill}"/>`);
+      text(cx, y0 + 16, r.concurrency === 'auto' ? `auto` : `${r.concurrency}`, 'text-anchor="middle"');
+      text(cx, y(r.wallS) - 4, r.concurrency === 'auto' ? `${r.wallS} s, limit ${r.chosen}, max ${r.maxProcessing}` : `${r.wallS}`, 'text-anchor="middle" font-size="10"');
+    });
+    text((x0 + x1) / 2, y0 + 36, `seconds for ${res.auto.accounts} accounts, server degrading past ${res.auto.capacity}`, 'text-anchor="middle"');
+  }
+  out.push('</svg>');
+  return out.join('\n') + '\n';
+}

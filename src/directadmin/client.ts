@@ -61,6 +61,30 @@ function segment(what: string, value: string): string {
   return encodeURIComponent(value);
 }
 
+/** Characters application/x-www-form-urlencoded leaves as they are. */
+const FORM_SAFE = /^[A-Za-z0-9*._-]*$/;
+
+/**
+ * The form (or query) of a CMD_API_* request, exactly as URLSearchParams would serialise it; the
+ * common case (names, plain passwords) is concatenated without building a URLSearchParams.
+ */
+export function formEncode(params: Params, json: boolean): string {
+  let out = '';
+  let hasJson = false;
+  for (const key in params) {
+    let value = params[key]!;
+    // URLSearchParams.set keeps an existing pair where it is.
+    if (json && key === 'json') {
+      value = 'yes';
+      hasJson = true;
+    }
+    const pair = FORM_SAFE.test(key) && FORM_SAFE.test(value) ? `${key}=${value}` : new URLSearchParams([[key, value]]).toString();
+    out += out === '' ? pair : `&${pair}`;
+  }
+  if (json && !hasJson) out += out === '' ? 'json=yes' : '&json=yes';
+  return out;
+}
+
 /** The protocol seam: one keep-alive pool per server, typed commands, answers mapped to the taxonomy. */
 export class DirectAdminClient {
   /** Host name or address (IPv6 without brackets). */
@@ -297,9 +321,7 @@ export class DirectAdminClient {
 
   /** A CMD_API_* request: GET with a query, or POST with a form (secrets only ever in a POST body). */
   #legacy<T>(command: string, method: 'GET' | 'POST', params: Params, parse: (a: RawAnswer) => T): Promise<T> {
-    const form = new URLSearchParams(params);
-    if (this.#format === 'json') form.set('json', 'yes');
-    const encoded = form.toString();
+    const encoded = formEncode(params, this.#format === 'json');
     const base = `${this.#transport.prefix}/${command}`;
     const headers: Record<string, string> = { authorization: this.#authorization, accept: '*/*' };
     if (method === 'POST') headers['content-type'] = 'application/x-www-form-urlencoded';

@@ -58,11 +58,11 @@ export class Transport {
   fatalError: DirectAdminError | undefined;
 
   readonly #pool: Pool;
-  readonly #dispatcher: Dispatcher;
   readonly #isHttps: boolean;
   readonly #maxBodyBytes: number;
   readonly #onRequest: ((e: RequestEvent) => void) | undefined;
-  readonly #sentMarks = new WeakMap<object, (stage: 'dispatched' | 'sent') => void>();
+  /** Requests not yet settled: the run's stop abandons them all (one listener, not one per request). */
+  readonly #inFlight = new Set<Exchange>();
   #tlsPort: Promise<boolean> | undefined;
 
   constructor(url: URL, options: TransportOptions) {
@@ -87,14 +87,13 @@ export class Transport {
       keepAliveMaxTimeout: 600_000,
       connect: this.#isHttps ? tlsConnector(options.tls ?? {}, timeout) : { timeout },
     });
-    // Marks the moment undici hands a request to a connected socket: from then on it may have
-    // been sent. Requests still queued or connecting when they fail provably were not.
-    this.#dispatcher = this.#pool.compose((dispatch) => (opts, handler) => {
-      const mark = this.#sentMarks.get(opts);
-      if (!mark) return dispatch(opts, handler);
-      mark('dispatched');
-      return dispatch(opts, markingHandler(handler, () => mark('sent')));
-    });
+    this.signal?.addEventListener(
+      'abort',
+      () => {
+        for (const x of [...this.#inFlight]) x.stop('abandoned');
+      },
+      { once: true },
+    );
   }
 
   /**
@@ -106,41 +105,28 @@ export class Transport {
     if (this.signal?.aborted) throw new TransportError(req.label, 'ABANDONED', false, { endpoint: this.endpoint });
     const started = performance.now();
     let status = 0;
-    // Whether the request may have reached the server. Only the marking interceptor can say "not
-    // yet"; if it never saw this request, assume the worst.
-    let dispatched = false;
-    let connected = false;
-    const mayHaveBeenSent = (): boolean => connected || !dispatched;
-    const deadline = AbortSignal.timeout(this.timeoutMs);
-    const signal = this.signal ? AbortSignal.any([deadline, this.signal]) : deadline;
-    const opts: Dispatcher.RequestOptions = { path: req.path, method: req.method, headers: req.headers, body: req.body, signal };
-    // A request handed to a socket after its signal aborted is dropped by undici before any byte is written.
-    this.#sentMarks.set(opts, (stage) => (stage === 'dispatched' ? (dispatched = true) : (connected ||= !signal.aborted)));
-    // undici rejects a queued request only once a socket frees up; a stop or a deadline must not wait for that.
-    let onAbort: (() => void) | undefined;
-    const aborted = new Promise<never>((_, reject) => {
-      onAbort = () => reject(new AbortedLocally());
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
-    });
     try {
-      let res: Dispatcher.ResponseData;
+      const x = new Exchange(this.#maxBodyBytes);
+      this.#inFlight.add(x);
+      // One timer per request, cleared when it settles: the whole-request deadline (connect,
+      // queueing, headers and the complete body).
+      const timer = setTimeout(() => x.stop('deadline'), this.timeoutMs);
+      let answer: { status: number; headers: RawAnswer['headers']; body: string };
       try {
-        const pending = this.#dispatcher.request(opts);
-        void pending.then((r) => (signal.aborted ? r.body.destroy() : undefined), () => undefined);
-        res = await Promise.race([pending, aborted]);
+        x.dispatching();
+        this.#pool.dispatch({ path: req.path, method: req.method, headers: req.headers, body: req.body ?? null }, x);
+        answer = await x.settled;
       } catch (e) {
-        throw await this.#transportError(req.label, e, mayHaveBeenSent(), deadline);
-      }
-      status = res.statusCode;
-      let body: string;
-      try {
-        body = await readCapped(res.body, this.#maxBodyBytes, signal);
-      } catch (e) {
+        status = x.status;
         if (e instanceof BodyTooLarge) throw new UnexpectedAnswer(req.label, status, `answer larger than ${this.#maxBodyBytes} bytes`, { endpoint: this.endpoint });
-        throw await this.#transportError(req.label, e, true, deadline);
+        // Only the handler can say "not yet on a socket"; if undici never called it, nothing left.
+        throw await this.#transportError(req.label, e, x.mayHaveBeenSent, x.stoppedBy === 'deadline');
+      } finally {
+        clearTimeout(timer);
+        this.#inFlight.delete(x);
       }
-      const result = interpret({ status, headers: res.headers, body, endpoint: this.endpoint });
+      status = answer.status;
+      const result = interpret({ status, headers: answer.headers, body: answer.body, endpoint: this.endpoint });
       this.#onRequest?.({ command: req.label, method: req.method, durationMs: performance.now() - started, status });
       return result;
     } catch (e) {
@@ -148,9 +134,6 @@ export class Transport {
       if (error.fatal && !this.fatalError) this.fatalError = error;
       this.#onRequest?.({ command: req.label, method: req.method, durationMs: performance.now() - started, status, error });
       throw error;
-    } finally {
-      if (onAbort) signal.removeEventListener('abort', onAbort);
-      aborted.catch(() => undefined);
     }
   }
 
@@ -158,11 +141,11 @@ export class Transport {
     await this.#pool.close().catch(() => this.#pool.destroy());
   }
 
-  async #transportError(label: string, e: unknown, sent: boolean, deadline: AbortSignal): Promise<DirectAdminError> {
+  async #transportError(label: string, e: unknown, sent: boolean, timedOut: boolean): Promise<DirectAdminError> {
     const context = { endpoint: this.endpoint, cause: e };
     // The run's stop comes first: whatever else happened, the caller asked to abandon.
     if (this.signal?.aborted) return new TransportError(label, 'ABANDONED', sent, context);
-    if (deadline.aborted) return new TransportError(label, 'DEADLINE_EXCEEDED', sent, { ...context, timeoutMs: this.timeoutMs });
+    if (timedOut) return new TransportError(label, 'DEADLINE_EXCEEDED', sent, { ...context, timeoutMs: this.timeoutMs });
     if (e instanceof TlsVerificationError) return new TlsFailure(label, e.reason, e.fingerprint, context);
     const err = e as NodeJS.ErrnoException & { cause?: unknown };
     if (err?.cause instanceof TlsVerificationError) return new TlsFailure(label, err.cause.reason, err.cause.fingerprint, context);
@@ -196,51 +179,97 @@ function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
-/** Wraps an undici handler so `mark` runs when the request is handed to a connected socket. */
-function markingHandler(handler: Dispatcher.DispatchHandler, mark: () => void): Dispatcher.DispatchHandler {
-  return new Proxy(handler, {
-    get(target, key) {
-      const value = Reflect.get(target, key) as unknown;
-      if (typeof value !== 'function') return value;
-      const fn = value as (...args: unknown[]) => unknown;
-      if (key === 'onRequestStart' || key === 'onConnect') {
-        return (...args: unknown[]) => {
-          mark();
-          return fn.apply(target, args);
-        };
-      }
-      return fn.bind(target);
-    },
-  });
-}
-
 class BodyTooLarge extends Error {}
 
-/** The request's signal aborted before undici settled it. */
-class AbortedLocally extends Error {}
+/** The request was stopped here (its deadline, or the run abandoning it) before undici settled it. */
+class StoppedLocally extends Error {}
 
-/** Reads a body up to a cap, until the signal aborts; past the cap the stream is destroyed instead of buffered. */
-async function readCapped(
-  body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown },
-  max: number,
-  signal: AbortSignal,
-): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  // undici destroys the body when the request's signal aborts; this makes sure of it either way.
-  const onAbort = (): void => void body.destroy(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for await (const chunk of body) {
-      size += chunk.length;
-      if (size > max) {
-        body.destroy();
-        throw new BodyTooLarge();
-      }
-      chunks.push(chunk);
-    }
-  } finally {
-    signal.removeEventListener('abort', onAbort);
+/**
+ * One request's undici handler: collects the answer in memory (no stream, no async iterator) up
+ * to a cap, and records whether the request reached a socket. undici calls onRequestStart as it
+ * hands the request to a connected socket, just before writing it: a request stopped before then
+ * is aborted there and never written, so it provably was not sent.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly settled: Promise<{ status: number; headers: RawAnswer['headers']; body: string }>;
+  status = 0;
+  /** Handed to a socket while not stopped: from then on the server may have seen it. */
+  #connected = false;
+  /** Handed to undici (queued or sent); until then nothing can say it was not sent. */
+  #dispatched = false;
+  stoppedBy: 'deadline' | 'abandoned' | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
+  #headers: RawAnswer['headers'] = {};
+  #chunks: Buffer[] = [];
+  #size = 0;
+  #done = false;
+  #resolve!: (a: { status: number; headers: RawAnswer['headers']; body: string }) => void;
+  #reject!: (e: unknown) => void;
+
+  constructor(private readonly maxBodyBytes: number) {
+    this.settled = new Promise((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
-  return Buffer.concat(chunks, size).toString('utf8');
+
+  get mayHaveBeenSent(): boolean {
+    return this.#connected || !this.#dispatched;
+  }
+
+  /** Ends the request here and now, without waiting for undici (a queued request is dropped when its turn comes). */
+  stop(why: 'deadline' | 'abandoned'): void {
+    if (this.#done) return;
+    this.stoppedBy = why;
+    this.#fail(new StoppedLocally(why));
+    this.#controller?.abort(new StoppedLocally(why));
+  }
+
+  /** Called just before the request is handed to undici. */
+  dispatching(): void {
+    this.#dispatched = true;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.stoppedBy) controller.abort(new StoppedLocally(this.stoppedBy));
+    else this.#connected = true;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // An informational answer (100 Continue) is followed by the real one.
+    if (statusCode < 200) return;
+    this.status = statusCode;
+    this.#headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#done) return;
+    this.#size += chunk.length;
+    if (this.#size > this.maxBodyBytes) {
+      this.#fail(new BodyTooLarge());
+      controller.abort(new BodyTooLarge());
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#done) return;
+    this.#done = true;
+    const body = this.#chunks.length === 1 ? this.#chunks[0]!.toString('utf8') : Buffer.concat(this.#chunks, this.#size).toString('utf8');
+    this.#chunks = [];
+    this.#resolve({ status: this.status, headers: this.#headers, body });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, err: Error): void {
+    this.#fail(err);
+  }
+
+  #fail(e: unknown): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#chunks = [];
+    this.#reject(e);
+  }
 }

@@ -6,13 +6,18 @@
  * (about one round trip at that limit), so the limiter behaves the same on a 1 ms and a 1 s server
  * and its tests need no timers.
  *
- * - The baseline is the lowest epoch mean latency seen (a mean over many answers, so jitter
- *   averages out). Every PROBE_EVERY epochs the limit is halved for one epoch and that epoch's
- *   mean becomes the baseline (BBR's ProbeRTT): a server that became slower for reasons of its own
- *   is then not read as overloaded forever, and one that recovered is seen to have recovered.
- * - Each epoch compares its mean latency with the baseline. Below GROW (latency holds: a larger
- *   window is more throughput), the limit doubles while in slow start, else grows by one. Above
- *   SHRINK it shrinks in proportion to the excess (at least 5%, at most half). Between, it holds.
+ * - An epoch's latency is the median of its answers (at least MIN_EPOCH of them): a stall of the
+ *   client's own event loop or a GC pause delays a few answers, not the middle one.
+ * - The baseline is the lowest epoch latency seen in slow start. After it, only probes move it:
+ *   every PROBE_EVERY epochs (and a few epochs after any shrink) the limit is halved for one epoch
+ *   and that epoch's latency is blended into the baseline (BBR's ProbeRTT). A running minimum of
+ *   noisy epochs would drift ever lower, every later epoch would look slow and the limit would
+ *   sink to nothing (it did, on a loaded machine); a server that became slower for reasons of its
+ *   own is not read as overloaded forever, and one that recovered is seen to have recovered.
+ * - Each epoch compares its latency with the baseline. Below GROW (latency holds: a larger
+ *   window is more throughput), the limit doubles while in slow start, else grows by about
+ *   sqrt(limit)/2. Above SHRINK for two epochs in a row (or SHRINK_AT_ONCE for one) it shrinks in
+ *   proportion to the excess (at least 5%, at most half). Between, it holds.
  * - An overload signal (5xx, connection reset, timeout) cuts the limit by 30% at once, at most
  *   once an epoch, and ends slow start.
  * - After a change, the answers to requests sent under the old limit (as many as that limit) are
@@ -43,12 +48,16 @@ export interface ConcurrencySample {
 const GROW = 1.03;
 /** Above this: requests queue, shrink. */
 const SHRINK = 1.07;
+/** Above this, one epoch is enough to shrink. */
+const SHRINK_AT_ONCE = 1.5;
 /** Multiplier on an overload signal. */
 const OVERLOAD_BACKOFF = 0.7;
 /** Epochs between baseline probes (about 3% of the time at half the limit). */
 const PROBE_EVERY = 32;
+/** Epochs from a shrink to the next baseline probe (at most). */
+const PROBE_AFTER_SHRINK = 3;
 /** Fewest answers an epoch averages, so one slow answer at a low limit does not decide. */
-const MIN_EPOCH = 8;
+const MIN_EPOCH = 16;
 export const MAX_CONCURRENCY = 64;
 
 export class AdaptiveConcurrency {
@@ -60,9 +69,10 @@ export class AdaptiveConcurrency {
   #baseline = Infinity;
   /** Answers still to skip: requests sent before the last change. */
   #skip = 0;
-  #epochCount = 0;
-  #epochSum = 0;
+  #epoch: number[] = [];
   #overloadHandled = false;
+  /** The last epoch was above SHRINK. */
+  #slowBefore = false;
   #epochsSinceProbe = 0;
   /** While probing the baseline: the limit to return to. */
   #probeReturn: number | undefined;
@@ -103,22 +113,24 @@ export class AdaptiveConcurrency {
       return;
     }
     if (!Number.isFinite(e.latencyMs) || e.latencyMs < 0) return;
-    this.#epochSum += e.latencyMs;
-    this.#epochCount++;
-    if (this.#epochCount < Math.max(MIN_EPOCH, this.#current)) return;
-    this.#endEpoch(this.#epochSum / this.#epochCount);
+    this.#epoch.push(e.latencyMs);
+    if (this.#epoch.length < Math.max(MIN_EPOCH, this.#current)) return;
+    this.#endEpoch(lowerQuartile(this.#epoch));
   }
 
-  #endEpoch(mean: number): void {
+  #endEpoch(latency: number): void {
     if (this.#probeReturn !== undefined) {
-      // The probe epoch ran at half the limit: its mean is what the server does unloaded now.
-      this.#baseline = mean;
+      // The probe epoch ran at half the limit: what the server does unloaded now. Blended with
+      // the last baseline, so one noisy probe moves it only half way.
+      this.#baseline = Number.isFinite(this.#baseline) ? (this.#baseline + latency) / 2 : latency;
       const back = this.#probeReturn;
       this.#probeReturn = undefined;
       this.#set(back);
       return;
     }
-    this.#baseline = Math.min(mean, this.#baseline);
+    // In slow start the baseline is the lowest epoch seen; after it, only probes move it: a
+    // running minimum of noisy epochs drifts ever lower, and every later epoch then looks slow.
+    if (this.#slowStart || !Number.isFinite(this.#baseline)) this.#baseline = Math.min(latency, this.#baseline);
     if (!this.#slowStart && ++this.#epochsSinceProbe >= PROBE_EVERY) {
       this.#epochsSinceProbe = 0;
       this.#probeReturn = this.#limit;
@@ -126,10 +138,18 @@ export class AdaptiveConcurrency {
       return;
     }
     // A server answering in no time at all: nothing to compare with, and nothing queues.
-    const ratio = this.#baseline > 0 ? mean / this.#baseline : 1;
-    if (ratio > SHRINK) {
+    const ratio = this.#baseline > 0 ? latency / this.#baseline : 1;
+    const slow = ratio > SHRINK;
+    // One slow epoch may be the client's own stall: shrink on two in a row, or one far off.
+    const confirmed = slow && (this.#slowBefore || ratio > SHRINK_AT_ONCE);
+    this.#slowBefore = slow;
+    if (confirmed) {
       this.#slowStart = false;
+      // Check the baseline soon: slower answers may mean a baseline that was a lucky low.
+      this.#epochsSinceProbe = Math.max(this.#epochsSinceProbe, PROBE_EVERY - PROBE_AFTER_SHRINK);
       this.#set(this.#limit * Math.min(0.95, Math.max(0.5, GROW / ratio)));
+    } else if (slow) {
+      this.#newEpoch(0);
     } else if (ratio < GROW) {
       this.#set(this.#slowStart ? this.#limit * 2 : this.#limit + Math.max(1, Math.sqrt(this.#limit) / 2));
     } else if (this.#slowStart) {
@@ -152,8 +172,17 @@ export class AdaptiveConcurrency {
 
   #newEpoch(skip: number): void {
     this.#skip = skip;
-    this.#epochCount = 0;
-    this.#epochSum = 0;
+    this.#epoch = [];
     this.#overloadHandled = false;
   }
+}
+
+/**
+ * The lower quartile: delays that are not the server's (a stall of this client's event loop, a GC
+ * pause, a busy machine) only ever add to some answers, while a server past its capacity slows
+ * every answer, the fastest quarter included.
+ */
+function lowerQuartile(xs: number[]): number {
+  const s = xs.sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 4)]!;
 }

@@ -3,12 +3,12 @@
  * (a canary), p-limit for the rest, and every way a run stops (signal, fatal error, a refusal that
  * would hit everyone, --max-failures, --deadline) funnelled into one halt.
  */
-import pLimit from 'p-limit';
 import { credentialId, kindByName, type Credential, type KindName } from '../kinds/index.js';
 import { msg, type StatusCounts } from '../messages.js';
 import type { IntentRecord, OutcomeRecord } from './journal.js';
+import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import { generatePassword } from './password.js';
-import { baseRow, type ReportRow, type ReportStatus } from './report.js';
+import type { ReportRow, ReportStatus } from './report.js';
 import type { RunState } from './state.js';
 import { changeCredential, type CredentialOutcome, type WorkerContext } from './worker.js';
 
@@ -37,52 +37,97 @@ export function secretFor(state: RunState, credential: Credential): string | und
 }
 
 /**
- * Journals intents ahead of the requests: a window of credentials gets its secrets in one write +
- * fdatasync, started while earlier requests are still in flight. The rule stays "on disk before
- * sent"; an intent journaled but never sent is harmless: a resume proves it before anything else.
+ * Journals intents ahead of the requests: a whole window of credentials (max(64, 4 x concurrency))
+ * is kept journaled ahead of the one being sent, in batches (one write + fdatasync each; batches
+ * queued while one is on its way share the next write). So a request never waits for the disk
+ * unless the disk falls a window behind. The rule stays "on disk before sent"; an intent journaled
+ * but never sent is harmless: a resume proves it before anything else.
  */
 class IntentReadAhead {
   private next = 0;
   private readonly batches: Array<Promise<void>> = [];
-  private readonly batchOf: number[] = [];
   readonly journaledHere = new Set<string>();
+  /** Outcomes waiting to share the next write (they need not be durable: their intents are). */
+  private outcomes: OutcomeRecord[] = [];
 
   constructor(
     private readonly items: WorkItem[],
     private readonly state: RunState,
     private readonly window: number,
+    private readonly batch: number,
   ) {}
 
-  /** Resolves once items[index]'s intent is durable; keeps the next window in flight. */
-  ready(index: number): Promise<void> {
-    while (this.next <= Math.min(index + Math.ceil(this.window / 2), this.items.length - 1)) this.startBatch();
-    return this.batches[this.batchOf[index]!]!;
+  /**
+   * Resolves once items[index]'s intent is durable; keeps the next window journaled or on its way.
+   * A canary journals only its own batch: if it is refused for every credential of its kind, the
+   * run stops without a window of secrets written for nothing, and it leaves as soon as it can.
+   */
+  ready(index: number, readAhead = true): Promise<void> {
+    const want = readAhead ? Math.min(index + this.window, this.items.length - 1) : index;
+    while (this.next <= want) this.startBatch();
+    return this.batches[Math.floor(index / this.batch)]!;
+  }
+
+  private outcomeTimer: NodeJS.Timeout | undefined;
+
+  /** Queues an outcome record: written with the next batch of intents, a batch's worth at a time, or within 200 ms. */
+  outcome(record: OutcomeRecord): void {
+    this.outcomes.push(record);
+    if (this.outcomes.length >= this.batch) this.flushOutcomes();
+    else this.outcomeTimer ??= setTimeout(() => this.flushOutcomes(), 200);
+  }
+
+  flushOutcomes(): void {
+    if (this.outcomeTimer) {
+      clearTimeout(this.outcomeTimer);
+      this.outcomeTimer = undefined;
+    }
+    if (this.outcomes.length === 0) return;
+    const records = this.outcomes;
+    this.outcomes = [];
+    this.state.journal.appendMany(records, false).catch((e: unknown) => this.state.haltWith(this.state.fileFailure(e), 'file'));
   }
 
   private startBatch(): void {
     const from = this.next;
-    const to = Math.min(this.items.length, from + this.window);
-    const batchIndex = this.batches.length;
-    const records: IntentRecord[] = [];
+    const to = Math.min(this.items.length, from + this.batch);
+    const records: Array<IntentRecord | OutcomeRecord> = this.outcomes;
+    this.outcomes = [];
+    if (this.outcomeTimer) {
+      clearTimeout(this.outcomeTimer);
+      this.outcomeTimer = undefined;
+    }
+    let intents = 0;
     const at = new Date().toISOString();
     for (let i = from; i < to; i++) {
       const item = this.items[i]!;
-      this.batchOf[i] = batchIndex;
       if (item.journaled) continue;
+      const id = credentialId(item.credential);
       item.secret ??= secretFor(this.state, item.credential);
-      records.push(this.state.intentRecord(credentialId(item.credential), item.secret, at));
-      this.journaledHere.add(credentialId(item.credential));
+      records.push(this.state.intentRecord(id, item.secret, at));
+      this.journaledHere.add(id);
+      intents++;
     }
     this.next = to;
-    this.batches.push(records.length ? this.state.journal.appendMany(records) : Promise.resolve());
+    this.batches.push(intents > 0 ? this.state.journal.appendMany(records) : records.length > 0 ? this.lazy(records) : Promise.resolve());
+  }
+
+  private lazy(records: OutcomeRecord[] | Array<IntentRecord | OutcomeRecord>): Promise<void> {
+    this.state.journal.appendMany(records, false).catch((e: unknown) => this.state.haltWith(this.state.fileFailure(e), 'file'));
+    return Promise.resolve();
   }
 }
 
 export function outcomeRow(server: string, o: CredentialOutcome): ReportRow {
-  const status: ReportStatus = o.status === 'not-sent' ? 'not-started' : o.status;
+  const c = o.credential;
+  // Built field by field (no spread of baseRow): one row per credential, on the hot path.
   return {
-    ...baseRow(server, o.credential),
-    status,
+    server,
+    username: c.owner,
+    kind: c.kind,
+    credential: c.name,
+    details: c.details,
+    status: o.status === 'not-sent' ? 'not-started' : o.status,
     password: o.secret,
     attempts: o.attempts,
     verified: o.verified,
@@ -112,11 +157,9 @@ export function countRow(counts: StatusCounts, status: ReportStatus): void {
 
 export async function dispatch(items: WorkItem[], state: RunState): Promise<DispatchResult> {
   const { ctx, work } = state;
-  const limit = pLimit(state.adaptive?.current ?? work.concurrency);
+  const limit = new Lanes(state.adaptive?.current ?? work.concurrency);
   state.limiter = limit;
-  state.adaptive?.onChange((n) => {
-    limit.concurrency = n;
-  });
+  state.adaptive?.onChange((n) => limit.setConcurrency(n));
   let failures = 0;
   let done = 0;
   const finished = new Set<string>();
@@ -124,7 +167,9 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   const refusals = new Map<string, number>();
   // The first change of each kind goes alone: a refusal that would hit every credential costs one.
   const canaries = new Map<KindName, Promise<void>>();
-  const readAhead = new IntentReadAhead(items, state, Math.max(16, work.concurrency * 2));
+  // Sized for the most requests that may be in flight (under auto, the limit can grow to its ceiling).
+  const most = state.adaptive ? MAX_CONCURRENCY : work.concurrency;
+  const readAhead = new IntentReadAhead(items, state, Math.max(64, 4 * most), Math.max(16, most));
   const workers = new Map<KindName, WorkerContext>();
   const workerFor = (kind: KindName): WorkerContext => {
     let w = workers.get(kind);
@@ -158,7 +203,7 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
     const outcome = await changeCredential(workerFor(item.credential.kind), item.credential, item.secret, { verifyFirst: item.journaled });
     done++;
     finished.add(id);
-    state.journal.append(outcomeRecord(outcome), false).catch((e: unknown) => state.haltWith(state.fileFailure(e), 'file'));
+    readAhead.outcome(outcomeRecord(outcome));
     const row = outcomeRow(state.server, outcome);
     state.counts[row.status]++;
     state.report.write(row);
@@ -201,7 +246,7 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   const runItem = async (item: WorkItem, index: number, canary: boolean): Promise<void> => {
     if (state.halt.signal.aborted) return;
     try {
-      await readAhead.ready(index);
+      await readAhead.ready(index, !canary);
     } catch (e) {
       // Without a durable journal nothing may be sent: stop everything.
       state.haltWith(state.fileFailure(e), 'file');
@@ -212,10 +257,56 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   };
 
   try {
-    await Promise.all(items.map((item, index) => limit(() => job(item, index))));
+    await limit.run(items, job);
   } finally {
     if (progress) clearInterval(progress);
+    readAhead.flushOutcomes();
   }
   const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((id) => !started.has(id)));
   return { finished, prefetchedNotSent };
+}
+
+/**
+ * Runs job(items[i], i) for every item with at most `concurrency` at once, in order; the limit
+ * may change while it runs (--concurrency auto). Leaner than p-limit per item (no promise per
+ * queued item, no hop through the microtask queue between one job ending and the next starting).
+ * Rejects with the first job that throws, as Promise.all would.
+ */
+class Lanes {
+  activeCount = 0;
+  #next = 0;
+  #settled = 0;
+  #pump: (() => void) | undefined;
+
+  constructor(public concurrency: number) {}
+
+  setConcurrency(n: number): void {
+    this.concurrency = n;
+    this.#pump?.();
+  }
+
+  run<T>(items: readonly T[], job: (item: T, index: number) => Promise<void>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const n = items.length;
+      const finish = (): void => {
+        this.activeCount--;
+        this.#settled++;
+        if (this.#settled === n) resolve();
+        else pump();
+      };
+      const pump = (): void => {
+        while (this.activeCount < this.concurrency && this.#next < n) {
+          const i = this.#next++;
+          this.activeCount++;
+          job(items[i]!, i).then(finish, (e: unknown) => {
+            reject(e);
+            finish();
+          });
+        }
+      };
+      this.#pump = pump;
+      if (n === 0) resolve();
+      else pump();
+    });
+  }
 }

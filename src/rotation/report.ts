@@ -14,7 +14,6 @@ import {
   type PrivateDirCheck,
   type PrivateFile,
 } from '../files.js';
-import { stringify } from 'csv-stringify/sync';
 import { parse } from 'csv-parse/sync';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import type { SkippedAccount } from './enumerate.js';
@@ -84,8 +83,22 @@ export function rowToCells(row: ReportRow): string[] {
   ].map((c) => neutralizeCell(printable(c)));
 }
 
+/** One CSV field: quoted (quotes doubled) only when it holds a delimiter, a quote or a line break, as csv-stringify does. */
+function csvField(value: string): string {
+  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+const NEEDS_QUOTES = /[",\r\n]/;
+
+/** CSV lines (RFC 4180, \n line ends) of rows, after the header when asked. */
 export function formatRows(rows: readonly ReportRow[], header: boolean): string {
-  return stringify(rows.map(rowToCells), { header, columns: header ? [...REPORT_COLUMNS] : undefined });
+  let out = header ? REPORT_COLUMNS.join(',') + '\n' : '';
+  for (const row of rows) {
+    const cells = rowToCells(row);
+    let line = csvField(cells[0]!);
+    for (let i = 1; i < cells.length; i++) line += ',' + csvField(cells[i]!);
+    out += line + '\n';
+  }
+  return out;
 }
 
 /**
