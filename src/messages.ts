@@ -153,7 +153,7 @@ export const msg = {
     `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
-  // Files the tool writes (src/rotation/files.ts, lock.ts): what went wrong with which path, and the fix.
+  // Files the tool writes (src/files.ts, src/rotation/lock.ts): what went wrong with which path, and the fix.
   fileWriteFailedShort: (path: string, code: string) => `${writeProblem(code)} writing ${path}`,
   /** The one line a run prints when a journal or report write stopped it (exit 3). */
   writeStopped: (path: string, code: string, resumeCommand: string) =>

@@ -158,7 +158,8 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   });
 
   it('rotate after an interrupted run exits 2 naming its journal; --abandon-previous starts anew and records it', async () => {
-    await withSimulator({ users: 40, resellers: 0, faults: { latencyMs: 10 } }, async (sim, out) => {
+    // Outcomes reach the journal in batches (within 200 ms): the run must last well past the first batch to be killed mid-way.
+    await withSimulator({ users: 200, resellers: 0, faults: { latencyMs: 10 } }, async (sim, out) => {
       const env = { DA_URL: daUrl(sim) };
       const first = join(out, 'first.journal.jsonl');
       const { sent, result } = await runCliAndSignal(['rotate', '--yes', '--concurrency', '2', '--output', join(out, 'first.csv')], env, () => journalRecordCount(first, 'outcome') >= 3, 'SIGKILL');
