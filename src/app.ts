@@ -131,7 +131,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
     };
     const uninstall = io.handleSignals ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n')) : () => undefined;
     try {
-      if (wantsFleet(command, argv)) return await runFleet(command as 'rotate' | 'plan' | 'resume' | 'verify', argv, io, ctx);
+      if (wantsFleet(command, argv)) return await runFleet(command, argv, io, ctx);
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {

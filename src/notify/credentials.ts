@@ -53,7 +53,7 @@ function unescape(v: string | undefined): string {
 export function parseReportCsv(text: string, where: string): ReportLine[] {
   let records: Array<Record<string, string>>;
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as Array<Record<string, string>>;
+    records = parse<Record<string, string>>(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true });
   } catch (e) {
     throw new UsageError(`${where} is not a readable report CSV: ${(e as Error).message.split('\n')[0]}`);
   }

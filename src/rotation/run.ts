@@ -2,7 +2,7 @@
  * A whole run against one server. One skeleton serves rotate, plan and resume:
  * open (connect, preflight, select) -> dispatch -> finish -> close.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { DirectAdminClient } from '../directadmin/index.js';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
@@ -117,10 +117,6 @@ export interface ResumeRequest {
 export function hostKey(baseUrl: string): string {
   const u = new URL(baseUrl);
   return `${u.hostname}_${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9.-]/g, '_');
-}
-
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/Z$/, 'Z');
 }
 
 export function journalPathFor(report: string): string {
@@ -449,7 +445,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
         (r) => r.status === 'skipped' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),
       );
-      state.report = recipients ? new EncryptedReport(reportPath, recipients as AgeRecipient[], true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
+      state.report = recipients ? new EncryptedReport(reportPath, recipients, true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
       state.report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
       for (const r of settledRows) state.counts[r.status]++;
       let samePassword = req.samePassword;

@@ -216,7 +216,7 @@ function createLoginUrl(s: State, r: Request, owner: string): Answer {
     created: new Date(now),
     createdBy: `api:${r.caller.real.username},${r.ip}`,
     expires: new Date(expires),
-    allowNetworks: [...(nets as string[])],
+    allowNetworks: [...(nets)],
   };
   if (typeof v.redirectURL === 'string') u.redirectURL = v.redirectURL;
   s.loginUrls.push(u);

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report.js';
 import { assertReportMatchesServer, passwords, readSummary, runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
 

@@ -124,7 +124,7 @@ describe('report', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await assert.rejects(ReportWriter.create(path), /exists: choose another --output/);
     const text = readFileSync(path, 'utf8');
-    const records = parse(text) as string[][];
+    const records = parse(text);
     assert.deepEqual(records[0], [...REPORT_COLUMNS]);
     for (const r of records) assert.equal(r.length, REPORT_COLUMNS.length);
     for (const r of records.slice(1)) assert.ok(!/^[=+\-@\t\r]/.test(r[1]!), r[1]);
