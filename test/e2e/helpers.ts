@@ -211,24 +211,44 @@ export async function runUntil(args: string[], options: RunOptions & SignalWhen)
 }
 
 /**
- * Calls `fn` (once) in the simulator's own request handler when the counter `stat` reaches `n`:
- * an event, not a poll, so the moment is exact.
+ * Calls `fn` (once) in the simulator's own code when the counter `key` of `counters` (sim.stats,
+ * sim.stats.faultsFired) reaches `n`: an event, not a poll, so the moment is exact.
  */
-export function whenStat(sim: Simulator, stat: 'passwordChangesApplied' | 'totalRequests' | 'failedLogins', n: number, fn: () => void): void {
-  const stats = sim.stats as unknown as Record<string, number>;
-  let value = stats[stat] ?? 0;
+export function whenCount(counters: object, key: string, n: number, fn: () => void): void {
+  const record = counters as Record<string, number | undefined>;
+  let value = record[key];
   let fired = false;
-  Object.defineProperty(stats, stat, {
+  Object.defineProperty(record, key, {
     configurable: true,
     enumerable: true,
     get: () => value,
     set: (v: number) => {
       value = v;
-      if (!fired && value >= n) {
+      if (!fired && v >= n) {
         fired = true;
         fn();
       }
     },
+  });
+}
+
+/** whenCount on the simulator's top-level counters. */
+export function whenStat(sim: Simulator, stat: 'passwordChangesApplied' | 'totalRequests' | 'failedLogins', n: number, fn: () => void): void {
+  whenCount(sim.stats, stat, n, fn);
+}
+
+/** The exit code of a spawned process; past `timeoutMs` it is killed (SIGKILL) and this rejects. */
+export function exitOf(child: ChildProcess, timeoutMs = CLI_TIMEOUT_MS): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolvePromise(child.exitCode);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${child.spawnargs.slice(0, 3).join(' ')}... still running after ${timeoutMs} ms: killed`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
   });
 }
 

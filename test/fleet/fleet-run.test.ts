@@ -77,7 +77,7 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
         ['ok', '0', String(SELECTED), '0', '0'],
       ],
     );
-    assert.match(rows.get('wrong-secret')!.error, /authentication failed/);
+    assert.match(rows.get('wrong-secret')!.error ?? '', /authentication failed/);
     assert.equal(rows.get('wrong-secret')!.report, '');
     for (const s of sims.filter((x) => x.name !== 'wrong-secret')) {
       const report = rows.get(s.name)!.report;
