@@ -3,7 +3,7 @@
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
 import { createInterface } from 'node:readline/promises';
-import { ExitCode, RunAborted, UsageError } from './errors.js';
+import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
 import { createLogger, SecretRegistry } from './log.js';
 import { formatProgress, formatSummary, msg } from './messages.js';
 import {
@@ -181,10 +181,11 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
   } catch (e) {
     if (e instanceof UsageError || e instanceof RunAborted) {
       say(e.message);
-      if (json) io.stdout.write(JSON.stringify({ error: secrets.scrub(e.message), exitCode: e.exitCode }) + '\n');
+      if (json) io.stdout.write(errorJson(secrets.scrub(e.message), e.code, e.exitCode) + '\n');
       return e.exitCode;
     }
     say(`internal error (a bug, please report it): ${e instanceof Error ? e.message : String(e)}`);
+    if (json) io.stdout.write(errorJson(secrets.scrub(`internal error: ${describeError(e)}`), 'INTERNAL', ExitCode.Internal) + '\n');
     return ExitCode.Internal;
   }
 }

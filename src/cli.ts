@@ -35,6 +35,8 @@ function prerenderedHelp(raw: string[]): string | undefined {
 
 function usageError(message: string): never {
   process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);
+  // A scheduler asking for --json gets its { error, code, exitCode } line even when the command line is wrong.
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: message, code: 'USAGE', exitCode: ExitCode.Usage }) + '\n');
   process.exit(ExitCode.Usage);
 }
 

@@ -177,7 +177,7 @@ async function lockServer(stateDir: string, server: string, ctx: RunContext): Pr
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
   } catch (e) {
-    if (e instanceof LockHeld) throw new RunAborted(e.message);
+    if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
     throw e;
   }
 }

@@ -72,9 +72,10 @@ describe('interruption, lock, verify', { timeout: 120_000 }, () => {
       const lock = lockPathForServer(stateDirFor(process.env), sim.url);
       mkdirSync(stateDirFor(process.env), { recursive: true, mode: 0o700 });
       writeFileSync(lock, JSON.stringify({ pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server: sim.url }), { mode: 0o600 });
-      const held = await runCli(['rotate', '--yes', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
+      const held = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(held.code, 3, held.stderr);
       assert.ok(held.stderr.includes(String(process.pid)), held.stderr);
+      assert.deepEqual((JSON.parse(held.stdout) as Record<string, unknown>).code, 'LOCK_HELD');
       assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
       writeFileSync(lock, JSON.stringify({ pid: 2 ** 22 + 4321, host: hostname(), startedAt: new Date().toISOString(), server: sim.url }), { mode: 0o600 });
       const stale = await runCli(['rotate', '--yes', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });

@@ -130,6 +130,24 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
     );
   });
 
+  it('a failed run with --json prints { error, code, exitCode } with a stable code', async () => {
+    await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
+      const wrong = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim, sim.adminUser, 'WrongSecret123') } });
+      assert.equal(wrong.code, 3, wrong.stderr);
+      const auth = JSON.parse(wrong.stdout) as Record<string, unknown>;
+      assert.deepEqual([auth.code, auth.exitCode], ['DA_AUTH_FAILED', 3]);
+      assert.match(String(auth.error), /authentication failed/);
+      assert.ok(!wrong.stdout.includes('WrongSecret123'));
+      const flag = await runCli(['rotate', '--yes', '--json', '--bogus-flag'], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(flag.code, 2, flag.stderr);
+      assert.deepEqual(JSON.parse(flag.stdout), { error: 'Unknown arguments: bogus-flag, bogusFlag', code: 'USAGE', exitCode: 2 });
+      const ghost = await runCli(['rotate', '--yes', '--json', '--only', 'ghost', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(ghost.code, 2, ghost.stderr);
+      assert.deepEqual((JSON.parse(ghost.stdout) as Record<string, unknown>).code, 'USAGE');
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
+    });
+  });
+
   it('requires --yes when not on a terminal, and changes nothing without it', async () => {
     await withSim({ users: 5, resellers: 0 }, async (sim, out) => {
       const before = snapshot(sim);
