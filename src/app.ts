@@ -59,7 +59,7 @@ function journalPolicyOf(path: string): { length: number; symbols: boolean } {
     const { options } = readJournal(path).header;
     return { length: options.length, symbols: options.symbols };
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(describeError(e));
   }
 }
 
@@ -184,7 +184,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       if (json) io.stdout.write(errorJson(secrets.scrub(e.message), e.code, e.exitCode) + '\n');
       return e.exitCode;
     }
-    say(`internal error (a bug, please report it): ${e instanceof Error ? e.message : String(e)}`);
+    say(`internal error (a bug, please report it): ${describeError(e)}`);
     if (json) io.stdout.write(errorJson(secrets.scrub(`internal error: ${describeError(e)}`), 'INTERNAL', ExitCode.Internal) + '\n');
     return ExitCode.Internal;
   }

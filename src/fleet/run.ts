@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { LevelWithSilent } from 'pino';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
 import { resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
@@ -175,7 +175,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     await writer.flush();
   } catch (e) {
     display.close();
-    throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, e instanceof Error ? e.message : String(e)));
+    throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, describeError(e)));
   }
   display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
   const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets: base.secrets, destination: logSink(display) });
@@ -221,7 +221,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     await writeFileAtomic(summaryPath, summaryCsv(rows));
   } catch (e) {
     // Every server's journal and report are whole; only the fleet's own bookkeeping is missing.
-    io.stderr.write(fleetMsg.bookkeepingFailed(runDir, e instanceof Error ? e.message : String(e)));
+    io.stderr.write(fleetMsg.bookkeepingFailed(runDir, describeError(e)));
     exitCode = worstExitCode([exitCode, ExitCode.Aborted]);
   }
   const all = manifest.servers.map((s) => s.exitCode ?? ExitCode.Internal);

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { DirectAdminClient } from '../directadmin/index.js';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { checkPrivateDirectory, SecretFileWriteError } from '../crypto/report-file.js';
 import { resolveConnection, type Argv, type Env } from '../options.js';
 import { formatNotifySummary, notifyMsg } from './messages.js';
@@ -97,7 +97,7 @@ export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverr
       if (json) io.stdout.write(JSON.stringify({ command: 'notify', error: e.message, exitCode: e.exitCode }) + '\n');
       return e.exitCode;
     }
-    say(`internal error (a bug, please report it): ${e instanceof Error ? e.message : String(e)}`);
+    say(`internal error (a bug, please report it): ${describeError(e)}`);
     return ExitCode.Internal;
   } finally {
     uninstall();
