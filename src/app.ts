@@ -3,7 +3,7 @@
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
 import { createInterface } from 'node:readline/promises';
-import { ExitCode, RunAborted, UsageError } from './errors.js';
+import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
 import { createLogger, SecretRegistry } from './log.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
@@ -61,7 +61,7 @@ function journalPolicyOf(path: string): { length: number; symbols: boolean; conc
     const { options } = readJournal(path).header;
     return { length: options.length, symbols: options.symbols, concurrency: options.concurrency };
   } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e));
+    throw new UsageError(describeError(e));
   }
 }
 
@@ -187,7 +187,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
     };
     const uninstall = io.handleSignals ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n')) : () => undefined;
     try {
-      if (wantsFleet(command, argv)) return await runFleet(command as 'rotate' | 'plan' | 'resume' | 'verify', argv, io, ctx);
+      if (wantsFleet(command, argv)) return await runFleet(command, argv, io, ctx);
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {
@@ -239,10 +239,11 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
   } catch (e) {
     if (e instanceof UsageError || e instanceof RunAborted) {
       say(e.message);
-      if (json) io.stdout.write(JSON.stringify({ error: secrets.scrub(e.message), exitCode: e.exitCode }) + '\n');
+      if (json) io.stdout.write(errorJson(secrets.scrub(e.message), e.code, e.exitCode) + '\n');
       return e.exitCode;
     }
-    say(`internal error (a bug, please report it): ${e instanceof Error ? e.message : String(e)}`);
+    say(`internal error (a bug, please report it): ${describeError(e)}`);
+    if (json) io.stdout.write(errorJson(secrets.scrub(`internal error: ${describeError(e)}`), 'INTERNAL', ExitCode.Internal) + '\n');
     return ExitCode.Internal;
   }
 }

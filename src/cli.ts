@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
-import { ExitCode } from './errors.js';
+import { describeError, ExitCode } from './errors.js';
 
 // undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
 // compiler (Liftoff), then recompiles the hot parser with TurboFan on background threads, and the
@@ -35,6 +35,8 @@ function prerenderedHelp(raw: string[]): string | undefined {
 
 function usageError(message: string): never {
   process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);
+  // A scheduler asking for --json gets its { error, code, exitCode } line even when the command line is wrong.
+  if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: message, code: 'USAGE', exitCode: ExitCode.Usage }) + '\n');
   process.exit(ExitCode.Usage);
 }
 
@@ -59,7 +61,7 @@ async function main(): Promise<void> {
     try {
       code = await runSimulatorMain(raw.slice(1));
     } catch (e) {
-      process.stderr.write(`da-rotate simulate: ${e instanceof Error ? e.message : String(e)}\nRun \`da-rotate simulate --help\` for usage.\n`);
+      process.stderr.write(`da-rotate simulate: ${describeError(e)}\nRun \`da-rotate simulate --help\` for usage.\n`);
       code = ExitCode.Usage;
     }
     // The control channel on stdin would otherwise keep the process alive.
@@ -80,6 +82,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  process.stderr.write(`da-rotate: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.stderr.write(`da-rotate: internal error: ${describeError(e)}\n`);
   process.exit(ExitCode.Internal);
 });

@@ -15,8 +15,17 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Stable codes of the tool's own errors (as undici and Node do): `--json` prints `{ error, code,
+ * exitCode }` for a failed run, so a scheduler branches on `code`, never on the wording. A run
+ * aborted by a DirectAdmin error (DA_AUTH_FAILED, DA_BLACKLISTED, DA_TLS...), a failed write
+ * (FILE_WRITE_FAILED) or a held lock (LOCK_HELD) carries that error's code.
+ */
+export type ToolErrorCode = 'USAGE' | 'ABORTED' | 'INTERNAL';
+
 /** Bad input from the operator: a one-line message saying what is wrong and how to fix it. */
 export class UsageError extends Error {
+  readonly code = 'USAGE' as const;
   readonly exitCode = ExitCode.Usage;
   constructor(message: string) {
     super(message);
@@ -24,12 +33,14 @@ export class UsageError extends Error {
   }
 }
 
-/** The run cannot go on (or start) against this server. */
+/** The run cannot go on (or start) against this server. `code`: its cause's stable code, else ABORTED. */
 export class RunAborted extends Error {
   readonly exitCode: number = ExitCode.Aborted;
+  readonly code: string;
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'RunAborted';
+    this.code = stableCodeOf(options?.cause) ?? 'ABORTED';
   }
 }
 
@@ -40,6 +51,19 @@ export class RunInterrupted extends RunAborted {
     super(message);
     this.name = 'RunInterrupted';
   }
+}
+
+/** The first stable code (UPPER_SNAKE string `code`) along an error's cause chain. */
+function stableCodeOf(e: unknown, depth = 0): string | undefined {
+  if (!(e instanceof Error) || depth > 5) return undefined;
+  const code = (e as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && /^(DA_|FILE_|LOCK_)[A-Z_]+$/.test(code)) return code;
+  return stableCodeOf(e.cause, depth + 1);
+}
+
+/** What `--json` prints for a run that failed before its summary. */
+export function errorJson(message: string, code: string, exitCode: number): string {
+  return JSON.stringify({ error: message, code, exitCode });
 }
 
 /** The message of anything thrown, for one-line reports. */

@@ -182,7 +182,7 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
       } else text = a === undefined ? b : String(a);
       const msgPart = typeof text === 'string' ? `,"msg":${JSON.stringify(secrets.scrub(text))}` : '';
       write(`${head}${new Date().toISOString()}",${base}${fields}${msgPart}}\n`);
-    }) as LogFn;
+    });
   };
 
   const logger: Logger = {

@@ -292,7 +292,7 @@ export async function readStdinOnce(stdin: NodeJS.ReadableStream, what: string):
     throw new UsageError(`${what}: standard input is a terminal; pipe the secret in (e.g. from a file or a password manager)`);
   }
   const chunks: Buffer[] = [];
-  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
+  for await (const c of stdin) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
   const text = Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
   if (!text) throw new UsageError(`${what}: standard input was empty`);
   if (/[\r\n]/.test(text)) throw new UsageError(`${what}: expected a single line on standard input`);
@@ -515,7 +515,7 @@ export async function resolveFiles(argv: Argv, env: Env): Promise<FileSettings> 
   const identity = str(argv, 'identity');
   const { parseRecipients, readIdentityFile } = await import('./crypto/index.js');
   return {
-    stateDir: stateDirFor(env as NodeJS.ProcessEnv, str(argv, 'state-dir')),
+    stateDir: stateDirFor(env, str(argv, 'state-dir')),
     abandonPrevious: argv['abandon-previous'] === true,
     ...(recipients.length ? { encryptTo: parseRecipients(recipients) } : {}),
     ...(identity ? { identities: readIdentityFile(identity) } : {}),

@@ -5,7 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { Decrypter, Encrypter, generateX25519Identity, identityToRecipient } from 'age-encryption';
-import { UsageError } from '../errors.js';
+import { describeError, UsageError } from '../errors.js';
 
 /** An age X25519 public key, `age1` + 58 bech32 characters (as `age-keygen` prints it). */
 export type AgeRecipient = string & { readonly __ageRecipient: true };
@@ -136,7 +136,7 @@ export async function decryptWithIdentities(data: Uint8Array, identities: readon
   try {
     return await d.decrypt(data);
   } catch (e) {
-    const text = e instanceof Error ? e.message : String(e);
+    const text = describeError(e);
     if (/no identity matched/i.test(text)) {
       throw new UsageError(`${what}: none of the --identity keys can open it (it was encrypted to other recipients): pass the identity matching one of its --encrypt-to recipients`);
     }

@@ -20,7 +20,7 @@ import { interpretApiAnswer, type ApiExpectation } from './json-api.js';
 import { classifyHttp, parseAction, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
 import type { TlsOptions } from './tls.js';
 import { Transport, type RequestEvent } from './transport.js';
-import { isLoopbackHost } from './url.js';
+import { isLoopbackHost, unbracket } from './url.js';
 
 export type { ActionResult } from './parse.js';
 export type { TlsOptions } from './tls.js';
@@ -121,7 +121,7 @@ export class DirectAdminClient {
       const url = new URL(options.baseUrl);
       if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error('the server URL must use https:// or http://');
       if (url.username || url.password) throw new Error('the base URL must not carry credentials');
-      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const host = unbracket(url.hostname);
       if (url.protocol === 'http:' && !isLoopbackHost(host) && !options.allowHttp) {
         throw new Error(`plain http:// to ${host} would send credentials in clear: use https://, or --allow-http if you really mean it`);
       }

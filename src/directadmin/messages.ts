@@ -3,6 +3,7 @@
  * names where (host:port) and what to check; none may carry a secret (only command names, hosts,
  * codes and DirectAdmin's own refusal texts go in).
  */
+import { unbracket } from './url.js';
 
 const at = (endpoint: string | undefined): string => (endpoint ? ` at ${endpoint}` : '');
 const secs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`);
@@ -25,7 +26,7 @@ const EVIDENCE_WORDS: Record<string, string> = {
  */
 function transportWhy(code: string, endpoint: string | undefined, timeoutMs: number | undefined): string {
   const w = at(endpoint);
-  const host = endpoint?.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  const host = endpoint === undefined ? undefined : unbracket(endpoint.replace(/:\d+$/, ''));
   const limit = timeoutMs !== undefined ? ` of ${secs(timeoutMs)}` : '';
   switch (code) {
     case 'DEADLINE_EXCEEDED':

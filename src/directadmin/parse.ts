@@ -188,7 +188,7 @@ export function parseList(command: string, status: number, body: string, ctx?: E
     const v = d.value;
     const strings = (arr: unknown[]): string[] => {
       if (!arr.every((x) => typeof x === 'string')) throw new UnexpectedAnswer(command, status, 'list holds something other than names', ctx);
-      return arr as string[];
+      return arr;
     };
     if (Array.isArray(v)) return strings(v);
     if (!isRecord(v)) throw new UnexpectedAnswer(command, status, 'JSON answer is neither a list nor an object', ctx);

@@ -1,5 +1,6 @@
 import { checkServerIdentity, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
+import { unbracket } from './url.js';
 
 export interface TlsOptions {
   /** PEM of a CA (or the server's own certificate) to trust in addition to the system store. */
@@ -63,7 +64,7 @@ export function tlsConnector(tls: TlsOptions, timeoutMs: number): Connector {
         return;
       }
       if (options.protocol === 'https:') {
-        const failure = verifyPeer(socket as TLSSocket, options.hostname.replace(/^\[|\]$/g, ''), tls);
+        const failure = verifyPeer(socket as TLSSocket, unbracket(options.hostname), tls);
         if (failure) {
           socket.destroy();
           callback(failure, null);

@@ -9,6 +9,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { NeedsHttps, TlsFailure, TransportError, UnexpectedAnswer, isDirectAdminError, type DirectAdminError } from './errors.js';
 import type { RawAnswer } from './parse.js';
 import { TlsVerificationError, tlsConnector, type TlsOptions } from './tls.js';
+import { unbracket } from './url.js';
 
 export interface RequestEvent {
   /** CMD_API_... or, for the JSON API, "METHOD /api/path/{param}" (a template: no ids, no secrets). */
@@ -66,7 +67,7 @@ export class Transport {
   #tlsPort: Promise<boolean> | undefined;
 
   constructor(url: URL, options: TransportOptions) {
-    this.host = url.hostname.replace(/^\[|\]$/g, '');
+    this.host = unbracket(url.hostname);
     this.#isHttps = url.protocol === 'https:';
     this.port = url.port ? Number(url.port) : this.#isHttps ? 443 : 80;
     this.endpoint = `${url.hostname}:${this.port}`;

@@ -1,6 +1,11 @@
 /** DirectAdmin's port when a URL names none. */
 export const DEFAULT_PORT = 2222;
 
+/** A host name or address without the brackets a URL puts around IPv6 (`[::1]` -> `::1`). */
+export function unbracket(host: string): string {
+  return host.replace(/^\[|\]$/g, '');
+}
+
 export interface ServerUrl {
   /** scheme://host:port[/prefix], no credentials, no trailing slash. */
   baseUrl: string;
@@ -30,7 +35,7 @@ export function parseServerUrl(input: string): ServerUrl {
   const port = authority?.[2] ? Number(authority[2]) : DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error('the server URL has an invalid port');
   const hostForUrl = u.hostname; // keeps IPv6 brackets
-  const host = hostForUrl.replace(/^\[|\]$/g, '');
+  const host = unbracket(hostForUrl);
   const prefix = u.pathname.replace(/\/+$/, '');
   // URL resolves `.`/`..` segments and re-encodes some characters: a path it would rewrite is refused, never silently changed.
   const rawPath = raw.replace(/^[a-z]+:\/\/[^/?#\\]*/i, '');
@@ -50,7 +55,7 @@ export function parseServerUrl(input: string): ServerUrl {
 
 /** 127.0.0.0/8, ::1 and localhost: the only hosts plain HTTP is allowed to without --allow-http. */
 export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  const h = unbracket(host).toLowerCase();
   if (h === 'localhost' || h.endsWith('.localhost')) return true;
   if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
   if (/^::ffff:127\.\d+\.\d+\.\d+$/.test(h)) return true;

@@ -9,6 +9,7 @@ import type { RunContext } from '../rotation/run.js';
 import type { ServerConnection } from './connect.js';
 import { fleetMsg } from './messages.js';
 import type { FleetSettings } from './server-run.js';
+import { describeError } from '../errors.js';
 
 async function countFor(job: ServerConnection, settings: FleetSettings, ctx: RunContext): Promise<number | string> {
   const client = makeClient(job.connection, 2, { log: ctx.log });
@@ -23,7 +24,7 @@ async function countFor(job: ServerConnection, settings: FleetSettings, ctx: Run
     });
     return sel.selected.length;
   } catch (e) {
-    return ctx.secrets.scrub(e instanceof Error ? e.message : String(e));
+    return ctx.secrets.scrub(describeError(e));
   } finally {
     ctx.secrets.delete(job.connection.secret);
     await client.close().catch(() => undefined);

@@ -250,7 +250,7 @@ export function parseInventory(text: string, file: string): Inventory {
   const problems: InventoryProblem[] = [];
   let doc: Table;
   try {
-    doc = parse(text) as Table;
+    doc = parse(text);
   } catch (e) {
     if (e instanceof TomlError) {
       throw new InventoryError(file, [{ line: e.line, key: '(syntax)', message: e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, 'invalid TOML: ') }]);

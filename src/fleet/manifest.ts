@@ -126,6 +126,7 @@ export class ManifestWriter {
 
   async flush(): Promise<void> {
     await this.chain;
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the error latched by a failed write, rethrown as caught
     if (this.failure) throw this.failure;
   }
 }

@@ -7,13 +7,13 @@ import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import type { LevelWithSilent } from 'pino';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
 import { resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
 import { confirmFleet } from './confirm.js';
-import { resolveConnections, type ServerConnection } from './connect.js';
+import { resolveConnections, type CommonConnection } from './connect.js';
 import { loadInventory, selectServers, type InventoryServer } from './inventory.js';
 import { createRunDir, manifestPath, ManifestWriter, MANIFEST_VERSION, readManifest, writeFileAtomic, type FleetCommand, type FleetManifest, type ManifestServer } from './manifest.js';
 import { fleetMsg } from './messages.js';
@@ -91,13 +91,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   const json = argv.json === true;
   const parallel = parallelServers(argv);
   const work = resolveWork(argv);
-  const common = { timeoutMs: Math.round(Number(argv.timeout ?? 30) * 1000), format: (argv.format === 'urlencoded' ? 'urlencoded' : 'json') as 'json' | 'urlencoded' };
+  const common: CommonConnection = { timeoutMs: Math.round(Number(argv.timeout ?? 30) * 1000), format: argv.format === 'urlencoded' ? 'urlencoded' : 'json' };
   if (!Number.isFinite(common.timeoutMs) || common.timeoutMs < 1000 || common.timeoutMs > 600_000) throw new UsageError('--timeout must be a number from 1 to 600');
 
   // Everything that can be wrong with the input is found here, before any request.
   let runDir: string;
   let manifest: FleetManifest;
-  let jobs: ServerConnection[];
   let states: ManifestServer[];
   const previous = typeof argv.run === 'string' ? readManifest(outputDir, argv.run) : undefined;
   if (previous && command === 'resume' && previous.manifest.command !== 'rotate') throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
@@ -130,7 +129,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     selected = selected.filter((s) => withReport.has(s.name));
     if (selected.length === 0) throw new UsageError(fleetMsg.nothingToVerify(previous.manifest.runId));
   }
-  jobs = resolveConnections(inventory, selected, io.env, common);
+  const jobs = resolveConnections(inventory, selected, io.env, common);
   if (command === 'rotate' && argv.yes !== true) {
     if (!base.interactive) throw new UsageError(fleetMsg.needsYes);
     if (!(await confirmFleet(jobs, settings, base, io.stderr))) throw new UsageError(fleetMsg.notConfirmed);
@@ -176,7 +175,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     await writer.flush();
   } catch (e) {
     display.close();
-    throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, e instanceof Error ? e.message : String(e)));
+    throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, describeError(e)));
   }
   display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
   const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets: base.secrets, destination: logSink(display) });
@@ -222,7 +221,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     await writeFileAtomic(summaryPath, summaryCsv(rows));
   } catch (e) {
     // Every server's journal and report are whole; only the fleet's own bookkeeping is missing.
-    io.stderr.write(fleetMsg.bookkeepingFailed(runDir, e instanceof Error ? e.message : String(e)));
+    io.stderr.write(fleetMsg.bookkeepingFailed(runDir, describeError(e)));
     exitCode = worstExitCode([exitCode, ExitCode.Aborted]);
   }
   const all = manifest.servers.map((s) => s.exitCode ?? ExitCode.Internal);

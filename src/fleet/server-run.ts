@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import type { SecretRegistry } from '../log.js';
 import { parseInclude, type ConnectionSettings, type FileSettings, type SelectionSettings, type WorkSettings } from '../options.js';
 import type { PasswordPolicy } from '../rotation/password.js';
@@ -121,7 +121,7 @@ export async function runServer(
       s.exitCode = summary.exitCode;
     }
   } catch (e) {
-    const message = secrets.scrub(e instanceof Error ? e.message : String(e));
+    const message = secrets.scrub(describeError(e));
     s.exitCode = e instanceof UsageError || e instanceof RunAborted ? e.exitCode : ExitCode.Internal;
     s.error = s.exitCode === ExitCode.Internal ? `internal error (a bug, please report it): ${message}` : message;
   }

@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { DirectAdminClient } from '../directadmin/index.js';
-import { ExitCode, RunAborted, UsageError } from '../errors.js';
+import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { checkPrivateDir, FileWriteFailed } from '../files.js';
 import { resolveConnection, type Argv, type Env } from '../options.js';
 import { formatNotifySummary, notifyMsg } from './messages.js';
@@ -95,7 +95,7 @@ export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverr
       if (json) io.stdout.write(JSON.stringify({ command: 'notify', error: e.message, exitCode: e.exitCode }) + '\n');
       return e.exitCode;
     }
-    say(`internal error (a bug, please report it): ${e instanceof Error ? e.message : String(e)}`);
+    say(`internal error (a bug, please report it): ${describeError(e)}`);
     return ExitCode.Internal;
   } finally {
     uninstall();

@@ -16,6 +16,7 @@ import { parseSentLog, SentLog, sentLogPathFor, type AccountDelivery } from './s
 import { isFatalServerError, type NotifyServer } from './server.js';
 import { classifySendError, type MailSender } from './smtp.js';
 import { renderMessage, type DeliveryMode, type MessageTemplate } from './template.js';
+import { unbracket } from '../directadmin/url.js';
 
 export interface NotifySettings {
   report: string;
@@ -82,7 +83,7 @@ const LOOKUP_CONCURRENCY = 8;
 
 function hostOf(origin: string): string {
   try {
-    return new URL(origin).hostname.replace(/^\[|\]$/g, '');
+    return unbracket(new URL(origin).hostname);
   } catch {
     return origin;
   }

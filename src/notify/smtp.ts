@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import nodemailer from 'nodemailer';
 import { UsageError } from '../errors.js';
 import { writeNewFile } from '../files.js';
+import { unbracket } from '../directadmin/url.js';
 
 export interface SmtpSettings {
   host: string;
@@ -36,7 +37,7 @@ export function resolveSmtp(env: Record<string, string | undefined>, options: { 
   if (u.search) throw new UsageError('SMTP_URL must not carry ?options (TLS is configured by da-rotate flags: --smtp-ca, --smtp-insecure)');
   const secure = u.protocol === 'smtps:';
   const port = u.port ? Number(u.port) : secure ? 465 : 587;
-  const host = u.hostname.replace(/^\[|\]$/g, '');
+  const host = unbracket(u.hostname);
   return {
     host,
     port,

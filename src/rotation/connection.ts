@@ -45,7 +45,7 @@ export function makeClient(c: ConnectionSettings, concurrency: number, hooks: Cl
               }
               onSample?.(e);
               // Per-request trace: command, status and time only; the client never hands over a secret.
-              if (trace) log!.trace({ command: e.command, method: e.method, status: e.status, ms: Math.round(e.durationMs), err: e.error?.message }, 'request');
+              if (trace) log.trace({ command: e.command, method: e.method, status: e.status, ms: Math.round(e.durationMs), err: e.error?.message }, 'request');
             }
           : undefined,
       baseUrl: c.baseUrl,

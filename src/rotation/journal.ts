@@ -174,6 +174,7 @@ export class JournalWriter {
   }
 
   private enqueue(text: string, durable: boolean): Promise<void> {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the error latched by a failed write, passed on as caught
     if (this.failed) return Promise.reject(this.failed);
     if (this.closed) return Promise.reject(new JournalError('journal already closed'));
     return new Promise<void>((resolve, reject) => {
@@ -229,6 +230,7 @@ export class JournalWriter {
     } finally {
       await this.file.close().catch(() => undefined);
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the error latched by a failed write, rethrown as caught
     if (this.failed) throw this.failed;
   }
 }

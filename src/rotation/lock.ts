@@ -20,6 +20,7 @@ export interface LockInfo {
 }
 
 export class LockHeld extends Error {
+  readonly code = 'LOCK_HELD';
   constructor(
     readonly path: string,
     readonly holder: LockInfo | undefined,

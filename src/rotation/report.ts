@@ -241,6 +241,7 @@ export class ReportWriter {
     } finally {
       await this.file.close().catch(() => undefined);
     }
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the error latched by a failed write, rethrown as caught
     if (this.failed) throw this.failed;
   }
 }
@@ -309,7 +310,7 @@ export class NotAReport extends Error {}
 export function parseReport(text: string, path = 'report'): ParsedReportRow[] {
   let records: Array<Record<string, string>>;
   try {
-    records = parse(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true }) as Array<Record<string, string>>;
+    records = parse<Record<string, string>>(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true });
   } catch {
     throw new NotAReport(`${path} is not a da-rotate report (not a CSV file)`);
   }

@@ -119,10 +119,6 @@ export function hostKey(baseUrl: string): string {
   return `${u.hostname}_${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9.-]/g, '_');
 }
 
-function timestamp(d = new Date()): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/Z$/, 'Z');
-}
-
 export function journalPathFor(report: string): string {
   return report.replace(/\.csv$/i, '') + '.journal.jsonl';
 }
@@ -181,7 +177,7 @@ async function lockServer(stateDir: string, server: string, ctx: RunContext): Pr
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
   } catch (e) {
-    if (e instanceof LockHeld) throw new RunAborted(e.message);
+    if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
     throw e;
   }
 }
@@ -463,7 +459,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
         (r) => r.status === 'skipped' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),
       );
-      state.report = recipients ? new EncryptedReport(reportPath, recipients as AgeRecipient[], true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
+      state.report = recipients ? new EncryptedReport(reportPath, recipients, true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
       state.report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
       for (const r of settledRows) state.counts[r.status]++;
       let samePassword = req.samePassword;

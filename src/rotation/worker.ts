@@ -65,7 +65,7 @@ async function runCheck(ctx: WorkerContext, credential: Credential, secret: stri
     }
     try {
       const r = await check.call(ctx.kind, ctx.kctx, credential, secret);
-      return r === undefined && lastError === undefined ? { proved: undefined } : { proved: r } as CheckResult;
+      return r === undefined && lastError === undefined ? { proved: undefined } : { proved: r };
     } catch (e) {
       if (!isDirectAdminError(e)) throw e;
       lastError = e;

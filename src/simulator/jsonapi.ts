@@ -216,7 +216,7 @@ function createLoginUrl(s: State, r: Request, owner: string): Answer {
     created: new Date(now),
     createdBy: `api:${r.caller.real.username},${r.ip}`,
     expires: new Date(expires),
-    allowNetworks: [...(nets as string[])],
+    allowNetworks: [...(nets)],
   };
   if (typeof v.redirectURL === 'string') u.redirectURL = v.redirectURL;
   s.loginUrls.push(u);
@@ -233,6 +233,7 @@ export function openLoginUrl(s: State, key: string, ip: string): Answer {
   if (!u || u.usedAt || u.expires.getTime() <= now || !netOk(u)) return jsonAnswer(401, { type: 'UNAUTHORIZED' });
   u.usedAt = new Date(now);
   const publicID = randomBytes(8).toString('hex');
-  s.creds.of(u.owner)?.sessions.push({ publicID, owner: u.owner, ip: normalizeIp(ip), created: new Date(now), expires: new Date(now + 24 * 3600_000), loggedInAs: u.owner, loginKey: '' });
+  const session = { publicID, owner: u.owner, ip: normalizeIp(ip), created: new Date(now), expires: new Date(now + 24 * 3600_000), loggedInAs: u.owner, loginKey: '' };
+  s.creds.of(u.owner)?.sessions.push(session);
   return { status: 302, body: '', type: 'text/html', headers: { Location: u.redirectURL ?? '/', 'Set-Cookie': `session=${randomText(32)}; Path=/; HttpOnly` } };
 }

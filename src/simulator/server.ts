@@ -32,7 +32,7 @@ import { jsonApiRequest, keyNamesFor, openLoginUrl, resolveRoute, type Route } f
 import { accountCommand, ListCache } from './legacy.js';
 import { Load } from './load.js';
 import { readBody, Transport } from './transport.js';
-import { BLACKLISTED_PAGE, ERROR500_PAGE, HTML_AFTER_APPLY, authFailureAnswer, notFound, type Answer } from './pages.js';
+import { BLACKLISTED_PAGE, ERROR500_PAGE, HTML_AFTER_APPLY, authFailureAnswer, notFound } from './pages.js';
 import type {
   Faults,
   LoginKeySpec,

@@ -37,7 +37,7 @@ function serve(server: Server): { url: (scheme: string) => Promise<string>; set:
   };
 }
 
-describe('DirectAdminClient over HTTP', () => {
+describe('DirectAdminClient over HTTP', { timeout: 30_000 }, () => {
   const server = createHttpServer();
   const s = serve(server);
   let base = '';
@@ -155,7 +155,7 @@ describe('DirectAdminClient over HTTP', () => {
   });
 });
 
-describe('DirectAdminClient over HTTPS', async () => {
+describe('DirectAdminClient over HTTPS', { timeout: 30_000 }, async () => {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],

@@ -19,7 +19,7 @@ import {
 
 const C = 'CMD_API_USER_PASSWD';
 
-describe('url-encoded answers', () => {
+describe('url-encoded answers', { timeout: 30_000 }, () => {
   it('reads an action success and judges it by error=0', () => {
     assert.deepEqual(parseAction(C, 200, 'error=0&text=Password Changed&details='), { text: 'Password Changed', details: '' });
     assert.deepEqual(parseAction(C, 200, 'error=0&text=Password%20Changed&details=\n'), { text: 'Password Changed', details: '' });
@@ -86,7 +86,7 @@ describe('url-encoded answers', () => {
   });
 });
 
-describe('JSON answers', () => {
+describe('JSON answers', { timeout: 30_000 }, () => {
   it('reads action success and error', () => {
     assert.deepEqual(parseAction(C, 200, '{"success":"Password Changed","result":""}'), { text: 'Password Changed', details: '' });
     assert.deepEqual(parseAction(C, 200, '{"success":"Password Changed","result":"","extended":"true"}').text, 'Password Changed');
@@ -125,7 +125,7 @@ describe('JSON answers', () => {
   });
 });
 
-describe('answers that are not API answers', () => {
+describe('answers that are not API answers', { timeout: 30_000 }, () => {
   it('treats empty, HTML, truncated and binary bodies as unknown, never success', () => {
     for (const body of ['', '   ', '<html><body>502 Bad Gateway</body></html>', '<!DOCTYPE html><p>x', '{"success":', '\u0000\u0001garbage', 'ab\ufffdcd']) {
       assert.throws(() => parseAction(C, 200, body), (e: unknown) => e instanceof UnexpectedAnswer && e.mayHaveWritten === true, JSON.stringify(body));
@@ -138,7 +138,7 @@ describe('answers that are not API answers', () => {
   });
 });
 
-describe('HTTP-level classification', () => {
+describe('HTTP-level classification', { timeout: 30_000 }, () => {
   const h = (headers: Record<string, string>, status = 200, body = '') => classifyHttp(C, { status, headers, body });
 
   it('recognises every authentication failure form', () => {

@@ -68,8 +68,8 @@ describe('whole-request deadline and abandon', { timeout: 30_000 }, () => {
     await c.close();
     assert.equal(first.status, 'rejected');
     assert.equal(second.status, 'rejected');
-    const a = (first as PromiseRejectedResult).reason as TransportError;
-    const b = (second as PromiseRejectedResult).reason as TransportError;
+    const a = first.reason as TransportError;
+    const b = second.reason as TransportError;
     assert.equal(a.transportCode, 'DEADLINE_EXCEEDED');
     assert.equal(a.mayHaveWritten, true);
     assert.equal(b.transportCode, 'DEADLINE_EXCEEDED');

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { isLoopbackHost, parseServerUrl } from '../../src/directadmin/index.js';
 
-describe('parseServerUrl', () => {
+describe('parseServerUrl', { timeout: 30_000 }, () => {
   it('reads the da api-url form and strips the credentials from the base URL', () => {
     const u = parseServerUrl('https://admin:K3yK3y@server.example.com:2222');
     assert.deepEqual(u, { baseUrl: 'https://server.example.com:2222', host: 'server.example.com', username: 'admin', secret: 'K3yK3y' });
@@ -29,7 +29,7 @@ describe('parseServerUrl', () => {
   });
 });
 
-describe('isLoopbackHost', () => {
+describe('isLoopbackHost', { timeout: 30_000 }, () => {
   it('knows loopback from the rest', () => {
     for (const h of ['127.0.0.1', '127.1.2.3', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
     for (const h of ['10.0.0.1', 'example.com', '128.0.0.1', 'localhost.example.com', '127.0.0.1.nip.io']) assert.equal(isLoopbackHost(h), false, h);

@@ -1,19 +1,32 @@
+/**
+ * The one e2e harness: run the built CLI (bounded), a simulator and an output directory per test,
+ * wait on the journal (fs.watch with a slow polling fallback, bounded), and signal a run when the
+ * journal says so. Every e2e test uses these; nothing here sleeps for a fixed time.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Simulator } from '../../src/simulator/index.js';
+import assert from 'node:assert/strict';
+import type { StatusCounts } from '../../src/messages.js';
+import { readReport } from '../../src/rotation/report.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The built CLI: `npm test` builds first, so these tests run exactly what users run. */
 export const CLI = join(ROOT, 'dist', 'cli.js');
+
+/** A CLI run that outlives this is killed (SIGKILL), so its test fails on the exit code instead of hanging. */
+export const CLI_TIMEOUT_MS = 120_000;
 
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** True when the harness killed the run at CLI_TIMEOUT_MS (or `timeoutMs`). */
+  timedOut?: boolean;
 }
 
 export interface RunOptions {
@@ -22,22 +35,37 @@ export interface RunOptions {
   cwd?: string;
   /** Called once the child is spawned (for tests that kill it). */
   onSpawn?: (child: ChildProcess) => void;
+  /** Called with the whole stderr so far, each time more arrives. */
+  onStderr?: (stderrSoFar: string, child: ChildProcess) => void;
+  timeoutMs?: number;
 }
 
 export function runCli(args: string[], options: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const env: Record<string, string | undefined> = { ...process.env, DA_URL: undefined, DA_PASSWORD: undefined, DA_LOGIN_KEY: undefined, ...options.env };
-    const child = spawn(process.execPath, [CLI, ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const merged: Record<string, string | undefined> = { ...process.env, DA_URL: undefined, DA_PASSWORD: undefined, DA_LOGIN_KEY: undefined, ...options.env };
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(merged)) if (v !== undefined) env[k] = v;
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs ?? CLI_TIMEOUT_MS);
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolvePromise({ code, signal, stdout, stderr }));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      options.onStderr?.(stderr, child);
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr, ...(timedOut ? { timedOut } : {}) });
+    });
     child.stdin.on('error', () => undefined);
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
@@ -57,11 +85,202 @@ export function tempDir(prefix = 'da-rotate-e2e-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
+export interface Summary {
+  exitCode: number;
+  report: string;
+  journal?: string;
+  counts: StatusCounts;
+  [k: string]: unknown;
+}
+
 /** The JSON summary the CLI prints on stdout with --json (last line). */
-export function summaryOf(r: CliResult): { exitCode: number; report: string; journal?: string; counts: Record<string, number>; [k: string]: unknown } {
+export function summaryOf(r: CliResult): Summary {
   const line = r.stdout.trim().split('\n').at(-1);
   if (!line) throw new Error(`no JSON summary on stdout; stderr was:\n${r.stderr}`);
-  return JSON.parse(line) as ReturnType<typeof summaryOf>;
+  return JSON.parse(line) as Summary;
+}
+
+/** A simulator and an output directory for one test, both gone afterwards whatever happens. */
+export async function withSim<T>(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<T>): Promise<T> {
+  const sim = await startSimulator(options);
+  const out = tempDir();
+  try {
+    return await fn(sim, out);
+  } finally {
+    await sim.close();
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+/** Every account's password now, by name. */
+export function snapshot(sim: Simulator): Map<string, string> {
+  return new Map(sim.accounts().map((a) => [a.username, a.password]));
+}
+
+/** How many intent records the journal holds (0 while it does not exist). */
+export function countIntents(journal: string): number {
+  if (!existsSync(journal)) return 0;
+  return readFileSync(journal, 'utf8').split('"t":"intent"').length - 1;
+}
+
+export interface WaitOptions {
+  /** A directory to watch (fs.watch): each change in it re-checks at once. */
+  watch?: string;
+  /** The polling fallback, for changes fs.watch misses (at least 20 ms). */
+  intervalMs?: number;
+  timeoutMs?: number;
+  /** Stop waiting (resolving false) when this settles: the run under watch ended. */
+  until?: Promise<unknown>;
+}
+
+/**
+ * Resolves true once `check()` is true, re-checking on every change in `watch` and every
+ * `intervalMs`; false when `until` settles first; rejects after `timeoutMs`.
+ */
+export function waitFor(check: () => boolean, options: WaitOptions = {}): Promise<boolean> {
+  const intervalMs = Math.max(20, options.intervalMs ?? 25);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  return new Promise<boolean>((resolvePromise, reject) => {
+    let watcher: FSWatcher | undefined;
+    let done = false;
+    const finish = (value: boolean | Error): void => {
+      if (done) return;
+      done = true;
+      clearInterval(poll);
+      clearTimeout(deadline);
+      watcher?.close();
+      if (value instanceof Error) reject(value);
+      else resolvePromise(value);
+    };
+    const probe = (): void => {
+      if (done) return;
+      try {
+        if (check()) finish(true);
+      } catch (e) {
+        finish(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+    const poll = setInterval(probe, intervalMs);
+    const deadline = setTimeout(() => finish(new Error(`waited ${timeoutMs} ms and the condition never held`)), timeoutMs);
+    if (options.watch !== undefined && existsSync(options.watch)) {
+      try {
+        watcher = watch(options.watch, probe);
+        watcher.on('error', () => undefined);
+      } catch {
+        /* no inotify here: the polling fallback does the work */
+      }
+    }
+    options.until?.then(
+      () => finish(false),
+      () => finish(false),
+    );
+    probe();
+  });
+}
+
+export interface SignalWhen {
+  /** Sent once `when()` holds; re-checked on every change in `watch` (default: the journal's directory). */
+  signal: NodeJS.Signals;
+  when: () => boolean;
+  watch?: string;
+  /** A second signal, sent once stderr matches `after` (the CLI saying it got the first). */
+  second?: { signal: NodeJS.Signals; after: RegExp };
+}
+
+/** Runs the CLI and signals it when the journal (or whatever `when` reads) says so. */
+export async function runUntil(args: string[], options: RunOptions & SignalWhen): Promise<{ result: CliResult; signalled: boolean }> {
+  let child: ChildProcess | undefined;
+  let signalled = false;
+  let secondSent = false;
+  const { signal, when, watch: dir, second, ...run } = options;
+  const running = runCli(args, {
+    ...run,
+    onSpawn: (c) => {
+      child = c;
+      run.onSpawn?.(c);
+    },
+    onStderr: (text, c) => {
+      run.onStderr?.(text, c);
+      if (second && signalled && !secondSent && second.after.test(text)) secondSent = c.kill(second.signal);
+    },
+  });
+  const fired = await waitFor(when, { watch: dir, until: running, timeoutMs: options.timeoutMs ?? CLI_TIMEOUT_MS });
+  if (fired && child && child.exitCode === null && child.signalCode === null) signalled = child.kill(signal);
+  const result = await running;
+  return { result, signalled: signalled && (result.signal === signal || signal !== 'SIGKILL') };
+}
+
+/**
+ * Calls `fn` (once) in the simulator's own code when the counter `key` of `counters` (sim.stats,
+ * sim.stats.faultsFired) reaches `n`: an event, not a poll, so the moment is exact.
+ */
+export function whenCount(counters: object, key: string, n: number, fn: () => void): void {
+  const record = counters as Record<string, number | undefined>;
+  let value = record[key];
+  let fired = false;
+  Object.defineProperty(record, key, {
+    configurable: true,
+    enumerable: true,
+    get: () => value,
+    set: (v: number) => {
+      value = v;
+      if (!fired && v >= n) {
+        fired = true;
+        fn();
+      }
+    },
+  });
+}
+
+/** whenCount on the simulator's top-level counters. */
+export function whenStat(sim: Simulator, stat: 'passwordChangesApplied' | 'totalRequests' | 'failedLogins', n: number, fn: () => void): void {
+  whenCount(sim.stats, stat, n, fn);
+}
+
+/** The exit code of a spawned process; past `timeoutMs` it is killed (SIGKILL) and this rejects. */
+export function exitOf(child: ChildProcess, timeoutMs = CLI_TIMEOUT_MS): Promise<number | null> {
+  return new Promise((resolvePromise, reject) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolvePromise(child.exitCode);
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${child.spawnargs.slice(0, 3).join(' ')}... still running after ${timeoutMs} ms: killed`));
+    }, timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolvePromise(code);
+    });
+  });
+}
+
+/**
+ * Zero lost credentials: every account whose live password changed has exactly that password in
+ * the report as rotated; every other account still has its original password. Returns each
+ * reported account's status.
+ */
+export function assertNoLostCredential(sim: Simulator, report: string, original: Map<string, string>): Map<string, string> {
+  const rows = readReport(report);
+  const byUser = new Map(rows.map((r) => [r.username, r]));
+  const statuses = new Map<string, string>();
+  for (const [name, old] of original) {
+    const live = sim.password(name);
+    const row = byUser.get(name);
+    if (name === sim.adminUser) {
+      assert.equal(live, old, 'the admin is never rotated');
+      continue;
+    }
+    if (!row) {
+      assert.equal(live, old, `${name}: not in the report, so it must be untouched`);
+      continue;
+    }
+    statuses.set(name, row.status);
+    if (live !== old) {
+      assert.equal(row.password, live, `${name}: the live password must be the report's`);
+      assert.equal(row.status, 'rotated', `${name}: changed on the server, so reported rotated`);
+    } else {
+      assert.notEqual(row.status, 'rotated', `${name}: reported rotated but untouched`);
+    }
+  }
+  return statuses;
 }
 
 // ---------------------------------------------------------------- sweep, outcomes and deadline helpers

@@ -1,27 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report.js';
-import { daUrl, runCli, summaryOf, tempDir, type CliResult } from './helpers.js';
-
-async function withSim(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<void>): Promise<void> {
-  const sim = await startSimulator(options);
-  const out = tempDir();
-  try {
-    await fn(sim, out);
-  } finally {
-    await sim.close();
-    rmSync(out, { recursive: true, force: true });
-  }
-}
+import { countIntents, daUrl, runCli, runUntil, summaryOf, whenStat, withSim, type CliResult } from './helpers.js';
 
 const HOSTILE = ['a&b', 'a=b', 'a%41b', 'a|b', 'a:b', 'a/b', '..', 'a b', 'a\nb', 'a\u0001b', 'ünï', '=cmd|x', '+SUM(1)', '-2+3', '@import', 'Upper'];
 
-describe('hostile account names', () => {
+describe('hostile account names', { timeout: 120_000 }, () => {
   it('are never sent, are reported skipped, and keep the report valid CSV without formulas', async () => {
     const extraAccounts = HOSTILE.map((username) => ({ username, password: 'Untouched1234' }));
     await withSim({ users: 10, resellers: 1, extraAccounts }, async (sim, out) => {
@@ -29,7 +18,7 @@ describe('hostile account names', () => {
       assert.equal(r.code, 0, r.stderr);
       for (const name of HOSTILE) assert.equal(sim.password(name), 'Untouched1234', JSON.stringify(name));
       const text = readFileSync(summaryOf(r).report, 'utf8');
-      const records = parse(text) as string[][];
+      const records = parse(text);
       for (const rec of records) {
         assert.equal(rec.length, 12);
         for (const cell of rec) assert.ok(!/^[=+\-@\t\r]/.test(cell), `cell ${JSON.stringify(cell)} could run as a formula`);
@@ -42,23 +31,18 @@ describe('hostile account names', () => {
         const row = rows.find((x) => x.username === name);
         assert.equal(row?.status, 'skipped', JSON.stringify(name));
       }
-      assert.equal(rows.filter((x) => x.status === 'rotated').length, sim.accounts().length - HOSTILE.length - 1);
+      // 10 users, 1 reseller and admin2 rotated; the 16 hostile names skipped; the admin who runs it skipped.
+      assert.equal(rows.filter((x) => x.status === 'rotated').length, 12);
     });
   });
 });
 
-/** Someone else changes the admin password once `changes` passwords were applied. */
-function rotateAdminAfter(sim: Simulator, changes: number): NodeJS.Timeout {
-  const timer = setInterval(() => {
-    if (sim.stats.passwordChangesApplied >= changes) {
-      sim.setPassword(sim.adminUser, 'SomeoneRotatedTheAdmin1');
-      clearInterval(timer);
-    }
-  }, 1);
-  return timer;
+/** Someone else changes the admin password the moment the `changes`-th password is applied. */
+function rotateAdminAfter(sim: Simulator, changes: number): void {
+  whenStat(sim, 'passwordChangesApplied', changes, () => sim.setPassword(sim.adminUser, 'SomeoneRotatedTheAdmin1'));
 }
 
-describe('fail closed', () => {
+describe('fail closed', { timeout: 120_000 }, () => {
   const signs: Array<[string, SimulatorOptions, RegExp]> = [
     ['HTML login page', { authFailure: 'login-page' }, /authentication failed/],
     ['Evolution login page', { authFailure: 'evolution-page' }, /authentication failed/],
@@ -69,7 +53,7 @@ describe('fail closed', () => {
     it(`stops at once on a wrong secret answered with ${name}`, async () => {
       await withSim({ users: 5, resellers: 0, ...options }, async (sim, out) => {
         const r = await runCli(['rotate', '--yes', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, sim.adminUser, 'NotTheSecret99') } });
-        assert.equal(r.code, 3);
+        assert.equal(r.code, 3, r.stderr);
         assert.match(r.stderr, re);
         assert.equal(sim.stats.totalRequests, 1);
         assert.equal(sim.stats.failedLogins, 1);
@@ -98,7 +82,7 @@ describe('fail closed', () => {
       await fetch(`${sim.url}/CMD_API_LOGIN_TEST`, { headers: { authorization: 'Basic ' + Buffer.from('admin:bad').toString('base64') } }).then((x) => x.text());
       const before = sim.stats.failedLogins;
       const r = await runCli(['rotate', '--yes', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(r.code, 3);
+      assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /blacklisted/);
       assert.equal(sim.stats.failedLogins, before);
       assert.equal(sim.stats.totalRequests, 2);
@@ -107,14 +91,15 @@ describe('fail closed', () => {
 
   it('stops mid-run when the credentials stop working: one failed login, no request after it', async () => {
     await withSim({ users: 80, resellers: 0, faults: { latencyMs: 3 } }, async (sim, out) => {
-      const timer = rotateAdminAfter(sim, 20);
+      rotateAdminAfter(sim, 20);
       const r = await runCli(['rotate', '--yes', '--json', '--concurrency', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-      clearInterval(timer);
       assert.equal(r.code, 3, r.stderr);
       assert.equal(sim.stats.failedLogins, 1);
-      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], sim.stats.passwordChangesApplied + 1);
+      // The admin password changed the moment the 20th change applied: the 21st request was refused.
+      assert.equal(sim.stats.passwordChangesApplied, 20);
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], 21);
       const s = summaryOf(r);
-      assert.equal(s.counts.rotated, sim.stats.passwordChangesApplied);
+      assert.equal(s.counts.rotated, 20);
       const rows = readReport(s.report);
       assert.equal(rows.length, 80, 'every selected account has a row, the rest as not started');
     });
@@ -122,9 +107,8 @@ describe('fail closed', () => {
 
   it('with concurrency, only requests already in flight can still fail', async () => {
     await withSim({ users: 200, resellers: 0, faults: { latencyMs: 5 } }, async (sim, out) => {
-      const timer = rotateAdminAfter(sim, 40);
+      rotateAdminAfter(sim, 40);
       const r = await runCli(['rotate', '--yes', '--concurrency', '8', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-      clearInterval(timer);
       assert.equal(r.code, 3, r.stderr);
       assert.ok(sim.stats.failedLogins >= 1 && sim.stats.failedLogins <= 8, String(sim.stats.failedLogins));
       assert.ok(sim.stats.passwordChangesApplied < 200);
@@ -132,17 +116,17 @@ describe('fail closed', () => {
   });
 });
 
-describe('TLS', () => {
+describe('TLS', { timeout: 120_000 }, () => {
   it('refuses a wrong fingerprint and a wrong host name, showing the real fingerprint', async () => {
     await withSim({ users: 3, resellers: 0, tls: true, tlsAltNames: ['da.example.com'] }, async (sim, out) => {
       const wrongPin = await runCli(['plan', '--fingerprint', 'AB:'.repeat(31) + 'AB', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(wrongPin.code, 3);
+      assert.equal(wrongPin.code, 3, wrongPin.stderr);
       assert.ok(wrongPin.stderr.includes(sim.fingerprint256!));
       assert.match(wrongPin.stderr, /FINGERPRINT_MISMATCH/);
       const ca = join(out, 'ca.pem');
       writeFileSync(ca, sim.certPem!);
       const wrongHost = await runCli(['plan', '--ca', ca, '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(wrongHost.code, 3);
+      assert.equal(wrongHost.code, 3, wrongHost.stderr);
       assert.ok(wrongHost.stderr.includes(sim.fingerprint256!));
       assert.match(wrongHost.stderr, /ALTNAME|host/i);
       assert.equal(sim.stats.totalRequests, 0);
@@ -166,19 +150,22 @@ function runWatchingArgv(args: string[], env: Record<string, string>, input?: st
   });
 }
 
-describe('secret hygiene', () => {
+const FAULTS = { emptyAfterApply: { rate: 0.2 }, resetAfterApply: { rate: 0.1 }, error500: { rate: 0.1 } };
+
+describe('secret hygiene', { timeout: 120_000 }, () => {
   it('no secret reaches stdout, stderr or argv on any path, even at trace level', async () => {
     await withSim(
-      { users: 40, resellers: 1, passwordPolicy: { difficult: false }, faults: { emptyAfterApply: { rate: 0.2 }, resetAfterApply: { rate: 0.1 }, error500: { rate: 0.1 } } },
+      { users: 40, resellers: 1, passwordPolicy: { difficult: false }, faults: FAULTS },
       async (sim, out) => {
         const outputs: string[] = [];
         const argvs: string[] = [];
         const env = { DA_URL: daUrl(sim) };
         const T = ['--log-level', 'trace'];
         const W = ['--retry-delay', '0.01'];
-        const go = async (args: string[], e: Record<string, string> = env, input?: string, secretInArgvOnPurpose = false) => {
+        const go = async (code: number, args: string[], e: Record<string, string> = env, input?: string, secretInArgvOnPurpose = false) => {
           const { result, argvSeen } = await runWatchingArgv(args, e, input);
           outputs.push(result.stdout, result.stderr);
+          assert.equal(result.code, code, `${args.join(' ')}\n${result.stderr.slice(-2000)}`);
           if (!secretInArgvOnPurpose) argvs.push(...argvSeen);
           return result;
         };
@@ -186,34 +173,39 @@ describe('secret hygiene', () => {
         const pwFile = join(out, 'secret');
         writeFileSync(pwFile, sim.adminPassword + '\n', { mode: 0o600 });
 
-        await go(['plan', ...T, '--json', '--output', join(out, 'p.csv')]);
-        const rot = await go(['rotate', ...T, ...W, '--yes', '--json', '--scope', 'all', '--exclude', 'user00003', '--output', join(out, 'r.csv')]);
-        assert.equal(rot.code, 0, rot.stderr);
-        await go(['verify', join(out, 'r.csv'), ...T, '--json'], { DA_LOGIN_KEY: sim.adminPassword }, undefined);
-        await go(['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-file', pwFile]);
-        await go(['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-stdin'], {}, sim.adminPassword + '\n');
-        // An interrupted run and its resume.
-        let child: ChildProcess | undefined;
-        const { result: killed } = await (async () => {
-          const timer = setInterval(() => {
-            if (child && existsSync(join(out, 'k.journal.jsonl')) && readFileSync(join(out, 'k.journal.jsonl'), 'utf8').split('\n').length > 5) {
-              child.kill('SIGINT');
-              clearInterval(timer);
-            }
-          }, 2);
-          return { result: await runCli(['rotate', ...T, '--yes', '--scope', 'all', '--output', join(out, 'k.csv')], { env, onSpawn: (c) => (child = c) }) };
-        })();
-        outputs.push(killed.stdout, killed.stderr);
-        await go(['resume', join(out, 'k.journal.jsonl'), ...T, ...W, '--yes']);
+        // Every run's exit code is asserted: a run that fails early must not pass for a clean one.
+        await go(0, ['plan', ...T, '--json', '--output', join(out, 'p.csv')]);
+        await go(0, ['rotate', ...T, ...W, '--yes', '--json', '--scope', 'all', '--exclude', 'user00003', '--output', join(out, 'r.csv')]);
+        // The user in DA_URL, the secret in DA_LOGIN_KEY (this run went unchecked before, and failed on a missing server).
+        const userOnly = new URL(sim.url);
+        userOnly.username = sim.adminUser;
+        await go(0, ['verify', join(out, 'r.csv'), ...T, '--json'], { DA_URL: userOnly.toString(), DA_LOGIN_KEY: sim.adminPassword }, undefined);
+        await go(0, ['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-file', pwFile]);
+        await go(0, ['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-stdin'], {}, sim.adminPassword + '\n');
+        // An interrupted run (slowed down so that it is still working when the signal comes) and its resume.
+        sim.setOptions({ faults: { ...FAULTS, latencyMs: 20 } });
+        const journal = join(out, 'k.journal.jsonl');
+        const { result: interrupted, signalled } = await runUntil(['rotate', ...T, '--yes', '--scope', 'all', '--output', join(out, 'k.csv')], {
+          env,
+          signal: 'SIGINT',
+          watch: out,
+          when: () => countIntents(journal) >= 3,
+        });
+        outputs.push(interrupted.stdout, interrupted.stderr);
+        assert.ok(signalled, 'the run was still working when interrupted');
+        assert.equal(interrupted.code, 130, interrupted.stderr);
+        sim.setOptions({ faults: FAULTS });
+        await go(0, ['resume', journal, ...T, ...W, '--yes']);
         // Failure paths: same password (rejected and accepted), wrong secret, policy failures, TLS.
-        await go(['rotate', ...T, '--yes', '--same-password', '--only', 'user00001', '--output', join(out, 's.csv')], env, 'short\n');
-        await go(['rotate', ...T, '--yes', '--same-password', '--only', 'user00002', '--output', join(out, 's2.csv')], env, 'SharedTemp2026Pw\n');
-        await go(['rotate', ...T, '--yes', '--output', join(out, 'w.csv')], { DA_URL: daUrl(sim, sim.adminUser, sim.adminPassword + 'x') });
-        sim.setOptions({ passwordPolicy: { difficult: true } });
-        await go(['rotate', ...T, '--yes', '--only', 'user00004', '--output', join(out, 'd.csv')]);
+        await go(2, ['rotate', ...T, '--yes', '--same-password', '--only', 'user00001', '--output', join(out, 's.csv')], env, 'short\n');
+        await go(0, ['rotate', ...T, '--yes', '--same-password', '--only', 'user00002', '--output', join(out, 's2.csv')], env, 'SharedTemp2026Pw\n');
+        await go(3, ['rotate', ...T, '--yes', '--output', join(out, 'w.csv')], { DA_URL: daUrl(sim, sim.adminUser, sim.adminPassword + 'x') });
+        sim.setOptions({ passwordPolicy: { difficult: true }, faults: {} });
+        await go(3, ['rotate', ...T, '--yes', '--only', 'user00004', '--output', join(out, 'd.csv')]);
         sim.setOptions({ passwordPolicy: {} });
-        await go(['rotate', ...T, '--yes', '--output', join(out, 'x.csv')], { DA_URL: daUrl(sim).replace('http:', 'https:') });
-        await go(['plan', ...T, '--server', daUrl(sim), '--output', join(out, 'argv.csv')], {}, undefined, true);
+        // The refused run above counts as unfinished for this server: --abandon-previous lets this one reach TLS.
+        await go(3, ['rotate', ...T, '--yes', '--abandon-previous', '--output', join(out, 'x.csv')], { DA_URL: daUrl(sim).replace('http:', 'https:') });
+        await go(0, ['plan', ...T, '--server', daUrl(sim), '--output', join(out, 'argv.csv')], {}, undefined, true);
 
         const secrets = new Set<string>([sim.adminPassword, sim.adminPassword + 'x', 'SharedTemp2026Pw']);
         for (const f of readdirSync(out).filter((x) => x.endsWith('.csv'))) {
@@ -249,7 +241,7 @@ describe('secret hygiene', () => {
       writeFileSync(f, sim.adminPassword);
       chmodSync(f, 0o644);
       const r = await runCli(['plan', '--server', sim.url, '--user', 'admin', '--password-file', f, '--output', join(out, 'p.csv')]);
-      assert.equal(r.code, 2);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /chmod 600|readable by/);
       assert.equal(sim.stats.totalRequests, 0);
       chmodSync(f, 0o600);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI, ROOT, runCli } from './helpers.js';
 
-describe('the built package', () => {
+describe('the built package', { timeout: 120_000 }, () => {
   it('has an executable bin that reports the package version', async () => {
     assert.ok(statSync(CLI).mode & 0o100, 'dist/cli.js is executable');
     assert.match(readFileSync(CLI, 'utf8'), /^#!\/usr\/bin\/env node/);

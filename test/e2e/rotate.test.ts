@@ -1,25 +1,10 @@
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report.js';
-import { daUrl, runCli, summaryOf, tempDir } from './helpers.js';
-
-async function withSim<T>(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<T>): Promise<T> {
-  const sim = await startSimulator(options);
-  const out = tempDir();
-  try {
-    return await fn(sim, out);
-  } finally {
-    await sim.close();
-    rmSync(out, { recursive: true, force: true });
-  }
-}
-
-function snapshot(sim: Simulator): Map<string, string> {
-  return new Map(sim.accounts().map((a) => [a.username, a.password]));
-}
+import { daUrl, runCli, snapshot, summaryOf, withSim } from './helpers.js';
 
 /** Every rotated row equals the live password; every other account kept its old one. */
 function assertReportMatches(sim: Simulator, report: string, before: Map<string, string>): { rotated: string[] } {
@@ -35,7 +20,7 @@ function assertReportMatches(sim: Simulator, report: string, before: Map<string,
   return { rotated: rotated.map((r) => r.username) };
 }
 
-describe('rotate end to end', () => {
+describe('rotate end to end', { timeout: 120_000 }, () => {
   it('rotates every selected account (JSON answers), skips the admin and excluded ones', async () => {
     await withSim({ users: 60, resellers: 2, seed: 7 }, async (sim, out) => {
       const before = snapshot(sim);
@@ -44,7 +29,9 @@ describe('rotate end to end', () => {
       const r = await runCli(['rotate', '--yes', '--json', '--exclude', excluded, '--output', join(out, 'r.csv'), '--concurrency', '8'], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
-      assert.equal(s.counts.rotated, own.length - 1);
+      // Seed 7 gives the admin 23 users of its own; one is excluded.
+      assert.equal(own.length, 23);
+      assert.equal(s.counts.rotated, 22);
       assert.equal(s.counts.failed + s.counts.unknown, 0);
       const { rotated } = assertReportMatches(sim, s.report, before);
       assert.deepEqual(rotated.sort(), own.filter((u) => u !== excluded));
@@ -64,7 +51,7 @@ describe('rotate end to end', () => {
       const r = await runCli(['rotate', '--yes', '--json', '--format', 'urlencoded', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
-      assert.ok(s.counts.rotated > 0);
+      assert.equal(s.counts.rotated, 16, 'the admin\'s own 16 users (of 30; the rest belong to the reseller)');
       assertReportMatches(sim, s.report, before);
     });
   });
@@ -75,6 +62,8 @@ describe('rotate end to end', () => {
       const r = await runCli(['rotate', '--yes', '--json', '--scope', 'all', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       const { rotated } = assertReportMatches(sim, summaryOf(r).report, before);
+      // 40 users, 3 resellers, 1 extra admin: all 44 but the admin who runs it.
+      assert.equal(rotated.length, 44);
       const expected = sim.accounts().map((a) => a.username).filter((u) => u !== sim.adminUser).sort();
       assert.deepEqual(rotated.sort(), expected);
     });
@@ -102,7 +91,8 @@ describe('rotate end to end', () => {
       assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
       assert.equal(sim.stats.requests['CMD_API_VERIFY_PASSWORD'] ?? 0, 0);
       const rows = readReport(summaryOf(r).report);
-      assert.equal(rows.filter((x) => x.status === 'planned').length, sim.accounts().length - 1);
+      // 25 users, 1 reseller and the second admin (admin2); the admin who runs it is skipped.
+      assert.equal(rows.filter((x) => x.status === 'planned').length, 27);
       assert.ok(rows.every((x) => x.password === ''));
       assert.deepEqual(snapshot(sim), before);
     });
@@ -140,11 +130,29 @@ describe('rotate end to end', () => {
     );
   });
 
+  it('a failed run with --json prints { error, code, exitCode } with a stable code', async () => {
+    await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
+      const wrong = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim, sim.adminUser, 'WrongSecret123') } });
+      assert.equal(wrong.code, 3, wrong.stderr);
+      const auth = JSON.parse(wrong.stdout) as Record<string, unknown>;
+      assert.deepEqual([auth.code, auth.exitCode], ['DA_AUTH_FAILED', 3]);
+      assert.match(String(auth.error), /authentication failed/);
+      assert.ok(!wrong.stdout.includes('WrongSecret123'));
+      const flag = await runCli(['rotate', '--yes', '--json', '--bogus-flag'], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(flag.code, 2, flag.stderr);
+      assert.deepEqual(JSON.parse(flag.stdout), { error: 'Unknown arguments: bogus-flag, bogusFlag', code: 'USAGE', exitCode: 2 });
+      const ghost = await runCli(['rotate', '--yes', '--json', '--only', 'ghost', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(ghost.code, 2, ghost.stderr);
+      assert.deepEqual((JSON.parse(ghost.stdout) as Record<string, unknown>).code, 'USAGE');
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
+    });
+  });
+
   it('requires --yes when not on a terminal, and changes nothing without it', async () => {
     await withSim({ users: 5, resellers: 0 }, async (sim, out) => {
       const before = snapshot(sim);
       const r = await runCli(['rotate', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(r.code, 2);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /--yes/);
       assert.deepEqual(snapshot(sim), before);
     });
@@ -153,7 +161,7 @@ describe('rotate end to end', () => {
   it('refuses --only names the server does not have, with exit 2', async () => {
     await withSim({ users: 5, resellers: 0 }, async (sim, out) => {
       const r = await runCli(['rotate', '--yes', '--only', 'ghost', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-      assert.equal(r.code, 2);
+      assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, /ghost/);
       assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, 0);
     });
@@ -168,7 +176,7 @@ describe('rotate end to end', () => {
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /same password/);
       const rows = readReport(summaryOf(r).report).filter((x) => x.status === 'rotated');
-      assert.ok(rows.length > 0);
+      assert.equal(rows.length, 8);
       for (const row of rows) assert.equal(sim.password(row.username), 'Temporary2026Pass');
     });
   });
@@ -224,11 +232,12 @@ describe('rotate end to end', () => {
 
   it('key-scope prints the smallest allow-list', async () => {
     const r = await runCli(['key-scope', '--scope', 'all']);
-    assert.equal(r.code, 0);
+    assert.equal(r.code, 0, r.stderr);
     for (const c of ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_SHOW_ALL_USERS', 'CMD_API_SHOW_RESELLERS', 'CMD_API_SHOW_ADMINS', 'CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD']) {
       assert.ok(r.stdout.includes(c), c);
     }
     const users = await runCli(['key-scope', '--json']);
+    assert.equal(users.code, 0, users.stderr);
     const scope = JSON.parse(users.stdout) as { commands: string[] };
     assert.ok(!scope.commands.includes('CMD_API_SHOW_ALL_USERS'));
     assert.ok(!scope.commands.some((c) => /LOGIN_KEYS|ALL_USER$/.test(c)));
@@ -236,7 +245,11 @@ describe('rotate end to end', () => {
 
   it('documents every exit code in --help', async () => {
     const r = await runCli(['--help']);
-    assert.equal(r.code, 0);
-    for (const code of ['0', '1', '2', '3', '130']) assert.ok(r.stdout.includes(code));
+    assert.equal(r.code, 0, r.stderr);
+    // Each code with its meaning (the bare digits appear in any help text).
+    const help = r.stdout.replace(/\s+/g, ' ');
+    for (const documented of [/\b0 all done\b/, /\b1 some failed or unknown\b/, /\b2 usage error\b/, /\b3 aborted\b/, /\b4 internal error\b/, /\b130 interrupted\b/]) {
+      assert.match(help, documented);
+    }
   });
 });

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { CLI, daUrl, tempDir } from './helpers.js';
+import { CLI, daUrl, exitOf, tempDir } from './helpers.js';
 
 // util-linux `script` gives the CLI a real terminal, as an operator at a shell would.
 const hasScript = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
@@ -24,7 +24,7 @@ async function onTerminal(answer: string, options: { users: number; latencyMs: n
         child.stdin.write(answer + '\n');
       }
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await exitOf(child, 60_000);
     return { code, text, changes: sim.stats.passwordChangesApplied };
   } finally {
     await sim.close();
@@ -32,7 +32,7 @@ async function onTerminal(answer: string, options: { users: number; latencyMs: n
   }
 }
 
-describe('on a terminal', { skip: !hasScript && 'util-linux script is not installed' }, () => {
+describe('on a terminal', { timeout: 90_000, skip: !hasScript && 'util-linux script is not installed' }, () => {
   it('asks for confirmation showing the server and the count, and shows progress', async () => {
     const r = await onTerminal('yes', { users: 40, latencyMs: 15 });
     assert.equal(r.code, 0, r.text);
@@ -43,7 +43,7 @@ describe('on a terminal', { skip: !hasScript && 'util-linux script is not instal
 
   it('changes nothing when the answer is not yes', async () => {
     const r = await onTerminal('no', { users: 5, latencyMs: 0 });
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 2, r.text);
     assert.match(r.text, /not confirmed: nothing was changed/);
     assert.equal(r.changes, 0);
   });

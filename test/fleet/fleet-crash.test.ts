@@ -6,9 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { startSimulator } from '../../src/simulator/index.js';
-import { runCli } from '../e2e/helpers.js';
+import { runCli, runUntil } from '../e2e/helpers.js';
 import { assertReportMatchesServer, passwords, readSummary, tempDir, writeInventory, type FleetSim } from './helpers.js';
 
 const USERS = 300;
@@ -57,18 +56,10 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
     const original = new Map(sims.map((s) => [s.name, passwords(s.sim)]));
     const inv = writeInventory(dir, sims);
     const out = join(dir, 'out');
-    let child: ChildProcess | undefined;
-    let killed = false;
-    const timer = setInterval(() => {
-      if (child && !killed && journalIntents(out).some((n) => n >= 40)) killed = child.kill('SIGKILL');
-    }, 2);
     const args = ['rotate', '--inventory', inv.file, '--output-dir', out, '--yes', '--concurrency', '4', '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn'];
-    let first;
-    try {
-      first = await runCli(args, { env: inv.env, onSpawn: (c) => (child = c) });
-    } finally {
-      clearInterval(timer);
-    }
+    // The journals sit two levels down (run/server/): fs.watch on `out` sees the run directory appear, the
+    // 25 ms polling fallback sees the appends.
+    const { result: first } = await runUntil(args, { env: inv.env, signal: 'SIGKILL', watch: out, when: () => journalIntents(out).some((n) => n >= 40) });
     assert.equal(first.signal, 'SIGKILL', `the fleet run was not killed (exit ${first.code}): ${first.stderr}`);
     assert.equal(first.code, null);
     const runs = readdirSync(out);
@@ -91,7 +82,8 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
     const rows = readSummary(result.summary);
     assert.deepEqual(rows.map((r) => [r.name, r.status, r.rotated, r.unknown]), sims.map((s) => [s.name, 'ok', String(SELECTED), '0']));
     for (const s of sims) {
-      const report = rows.find((r) => r.name === s.name)!.report;
+      const report = rows.find((r) => r.name === s.name)?.report;
+      assert.ok(report, `${s.name}: a report in the summary`);
       assert.deepEqual(assertReportMatchesServer(s.sim, report, original.get(s.name)!, s.name), { rotated: SELECTED });
     }
 

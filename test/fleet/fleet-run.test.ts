@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { startSimulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report.js';
 import { assertReportMatchesServer, passwords, readSummary, runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
 
@@ -77,7 +77,7 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
         ['ok', '0', String(SELECTED), '0', '0'],
       ],
     );
-    assert.match(rows.get('wrong-secret')!.error, /authentication failed/);
+    assert.match(rows.get('wrong-secret')!.error ?? '', /authentication failed/);
     assert.equal(rows.get('wrong-secret')!.report, '');
     for (const s of sims.filter((x) => x.name !== 'wrong-secret')) {
       const report = rows.get(s.name)!.report;

@@ -68,7 +68,7 @@ export async function runInProcess(command: AppCommand, argv: Record<string, unk
 }
 
 export function readSummary(path: string): Array<Record<string, string>> {
-  return parse(readFileSync(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+  return parse<Record<string, string>>(readFileSync(path, 'utf8'), { columns: true });
 }
 
 /**

@@ -19,7 +19,7 @@ describe('fleet manifest and summary', { timeout: 10_000 }, () => {
 
   it('a server is finished when ok, or partial with nothing unknown', () => {
     const base = { name: 'a', url: 'https://a:2222', user: 'admin', dir: '/x', attempts: 1 };
-    const counts = { rotated: 3, failed: 1, unknown: 0, skipped: 0, planned: 0 };
+    const counts = { rotated: 3, revoked: 0, failed: 1, unknown: 0, skipped: 0, 'not-started': 0, planned: 0 };
     assert.equal(isFinished({ ...base, status: 'ok' }), true);
     assert.equal(isFinished({ ...base, status: 'partial', counts }), true);
     assert.equal(isFinished({ ...base, status: 'partial', counts: { ...counts, unknown: 1 } }), false);

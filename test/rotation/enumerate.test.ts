@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { enumerateAccounts, globToRegExp, isValidUsername, selectAccounts } from '../../src/rotation/enumerate.js';
 
-describe('isValidUsername', () => {
+describe('isValidUsername', { timeout: 30_000 }, () => {
   it('accepts DirectAdmin names only', () => {
     for (const ok of ['a', 'fred', 'user00001', 'a'.repeat(32)]) assert.equal(isValidUsername(ok), true, ok);
     for (const bad of ['', 'Fred', '1abc', 'a'.repeat(33), 'a&b', 'a=b', 'a%b', 'a|b', 'a:b', 'a/b', '..', 'a b', 'a\nb', 'a\u0000', 'héllo', '=cmd', '+x', '-x', '@x', 'a_b', 'a.b', 'a-b']) {
@@ -11,7 +11,7 @@ describe('isValidUsername', () => {
   });
 });
 
-describe('globToRegExp', () => {
+describe('globToRegExp', { timeout: 30_000 }, () => {
   it('supports * and ? and nothing else', () => {
     assert.ok(globToRegExp('test*').test('test42'));
     assert.ok(globToRegExp('u?er').test('user'));
@@ -20,7 +20,7 @@ describe('globToRegExp', () => {
   });
 });
 
-describe('selectAccounts', () => {
+describe('selectAccounts', { timeout: 30_000 }, () => {
   const base = { scope: 'users' as const, self: 'admin', exclude: [] as string[], only: undefined as string[] | undefined };
 
   it('skips the account it logs in as, both parts of a login-as name', () => {
@@ -49,7 +49,7 @@ describe('selectAccounts', () => {
   });
 });
 
-describe('enumerateAccounts', () => {
+describe('enumerateAccounts', { timeout: 30_000 }, () => {
   const reader = {
     loginTest: async () => ({ text: 'Login OK', details: '' }),
     showUsers: async (r?: string) => (r === undefined ? ['u1', 'u2'] : r === 'res1' ? ['r1u1', 'u2'] : []),

@@ -28,7 +28,7 @@ function header(accounts: string[], extra: Credential[] = []): JournalHeader {
 const acc = (u: string) => `account:${u}:${u}`;
 const plain = { secretOf: (i: { pw?: string }) => i.pw };
 
-describe('journal', () => {
+describe('journal', { timeout: 30_000 }, () => {
   it('is created 0600, exclusively, and read back with intents and outcomes', async () => {
     const path = join(dir, 'a.journal.jsonl');
     const j = await JournalWriter.create(path);
@@ -75,7 +75,7 @@ describe('journal', () => {
   });
 });
 
-describe('journal version 1', () => {
+describe('journal version 1', { timeout: 30_000 }, () => {
   it('reads a journal of version 0.1 (account passwords only) as credentials', () => {
     const accounts = ['amy', 'bob'];
     const { createHash } = require_crypto();
@@ -100,7 +100,7 @@ describe('journal version 1', () => {
   });
 });
 
-describe('report', () => {
+describe('report', { timeout: 30_000 }, () => {
   it('escapes spreadsheet formulas and control characters', () => {
     assert.equal(neutralizeCell('=1+1'), "'=1+1");
     assert.equal(neutralizeCell('+x'), "'+x");
@@ -124,7 +124,7 @@ describe('report', () => {
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await assert.rejects(ReportWriter.create(path), /exists: choose another --output/);
     const text = readFileSync(path, 'utf8');
-    const records = parse(text) as string[][];
+    const records = parse(text);
     assert.deepEqual(records[0], [...REPORT_COLUMNS]);
     for (const r of records) assert.equal(r.length, REPORT_COLUMNS.length);
     for (const r of records.slice(1)) assert.ok(!/^[=+\-@\t\r]/.test(r[1]!), r[1]);
@@ -156,7 +156,7 @@ describe('report', () => {
   });
 });
 
-describe('lock', () => {
+describe('lock', { timeout: 30_000 }, () => {
   it('holds one run per server, names the holder, and is 0600', async () => {
     const path = join(dir, '.da-rotate-h.lock');
     const lock = await acquireLock(path, 'https://h:2222');

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ALNUM, DIGITS, LOWER, SAFE_SYMBOLS, UPPER, generatePassword, policyViolation } from '../../src/rotation/password.js';
 
-describe('generatePassword', () => {
+describe('generatePassword', { timeout: 30_000 }, () => {
   it('makes 22 alphanumerics with upper, lower and digit by default', () => {
     for (let i = 0; i < 500; i++) {
       const pw = generatePassword();
@@ -49,7 +49,7 @@ describe('generatePassword', () => {
 
 });
 
-describe('policyViolation', () => {
+describe('policyViolation', { timeout: 30_000 }, () => {
   const p = { length: 22, symbols: false };
   it('explains what is wrong', () => {
     assert.match(policyViolation('Short1a', p)!, /shorter/);

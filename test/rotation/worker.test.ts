@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcSeed } from '../seed.js';
 import {
   AuthenticationFailed,
   CommandFailed,
@@ -189,9 +190,9 @@ describe('the outcome rule, over arbitrary server behaviour', { timeout: 60_000 
     'ok', 'lost-applied', 'lost-not-applied', 'empty-applied', '500-not-applied', '500-applied', 'refused', 'auth',
   );
   const readArb = fc.constantFrom<'truth' | 'lie' | 'error'>('truth', 'lie', 'error');
-  const seed = Number(process.env.FC_SEED ?? 20261129);
+  const seed = fcSeed(20261129);
 
-  it(`rotated only when live, failed only when nothing applied, the secret kept whenever it may be live (seed ${seed})`, async () => {
+  it(`rotated only when live, failed only when nothing applied, the secret kept whenever it may be live (FC_SEED=${seed})`, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(writeArb, { maxLength: 8 }), fc.array(readArb, { maxLength: 8 }), fc.boolean(), fc.boolean(), async (writes, reads, hasCheck, acceptUnchanged) => {
         let live = 'OldPassword1';
@@ -235,7 +236,7 @@ describe('the outcome rule, over arbitrary server behaviour', { timeout: 60_000 
   });
 });
 
-describe('backoffDelay', () => {
+describe('backoffDelay', { timeout: 30_000 }, () => {
   it('doubles up to 30 s, with jitter in the upper half', () => {
     for (let i = 0; i < 50; i++) {
       const d = backoffDelay(500, 3);

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI } from '../e2e/helpers.js';
+import { CLI, exitOf } from '../e2e/helpers.js';
 import { loadGenerator, SimulatorSetupError } from '../../src/simulator/certificate.js';
 
 interface Started {
@@ -16,7 +16,7 @@ interface Started {
 /** Starts `da-rotate simulate ARGS` and resolves with the first block of stdout. */
 function simulate(args: string[], nodeArgs: string[] = []): Promise<Started> {
   const child = spawn(process.execPath, [...nodeArgs, CLI, 'simulate', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = exitOf(child, 30_000);
   return new Promise((resolve, reject) => {
     let buf = '';
     let err = '';
@@ -34,7 +34,7 @@ function simulate(args: string[], nodeArgs: string[] = []): Promise<Started> {
     });
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
-    void exited.then((code) => reject(new Error(`exited ${code}: ${err}`)));
+    exited.then((code) => reject(new Error(`exited ${code}: ${err}`)), reject);
   });
 }
 
@@ -83,7 +83,7 @@ describe('`da-rotate simulate` command line', { timeout: 60_000 }, () => {
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    const code = await exitOf(child, 30_000);
     assert.equal(code, 2);
     assert.equal(out, '');
     assert.equal(

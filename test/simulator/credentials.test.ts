@@ -241,7 +241,7 @@ describe('simulator: JSON API', { timeout: 30_000 }, () => {
       assert.equal(list.length, 3);
       assert.deepEqual(Object.keys(list[0]!).sort(), ['created', 'current', 'expires', 'host', 'ip', 'loggedInAs', 'loginKey', 'publicID', 'valid']);
       assert.deepEqual([list[0]!.loggedInAs, list[0]!.current, list[0]!.valid, list[0]!.host], ['user00001', false, true, new URL(sim.url).host]);
-      const one = await call(sim, `/api/sessions/destroy/${list[0]!.publicID}`, { ...as(sim, 'user00001'), method: 'POST' });
+      const one = await call(sim, `/api/sessions/destroy/${String(list[0]!.publicID)}`, { ...as(sim, 'user00001'), method: 'POST' });
       assert.equal(one.status, 204);
       assert.equal(sim.sessions('user00001').length, 2);
       const rest = await call(sim, '/api/sessions/destroy-all-other', { ...as(sim, 'user00001'), method: 'POST' });

@@ -127,7 +127,9 @@ describe('simulator trickle', { timeout: 30_000 }, () => {
   it('stalls after the headers, and close() ends it', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { trickle: { rate: 1, commands: ['CMD_API_SHOW_USERS'], stallAfterHeaders: true } } });
     let closing: Promise<void> | undefined;
-    const r = await get(sim, '/CMD_API_SHOW_USERS', () => (closing = sim.close()));
+    const r = await get(sim, '/CMD_API_SHOW_USERS', () => {
+      closing = sim.close();
+    });
     await closing;
     assert.equal(r.status, 200);
     assert.equal(r.body, '', 'no byte of the body');
@@ -137,7 +139,9 @@ describe('simulator trickle', { timeout: 30_000 }, () => {
   it('a slow trickle stops when the simulator closes', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { trickle: { rate: 1, commands: ['CMD_API_LOGIN_TEST'], bytesPerSecond: 1 } } });
     let closing: Promise<void> | undefined;
-    const r = await get(sim, '/CMD_API_LOGIN_TEST', () => (closing = sim.close()));
+    const r = await get(sim, '/CMD_API_LOGIN_TEST', () => {
+      closing = sim.close();
+    });
     await closing;
     assert.equal(r.status, 200);
     assert.notEqual(r.body, 'error=%30&text=Login%20OK&details=');

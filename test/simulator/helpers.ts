@@ -1,5 +1,5 @@
 /** Shared helpers of the simulator's tests: raw HTTP calls with Basic auth, a simulator per test. */
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 
 export interface Answer {
   status: number;
@@ -31,14 +31,8 @@ export const admin = (sim: Simulator): CallOptions => ({ user: sim.adminUser, se
 export const as = (sim: Simulator, user: string): CallOptions => ({ user: `${sim.adminUser}|${user}`, secret: sim.adminPassword });
 export const own = (sim: Simulator, user: string): CallOptions => ({ user, secret: sim.password(user)! });
 
-export async function withSim(options: SimulatorOptions, fn: (sim: Simulator) => Promise<void>): Promise<void> {
-  const sim = await startSimulator(options);
-  try {
-    await fn(sim);
-  } finally {
-    await sim.close();
-  }
-}
+/** The one harness's withSim (test/e2e/helpers.ts): a simulator, and an output directory the simulator tests ignore. */
+export { withSim } from '../e2e/helpers.js';
 
 /** The url-encoded answer as a map (DirectAdmin percent-encoding undone). */
 export function form(body: string): Record<string, string> {

@@ -4,29 +4,8 @@ import { request as httpsRequest } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { CLI } from '../e2e/helpers.js';
-
-interface Answer { status: number; headers: Headers; body: string }
-
-async function call(sim: Simulator, path: string, o: { user?: string; secret?: string; method?: string; body?: string } = {}): Promise<Answer> {
-  const headers: Record<string, string> = {};
-  if (o.user !== undefined || o.secret !== undefined) {
-    headers.authorization = 'Basic ' + Buffer.from(`${o.user ?? sim.adminUser}:${o.secret ?? sim.adminPassword}`).toString('base64');
-  }
-  if (o.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
-  const res = await fetch(sim.url + path, { method: o.method ?? (o.body !== undefined ? 'POST' : 'GET'), headers, body: o.body, redirect: 'manual' });
-  return { status: res.status, headers: res.headers, body: await res.text() };
-}
-const admin = (sim: Simulator) => ({ user: sim.adminUser, secret: sim.adminPassword });
-
-async function withSim(options: SimulatorOptions, fn: (sim: Simulator) => Promise<void>): Promise<void> {
-  const sim = await startSimulator(options);
-  try {
-    await fn(sim);
-  } finally {
-    await sim.close();
-  }
-}
+import { CLI, exitOf, whenCount } from '../e2e/helpers.js';
+import { admin, call, withSim, type Answer } from './helpers.js';
 
 describe('simulator accounts', { timeout: 60_000 }, () => {
   it('seeds admins, resellers, owned users and suspended ones deterministically', async () => {
@@ -271,7 +250,7 @@ describe('simulator faults', { timeout: 60_000 }, () => {
   it('a hang never answers, and close() still finishes', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { hang: { rate: 1 } } });
     const pending = change(sim, 'user00001', 'NewPassw0rd111').then(() => 'answered', () => 'failed');
-    while (sim.stats.faultsFired.hang !== 1) await new Promise((r) => setImmediate(r));
+    await new Promise<void>((resolve) => whenCount(sim.stats.faultsFired, 'hang', 1, resolve));
     await sim.close();
     assert.equal(await pending, 'failed');
     assert.equal(sim.stats.passwordChangesApplied, 0);
@@ -309,19 +288,24 @@ describe('simulator over TLS and as a command', { timeout: 60_000 }, () => {
 
   it('`da-rotate simulate --json-status` starts, answers curl-style requests, and stops on SIGTERM', async () => {
     const child = spawn(process.execPath, [CLI, 'simulate', '--users', '5', '--json-status'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    const status = await new Promise<{ url: string; adminUser: string; adminPassword: string }>((resolve, reject) => {
-      let buf = '';
-      child.stdout.on('data', (d: Buffer) => {
-        buf += d.toString();
-        if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!));
+    // Bounded: a simulator that never answers or never stops is killed and fails the test.
+    const exited = exitOf(child, 30_000);
+    try {
+      const status = await new Promise<{ url: string; adminUser: string; adminPassword: string }>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (d: Buffer) => {
+          buf += d.toString();
+          if (buf.includes('\n')) resolve(JSON.parse(buf.split('\n')[0]!));
+        });
+        child.on('error', reject);
+        exited.then((code) => reject(new Error(`exited ${code}`)), reject);
       });
-      child.on('error', reject);
-      child.on('exit', (code) => reject(new Error(`exited ${code}`)));
-    });
-    const r = await fetch(`${status.url}/CMD_API_SHOW_USERS`, { headers: { authorization: 'Basic ' + Buffer.from(`${status.adminUser}:${status.adminPassword}`).toString('base64') } });
-    assert.match(await r.text(), /^list%5B%5D=user%30%30%30%30%3\d(&|$)/);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGTERM');
-    assert.equal(await exited, 0);
+      const r = await fetch(`${status.url}/CMD_API_SHOW_USERS`, { headers: { authorization: 'Basic ' + Buffer.from(`${status.adminUser}:${status.adminPassword}`).toString('base64') } });
+      assert.match(await r.text(), /^list%5B%5D=user%30%30%30%30%3\d(&|$)/);
+      child.kill('SIGTERM');
+      assert.equal(await exited, 0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
