@@ -157,7 +157,7 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
       const err = fields.err as { message?: unknown } | undefined;
       if (err && typeof err === 'object' && typeof err.message === 'string') fields = { ...fields, err: err.message };
       write(textLine(name, typeof text === 'string' ? secrets.scrub(text) : undefined, { ...bound, ...fields }));
-    }) as LogFn;
+    });
   };
 
   const methodFor = (name: Level): LogFn => {

@@ -302,6 +302,7 @@ export interface ParsedReportRow {
   credential: string;
   status: string;
   password: string;
+  error: string;
 }
 
 export class NotAReport extends Error {}
@@ -325,6 +326,7 @@ export function parseReport(text: string, path = 'report'): ParsedReportRow[] {
     credential: unescape(r.credential) || unescape(r.username),
     status: unescape(r.status),
     password: unescape(r.password),
+    error: unescape(r.error),
   }));
 }
 

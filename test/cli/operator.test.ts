@@ -123,7 +123,7 @@ describe('what the scope covers', { timeout: 10_000 }, () => {
     const s = await enumerateAccounts(r, { scope: 'users', self: 'admin', exclude: [], only: undefined });
     assert.deepEqual(asked, ['showUsers']);
     assert.deepEqual(s.coverage, { scope: 'users', listed: 2, counted: false });
-    assert.equal(coverageLines(s.coverage!, 'admin')[0], '  scope users: the 2 account(s) admin owns; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them).');
+    assert.equal(coverageLines(s.coverage, 'admin')[0], '  scope users: the 2 account(s) admin owns; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them).');
   });
 
   it('--count-all counts each type and what is left out; a missing --only name says whose it is', async () => {

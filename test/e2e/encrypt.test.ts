@@ -73,7 +73,7 @@ async function decryptReport(path: string, key: Key, how: 'tool' | 'library' = A
 
 type Row = Record<'server' | 'username' | 'kind' | 'credential' | 'status' | 'password', string>;
 function rowsOf(csv: string): Row[] {
-  return parse(csv, { columns: true, skip_empty_lines: true }) as Row[];
+  return parse<Row>(csv, { columns: true, skip_empty_lines: true });
 }
 
 function countIntents(path: string): number {

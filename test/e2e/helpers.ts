@@ -348,6 +348,6 @@ export function resumeArgsFrom(stderr: string): string[] | undefined {
 
 /** Every cell of a report by column name, as written (readReport keeps only what resume and verify need). */
 export function reportCells(path: string): Array<Record<string, string>> {
-  return parseCsv(readFileText(path, 'utf8'), { columns: true }) as Array<Record<string, string>>;
+  return parseCsv<Record<string, string>>(readFileText(path, 'utf8'), { columns: true });
 }
 import { parse as parseCsv } from 'csv-parse/sync';

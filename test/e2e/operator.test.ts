@@ -245,7 +245,7 @@ describe('resume and prune', { timeout: 90_000 }, () => {
       const first = await stoppedRun(sim, out, 'r.csv', '3');
       assert.equal(first.code, 3, first.stderr);
       const s = summaryOf(first);
-      assert.ok(s.counts['not-started']! > 0, JSON.stringify(s.counts));
+      assert.ok(s.counts['not-started'] > 0, JSON.stringify(s.counts));
       assert.match(first.stderr, /not started \d+/);
       sim.setFaults({});
       const resumed = await runCli(['resume', '--json', '--yes', s.journal!], { env: { DA_URL: daUrl(sim) } });
@@ -257,7 +257,7 @@ describe('resume and prune', { timeout: 90_000 }, () => {
   });
 
   it('prune keeps the newest runs and every journal with unsettled credentials; without --yes it deletes nothing', async () => {
-    await withSim({ users: 30, resellers: 0, faults: { latencyMs: 250 } }, async (sim, out) => {
+    await withSim({ users: 30, resellers: 0, faults: { latencyMs: 250 } }, async (sim) => {
       const cwd = tempDir();
       try {
         const stopped = await stoppedRun(sim, join(cwd, 'output'), 'x.csv', '2');

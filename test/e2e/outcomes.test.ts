@@ -91,7 +91,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
     await withSimulator({ users: 12, resellers: 1, passwordPolicy: { difficult: true } }, async (sim, out) => {
       const original = passwords(sim);
       const reseller = 'reseller1';
-      const r = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)!) } });
+      const r = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)) } });
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /--symbols/);
       assert.ok((sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0) <= 2, `${sim.stats.requests['CMD_API_USER_PASSWD']} refused changes`);
@@ -138,7 +138,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
       const lost = own.slice(0, 3);
       sim.setFaults({ resetAfterApply: { users: lost, limit: 3, commands: ['CMD_API_USER_PASSWD'] } });
       const original = passwords(sim);
-      const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)!) } });
+      const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)) } });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(sim.stats.faultsFired.resetAfterApply, 3);
       const statuses = assertNothingLost(sim, summaryOf(r).report, original);

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
-import { readReport, type ReportRow } from '../../src/rotation/report.js';
+import { readReport, type ParsedReportRow } from '../../src/rotation/report.js';
 import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, testSeed, withSimulator } from './helpers.js';
 
 /** What an intruder may hold, as the simulator has it now. */
@@ -31,7 +31,7 @@ function holdings(sim: Simulator): Holdings {
   return h;
 }
 
-const rowsOf = (rows: ReportRow[], kind: string) => rows.filter((r) => r.kind === kind);
+const rowsOf = (rows: ParsedReportRow[], kind: string) => rows.filter((r) => r.kind === kind);
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 /**

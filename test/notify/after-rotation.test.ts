@@ -37,7 +37,7 @@ type Row = Record<'username' | 'kind' | 'credential' | 'status' | 'password', st
 
 /** Per owner, the new secrets the report gives them, each checked against the simulator's live one. */
 function ownSecrets(sim: Simulator, csv: string): Map<string, string[]> {
-  const rows = parse(csv, { columns: true, skip_empty_lines: true }) as Row[];
+  const rows = parse<Row>(csv, { columns: true, skip_empty_lines: true });
   const own = new Map<string, string[]>();
   for (const r of rows) {
     assert.equal(r.status, 'rotated', `${r.kind} ${r.credential}`);
