@@ -16,5 +16,14 @@ process.on('exit', () => {
   const file = process.env.BENCH_PROBE_FILE;
   if (!file) return;
   const cpu = process.cpuUsage();
-  writeFileSync(file, JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, userMs: cpu.user / 1000, systemMs: cpu.system / 1000, maxRssKb: process.resourceUsage().maxRSS, latencies }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      userMs: cpu.user / 1000,
+      systemMs: cpu.system / 1000,
+      maxRssKb: process.resourceUsage().maxRSS,
+      latencies,
+    }),
+  );
 });

@@ -51,7 +51,9 @@ export async function timeCases(cases, runs) {
       walls[c.name].push(r.wallMs);
     }
   }
-  return Object.fromEntries(Object.entries(walls).map(([k, v]) => [k, { medianMs: Math.round(median(v) * 10) / 10, minMs: Math.round(Math.min(...v) * 10) / 10, runs: v.length }]));
+  return Object.fromEntries(
+    Object.entries(walls).map(([k, v]) => [k, { medianMs: Math.round(median(v) * 10) / 10, minMs: Math.round(Math.min(...v) * 10) / 10, runs: v.length }]),
+  );
 }
 
 /** The standard start-up cases against a running simulator `sim` ({ url, adminUser, adminPassword }). */
@@ -74,8 +76,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     const before = loadavg();
     const r = await timeCases(startupCases(resolve(values.cli), sim, work), Number(values.runs));
     const bare = r['node -e 0'].medianMs;
-    for (const [k, v] of Object.entries(r)) console.log(`${k.padEnd(20)} median ${String(v.medianMs).padStart(7)} ms  min ${String(v.minMs).padStart(7)} ms  ${(v.medianMs / bare).toFixed(2)}x bare node`);
-    console.log(`load average before ${before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    for (const [k, v] of Object.entries(r))
+      console.log(
+        `${k.padEnd(20)} median ${String(v.medianMs).padStart(7)} ms  min ${String(v.minMs).padStart(7)} ms  ${(v.medianMs / bare).toFixed(2)}x bare node`,
+      );
+    console.log(
+      `load average before ${before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')}`,
+    );
   } finally {
     await sim.close?.();
     rmSync(work, { recursive: true, force: true });

@@ -77,7 +77,10 @@ mkdirSync(outDir, { recursive: true, mode: 0o700 });
 const log = (s) => process.stderr.write(s + '\n');
 const r1 = (x) => Math.round(x * 10) / 10;
 const r3 = (x) => Math.round(x * 1000) / 1000;
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 function tmpdir() {
   return process.env.TMPDIR || '/tmp';
 }
@@ -219,7 +222,10 @@ if (part('throughput')) {
       const runs = [];
       for (let k = 0; k < RUNS; k++) {
         if (k > 0) sim.reset();
-        const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}-${k}.csv`)], sim.env);
+        const r = await runProbed(
+          ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}-${k}.csv`)],
+          sim.env,
+        );
         if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
         runs.push(r);
       }
@@ -238,11 +244,18 @@ if (part('throughput')) {
         runRatioToIdeal: r3(idealMs / r.summary.durationMs),
         p50Ms: r1(pct(r.latencies, 50)),
         p99Ms: r1(pct(r.latencies, 99)),
-        cpuMsPerAccount: r3(pct(runs.map((x) => x.cpuMs / N), 50)),
+        cpuMsPerAccount: r3(
+          pct(
+            runs.map((x) => x.cpuMs / N),
+            50,
+          ),
+        ),
         peakRssMb: r1(r.maxRssKb / 1024),
       };
       results.throughput.rows.push(row);
-      log(`  c=${c}: ${row.wallS} s whole process (median of ${RUNS}, ${row.wallRangeS.join(' to ')}), ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`);
+      log(
+        `  c=${c}: ${row.wallS} s whole process (median of ${RUNS}, ${row.wallRangeS.join(' to ')}), ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`,
+      );
     }
   } finally {
     await sim.stop();
@@ -259,8 +272,18 @@ if (part('cpu')) {
   try {
     const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', '16', '--output', join(work, 'rot-zero.csv')], sim.env);
     if (r.code !== 0) throw new Error(`rotation at zero latency exited ${r.code}: ${r.stderr.slice(-500)}`);
-    results.zeroLatency = { accounts: n, concurrency: 16, wallS: r3(r.wallMs / 1000), cpuMsPerAccount: r3(r.cpuMs / n), userMsPerAccount: r3(r.userMs / n), systemMsPerAccount: r3(r.systemMs / n), peakRssMb: r1(r.maxRssKb / 1024) };
-    log(`  ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU/account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), ${results.zeroLatency.peakRssMb} MB`);
+    results.zeroLatency = {
+      accounts: n,
+      concurrency: 16,
+      wallS: r3(r.wallMs / 1000),
+      cpuMsPerAccount: r3(r.cpuMs / n),
+      userMsPerAccount: r3(r.userMs / n),
+      systemMsPerAccount: r3(r.systemMs / n),
+      peakRssMb: r1(r.maxRssKb / 1024),
+    };
+    log(
+      `  ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU/account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), ${results.zeroLatency.peakRssMb} MB`,
+    );
   } finally {
     await sim.stop();
   }
@@ -275,7 +298,13 @@ if (SCALE > 0 && part('scale')) {
   try {
     const r = await runProbed(['plan', '--scope', 'all', '--json', '--log-level', 'warn', '--output', join(work, 'plan-big.csv')], big.env);
     if (r.code !== 0) throw new Error(`plan at scale exited ${r.code}: ${r.stderr.slice(-500)}`);
-    results.scale = { accounts: SCALE, planned: r.summary?.counts?.planned, wallS: r3(r.wallMs / 1000), cpuMs: Math.round(r.cpuMs), peakRssMb: r1(r.maxRssKb / 1024) };
+    results.scale = {
+      accounts: SCALE,
+      planned: r.summary?.counts?.planned,
+      wallS: r3(r.wallMs / 1000),
+      cpuMs: Math.round(r.cpuMs),
+      peakRssMb: r1(r.maxRssKb / 1024),
+    };
     log(`  ${results.scale.wallS} s, ${results.scale.cpuMs} ms CPU, peak ${results.scale.peakRssMb} MB`);
   } finally {
     await big.stop();
@@ -290,7 +319,7 @@ if (part('auto')) {
   const hasAuto = /--concurrency[^\n]*(\n\s{10,}[^\n]*)*auto/.test(rotateHelp);
   const hasDegrade = /--degrade-capacity/.test(`${simHelp.stdout}${simHelp.stderr}`);
   if (!hasAuto || !hasDegrade) {
-    const missing = [!hasAuto && '`--concurrency auto` in the CLI', !hasDegrade && 'the simulator\'s --degrade-capacity'].filter(Boolean).join(' and ');
+    const missing = [!hasAuto && '`--concurrency auto` in the CLI', !hasDegrade && "the simulator's --degrade-capacity"].filter(Boolean).join(' and ');
     results.auto = { available: false, missing };
     log(`auto vs fixed: not available (missing ${missing})`);
   } else {
@@ -299,14 +328,38 @@ if (part('auto')) {
     const rows = [];
     for (const c of [...DEGRADE_LEVELS, 'auto']) {
       // A fresh server each time: the maximum processed at once is per run.
-      const sim = await startSim(['--users', String(DEGRADE_N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY), '--degrade-capacity', String(DEGRADE_C)]);
+      const sim = await startSim([
+        '--users',
+        String(DEGRADE_N),
+        '--resellers',
+        '0',
+        '--admins',
+        '0',
+        '--latency',
+        String(LATENCY),
+        '--degrade-capacity',
+        String(DEGRADE_C),
+      ]);
       try {
-        const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `deg-${c}.csv`)], sim.env);
+        const r = await runProbed(
+          ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `deg-${c}.csv`)],
+          sim.env,
+        );
         if (r.code !== 0) throw new Error(`rotation at c=${c} on the degrading server exited ${r.code}: ${r.stderr.slice(-500)}`);
         const stats = await sim.stats();
         const chosen = r.summary?.concurrency ?? r.summary?.work?.concurrency;
-        rows.push({ concurrency: c, wallS: r3(r.wallMs / 1000), runS: r3(r.summary.durationMs / 1000), maxProcessing: stats.maxProcessing, chosen, p50Ms: r1(pct(r.latencies, 50)), p90Ms: r1(pct(r.latencies, 90)) });
-        log(`  c=${c}: ${r3(r.wallMs / 1000)} s, at most ${stats.maxProcessing} processed at once${chosen !== undefined ? `, summary concurrency ${JSON.stringify(chosen)}` : ''}`);
+        rows.push({
+          concurrency: c,
+          wallS: r3(r.wallMs / 1000),
+          runS: r3(r.summary.durationMs / 1000),
+          maxProcessing: stats.maxProcessing,
+          chosen,
+          p50Ms: r1(pct(r.latencies, 50)),
+          p90Ms: r1(pct(r.latencies, 90)),
+        });
+        log(
+          `  c=${c}: ${r3(r.wallMs / 1000)} s, at most ${stats.maxProcessing} processed at once${chosen !== undefined ? `, summary concurrency ${JSON.stringify(chosen)}` : ''}`,
+        );
       } finally {
         await sim.stop();
       }
@@ -314,7 +367,15 @@ if (part('auto')) {
     const fixed = rows.filter((r) => r.concurrency !== 'auto');
     const best = fixed.reduce((a, b) => (b.wallS < a.wallS ? b : a));
     const auto = rows.find((r) => r.concurrency === 'auto');
-    results.auto = { available: true, accounts: DEGRADE_N, capacity: DEGRADE_C, baseMs: LATENCY, rows, best: best.concurrency, autoOverBest: r3(auto.wallS / best.wallS) };
+    results.auto = {
+      available: true,
+      accounts: DEGRADE_N,
+      capacity: DEGRADE_C,
+      baseMs: LATENCY,
+      rows,
+      best: best.concurrency,
+      autoOverBest: r3(auto.wallS / best.wallS),
+    };
     results.loads.auto = `${loadStart} -> ${load()}`;
   }
 }
@@ -324,18 +385,47 @@ if (part('auto')) {
 if (part('sweep')) {
   const c = 16;
   log(`incident sweep: rotate --include email, ${SWEEP_N} accounts, --mailboxes-per-domain 2, ${LATENCY} ms, c = ${c} (load ${load()})`);
-  const sim = await startSim(['--users', String(SWEEP_N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY), '--mailboxes-per-domain', '2', '--ftp-per-domain', '0']);
+  const sim = await startSim([
+    '--users',
+    String(SWEEP_N),
+    '--resellers',
+    '0',
+    '--admins',
+    '0',
+    '--latency',
+    String(LATENCY),
+    '--mailboxes-per-domain',
+    '2',
+    '--ftp-per-domain',
+    '0',
+  ]);
   const loadStart = load();
   try {
-    const r = await runProbed(['rotate', '--yes', '--json', '--log-level', 'warn', '--include', 'email', '--concurrency', String(c), '--output', join(work, 'sweep.csv')], sim.env);
+    const r = await runProbed(
+      ['rotate', '--yes', '--json', '--log-level', 'warn', '--include', 'email', '--concurrency', String(c), '--output', join(work, 'sweep.csv')],
+      sim.env,
+    );
     if (r.code !== 0) throw new Error(`the sweep exited ${r.code}: ${r.stderr.slice(-500)}`);
     const stats = await sim.stats();
     const mailboxes = r.summary.counts.rotated;
     const writes = stats.credentialChangesApplied;
     const reads = stats.totalRequests - writes;
     const idealMs = ((reads + writes) * LATENCY) / c;
-    results.sweep = { accounts: SWEEP_N, mailboxes, mailboxesPerAccount: r3(mailboxes / SWEEP_N), concurrency: c, reads, writes, wallS: r3(r.wallMs / 1000), idealS: r3(idealMs / 1000), ratioToIdeal: r3(idealMs / r.wallMs), cpuMsPerCredential: r3(r.cpuMs / mailboxes) };
-    log(`  ${mailboxes} mailboxes (${results.sweep.mailboxesPerAccount} an account), ${reads} reads + ${writes} writes: ${results.sweep.wallS} s against an ideal of ${results.sweep.idealS} s (${results.sweep.ratioToIdeal})`);
+    results.sweep = {
+      accounts: SWEEP_N,
+      mailboxes,
+      mailboxesPerAccount: r3(mailboxes / SWEEP_N),
+      concurrency: c,
+      reads,
+      writes,
+      wallS: r3(r.wallMs / 1000),
+      idealS: r3(idealMs / 1000),
+      ratioToIdeal: r3(idealMs / r.wallMs),
+      cpuMsPerCredential: r3(r.cpuMs / mailboxes),
+    };
+    log(
+      `  ${mailboxes} mailboxes (${results.sweep.mailboxesPerAccount} an account), ${reads} reads + ${writes} writes: ${results.sweep.wallS} s against an ideal of ${results.sweep.idealS} s (${results.sweep.ratioToIdeal})`,
+    );
   } finally {
     await sim.stop();
   }
@@ -349,7 +439,17 @@ if (part('fleet') && values.fleet !== 'no') {
   log(`fleet: ${servers} servers of ${accounts} accounts, ${LATENCY} ms, c = 8 per server (load ${load()})`);
   const loadStart = load();
   const f = await benchFleet({ servers, accounts, latencyMs: LATENCY, concurrency: 8 });
-  results.fleet = { servers, accounts, concurrency: 8, exitCode: f.exitCode, rotated: f.rotated, wallS: f.wallS, idealS: f.idealS, ratioToIdeal: r3(f.idealS / f.wallS), peakRssMb: f.maxRssMb };
+  results.fleet = {
+    servers,
+    accounts,
+    concurrency: 8,
+    exitCode: f.exitCode,
+    rotated: f.rotated,
+    wallS: f.wallS,
+    idealS: f.idealS,
+    ratioToIdeal: r3(f.idealS / f.wallS),
+    peakRssMb: f.maxRssMb,
+  };
   results.loads.fleet = `${loadStart} -> ${load()}`;
   log(`  ${f.rotated} rotated in ${f.wallS} s against an ideal of ${f.idealS} s, peak ${f.maxRssMb} MB`);
 }
@@ -368,7 +468,19 @@ if (values.baselines === 'yes') {
       const body = `username=${u}&passwd=${pw}&passwd2=${pw}`;
       await new Promise((res, rej) => {
         const req = request(
-          { host: url.hostname, port: url.port, path: '/CMD_API_USER_PASSWD', method: 'POST', agent: false, headers: { authorization: auth, connection: 'close', 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } },
+          {
+            host: url.hostname,
+            port: url.port,
+            path: '/CMD_API_USER_PASSWD',
+            method: 'POST',
+            agent: false,
+            headers: {
+              authorization: auth,
+              connection: 'close',
+              'content-type': 'application/x-www-form-urlencoded',
+              'content-length': Buffer.byteLength(body),
+            },
+          },
           (r) => {
             r.resume();
             r.on('end', res);
@@ -379,7 +491,13 @@ if (values.baselines === 'yes') {
       });
     }
     const seedS = (performance.now() - t0) / 1000;
-    results.baselines.push({ tool: 'seed loop (sequential, new connection each)', concurrency: 1, accounts: count, wallS: r3(seedS), ratioToIdeal: r3((count * LATENCY) / 1000 / seedS) });
+    results.baselines.push({
+      tool: 'seed loop (sequential, new connection each)',
+      concurrency: 1,
+      accounts: count,
+      wallS: r3(seedS),
+      ratioToIdeal: r3((count * LATENCY) / 1000 / seedS),
+    });
     if (spawnSync('sh', ['-c', 'command -v curl && command -v xargs'], { stdio: 'ignore' }).status === 0) {
       const netrc = join(work, 'netrc');
       writeFileSync(netrc, `machine ${url.hostname} login ${sim.adminUser} password ${sim.adminPassword}\n`, { mode: 0o600 });
@@ -411,7 +529,9 @@ results.targets = {
   [`c=16, ${N} accounts at ${LATENCY} ms: at least 0.9 of ideal, whole process`]: at16 && { value: at16.ratioToIdeal, met: at16.ratioToIdeal >= 0.9 },
   'client CPU at most 0.5 ms per account (zero latency, whole process)': { value: worstCpu, met: worstCpu <= 0.5 },
   [`plan of ${SCALE} accounts: peak memory (MB)`]: results.scale && { value: results.scale.peakRssMb, met: results.scale.peakRssMb <= 150 },
-  [`auto within 15% of the best fixed concurrency (capacity ${DEGRADE_C})`]: results.auto?.available ? { value: results.auto.autoOverBest, met: results.auto.autoOverBest <= 1.15 } : undefined,
+  [`auto within 15% of the best fixed concurrency (capacity ${DEGRADE_C})`]: results.auto?.available
+    ? { value: results.auto.autoOverBest, met: results.auto.autoOverBest <= 1.15 }
+    : undefined,
 };
 
 const fmt = (x) => (x === undefined || (typeof x === 'number' && !Number.isFinite(x)) ? '-' : String(x));
@@ -432,12 +552,17 @@ const md = [
   '',
   '| c | whole process s | ideal s | ratio to ideal | run alone s | run ratio | p50 ms | p99 ms | CPU ms/account | peak MB |',
   '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-  ...results.throughput.rows.map((r) => `| ${r.concurrency} | ${r.wallS} | ${r.idealS} | ${r.ratioToIdeal} | ${r.runS} | ${r.runRatioToIdeal} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuMsPerAccount)} | ${fmt(r.peakRssMb)} |`),
+  ...results.throughput.rows.map(
+    (r) =>
+      `| ${r.concurrency} | ${r.wallS} | ${r.idealS} | ${r.ratioToIdeal} | ${r.runS} | ${r.runRatioToIdeal} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuMsPerAccount)} | ${fmt(r.peakRssMb)} |`,
+  ),
   '',
   results.zeroLatency
     ? `## Client CPU\n\n${results.zeroLatency.accounts} accounts at zero latency, c = 16, whole process: ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU per account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), peak ${results.zeroLatency.peakRssMb} MB (load ${results.loads.zeroLatency}). The CPU column above includes the cost of waking for every answer spread over time.\n`
     : '',
-  results.scale ? `## Scale\n\nPlan of ${SCALE} accounts (--scope all): ${results.scale.wallS} s, ${results.scale.cpuMs} ms CPU, peak ${results.scale.peakRssMb} MB (load ${results.loads.scale}).\n` : '',
+  results.scale
+    ? `## Scale\n\nPlan of ${SCALE} accounts (--scope all): ${results.scale.wallS} s, ${results.scale.cpuMs} ms CPU, peak ${results.scale.peakRssMb} MB (load ${results.loads.scale}).\n`
+    : '',
   `## --concurrency auto on a server degrading past ${DEGRADE_C} in flight`,
   '',
   results.auto?.available
@@ -446,7 +571,10 @@ const md = [
         '',
         '| c | whole process s | run s | most processed at once | limit at the end | p50 ms | p90 ms |',
         '|---|---:|---:|---:|---:|---:|---:|',
-        ...results.auto.rows.map((r) => `| ${r.concurrency} | ${r.wallS} | ${r.runS} | ${fmt(r.maxProcessing)} | ${r.chosen === undefined ? '-' : JSON.stringify(r.chosen)} | ${fmt(r.p50Ms)} | ${fmt(r.p90Ms)} |`),
+        ...results.auto.rows.map(
+          (r) =>
+            `| ${r.concurrency} | ${r.wallS} | ${r.runS} | ${fmt(r.maxProcessing)} | ${r.chosen === undefined ? '-' : JSON.stringify(r.chosen)} | ${fmt(r.p50Ms)} | ${fmt(r.p90Ms)} |`,
+        ),
       ].join('\n')
     : `Not available: missing ${results.auto?.missing}.`,
   '',
@@ -457,7 +585,14 @@ const md = [
     ? `## Fleet\n\n${results.fleet.servers} servers of ${results.fleet.accounts} accounts at once, ${LATENCY} ms, c = 8 each: ${results.fleet.rotated} rotated in ${results.fleet.wallS} s, ideal (the slowest server's N x L / c) ${results.fleet.idealS} s, ratio ${results.fleet.ratioToIdeal}, peak ${results.fleet.peakRssMb} MB (load ${results.loads.fleet}).\n`
     : '',
   results.baselines.length
-    ? ['## Baselines', '', '| tool | c | accounts | s | ratio to ideal |', '|---|---:|---:|---:|---:|', ...results.baselines.map((b) => `| ${b.tool} | ${b.concurrency} | ${b.accounts} | ${b.wallS} | ${b.ratioToIdeal} |`), ''].join('\n')
+    ? [
+        '## Baselines',
+        '',
+        '| tool | c | accounts | s | ratio to ideal |',
+        '|---|---:|---:|---:|---:|',
+        ...results.baselines.map((b) => `| ${b.tool} | ${b.concurrency} | ${b.accounts} | ${b.wallS} | ${b.ratioToIdeal} |`),
+        '',
+      ].join('\n')
     : '',
   '## Targets',
   '',
@@ -481,21 +616,32 @@ process.stdout.write(md + `\nWrote ${base}.json and .md${values.svg ? ` and ${va
 function svgOf(res) {
   const W = 760;
   const H = 400;
-  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  const out = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+  ];
   const text = (x, y, t, extra = '') => out.push(`<text x="${r1(x)}" y="${r1(y)}" ${extra}>${t}</text>`);
   const m = res.machine;
-  text(W / 2, 20, `da-rotate ${res.startedAt.slice(0, 10)}: ${m.nproc} CPU (${m.model}), Node ${m.node}, load ${m.loadBefore.split(' ')[0]} -> ${m.loadAfter.split(' ')[0]}`, 'text-anchor="middle" font-size="13"');
+  text(
+    W / 2,
+    20,
+    `da-rotate ${res.startedAt.slice(0, 10)}: ${m.nproc} CPU (${m.model}), Node ${m.node}, load ${m.loadBefore.split(' ')[0]} -> ${m.loadAfter.split(' ')[0]}`,
+    'text-anchor="middle" font-size="13"',
+  );
   // Left: accounts per second against c (whole process), with the ideal c / L.
   const rows = res.throughput.rows;
   if (rows.length) {
-    const x0 = 60, x1 = 350, y0 = 340, y1 = 60;
+    const x0 = 60,
+      x1 = 350,
+      y0 = 340,
+      y1 = 60;
     const perS = rows.map((r) => r.accounts / r.wallS);
     const ideal = rows.map((r) => (1000 * r.concurrency) / res.throughput.latencyMs);
     const top = Math.max(...ideal, ...perS) * 1.1;
     const xs = rows.map((_, i) => x0 + ((x1 - x0) * (i + 0.5)) / rows.length);
     const y = (v) => y0 - ((y0 - y1) * v) / top;
     out.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y0}" stroke="black"/><line x1="${x0}" y1="${y1}" x2="${x0}" y2="${y0}" stroke="black"/>`);
-    for (let k = 0; k <= 4; k++) text(x0 - 6, y(top * k / 4.4) + 4, Math.round((top * k) / 4.4), 'text-anchor="end"');
+    for (let k = 0; k <= 4; k++) text(x0 - 6, y((top * k) / 4.4) + 4, Math.round((top * k) / 4.4), 'text-anchor="end"');
     rows.forEach((r, i) => {
       const bw = (x1 - x0) / rows.length / 3;
       out.push(`<rect x="${r1(xs[i] - bw)}" y="${r1(y(ideal[i]))}" width="${r1(bw)}" height="${r1(y0 - y(ideal[i]))}" fill="#ccc"/>`);
@@ -511,7 +657,10 @@ function svgOf(res) {
   }
   // Right: wall time on the degrading server, fixed limits and auto.
   if (res.auto?.available) {
-    const x0 = 440, x1 = 730, y0 = 340, y1 = 60;
+    const x0 = 440,
+      x1 = 730,
+      y0 = 340,
+      y1 = 60;
     const ar = res.auto.rows;
     const top = Math.max(...ar.map((r) => r.wallS)) * 1.15;
     const y = (v) => y0 - ((y0 - y1) * v) / top;
@@ -523,7 +672,12 @@ function svgOf(res) {
       const fill = r.concurrency === 'auto' ? '#d62728' : r.concurrency === res.auto.best ? '#2ca02c' : '#999';
       out.push(`<rect x="${r1(cx - bw / 2)}" y="${r1(y(r.wallS))}" width="${r1(bw)}" height="${r1(y0 - y(r.wallS))}" fill="${fill}"/>`);
       text(cx, y0 + 16, r.concurrency === 'auto' ? `auto` : `${r.concurrency}`, 'text-anchor="middle"');
-      text(cx, y(r.wallS) - 4, r.concurrency === 'auto' ? `${r.wallS} s, limit ${r.chosen}, max ${r.maxProcessing}` : `${r.wallS}`, 'text-anchor="middle" font-size="10"');
+      text(
+        cx,
+        y(r.wallS) - 4,
+        r.concurrency === 'auto' ? `${r.wallS} s, limit ${r.chosen}, max ${r.maxProcessing}` : `${r.wallS}`,
+        'text-anchor="middle" font-size="10"',
+      );
     });
     text((x0 + x1) / 2, y0 + 36, `seconds for ${res.auto.accounts} accounts, server degrading past ${res.auto.capacity}`, 'text-anchor="middle"');
   }

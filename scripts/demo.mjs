@@ -26,14 +26,20 @@ function run(args, env) {
 }
 
 /** The human lines of stderr (the summary), without pino's JSON log lines. */
-const human = (s) => s.split('\n').filter((l) => l && !l.startsWith('{')).join('\n');
+const human = (s) =>
+  s
+    .split('\n')
+    .filter((l) => l && !l.startsWith('{'))
+    .join('\n');
 
 const sim = await startSimulator({ tls: true, users: 300, resellers: 3, seed: 42, faults: { latencyMs: 5, jitterMs: 5 } });
 let failed = false;
 try {
   const all = sim.accounts();
   console.log(`Simulator: ${sim.url} (self-signed, SHA-256 ${sim.fingerprint256})`);
-  console.log(`  ${all.length} accounts: ${all.filter((a) => a.type === 'admin').length} admins, ${all.filter((a) => a.type === 'reseller').length} resellers, ${all.filter((a) => a.type === 'user').length} users\n`);
+  console.log(
+    `  ${all.length} accounts: ${all.filter((a) => a.type === 'admin').length} admins, ${all.filter((a) => a.type === 'reseller').length} resellers, ${all.filter((a) => a.type === 'user').length} users\n`,
+  );
 
   // DA_URL carries the credentials the way `da api-url` prints them; nothing secret is in argv.
   const u = new URL(sim.url);
@@ -69,13 +75,17 @@ try {
   for (const name of [sim.adminUser, 'admin2']) {
     if (sim.password(name) !== before.get(name)) problems.push(`${name} was changed but must not be`);
   }
-  console.log(`Check against the simulator: ${match}/${summary.counts.rotated} rotated passwords match the live ones; ` +
-    `${planned.counts.planned} planned, admin and admin2 untouched: ${problems.length === 0 ? 'OK' : 'PROBLEMS'}`);
+  console.log(
+    `Check against the simulator: ${match}/${summary.counts.rotated} rotated passwords match the live ones; ` +
+      `${planned.counts.planned} planned, admin and admin2 untouched: ${problems.length === 0 ? 'OK' : 'PROBLEMS'}`,
+  );
   // maxProcessing: requests the simulator worked on at once (past authentication), which the
   // client's concurrency bounds; maxInFlight also counts connections still being accepted.
   const limit = summary.concurrency ?? 8;
   const most = sim.stats.maxProcessing;
-  console.log(`  CMD_API_USER_PASSWD calls: ${sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0}, most processed at once: ${most} (concurrency ${limit})${most > limit ? ' ABOVE THE LIMIT' : ''}`);
+  console.log(
+    `  CMD_API_USER_PASSWD calls: ${sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0}, most processed at once: ${most} (concurrency ${limit})${most > limit ? ' ABOVE THE LIMIT' : ''}`,
+  );
   if (most > limit) problems.push(`${most} requests were processed at once, above --concurrency ${limit}`);
   console.log(`  report (mode 0600, holds the new passwords): ${summary.report}`);
   for (const p of problems.slice(0, 10)) console.log(`  ${p}`);
@@ -99,7 +109,23 @@ process.exit(failed ? 1 : 0);
 async function showNotifyDryRun(report, customer, env) {
   const emlDir = join(outDir, `notify-demo-${new Date().toISOString().replace(/[-:.]/g, '')}`);
   console.log(`\n$ da-rotate notify --report ${report} --only ${customer} --dry-run --from "Hosting Ops <ops@hoster.example>" --fingerprint ...`);
-  const n = await run(['notify', '--report', report, '--only', customer, '--dry-run', '--eml-dir', emlDir, '--from', 'Hosting Ops <ops@hoster.example>', '--fingerprint', sim.fingerprint256], env);
+  const n = await run(
+    [
+      'notify',
+      '--report',
+      report,
+      '--only',
+      customer,
+      '--dry-run',
+      '--eml-dir',
+      emlDir,
+      '--from',
+      'Hosting Ops <ops@hoster.example>',
+      '--fingerprint',
+      sim.fingerprint256,
+    ],
+    env,
+  );
   console.log(human(n.stderr));
   if (n.code !== 0) {
     console.log(`notify dry run exited ${n.code}`);
@@ -110,12 +136,18 @@ async function showNotifyDryRun(report, customer, env) {
   const headers = raw.slice(0, sep);
   let body = raw.slice(sep + 2);
   if (/Content-Transfer-Encoding:\s*quoted-printable/i.test(headers)) {
-    body = Buffer.from(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
+    body = Buffer.from(
+      body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8');
   } else if (/Content-Transfer-Encoding:\s*base64/i.test(headers)) {
     body = Buffer.from(body.replace(/\s+/g, ''), 'base64').toString('utf8');
   }
   const live = sim.password(customer);
-  const shown = body.replace(/(new password: )(\S+)/g, (_m, label, pw) => label + (pw === live ? pw : `${pw.slice(0, 2)}${'*'.repeat(Math.max(0, pw.length - 2))}`));
+  const shown = body.replace(
+    /(new password: )(\S+)/g,
+    (_m, label, pw) => label + (pw === live ? pw : `${pw.slice(0, 2)}${'*'.repeat(Math.max(0, pw.length - 2))}`),
+  );
   console.log(`--- ${emlDir}/${customer}.eml (the password shown is a throwaway of the demo simulator) ---`);
   for (const h of headers.split('\n')) if (/^(From|To|Subject):/.test(h)) console.log(h);
   console.log('');

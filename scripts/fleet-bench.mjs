@@ -51,17 +51,20 @@ function lines(stream) {
       waiter?.();
     }
   });
-  return () => new Promise((res) => {
-    const check = () => (queue.length ? res(queue.shift()) : (waiter = check));
-    check();
-  });
+  return () =>
+    new Promise((res) => {
+      const check = () => (queue.length ? res(queue.shift()) : (waiter = check));
+      check();
+    });
 }
 
 export async function benchFleet({ servers = 50, accounts = 500, latencyMs = 20, concurrency = 8 } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'da-rotate-fleet-bench-'));
   // scope "all" selects the users plus 3 resellers and 1 extra admin the simulator adds.
   const users = accounts - 4;
-  const simProc = spawn(process.execPath, ['--input-type=module', '-e', SIMS_CHILD, String(servers), String(users), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const simProc = spawn(process.execPath, ['--input-type=module', '-e', SIMS_CHILD, String(servers), String(users), String(latencyMs)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const next = lines(simProc.stdout);
   try {
     const sims = JSON.parse(await next());
@@ -77,7 +80,22 @@ export async function benchFleet({ servers = 50, accounts = 500, latencyMs = 20,
     const t0 = process.hrtime.bigint();
     const cliProc = spawn(
       process.execPath,
-      ['--import', MAXRSS, cli, 'rotate', '--inventory', inventory, '--output-dir', out, '--parallel-servers', String(servers), '--yes', '--json', '--log-level', 'warn'],
+      [
+        '--import',
+        MAXRSS,
+        cli,
+        'rotate',
+        '--inventory',
+        inventory,
+        '--output-dir',
+        out,
+        '--parallel-servers',
+        String(servers),
+        '--yes',
+        '--json',
+        '--log-level',
+        'warn',
+      ],
       { env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';
@@ -120,8 +138,18 @@ export async function benchFleet({ servers = 50, accounts = 500, latencyMs = 20,
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
-    options: { servers: { type: 'string', default: '50' }, accounts: { type: 'string', default: '500' }, latency: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '8' } },
+    options: {
+      servers: { type: 'string', default: '50' },
+      accounts: { type: 'string', default: '500' },
+      latency: { type: 'string', default: '20' },
+      concurrency: { type: 'string', default: '8' },
+    },
   });
-  const r = await benchFleet({ servers: Number(values.servers), accounts: Number(values.accounts), latencyMs: Number(values.latency), concurrency: Number(values.concurrency) });
+  const r = await benchFleet({
+    servers: Number(values.servers),
+    accounts: Number(values.accounts),
+    latencyMs: Number(values.latency),
+    concurrency: Number(values.concurrency),
+  });
   process.stdout.write(JSON.stringify(r, null, 2) + '\n');
 }

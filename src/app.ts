@@ -127,7 +127,8 @@ async function runPrune(argv: Argv, io: AppIo): Promise<number> {
     result = await prune({ dir, keep, olderThanMs: olderThan, delete: argv.yes === true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES') throw new UsageError(`prune: cannot read the directory ${dir} (${code}): give the directory the reports are in with --dir`);
+    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')
+      throw new UsageError(`prune: cannot read the directory ${dir} (${code}): give the directory the reports are in with --dir`);
     throw e;
   }
   if (argv.json === true) io.stdout.write(JSON.stringify(result) + '\n');
@@ -185,7 +186,9 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
         }
       },
     };
-    const uninstall = io.handleSignals ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n')) : () => undefined;
+    const uninstall = io.handleSignals
+      ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n'))
+      : () => undefined;
     try {
       if (wantsFleet(command, argv)) return await runFleet(command, argv, io, ctx);
       const connection = await resolveConnection(argv, io);
@@ -193,7 +196,8 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       if (command === 'verify') {
         const v = await runVerify({ report: String(argv.report), connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
-        if (!quiet || v.exitCode !== ExitCode.Ok) io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
+        if (!quiet || v.exitCode !== ExitCode.Ok)
+          io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
         return v.exitCode;
       }
       let summary: RunSummary;
@@ -205,7 +209,18 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
         if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency));
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv['password-stdin'] === true);
         const files = await resolveFiles(argv, io.env);
-        summary = await runResume({ journal: String(argv.journal), connection, work, samePassword, policy: resolvePolicyOverride(argv), stateDir: files.stateDir, identities: files.identities }, ctx);
+        summary = await runResume(
+          {
+            journal: String(argv.journal),
+            connection,
+            work,
+            samePassword,
+            policy: resolvePolicyOverride(argv),
+            stateDir: files.stateDir,
+            identities: files.identities,
+          },
+          ctx,
+        );
       } else {
         const policy = resolvePolicy(argv);
         const samePassword = await resolveSamePassword(argv, policy, io, argv['password-stdin'] === true);

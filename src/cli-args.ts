@@ -146,7 +146,12 @@ export async function parseWithYargs(raw: readonly string[], handlers: YargsHand
     );
   }
   await y
-    .command('simulate', 'Start the bundled DirectAdmin simulator (see simulate --help)', () => undefined, () => undefined)
+    .command(
+      'simulate',
+      'Start the bundled DirectAdmin simulator (see simulate --help)',
+      () => undefined,
+      () => undefined,
+    )
     .demandCommand(1, 'name a command: rotate, plan, resume, verify, notify, key-scope, prune or simulate')
     .recommendCommands()
     .strict()

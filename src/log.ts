@@ -35,7 +35,6 @@ const SECRET_KEYS = ['password', 'passwd', 'passwd2', 'secret', 'key', 'loginKey
 
 const REDACTED = '[REDACTED]';
 
-
 /**
  * Every secret the process currently holds (the admin secret, the passwords of accounts in flight).
  * Logs and error messages are scrubbed by value against this set, so a secret echoed back by a
@@ -141,7 +140,7 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
   const textMethodFor = (name: Level): LogFn => {
     if (LEVELS[name] < threshold) return noop;
     const bound = secrets.scrubDeep(bindings) as Record<string, unknown>;
-    return ((a: unknown, b?: unknown) => {
+    return (a: unknown, b?: unknown) => {
       let fields: Record<string, unknown> = {};
       let text: unknown;
       if (typeof a === 'string') text = a;
@@ -157,14 +156,14 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
       const err = fields.err as { message?: unknown } | undefined;
       if (err && typeof err === 'object' && typeof err.message === 'string') fields = { ...fields, err: err.message };
       write(textLine(name, typeof text === 'string' ? secrets.scrub(text) : undefined, { ...bound, ...fields }));
-    });
+    };
   };
 
   const methodFor = (name: Level): LogFn => {
     if (options.format === 'text') return textMethodFor(name);
     if (LEVELS[name] < threshold) return noop;
     const head = `{"level":"${name}","time":"`;
-    return ((a: unknown, b?: unknown) => {
+    return (a: unknown, b?: unknown) => {
       let fields = '';
       let text: unknown;
       if (typeof a === 'string') text = a;
@@ -182,7 +181,7 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
       } else text = a === undefined ? b : String(a);
       const msgPart = typeof text === 'string' ? `,"msg":${JSON.stringify(secrets.scrub(text))}` : '';
       write(`${head}${new Date().toISOString()}",${base}${fields}${msgPart}}\n`);
-    });
+    };
   };
 
   const logger: Logger = {

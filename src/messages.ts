@@ -68,10 +68,7 @@ export function coverageLines(c: Coverage, user: string): string[] {
   }
   const out = c.leftOut.user + c.leftOut.reseller + c.leftOut.admin;
   if (out === 0) return [`${own}; the server has ${typeList(c.server)}: the scope leaves none out`];
-  return [
-    `${own}; the server has ${typeList(c.server)}`,
-    `    LEFT OUT by --scope users: ${typeList(c.leftOut)} (--scope all includes them)`,
-  ];
+  return [`${own}; the server has ${typeList(c.server)}`, `    LEFT OUT by --scope users: ${typeList(c.leftOut)} (--scope all includes them)`];
 }
 
 export function confirmQuestion(v: ConfirmView): string {
@@ -127,7 +124,8 @@ export const msg = {
   journalUserMismatch: (journal: string, given: string) => `the journal was written by user ${journal}, this run logs in as ${given}`,
   lockTakenOver: (pid: number, host: string) => `took over a stale lock left by pid ${pid} on ${host} (that process is gone)`,
   maxFailures: (n: number, inFlight: number) =>
-    `stopped after ${n} failed or unknown credential(s) (--max-failures)` + (inFlight > 0 ? `; ${inFlight} change(s) already in flight were let finish, so the final count can be higher` : ''),
+    `stopped after ${n} failed or unknown credential(s) (--max-failures)` +
+    (inFlight > 0 ? `; ${inFlight} change(s) already in flight were let finish, so the final count can be higher` : ''),
   samePasswordWeak: 'every account gets the same password: anyone who learns it can log in to all of them; make users change it',
   resumeNeedsSamePassword: 'this run used --same-password and no password was journaled yet: pass --same-password or --same-password-file again',
   reportNotWritten: (report: string, journal: string, why: string) =>
@@ -135,7 +133,8 @@ export const msg = {
   unfinishedRun: (server: string, journal: string, n: number, resume: string) =>
     `the last run against ${server} was interrupted with ${n} credential(s) unsettled (journal ${journal}); ` +
     `its new secrets may be live and only that journal knows them. Finish it: ${resume}; or start anew with --abandon-previous (nothing was changed)`,
-  abandoningPrevious: (journal: string, n: number) => `--abandon-previous: leaving ${n} unsettled credential(s) of ${journal} behind; the new journal records it`,
+  abandoningPrevious: (journal: string, n: number) =>
+    `--abandon-previous: leaving ${n} unsettled credential(s) of ${journal} behind; the new journal records it`,
   journalEncrypted: (journal: string) => `${journal} holds sealed secrets: pass --identity FILE (the age identity of one of its recipients, mode 0600)`,
   concurrencyVsBruteForce: (c: number, limit: number) =>
     `--concurrency ${c}: if this login stops working mid-run (changed elsewhere, key expired), the ${c} requests in flight each count as a failed login, ` +
@@ -147,23 +146,23 @@ export const msg = {
     `stopped after ${refused} refused ${kind} change(s), a refusal that would hit every one: ${fix}`,
   listingFailed: (what: string, why: string) => `could not list ${what}: ${why}`,
   deadline: (ms: number) => `the --deadline of ${formatDuration(ms)} was reached`,
-  abandoned: (ms: number) => `requests still in flight ${formatDuration(ms)} after the stop were abandoned; their credentials are unknown and keep their new secrets`,
+  abandoned: (ms: number) =>
+    `requests still in flight ${formatDuration(ms)} after the stop were abandoned; their credentials are unknown and keep their new secrets`,
   notAReport: (path: string, why: string) => `cannot verify ${path}: ${why}; give a report written by da-rotate rotate or resume`,
-  nothingToVerify: (path: string) =>
-    `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
+  nothingToVerify: (path: string) => `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
   // Files the tool writes (src/files.ts, src/rotation/lock.ts): what went wrong with which path, and the fix.
   fileWriteFailedShort: (path: string, code: string) => `${writeProblem(code)} writing ${path}`,
   /** The one line a run prints when a journal or report write stopped it (exit 3). */
-  writeStopped: (path: string, code: string, resumeCommand: string) =>
-    `${writeProblem(code)} writing ${path}: ${writeFix(code)}, then \`${resumeCommand}\``,
+  writeStopped: (path: string, code: string, resumeCommand: string) => `${writeProblem(code)} writing ${path}: ${writeFix(code)}, then \`${resumeCommand}\``,
   fileExists: (path: string) => `${path} exists: choose another --output or remove it (nothing was changed)`,
   isADirectory: (path: string) => `${path} is a directory, not a file: give a file path (nothing was changed)`,
   isASymlink: (path: string) => `${path} is a symbolic link: da-rotate never writes through a link; remove it or choose another path (nothing was changed)`,
   cannotWritePath: (path: string, code: string, what: 'file' | 'directory') =>
     `cannot create the ${what} ${path} (${code}: permission denied): choose a ${what === 'file' ? 'path in a directory' : 'directory'} you can write, or fix its permissions (nothing was changed)`,
-  pathMissing: (path: string, code: string) => `cannot create ${path} (${code}): a directory on that path does not exist or is not a directory (nothing was changed)`,
+  pathMissing: (path: string, code: string) =>
+    `cannot create ${path} (${code}): a directory on that path does not exist or is not a directory (nothing was changed)`,
   cannotCreateNoSpace: (path: string, code: string) => `cannot create ${path}: ${writeProblem(code)}; ${writeFix(code)} and run again (nothing was changed)`,
   notARegularFile: (path: string) => `${path} is not a regular file: da-rotate only appends to files it created (nothing was changed)`,
   fileNotOurs: (path: string, uid: number) => `${path} belongs to uid ${uid}, not to you: da-rotate only appends to its own files (nothing was changed)`,
@@ -181,8 +180,7 @@ export const msg = {
   notEnoughSpace: (dir: string, needed: number, free: number) =>
     `${dir} has ${Math.floor(free / 1024)} KiB free, a run of this size needs about ${Math.ceil(needed / 1024)} KiB for its journal and report: free space first (nothing was changed)`,
   lockNotAFile: (path: string) => `${path} is not a lock file da-rotate wrote (a link or another kind of file): remove it if no run is going on`,
-  lockTakeoverStuck: (path: string) =>
-    `${path} is left over from a run that died while taking over a stale lock: remove it if no da-rotate run is going on`,
+  lockTakeoverStuck: (path: string) => `${path} is left over from a run that died while taking over a stale lock: remove it if no da-rotate run is going on`,
   reportInClear:
     'the report will hold every new password in clear text (a 0600 file, but on disk, in backups, and often mailed on): ' +
     'to keep them encrypted at rest, rotate with --encrypt-to age1... (make a key pair with `age-keygen -o key.txt`) and read the report back with --identity key.txt',
@@ -234,13 +232,21 @@ export function formatSummary(s: SummaryView): string {
   if (s.mode === 'plan') {
     lines.push(`  planned ${c.planned}, skipped ${c.skipped}${c.failed ? `, could not list ${c.failed}` : ''} (nothing was changed)`);
   } else {
-    const parts = [`rotated ${c.rotated}`, ...(c.revoked ? [`revoked ${c.revoked}`] : []), `failed ${c.failed}`, `unknown ${c.unknown}`, `skipped ${c.skipped}`];
+    const parts = [
+      `rotated ${c.rotated}`,
+      ...(c.revoked ? [`revoked ${c.revoked}`] : []),
+      `failed ${c.failed}`,
+      `unknown ${c.unknown}`,
+      `skipped ${c.skipped}`,
+    ];
     if (c['not-started']) parts.push(`not started ${c['not-started']}`);
     lines.push(`  ${parts.join(', ')}`);
   }
   const h = s.health;
   if (h && (h.retries || h.serverErrors || h.transportErrors)) {
-    lines.push(`  server health: ${h.requests} requests, ${h.retries} resent, ${h.serverErrors} answered 5xx, ${h.transportErrors} transport errors (resets, timeouts)`);
+    lines.push(
+      `  server health: ${h.requests} requests, ${h.retries} resent, ${h.serverErrors} answered 5xx, ${h.transportErrors} transport errors (resets, timeouts)`,
+    );
   }
   if (s.concurrencyMode === 'auto' && s.concurrency) lines.push(`  concurrency: auto, settled at ${s.concurrency}`);
   if (s.coverage) lines.push(...coverageLines(s.coverage, s.user));
@@ -297,7 +303,10 @@ export function wrapNames(names: readonly string[], indent: string, width = 100,
 }
 
 export function formatVerify(v: VerifyView, width = 100): string {
-  const lines = [`Verified ${v.checked} rotated account(s) on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable`, `  report: ${v.report}`];
+  const lines = [
+    `Verified ${v.checked} rotated account(s) on ${v.server}: ${v.matching} match, ${v.drift.length} drifted, ${v.errors.length} not checkable`,
+    `  report: ${v.report}`,
+  ];
   if (v.drift.length) {
     lines.push(`  drift (password changed since the rotation), ${count(v.drift.length)} account(s):`);
     lines.push(...wrapNames(v.drift, '    ', width));

@@ -47,7 +47,9 @@ const KEY_CHARS = 58;
 export function parseRecipient(value: string, flag = '--encrypt-to'): AgeRecipient {
   const text = value.trim();
   if (/^AGE-SECRET-KEY-/i.test(text)) {
-    throw new UsageError(`${flag}: that is a secret key (an identity), not a recipient; give its public key instead (age-keygen -y KEYFILE prints it) and keep the secret key private`);
+    throw new UsageError(
+      `${flag}: that is a secret key (an identity), not a recipient; give its public key instead (age-keygen -y KEYFILE prints it) and keep the secret key private`,
+    );
   }
   if (/^age1(pq|tag)/i.test(text) || /^ssh-/.test(text)) {
     throw new UsageError(`${flag}: only age X25519 recipients (age1... from age-keygen) are supported, not post-quantum, tag, plugin or SSH recipients`);
@@ -61,7 +63,10 @@ export function parseRecipient(value: string, flag = '--encrypt-to'): AgeRecipie
 
 /** Validates a list (repeatable flag, comma-separated allowed); duplicates collapse; at least one. */
 export function parseRecipients(values: readonly string[], flag = '--encrypt-to'): AgeRecipient[] {
-  const items = values.flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
+  const items = values
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
   if (items.length === 0) throw new UsageError(`${flag}: give at least one age recipient (age1...)`);
   return [...new Set(items.map((v) => parseRecipient(v, flag)))];
 }
@@ -138,7 +143,9 @@ export async function decryptWithIdentities(data: Uint8Array, identities: readon
   } catch (e) {
     const text = describeError(e);
     if (/no identity matched/i.test(text)) {
-      throw new UsageError(`${what}: none of the --identity keys can open it (it was encrypted to other recipients): pass the identity matching one of its --encrypt-to recipients`);
+      throw new UsageError(
+        `${what}: none of the --identity keys can open it (it was encrypted to other recipients): pass the identity matching one of its --encrypt-to recipients`,
+      );
     }
     throw new UsageError(`${what} is damaged or was altered: age refused it (${text.replace(/AGE-SECRET-KEY-[A-Z0-9-]+/g, '<key>')})`);
   }

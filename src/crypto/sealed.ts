@@ -41,9 +41,11 @@ export class SecretSealer {
 
   /** Unwraps a journal's data key with the operator's identities (UsageError when none fits). */
   static async open(wrappedKey: string, identities: readonly AgeIdentity[]): Promise<SecretSealer> {
-    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(wrappedKey)) throw new SealedSecretError('the wrapped data key in the journal header is not base64: the journal was altered');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(wrappedKey))
+      throw new SealedSecretError('the wrapped data key in the journal header is not base64: the journal was altered');
     const key = await decryptWithIdentities(Buffer.from(wrappedKey, 'base64'), identities, "the journal's data key");
-    if (key.length !== KEY_BYTES) throw new SealedSecretError(`the journal's data key has ${key.length} bytes instead of ${KEY_BYTES}: the journal was altered`);
+    if (key.length !== KEY_BYTES)
+      throw new SealedSecretError(`the journal's data key has ${key.length} bytes instead of ${KEY_BYTES}: the journal was altered`);
     return new SecretSealer(Buffer.from(key));
   }
 
@@ -96,7 +98,9 @@ export interface SealingHeader {
 export function checkSealingHeader(value: unknown): SealingHeader {
   const h = value as Partial<SealingHeader> | null;
   if (!h || typeof h !== 'object' || h.scheme !== SEALING_SCHEME || typeof h.wrappedKey !== 'string' || !Array.isArray(h.recipients)) {
-    throw new UsageError(`the journal's encryption header is missing or of an unknown scheme (this version reads ${SEALING_SCHEME}): use the da-rotate version that wrote it`);
+    throw new UsageError(
+      `the journal's encryption header is missing or of an unknown scheme (this version reads ${SEALING_SCHEME}): use the da-rotate version that wrote it`,
+    );
   }
   return h as SealingHeader;
 }

@@ -16,26 +16,11 @@
  */
 import { say } from './messages.js';
 
-export type DirectAdminErrorKind =
-  | 'authentication'
-  | 'blacklisted'
-  | 'needs-https'
-  | 'redirect'
-  | 'tls'
-  | 'command'
-  | 'unexpected-answer'
-  | 'transport';
+export type DirectAdminErrorKind = 'authentication' | 'blacklisted' | 'needs-https' | 'redirect' | 'tls' | 'command' | 'unexpected-answer' | 'transport';
 
 /** Stable codes, one per class. */
 export type DirectAdminErrorCode =
-  | 'DA_AUTH_FAILED'
-  | 'DA_BLACKLISTED'
-  | 'DA_NEEDS_HTTPS'
-  | 'DA_REDIRECT'
-  | 'DA_TLS'
-  | 'DA_COMMAND_FAILED'
-  | 'DA_UNEXPECTED_ANSWER'
-  | 'DA_TRANSPORT';
+  'DA_AUTH_FAILED' | 'DA_BLACKLISTED' | 'DA_NEEDS_HTTPS' | 'DA_REDIRECT' | 'DA_TLS' | 'DA_COMMAND_FAILED' | 'DA_UNEXPECTED_ANSWER' | 'DA_TRANSPORT';
 
 export interface ErrorContext {
   /** host:port of the server (IPv6 in brackets), named in the message when known. */
@@ -163,7 +148,12 @@ export class CommandFailed extends DirectAdminError {
    * the legacy command). Undefined for legacy CMD_API_* refusals.
    */
   readonly apiType: string | undefined;
-  constructor(command: string, readonly text: string, readonly details: string, context?: ErrorContext & { apiType?: string }) {
+  constructor(
+    command: string,
+    readonly text: string,
+    readonly details: string,
+    context?: ErrorContext & { apiType?: string },
+  ) {
     super(command, say.commandFailed(command, text, details, context?.endpoint), context);
     this.apiType = context?.apiType;
   }

@@ -10,8 +10,7 @@ const secs = (ms: number): string => (ms % 1000 === 0 ? `${ms / 1000} s` : `${(m
 
 /** DirectAdmin's brute-force monitor, said once the same way everywhere. */
 const BRUTE_FORCE =
-  "DirectAdmin's brute-force monitor counts every failed login and blacklists the IP after a few " +
-  '(about 10 by default; the server sets the number)';
+  "DirectAdmin's brute-force monitor counts every failed login and blacklists the IP after a few " + '(about 10 by default; the server sets the number)';
 
 const EVIDENCE_WORDS: Record<string, string> = {
   'http-401': 'it answered HTTP 401 Unauthorized',
@@ -68,7 +67,9 @@ export const say = {
     `(${EVIDENCE_WORDS[evidence] ?? evidence}). Check the user and the secret, and that a login key allows this command ` +
     `and this IP` +
     // DirectAdmin answers a command a key does not allow with its login page: after a login that worked, that is the likely cause.
-    (/LOGIN_TEST/.test(command) ? '' : ` (a login key that passed earlier commands does not allow ${command}: \`da-rotate key-scope\` prints the allow-list a run needs)`) +
+    (/LOGIN_TEST/.test(command)
+      ? ''
+      : ` (a login key that passed earlier commands does not allow ${command}: \`da-rotate key-scope\` prints the allow-list a run needs)`) +
     `. Nothing more is sent to this server: ${BRUTE_FORCE}, so never retry a wrong secret in a loop`,
 
   blacklisted: (command: string, endpoint: string | undefined) =>

@@ -29,10 +29,7 @@ export interface ActionResult {
 }
 
 /** A body decoded either as JSON or as DirectAdmin's url-encoded form. */
-export type Decoded =
-  | { format: 'json'; value: unknown }
-  | { format: 'urlencoded'; fields: Map<string, string[]> }
-  | { format: 'empty' };
+export type Decoded = { format: 'json'; value: unknown } | { format: 'urlencoded'; fields: Map<string, string[]> } | { format: 'empty' };
 
 function header(h: RawAnswer['headers'], name: string): string {
   const v = h[name];

@@ -39,7 +39,10 @@ export function parseServerUrl(input: string): ServerUrl {
   const prefix = u.pathname.replace(/\/+$/, '');
   // URL resolves `.`/`..` segments and re-encodes some characters: a path it would rewrite is refused, never silently changed.
   const rawPath = raw.replace(/^[a-z]+:\/\/[^/?#\\]*/i, '');
-  if (rawPath.replace(/\/+$/, '') !== prefix) throw new Error('the server URL path has "." or ".." segments or characters a URL would rewrite: write the path exactly as the server serves it (expected https://HOST:2222 or https://HOST:2222/PREFIX)');
+  if (rawPath.replace(/\/+$/, '') !== prefix)
+    throw new Error(
+      'the server URL path has "." or ".." segments or characters a URL would rewrite: write the path exactly as the server serves it (expected https://HOST:2222 or https://HOST:2222/PREFIX)',
+    );
   const decode = (s: string): string => {
     try {
       return decodeURIComponent(s);

@@ -38,7 +38,9 @@ export async function confirmFleet(jobs: ServerConnection[], settings: FleetSett
   out.write(fleetMsg.confirmHeader(jobs.length) + '\n');
   jobs.forEach((j, i) => {
     const c = counts[i];
-    out.write(`  ${j.server.name.padEnd(width)}  ${j.server.baseUrl} as ${j.connection.username}: ${typeof c === 'number' ? `${c} account(s)` : `cannot count (${c}); it will fail the same way`}\n`);
+    out.write(
+      `  ${j.server.name.padEnd(width)}  ${j.server.baseUrl} as ${j.connection.username}: ${typeof c === 'number' ? `${c} account(s)` : `cannot count (${c}); it will fail the same way`}\n`,
+    );
   });
   const total = counts.reduce<number>((a, c) => a + (typeof c === 'number' ? c : 0), 0);
   return ctx.confirm(fleetMsg.confirmQuestion(total, jobs.length));

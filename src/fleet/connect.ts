@@ -65,7 +65,11 @@ export function resolveConnections(inventory: Inventory, servers: readonly Inven
     const connection = connectionFor(server, env, common, problems);
     if (connection) out.push({ server, connection });
   }
-  if (problems.length) throw new InventoryError(inventory.file, problems.sort((a, b) => a.line - b.line));
+  if (problems.length)
+    throw new InventoryError(
+      inventory.file,
+      problems.sort((a, b) => a.line - b.line),
+    );
   if (out.length === 0) throw new UsageError(`no server selected from ${inventory.file}`);
   return out;
 }

@@ -253,7 +253,9 @@ export function parseInventory(text: string, file: string): Inventory {
     doc = parse(text);
   } catch (e) {
     if (e instanceof TomlError) {
-      throw new InventoryError(file, [{ line: e.line, key: '(syntax)', message: e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, 'invalid TOML: ') }]);
+      throw new InventoryError(file, [
+        { line: e.line, key: '(syntax)', message: e.message.split('\n')[0]!.replace(/^Invalid TOML document: /, 'invalid TOML: ') },
+      ]);
     }
     throw e;
   }
@@ -291,14 +293,18 @@ export function parseInventory(text: string, file: string): Inventory {
       const r = new TableReader(t, problems, (k) => lines.of(i, k), typeof t.name === 'string' && NAME.test(t.name) ? `server "${t.name}"` : label);
       r.checkKeys(SERVER_KEYS);
       const before = problems.length;
-      const name = r.string('name', NAME, 'must be 1 to 64 of A-Z a-z 0-9 . _ - (it names the server\'s output directory)');
+      const name = r.string('name', NAME, "must be 1 to 64 of A-Z a-z 0-9 . _ - (it names the server's output directory)");
       if (!r.has('name')) r.problem('name', 'missing: every server needs a unique name');
       if (name && (name === '.' || name === '..')) r.problem('name', 'must not be "." or ".."');
       else if (name && seen.has(name)) r.problem('name', `duplicate: "${name}" is already the name of the server at line ${seen.get(name)}`);
       else if (name) seen.set(name, lines.of(i, 'name'));
       const url = readUrl(r);
       const own = readCommon(r, baseDir);
-      const fingerprint = r.string('fingerprint', /^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'must be a SHA-256 fingerprint: 64 hex digits, colons allowed (AA:BB:...)');
+      const fingerprint = r.string(
+        'fingerprint',
+        /^(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/,
+        'must be a SHA-256 fingerprint: 64 hex digits, colons allowed (AA:BB:...)',
+      );
       if (r.has('fingerprint') && r.has('ca')) r.problem('ca', 'give one of fingerprint and ca: a pinned fingerprint replaces CA checks');
       const tags = r.strings('tags', NAME, 'tags are 1 to 64 of A-Z a-z 0-9 . _ -') ?? [];
       const user = own.user ?? defaults.user;
@@ -329,11 +335,20 @@ export function parseInventory(text: string, file: string): Inventory {
     });
     for (const s of servers) {
       for (const tag of s.tags) {
-        if (seen.has(tag)) problems.push({ line: lines.of(servers.indexOf(s), 'tags'), key: `server "${s.name}".tags`, message: `tag "${tag}" is also a server name: --servers could not tell them apart` });
+        if (seen.has(tag))
+          problems.push({
+            line: lines.of(servers.indexOf(s), 'tags'),
+            key: `server "${s.name}".tags`,
+            message: `tag "${tag}" is also a server name: --servers could not tell them apart`,
+          });
       }
     }
   }
-  if (problems.length) throw new InventoryError(file, problems.sort((a, b) => a.line - b.line));
+  if (problems.length)
+    throw new InventoryError(
+      file,
+      problems.sort((a, b) => a.line - b.line),
+    );
   return { file, servers };
 }
 
@@ -355,7 +370,9 @@ export function selectServers(inventory: Inventory, selectors: readonly string[]
   const tags = new Set(inventory.servers.flatMap((s) => s.tags));
   const unknown = selectors.filter((x) => !names.has(x) && !tags.has(x));
   if (unknown.length) {
-    throw new UsageError(`--servers: ${unknown.map((u) => `"${u}"`).join(', ')} is neither a server name nor a tag in ${inventory.file}; known tags: ${[...tags].sort().join(', ') || '(none)'}`);
+    throw new UsageError(
+      `--servers: ${unknown.map((u) => `"${u}"`).join(', ')} is neither a server name nor a tag in ${inventory.file}; known tags: ${[...tags].sort().join(', ') || '(none)'}`,
+    );
   }
   const wanted = new Set(selectors);
   return inventory.servers.filter((s) => wanted.has(s.name) || s.tags.some((t) => wanted.has(t)));

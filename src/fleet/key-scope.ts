@@ -13,7 +13,11 @@ export interface FleetKeyScope {
 
 export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
   const inventory = loadInventory(String(argv.inventory));
-  const selectors = ([] as unknown[]).concat(argv.servers ?? []).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  const selectors = ([] as unknown[])
+    .concat(argv.servers ?? [])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
   const cli = resolveSelection(argv);
   const groups = new Map<string, FleetKeyScope>();
   for (const s of selectServers(inventory, selectors)) {

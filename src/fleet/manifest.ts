@@ -63,7 +63,10 @@ export interface FleetManifest {
 }
 
 export function newRunId(d = new Date()): string {
-  const t = d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const t = d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
   // 6 characters of base 36 from 8 random bytes: two runs in the same second still differ.
   return `${t}-${(randomBytes(8).readBigUInt64BE() % 36n ** 6n).toString(36).padStart(6, '0')}`;
 }
@@ -82,7 +85,6 @@ export async function createRunDir(outputDir: string): Promise<{ runId: string; 
     }
   }
 }
-
 
 /** Writes a file whole or not at all: exclusive 0600 temp, every byte, fsync, rename over. */
 /** The manifest and the summary are replaced whole, atomically (src/files.ts). */
@@ -136,7 +138,8 @@ export function manifestPath(runDir: string): string {
 }
 
 export function readManifest(outputDir: string, runId: string): { dir: string; manifest: FleetManifest } {
-  if (!RUN_ID.test(runId)) throw new UsageError(`--run: "${runId}" is not a fleet run id (like 20250101T120000Z-a1b2c3, the directory name under ${outputDir})`);
+  if (!RUN_ID.test(runId))
+    throw new UsageError(`--run: "${runId}" is not a fleet run id (like 20250101T120000Z-a1b2c3, the directory name under ${outputDir})`);
   const dir = join(resolve(outputDir), runId);
   let manifest: FleetManifest;
   try {

@@ -15,7 +15,17 @@ import type { RunContext } from '../rotation/run.js';
 import { confirmFleet } from './confirm.js';
 import { resolveConnections, type CommonConnection } from './connect.js';
 import { loadInventory, selectServers, type InventoryServer } from './inventory.js';
-import { createRunDir, manifestPath, ManifestWriter, MANIFEST_VERSION, readManifest, writeFileAtomic, type FleetCommand, type FleetManifest, type ManifestServer } from './manifest.js';
+import {
+  createRunDir,
+  manifestPath,
+  ManifestWriter,
+  MANIFEST_VERSION,
+  readManifest,
+  writeFileAtomic,
+  type FleetCommand,
+  type FleetManifest,
+  type ManifestServer,
+} from './manifest.js';
 import { fleetMsg } from './messages.js';
 import { LineDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
 import { runServer, type FleetSettings } from './server-run.js';
@@ -37,7 +47,19 @@ export interface FleetResult {
 }
 
 /** Flags that name one server's connection: an inventory names each server's own. */
-const SINGLE_SERVER_FLAGS = ['server', 'user', 'password-file', 'password-stdin', 'ca', 'fingerprint', 'insecure', 'allow-http', 'output', 'same-password', 'same-password-file'];
+const SINGLE_SERVER_FLAGS = [
+  'server',
+  'user',
+  'password-file',
+  'password-stdin',
+  'ca',
+  'fingerprint',
+  'insecure',
+  'allow-http',
+  'output',
+  'same-password',
+  'same-password-file',
+];
 
 /** True when app.ts should hand the command to runFleet. */
 export function wantsFleet(command: string, argv: Argv): boolean {
@@ -49,7 +71,10 @@ export function wantsFleet(command: string, argv: Argv): boolean {
 function list(argv: Argv, name: string): string[] {
   const v = argv[name];
   if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function checkFlags(command: FleetCommand, argv: Argv): void {
@@ -63,7 +88,8 @@ function checkFlags(command: FleetCommand, argv: Argv): void {
 
 function parallelServers(argv: Argv): number {
   const v = Number(argv['parallel-servers'] ?? 4);
-  if (!Number.isInteger(v) || v < 1 || v > 256) throw new UsageError(`--parallel-servers must be a whole number from 1 to 256 (got ${String(argv['parallel-servers'])})`);
+  if (!Number.isInteger(v) || v < 1 || v > 256)
+    throw new UsageError(`--parallel-servers must be a whole number from 1 to 256 (got ${String(argv['parallel-servers'])})`);
   return v;
 }
 
@@ -92,19 +118,25 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   const parallel = parallelServers(argv);
   const work = resolveWork(argv);
   const common: CommonConnection = { timeoutMs: Math.round(Number(argv.timeout ?? 30) * 1000), format: argv.format === 'urlencoded' ? 'urlencoded' : 'json' };
-  if (!Number.isFinite(common.timeoutMs) || common.timeoutMs < 1000 || common.timeoutMs > 600_000) throw new UsageError('--timeout must be a number from 1 to 600');
+  if (!Number.isFinite(common.timeoutMs) || common.timeoutMs < 1000 || common.timeoutMs > 600_000)
+    throw new UsageError('--timeout must be a number from 1 to 600');
 
   // Everything that can be wrong with the input is found here, before any request.
   let runDir: string;
   let manifest: FleetManifest;
   let states: ManifestServer[];
   const previous = typeof argv.run === 'string' ? readManifest(outputDir, argv.run) : undefined;
-  if (previous && command === 'resume' && previous.manifest.command !== 'rotate') throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
+  if (previous && command === 'resume' && previous.manifest.command !== 'rotate')
+    throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
   const inventory = loadInventory(typeof argv.inventory === 'string' ? argv.inventory : previous!.manifest.inventory);
   const selectors = list(argv, 'servers');
   let selected = selectServers(inventory, selectors);
   const settings: FleetSettings = {
-    policy: previous ? { length: previous.manifest.settings.length, symbols: previous.manifest.settings.symbols } : command === 'verify' ? { length: 12, symbols: false } : resolvePolicy(argv),
+    policy: previous
+      ? { length: previous.manifest.settings.length, symbols: previous.manifest.settings.symbols }
+      : command === 'verify'
+        ? { length: 12, symbols: false }
+        : resolvePolicy(argv),
     selection: command === 'resume' || command === 'verify' ? { scope: 'users', exclude: [], only: undefined, include: ['account'] } : resolveSelection(argv),
     include: list(argv, 'include').length ? list(argv, 'include') : undefined,
     work,
@@ -165,7 +197,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     states = manifest.servers;
   }
 
-  const display: FleetDisplay = io.stderr.isTTY ? new TerminalDisplay(io.stderr, states.map((s) => s.name)) : new LineDisplay(io.stderr);
+  const display: FleetDisplay = io.stderr.isTTY
+    ? new TerminalDisplay(
+        io.stderr,
+        states.map((s) => s.name),
+      )
+    : new LineDisplay(io.stderr);
   const writer = new ManifestWriter(manifestPath(runDir), manifest, () => base.stop.stop());
   const changed = (s: ManifestServer) => () => {
     display.update(s);

@@ -31,7 +31,6 @@ export interface FleetSettings {
   files: FileSettings;
 }
 
-
 function selectionFor(entry: InventoryServer, s: FleetSettings): SelectionSettings {
   return {
     scope: entry.scope ?? s.selection.scope,
@@ -92,7 +91,10 @@ export async function runServer(
       let summary;
       if (command === 'resume' && resumableJournal(s.journal)) {
         changed();
-        summary = await runResume({ journal: s.journal!, connection: job.connection, work, stateDir: settings.files.stateDir, identities: settings.files.identities }, ctx);
+        summary = await runResume(
+          { journal: s.journal!, connection: job.connection, work, stateDir: settings.files.stateDir, identities: settings.files.identities },
+          ctx,
+        );
       } else {
         // First run, or a resume of a server whose journal never got going: a fresh rotation, in a
         // report of its own (an earlier attempt may have left one behind).

@@ -12,7 +12,12 @@ export const dbUser: CredentialKind = {
   secretRules: { minLength: 8, maxLength: 128 },
   async list(ctx, owner) {
     const users = await ctx.as(owner).listDbUsers();
-    return users.map((u): Credential => ({ kind: 'db-user', owner, name: u.dbUser, details: u.hostPatterns.length ? `hosts ${u.hostPatterns.join(' ')}` : undefined }));
+    return users.map((u): Credential => ({
+      kind: 'db-user',
+      owner,
+      name: u.dbUser,
+      details: u.hostPatterns.length ? `hosts ${u.hostPatterns.join(' ')}` : undefined,
+    }));
   },
   async apply(ctx, c, secret) {
     await ctx.as(c.owner).changeDbUserPassword(c.name, secret!);

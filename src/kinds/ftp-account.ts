@@ -16,7 +16,13 @@ export const ftpAccount: CredentialKind = {
     for (const domain of await ctx.domains(owner)) {
       for (const a of await as.listFtpAccounts(domain)) {
         const d = await as.showFtpAccount(domain, a.user);
-        out.push({ kind: 'ftp', owner, name: d.fullUser || a.fullUser, details: `type ${d.type}, home ${d.path}`, data: { domain, user: d.user || a.user, type: d.type, path: d.path } });
+        out.push({
+          kind: 'ftp',
+          owner,
+          name: d.fullUser || a.fullUser,
+          details: `type ${d.type}, home ${d.path}`,
+          data: { domain, user: d.user || a.user, type: d.type, path: d.path },
+        });
       }
     }
     return out;

@@ -15,7 +15,14 @@ export const panelSession: CredentialKind = {
         kind: 'session',
         owner,
         name: s.id,
-        details: [`from ${s.ip || 'unknown IP'}`, `started ${s.created || 'unknown'}`, s.loggedInAs && `as ${s.loggedInAs}`, s.loginKey && `with key ${s.loginKey}`].filter(Boolean).join(', '),
+        details: [
+          `from ${s.ip || 'unknown IP'}`,
+          `started ${s.created || 'unknown'}`,
+          s.loggedInAs && `as ${s.loggedInAs}`,
+          s.loginKey && `with key ${s.loginKey}`,
+        ]
+          .filter(Boolean)
+          .join(', '),
       }));
   },
   async apply(ctx, c) {

@@ -53,7 +53,8 @@ export function groupForDelivery(lines: readonly ReportLine[], options: { includ
   let heldUnknown = 0;
   let includedUnknown = 0;
   for (const line of lines) {
-    if (!KNOWN_KINDS.has(line.kind)) throw new UsageError(`the report has a row of unknown kind "${line.kind}" (account ${line.username}): use the da-rotate version that wrote it`);
+    if (!KNOWN_KINDS.has(line.kind))
+      throw new UsageError(`the report has a row of unknown kind "${line.kind}" (account ${line.username}): use the da-rotate version that wrote it`);
     if (!DELIVERABLE.has(line.kind)) continue;
     if (line.status !== 'rotated' && line.status !== 'unknown') continue;
     if (!line.password) continue;

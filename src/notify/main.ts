@@ -34,14 +34,23 @@ export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverr
   let uninstall = () => undefined as void;
   try {
     const settings = resolveNotifySettings(argv, io.env);
-  const smtp = settings.dryRun ? undefined : resolveSmtp(io.env, { insecure: settings.smtpInsecure, ca: settings.smtpCa });
-    if (smtp?.insecure) say('--smtp-insecure: messages may travel without TLS and the certificate is not checked; the passwords in them can be read on the way');
+    const smtp = settings.dryRun ? undefined : resolveSmtp(io.env, { insecure: settings.smtpInsecure, ca: settings.smtpCa });
+    if (smtp?.insecure)
+      say('--smtp-insecure: messages may travel without TLS and the certificate is not checked; the passwords in them can be read on the way');
     if (overrides.server) server = overrides.server;
     else {
       const c = await resolveConnection(argv, io);
       for (const w of c.warnings) say(w);
       server = notifyServerFromClient(
-        new DirectAdminClient({ baseUrl: c.baseUrl, username: c.username, secret: c.secret, tls: c.tls, allowHttp: c.allowHttp, timeoutMs: c.timeoutMs, format: c.format }),
+        new DirectAdminClient({
+          baseUrl: c.baseUrl,
+          username: c.username,
+          secret: c.secret,
+          tls: c.tls,
+          allowHttp: c.allowHttp,
+          timeoutMs: c.timeoutMs,
+          format: c.format,
+        }),
       );
     }
     let via: string;

@@ -7,10 +7,12 @@ export const notifyMsg = {
   reportMixedServers: (path: string) => `the report ${path} holds rows of more than one server: it was edited or damaged`,
   onlyMissing: (names: string[]) =>
     `--only names ${names.length} account(s) with nothing to deliver in the report: ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''} (nothing was sent)`,
-  heldUnknown: (n: number) => `${n} credential(s) have status unknown (they may not be live) and are not sent; pass --include-unknown to send them marked as such`,
+  heldUnknown: (n: number) =>
+    `${n} credential(s) have status unknown (they may not be live) and are not sent; pass --include-unknown to send them marked as such`,
   includedUnknown: (n: number) =>
     `--include-unknown: ${n} credential(s) whose change is not proven are sent, marked "may not be active yet"; run \`da-rotate resume\` first if you can`,
-  loginLinksUnavailable: '--deliver login-link needs one-time login URLs from the DirectAdmin client, which this build does not have yet: use --deliver password',
+  loginLinksUnavailable:
+    '--deliver login-link needs one-time login URLs from the DirectAdmin client, which this build does not have yet: use --deliver password',
   uncertainHeld: (names: string[]) =>
     `${names.length} account(s) may already have their message (a run stopped between handing it to SMTP and recording the answer): ${names.slice(0, 10).join(', ')}${names.length > 10 ? ', ...' : ''}; check the mail server's log, then pass --resend-uncertain to send them again`,
   confirm: (count: number, mode: string, via: string, sample: string[], more: number) =>

@@ -116,9 +116,7 @@ export async function notify(settings: NotifySettings, deps: NotifyDeps): Promis
     const missing = settings.only.filter((o) => !/[*?]/.test(o) && !names.has(o));
     if (missing.length) throw new UsageError(notifyMsg.onlyMissing(missing));
   }
-  const selected = grouping.bundles.filter(
-    (b) => !excludes.some((r) => r.test(b.username)) && (!onlyPatterns || onlyPatterns.some((r) => r.test(b.username))),
-  );
+  const selected = grouping.bundles.filter((b) => !excludes.some((r) => r.test(b.username)) && (!onlyPatterns || onlyPatterns.some((r) => r.test(b.username))));
 
   const summary: NotifySummary = {
     command: 'notify',
@@ -230,7 +228,10 @@ async function lookUp(todo: AccountBundle[], settings: NotifySettings, server: N
         }
         const to = settings.toOverride ?? (config.email ?? '').trim();
         if (!ADDRESS.test(to)) {
-          summary.failed.push({ account: b.username, error: to ? 'the account has an invalid contact address' : 'the account has no contact address (email) on the server' });
+          summary.failed.push({
+            account: b.username,
+            error: to ? 'the account has an invalid contact address' : 'the account has no contact address (email) on the server',
+          });
           return undefined;
         }
         return { bundle: b, to };
@@ -276,7 +277,15 @@ async function sendOne(
     }
   }
   const server = deps.server.origin;
-  const rendered = renderMessage(settings.template, { bundle, mode: settings.deliver, to: p.to, serverHost: hostOf(server), panelUrl: server, loginLink, now: ctx.now });
+  const rendered = renderMessage(settings.template, {
+    bundle,
+    mode: settings.deliver,
+    to: p.to,
+    serverHost: hostOf(server),
+    panelUrl: server,
+    loginLink,
+    now: ctx.now,
+  });
   const messageId = `<${randomUUID()}@da-rotate.${hostOf(server)}>`;
   const at = () => new Date().toISOString();
   try {

@@ -46,7 +46,8 @@ export interface FailedRecord {
 }
 export type SentLogRecord = SentLogHeader | AttemptRecord | SentRecord | FailedRecord;
 
-export type AccountDelivery = { state: 'sent'; messageId: string; to: string } | { state: 'uncertain'; messageId: string; to: string } | { state: 'failed'; error: string };
+export type AccountDelivery =
+  { state: 'sent'; messageId: string; to: string } | { state: 'uncertain'; messageId: string; to: string } | { state: 'failed'; error: string };
 
 /** The sent-log's path for a report: `<name>.csv[.age]` -> `<name>.csv.sent.jsonl`. */
 export function sentLogPathFor(reportPath: string): string {
@@ -80,7 +81,8 @@ export class SentLog {
     try {
       const st = await handle.stat();
       if (!st.isFile()) throw new UsageError(`the sent-log ${path} is not a regular file`);
-      if ((st.mode & 0o077) !== 0) throw new UsageError(`the sent-log ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
+      if ((st.mode & 0o077) !== 0)
+        throw new UsageError(`the sent-log ${path} is accessible by group or others (mode ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}`);
       let text = (await handle.readFile()).toString('utf8');
       if (text.length && !text.endsWith('\n')) {
         // A torn last line was never fsync'd, so nothing was acted on after it: drop it.

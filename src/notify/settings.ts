@@ -20,7 +20,10 @@ function str(argv: Argv, name: string): string | undefined {
 function list(argv: Argv, name: string): string[] {
   const v = argv[name];
   if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v]).flatMap((x) => String(x).split(',')).map((s) => s.trim()).filter(Boolean);
+  return (Array.isArray(v) ? v : [v])
+    .flatMap((x) => String(x).split(','))
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 export interface NotifyCliSettings extends NotifySettings {
@@ -30,7 +33,10 @@ export interface NotifyCliSettings extends NotifySettings {
 
 /** A UTC stamp for file names: 20261129T032752Z. */
 export function fileStamp(d: Date): string {
-  return d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d+Z$/, 'Z');
 }
 
 export function resolveNotifySettings(argv: Argv, env: Env): NotifyCliSettings {
@@ -52,7 +58,8 @@ export function resolveNotifySettings(argv: Argv, env: Env): NotifyCliSettings {
 
   const rawRate = argv.rate ?? 5;
   const rate = typeof rawRate === 'number' ? rawRate : Number(rawRate);
-  if (!Number.isFinite(rate) || rate < 0 || rate > 1000) throw new UsageError(`--rate must be a number of messages per second from 0 (no limit) to 1000 (got ${String(rawRate)})`);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1000)
+    throw new UsageError(`--rate must be a number of messages per second from 0 (no limit) to 1000 (got ${String(rawRate)})`);
 
   const caFile = str(argv, 'smtp-ca');
   let smtpCa: Buffer | undefined;

@@ -25,7 +25,10 @@ export interface SmtpSettings {
 
 export function resolveSmtp(env: Record<string, string | undefined>, options: { insecure: boolean; ca?: Buffer }): SmtpSettings {
   const raw = env.SMTP_URL;
-  if (!raw) throw new UsageError('no SMTP server: set SMTP_URL in the environment, e.g. SMTP_URL=smtp://USER:PASSWORD@mail.example.com:587 (STARTTLS) or smtps://...:465 (TLS)');
+  if (!raw)
+    throw new UsageError(
+      'no SMTP server: set SMTP_URL in the environment, e.g. SMTP_URL=smtp://USER:PASSWORD@mail.example.com:587 (STARTTLS) or smtps://...:465 (TLS)',
+    );
   let u: URL;
   try {
     u = new URL(raw);

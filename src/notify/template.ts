@@ -80,13 +80,18 @@ export function checkTemplate(t: MessageTemplate, mode: DeliveryMode, where: str
   const all = [...placeholdersIn(t.subject), ...placeholdersIn(t.body)];
   const unknown = [...new Set(all.filter((p) => !known.has(p)))];
   if (unknown.length) {
-    throw new UsageError(`${where}: unknown placeholder(s) ${unknown.map((p) => `{{${p}}}`).join(', ')}; known: ${Object.keys(PLACEHOLDERS).map((p) => `{{${p}}}`).join(' ')}`);
+    throw new UsageError(
+      `${where}: unknown placeholder(s) ${unknown.map((p) => `{{${p}}}`).join(', ')}; known: ${Object.keys(PLACEHOLDERS)
+        .map((p) => `{{${p}}}`)
+        .join(' ')}`,
+    );
   }
   const inSubject = placeholdersIn(t.subject).filter((p) => (SECRET_PLACEHOLDERS as readonly string[]).includes(p));
   if (inSubject.length) throw new UsageError(`${where}: the subject must not carry {{${inSubject[0]}}} (subjects show in previews and logs)`);
   const body = new Set(placeholdersIn(t.body));
   if (mode === 'password') {
-    if (!body.has('credentials')) throw new UsageError(`${where}: a password message needs {{credentials}} in its body (else mailbox and FTP passwords would be lost)`);
+    if (!body.has('credentials'))
+      throw new UsageError(`${where}: a password message needs {{credentials}} in its body (else mailbox and FTP passwords would be lost)`);
     if (body.has('login_link')) throw new UsageError(`${where}: {{login_link}} is only for --deliver login-link`);
   } else {
     if (!body.has('login_link')) throw new UsageError(`${where}: a login-link message needs {{login_link}} in its body`);

@@ -208,7 +208,10 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
     state.counts[row.status]++;
     state.report.write(row);
     if (ctx.log.isLevelEnabled('debug')) {
-      ctx.log.debug({ credential: id, status: outcome.status, attempts: outcome.attempts, verified: outcome.verified, err: outcome.error }, 'credential settled');
+      ctx.log.debug(
+        { credential: id, status: outcome.status, attempts: outcome.attempts, verified: outcome.verified, err: outcome.error },
+        'credential settled',
+      );
     }
     if (outcome.fatal) state.haltWith(outcome.fatal.message);
     if (outcome.refusal) {

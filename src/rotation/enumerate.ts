@@ -1,10 +1,7 @@
 import type { DirectAdminClient } from '../directadmin/index.js';
 
 /** The read-only part of the client: everything enumeration and planning may call. */
-export type DirectAdminReader = Pick<
-  DirectAdminClient,
-  'loginTest' | 'showUsers' | 'showAllUsers' | 'showResellers' | 'showAdmins' | 'verifyPassword'
->;
+export type DirectAdminReader = Pick<DirectAdminClient, 'loginTest' | 'showUsers' | 'showAllUsers' | 'showResellers' | 'showAdmins' | 'verifyPassword'>;
 
 /** A lower-case letter, then lower-case letters and digits, at most 32 characters in all. */
 const USERNAME = /^[a-z][a-z0-9]{0,31}$/;
@@ -64,7 +61,6 @@ export interface MissingAccount {
   scope: 'all';
 }
 
-
 export interface SelectionCriteria {
   scope: 'users' | 'all';
   /** The login name, possibly "admin|fred": every account in it is skipped. */
@@ -77,7 +73,10 @@ export interface SelectionCriteria {
 
 /** A glob with `*` and `?` only; everything else is literal. */
 export function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -156,7 +155,11 @@ export async function enumerateAccounts(client: DirectAdminReader, criteria: Sel
     for (const n of owned.flat()) if (!census.types.has(n)) census.types.set(n, 'user');
     const selection = selectAccounts(names, criteria);
     const server = countTypes(census.types.keys(), census.types);
-    return { ...selection, types: census.types, coverage: { scope: 'all', listed: census.types.size, counted: true, server, leftOut: { user: 0, reseller: 0, admin: 0 } } };
+    return {
+      ...selection,
+      types: census.types,
+      coverage: { scope: 'all', listed: census.types.size, counted: true, server, leftOut: { user: 0, reseller: 0, admin: 0 } },
+    };
   }
   const own = await client.showUsers();
   const selection = selectAccounts(own, criteria);
@@ -164,7 +167,10 @@ export async function enumerateAccounts(client: DirectAdminReader, criteria: Sel
   const census = await takeCensus(client);
   const ownSet = new Set(own);
   const server = countTypes(census.types.keys(), census.types);
-  const leftOut = countTypes([...census.types.keys()].filter((n) => !ownSet.has(n)), census.types);
+  const leftOut = countTypes(
+    [...census.types.keys()].filter((n) => !ownSet.has(n)),
+    census.types,
+  );
   const missingWhere: MissingAccount[] = [];
   for (const name of selection.missing) {
     const type = census.types.get(name);

@@ -181,10 +181,11 @@ export class JournalWriter {
       this.queue.push({ text, durable, resolve, reject });
       if (this.flushing) return;
       if (durable) void this.flush();
-      else this.lazyTimer ??= setTimeout(() => {
-        this.lazyTimer = undefined;
-        if (!this.flushing && this.queue.length > 0) void this.flush();
-      }, 200);
+      else
+        this.lazyTimer ??= setTimeout(() => {
+          this.lazyTimer = undefined;
+          if (!this.flushing && this.queue.length > 0) void this.flush();
+        }, 200);
     });
   }
 
@@ -206,7 +207,10 @@ export class JournalWriter {
         this.size += bytes.length;
         for (const p of batch) p.resolve();
       } catch (e) {
-        this.failed = e instanceof FileWriteFailed ? e : new JournalError(`cannot write the journal ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
+        this.failed =
+          e instanceof FileWriteFailed
+            ? e
+            : new JournalError(`cannot write the journal ${this.path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { cause: e });
         for (const p of [...batch, ...this.queue]) p.reject(this.failed);
         this.queue = [];
         // Best effort: nothing of this batch was sent, so cutting it off loses nothing. If this

@@ -92,7 +92,14 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
  * resend) cost one more each, so the key's "Max uses" should leave room: `recommended` doubles the
  * per-account part. Checked against the simulator (test/e2e/operator.test.ts).
  */
-export function keyUses(options: KeyScopeOptions): { accounts: number; listing: number; changes: number; minimum: number; recommended: number; formula: string } {
+export function keyUses(options: KeyScopeOptions): {
+  accounts: number;
+  listing: number;
+  changes: number;
+  minimum: number;
+  recommended: number;
+  formula: string;
+} {
   const accounts = options.accounts ?? 0;
   // --scope users: LOGIN_TEST + SHOW_USERS, + the three admin lists with --count-all. --scope all:
   // LOGIN_TEST + the three admin lists, then SHOW_USERS of each reseller (one more per reseller;

@@ -82,7 +82,9 @@ const CLASS_LOWER = 2;
 const CLASS_DIGIT = 4;
 const CLASS_SYMBOL = 8;
 /** Which class each character belongs to, by its index in ALNUM + symbols: every index past ALNUM is a symbol, whichever set. */
-const classOf = (ALNUM + SAFE_SYMBOLS).split('').map((c) => (UPPER.includes(c) ? CLASS_UPPER : LOWER.includes(c) ? CLASS_LOWER : DIGITS.includes(c) ? CLASS_DIGIT : CLASS_SYMBOL));
+const classOf = (ALNUM + SAFE_SYMBOLS)
+  .split('')
+  .map((c) => (UPPER.includes(c) ? CLASS_UPPER : LOWER.includes(c) ? CLASS_LOWER : DIGITS.includes(c) ? CLASS_DIGIT : CLASS_SYMBOL));
 
 /**
  * A fresh password: every character drawn uniformly from the CSPRNG (rejection sampling, no

@@ -13,7 +13,11 @@ export interface SystematicRefusal {
 }
 
 const POLICY: Array<[RegExp, string, string]> = [
-  [/difficult password|special character|upper and lower case|must have numbers/i, 'policy:difficult', 'the server enforces difficult passwords: resume with --symbols (and --length 16 or more)'],
+  [
+    /difficult password|special character|upper and lower case|must have numbers/i,
+    'policy:difficult',
+    'the server enforces difficult passwords: resume with --symbols (and --length 16 or more)',
+  ],
   [/too short/i, 'policy:short', 'the server wants longer passwords: resume with a larger --length'],
   [/too long/i, 'policy:long', 'the server wants shorter passwords: resume with a smaller --length'],
   [/invalid characters/i, 'policy:chars', 'the server refuses these characters: resume without --symbols'],
@@ -23,8 +27,10 @@ const POLICY: Array<[RegExp, string, string]> = [
 export function systematicRefusal(e: DirectAdminError): SystematicRefusal | undefined {
   if (!(e instanceof CommandFailed)) return undefined;
   const apiType = (e as CommandFailed & { apiType?: string }).apiType;
-  if (apiType === 'WEAK_PASSWORD') return { key: 'policy:weak', fix: 'the server refuses the new password as weak: resume with --symbols and a larger --length' };
-  if (apiType === 'ACCESS_DENIED') return { key: 'permission', fix: 'this login may not use that command: run `da-rotate key-scope` and create a key that allows it' };
+  if (apiType === 'WEAK_PASSWORD')
+    return { key: 'policy:weak', fix: 'the server refuses the new password as weak: resume with --symbols and a larger --length' };
+  if (apiType === 'ACCESS_DENIED')
+    return { key: 'permission', fix: 'this login may not use that command: run `da-rotate key-scope` and create a key that allows it' };
   const text = `${e.text} ${e.details}`;
   for (const [re, key, fix] of POLICY) if (re.test(text)) return { key: `${e.command}|${key}`, fix };
   return undefined;

@@ -125,7 +125,10 @@ export function journalPathFor(report: string): string {
 
 /** The listing commands of enumeration, each retried on transport errors and 5xx. */
 function retryingReader(client: DirectAdminClient, retry: ReadRetryOptions): DirectAdminReader {
-  const r = <A extends unknown[], T>(f: (...a: A) => Promise<T>) => (...a: A) => withReadRetries(() => f.apply(client, a), retry);
+  const r =
+    <A extends unknown[], T>(f: (...a: A) => Promise<T>) =>
+    (...a: A) =>
+      withReadRetries(() => f.apply(client, a), retry);
   return {
     loginTest: r(client.loginTest),
     showUsers: r(client.showUsers),
@@ -139,16 +142,32 @@ function retryingReader(client: DirectAdminClient, retry: ReadRetryOptions): Dir
 async function select(reader: DirectAdminReader, req: { connection: ConnectionSettings; selection: SelectionSettings }, ctx: RunContext): Promise<Selection> {
   let selection: Selection;
   try {
-    selection = await enumerateAccounts(reader, { scope: req.selection.scope, self: req.connection.username, exclude: req.selection.exclude, only: req.selection.only, countAll: req.selection.countAll });
+    selection = await enumerateAccounts(reader, {
+      scope: req.selection.scope,
+      self: req.connection.username,
+      exclude: req.selection.exclude,
+      only: req.selection.only,
+      countAll: req.selection.countAll,
+    });
   } catch (e) {
     throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(e))), { cause: e });
   }
-  if (selection.missing.length > 0) throw new UsageError(msg.onlyMissing(selection.missing, req.selection.scope, req.connection.username, selection.missingWhere));
+  if (selection.missing.length > 0)
+    throw new UsageError(msg.onlyMissing(selection.missing, req.selection.scope, req.connection.username, selection.missingWhere));
   return selection;
 }
 
 function listingFailureRow(server: string, f: ListingFailure): ReportRow {
-  return { server, username: f.owner, kind: f.kind, credential: '*', status: 'failed', attempts: 0, verified: false, error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error) };
+  return {
+    server,
+    username: f.owner,
+    kind: f.kind,
+    credential: '*',
+    status: 'failed',
+    attempts: 0,
+    verified: false,
+    error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+  };
 }
 
 /** The client for the run, made without sending anything: its origin names the server for the checks that come first. */
@@ -156,7 +175,12 @@ function openClient(state: RunState, connection: ConnectionSettings, ctx: RunCon
   for (const w of connection.warnings) ctx.log.warn(w);
   // Under --concurrency auto the pool is sized for the limit's ceiling, not its start.
   const connections = state.adaptive ? MAX_CONCURRENCY : state.work.concurrency;
-  state.client = makeClient(connection, connections, { log: ctx.log, health: state.health, signal: state.abandon.signal, onSample: state.adaptive ? (e) => state.sample(e) : undefined });
+  state.client = makeClient(connection, connections, {
+    log: ctx.log,
+    health: state.health,
+    signal: state.abandon.signal,
+    onSample: state.adaptive ? (e) => state.sample(e) : undefined,
+  });
   state.server = state.client.origin;
   state.kctx = kindContext(state.client, state.work, ctx.log);
 }
@@ -230,7 +254,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     if (req.mode === 'rotate' && !req.yes && !ctx.interactive) throw new UsageError(msg.needsYes);
     // If the run's credential dies mid-run (changed elsewhere, key expired), every request in flight
     // fails its login: at or above DirectAdmin's default brute-force limit that is a blacklisting.
-    if (req.mode === 'rotate' && !req.work.adaptive && req.work.concurrency >= BRUTE_FORCE_DEFAULT) ctx.log.warn(msg.concurrencyVsBruteForce(req.work.concurrency, BRUTE_FORCE_DEFAULT));
+    if (req.mode === 'rotate' && !req.work.adaptive && req.work.concurrency >= BRUTE_FORCE_DEFAULT)
+      ctx.log.warn(msg.concurrencyVsBruteForce(req.work.concurrency, BRUTE_FORCE_DEFAULT));
     openClient(state, c, ctx);
     const server = state.server;
     const outDir = await checkOutput(req, ctx);
@@ -240,14 +265,20 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       const previous = unfinishedRun(req.stateDir, server);
       if (previous && !req.abandonPrevious) {
         const resume = ctx.resumeCommand?.(previous.journal) ?? `da-rotate resume ${previous.journal}`;
-        throw new UsageError(msg.unfinishedRun(server, previous.journal, previous.unsettled, previous.sealed ? `${resume} --identity AGE_IDENTITY_FILE` : resume));
+        throw new UsageError(
+          msg.unfinishedRun(server, previous.journal, previous.unsettled, previous.sealed ? `${resume} --identity AGE_IDENTITY_FILE` : resume),
+        );
       }
       if (previous) ctx.log.warn(msg.abandoningPrevious(previous.journal, previous.unsettled));
       supersedes = previous?.journal;
     }
     const retry = await connect(state, c, ctx);
     const selection = await select(retryingReader(state.client, retry), req, ctx);
-    const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, { concurrency: req.work.concurrency, retry, secrets: ctx.secrets });
+    const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
+      concurrency: req.work.concurrency,
+      retry,
+      secrets: ctx.secrets,
+    });
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
     if (state.halt.signal.aborted) {
       if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
@@ -255,7 +286,16 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
     const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
-    const baseOf = (report: string) => ({ mode: req.mode, server, user: c.username, scope: req.selection.scope, secretSource: c.secretSource, total: listed.credentials.length, report, coverage: selection.coverage });
+    const baseOf = (report: string) => ({
+      mode: req.mode,
+      server,
+      user: c.username,
+      scope: req.selection.scope,
+      secretSource: c.secretSource,
+      total: listed.credentials.length,
+      report,
+      coverage: selection.coverage,
+    });
 
     if (req.mode === 'plan') {
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
@@ -267,7 +307,14 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     if (ctx.interactive && !req.encryptTo && listed.credentials.length > 0) ctx.log.warn(msg.reportInClear);
     if (!req.yes && listed.credentials.length > 0) {
       const reportGoesTo = req.output ? resolve(req.output) : join(outDir, `rotation-${hostKey(server)}-<UTC time>.csv${req.encryptTo ? '.age' : ''}`);
-      const question = msg.confirmRotate({ server, user: c.username, credentials: listed.credentials, types: selection.types, report: reportGoesTo, encrypted: req.encryptTo !== undefined });
+      const question = msg.confirmRotate({
+        server,
+        user: c.username,
+        credentials: listed.credentials,
+        types: selection.types,
+        report: reportGoesTo,
+        encrypted: req.encryptTo !== undefined,
+      });
       if (!(await ctx.confirm(question))) throw new UsageError(msg.notConfirmed);
     }
     const report = await openReport(req, outDir, server);
@@ -349,7 +396,13 @@ async function writePlan(base: SummaryBase, report: ReportSink, headRows: Report
     report.write({ ...baseRow(base.server, cred), details, status: 'planned', attempts: 0, verified: false, startedAt: now, finishedAt: now });
   }
   await report.close();
-  return { ...base, counts, durationMs: Date.now() - started, exitCode: counts.failed > 0 ? ExitCode.Partial : ExitCode.Ok, planned: credentials.map(credentialId) };
+  return {
+    ...base,
+    counts,
+    durationMs: Date.now() - started,
+    exitCode: counts.failed > 0 ? ExitCode.Partial : ExitCode.Ok,
+    planned: credentials.map(credentialId),
+  };
 }
 
 /** Closes what a run opened, however it ended (finish() has already flushed both files). */
@@ -365,7 +418,14 @@ function unfinishedRows(state: RunState, items: WorkItem[], result: DispatchResu
     .map((i): ReportRow => {
       const maybeSent = i.journaled && !result.prefetchedNotSent.has(credentialId(i.credential));
       return maybeSent
-        ? { ...baseRow(state.server, i.credential), status: 'unknown', password: i.secret, attempts: 0, verified: false, error: `${reason} before an earlier journaled change was settled: run \`da-rotate resume\`` }
+        ? {
+            ...baseRow(state.server, i.credential),
+            status: 'unknown',
+            password: i.secret,
+            attempts: 0,
+            verified: false,
+            error: `${reason} before an earlier journaled change was settled: run \`da-rotate resume\``,
+          }
         : { ...baseRow(state.server, i.credential), status: 'not-started', attempts: 0, verified: false, error: `not started: ${reason}` };
     });
 }
@@ -376,7 +436,14 @@ function exitCodeFor(state: RunState, aborted: string | undefined): number {
   return state.counts.failed + state.counts.unknown > 0 ? ExitCode.Partial : ExitCode.Ok;
 }
 
-async function finish(state: RunState, base: SummaryBase, items: WorkItem[], result: DispatchResult, journalPath: string, started: number): Promise<RunSummary> {
+async function finish(
+  state: RunState,
+  base: SummaryBase,
+  items: WorkItem[],
+  result: DispatchResult,
+  journalPath: string,
+  started: number,
+): Promise<RunSummary> {
   const { ctx, counts } = state;
   const interrupted = state.haltKind === 'interrupt';
   const aborted = interrupted ? undefined : (state.haltReason ?? state.client.fatalError?.message);
@@ -384,7 +451,19 @@ async function finish(state: RunState, base: SummaryBase, items: WorkItem[], res
   // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
   if (result.prefetchedNotSent.size > 0) {
     await state.journal
-      .appendMany([...result.prefetchedNotSent].map((c) => ({ t: 'outcome' as const, c, status: 'not-sent' as const, attempts: 0, verified: false, error: 'not started', startedAt: now, finishedAt: now })), false)
+      .appendMany(
+        [...result.prefetchedNotSent].map((c) => ({
+          t: 'outcome' as const,
+          c,
+          status: 'not-sent' as const,
+          attempts: 0,
+          verified: false,
+          error: 'not started',
+          startedAt: now,
+          finishedAt: now,
+        })),
+        false,
+      )
       .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
   }
   for (const row of unfinishedRows(state, items, result, interrupted ? 'run interrupted' : 'run stopped')) {
@@ -392,7 +471,9 @@ async function finish(state: RunState, base: SummaryBase, items: WorkItem[], res
     if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
     state.report.write(row);
   }
-  await state.journal.append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' }).catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
+  await state.journal
+    .append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' })
+    .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
   let reportError: string | undefined;
   try {
     await state.report.close();
@@ -466,7 +547,8 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       if (header.options.samePassword && !samePassword) {
         const first = journalState.intents.values().next().value;
         samePassword = first ? state.secretOf(first) : undefined;
-        if (!samePassword && header.credentials.some((cr) => !isSettled(journalState.outcomes.get(credentialId(cr))))) throw new UsageError(msg.resumeNeedsSamePassword);
+        if (!samePassword && header.credentials.some((cr) => !isSettled(journalState.outcomes.get(credentialId(cr)))))
+          throw new UsageError(msg.resumeNeedsSamePassword);
       }
       state.samePassword = samePassword;
       ctx.secrets.add(samePassword);
@@ -483,7 +565,15 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       }
       ctx.log.info({ server, pending: items.length, settled: header.credentials.length - items.length }, 'resuming');
       const result = await dispatch(items, state);
-      const base = { mode: 'resume' as const, server, user: c.username, scope: header.scope, secretSource: c.secretSource, total: header.credentials.length, report: reportPath };
+      const base = {
+        mode: 'resume' as const,
+        server,
+        user: c.username,
+        scope: header.scope,
+        secretSource: c.secretSource,
+        total: header.credentials.length,
+        report: reportPath,
+      };
       const summary = await finish(state, base, items, result, journalPath, started);
       ctx.secrets.delete(samePassword);
       return summary;

@@ -75,7 +75,12 @@ async function runCheck(ctx: WorkerContext, credential: Credential, secret: stri
   return { proved: undefined, error: lastError };
 }
 
-export async function changeCredential(ctx: WorkerContext, credential: Credential, secret: string | undefined, options: ChangeOptions = {}): Promise<CredentialOutcome> {
+export async function changeCredential(
+  ctx: WorkerContext,
+  credential: Credential,
+  secret: string | undefined,
+  options: ChangeOptions = {},
+): Promise<CredentialOutcome> {
   const sleep = ctx.sleep ?? sleepUnlessAborted;
   const startedAt = new Date().toISOString();
   const success: OutcomeStatus = ctx.kind.action === 'revoke' ? 'revoked' : 'rotated';

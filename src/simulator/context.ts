@@ -100,7 +100,8 @@ export function applyOptions(s: Settings, o: Partial<SimulatorOptions>): void {
 
 export const api = (json: boolean, body: string): Answer => ({ status: 200, body, type: json ? 'application/json' : 'text/plain; charset=utf-8' });
 
-export const action = (s: State, json: boolean, ok: boolean, text: string, details = ''): Answer => api(json, actionBody(json, ok, text, details, s.settings.format));
+export const action = (s: State, json: boolean, ok: boolean, text: string, details = ''): Answer =>
+  api(json, actionBody(json, ok, text, details, s.settings.format));
 
 export const keyValues = (s: State, json: boolean, kv: Record<string, string>): Answer => api(json, keyValueBody(json, kv, s.settings.format));
 

@@ -232,7 +232,17 @@ export class CredentialStore {
   }
 
   #addSeededKey(c: Credentials, owner: string, key: string, created: number, commands: string[]): StoredKey {
-    const k: StoredKey = { name: `key${++c.keyCounter}`, key, owner, created, createdBy: '192.0.2.10', commands: [...commands], uses: 0, readOnly: false, history: [] };
+    const k: StoredKey = {
+      name: `key${++c.keyCounter}`,
+      key,
+      owner,
+      created,
+      createdBy: '192.0.2.10',
+      commands: [...commands],
+      uses: 0,
+      readOnly: false,
+      history: [],
+    };
     c.keys.push(k);
     return k;
   }
@@ -260,11 +270,15 @@ export function keyView(k: StoredKey): SimLoginKey {
 }
 
 export function mailboxViews(c: Credentials): SimMailbox[] {
-  return c.domains.flatMap((d) => [...d.mailboxes].map(([local, m]) => ({ address: `${local}@${d.name}`, local, domain: d.name, password: m.password, suspended: m.suspended })));
+  return c.domains.flatMap((d) =>
+    [...d.mailboxes].map(([local, m]) => ({ address: `${local}@${d.name}`, local, domain: d.name, password: m.password, suspended: m.suspended })),
+  );
 }
 
 export function ftpViews(c: Credentials): SimFtpAccount[] {
-  return c.domains.flatMap((d) => [...d.ftp].map(([user, f]) => ({ fulluser: `${user}@${d.name}`, user, domain: d.name, type: f.type, path: f.path, password: f.password })));
+  return c.domains.flatMap((d) =>
+    [...d.ftp].map(([user, f]) => ({ fulluser: `${user}@${d.name}`, user, domain: d.name, type: f.type, path: f.path, password: f.password })),
+  );
 }
 
 export function dbUserViews(owner: string, c: Credentials): SimDbUser[] {

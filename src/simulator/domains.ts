@@ -48,7 +48,11 @@ export function domainCommand(s: State, r: Request): Answer | undefined {
       return keyValues(s, json, owners);
     }
     case 'CMD_API_SHOW_DOMAINS':
-      return list(s, json, s.creds.of(me.username)!.domains.map((d) => d.name));
+      return list(
+        s,
+        json,
+        s.creds.of(me.username)!.domains.map((d) => d.name),
+      );
     case 'CMD_API_SHOW_USER_DOMAINS': {
       if (me.type === 'user') return action(s, json, false, NOT_ALLOWED);
       const a = s.store.get(r.param('user') ?? '');

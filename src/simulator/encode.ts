@@ -53,7 +53,14 @@ export function actionBody(json: boolean, ok: boolean, text: string, details: st
     if (ok) return JSON.stringify(f.jsonExtended ? { success: text, result: details, extended: 'true' } : { success: text, result: details });
     return JSON.stringify({ error: text, result: details });
   }
-  return formBody([['error', ok ? '0' : '1'], ['text', text], ['details', details]], f);
+  return formBody(
+    [
+      ['error', ok ? '0' : '1'],
+      ['text', text],
+      ['details', details],
+    ],
+    f,
+  );
 }
 
 export function listBody(json: boolean, names: readonly string[], f: FormatOptions): string {

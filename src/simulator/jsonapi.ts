@@ -135,7 +135,14 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
         s.loginUrls
           .filter((u) => u.owner === owner)
           .reverse()
-          .map(({ id: uid, created, createdBy, expires, allowNetworks, redirectURL }) => ({ id: uid, created: iso(created), createdBy, expires: iso(expires), allowNetworks, ...(redirectURL ? { redirectURL } : {}) })),
+          .map(({ id: uid, created, createdBy, expires, allowNetworks, redirectURL }) => ({
+            id: uid,
+            created: iso(created),
+            createdBy,
+            expires: iso(expires),
+            allowNetworks,
+            ...(redirectURL ? { redirectURL } : {}),
+          })),
       );
     case 'POST /api/login-keys/urls':
       return createLoginUrl(s, r, owner);
@@ -171,7 +178,10 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
       return { ...jsonAnswer(204), applied: n > 0 };
     }
     case 'GET /api/db-show/users':
-      return jsonAnswer(200, [...c.dbUsers].map(([dbuser, d]) => ({ dbuser, hostPatterns: [...d.hostPatterns] })));
+      return jsonAnswer(
+        200,
+        [...c.dbUsers].map(([dbuser, d]) => ({ dbuser, hostPatterns: [...d.hostPatterns] })),
+      );
     case 'POST /api/db-manage/users/{dbuser}/change-password': {
       const d = c.dbUsers.get(id);
       if (!d) return { ...NOT_FOUND(), applied: false };
@@ -195,7 +205,8 @@ function mayDestroy(s: State, r: Request): boolean {
 
 function createLoginUrl(s: State, r: Request, owner: string): Answer {
   const body = parseJson(r);
-  if (!body.ok || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value)) return { ...badRequest('invalid JSON body'), applied: false };
+  if (!body.ok || typeof body.value !== 'object' || body.value === null || Array.isArray(body.value))
+    return { ...badRequest('invalid JSON body'), applied: false };
   const v = body.value as { allowNetworks?: unknown; expires?: unknown; redirectURL?: unknown };
   const nets = v.allowNetworks === undefined ? [] : v.allowNetworks;
   if (!Array.isArray(nets) || !nets.every((x) => typeof x === 'string')) return { ...badRequest('allowNetworks must be an array of strings'), applied: false };
@@ -216,11 +227,18 @@ function createLoginUrl(s: State, r: Request, owner: string): Answer {
     created: new Date(now),
     createdBy: `api:${r.caller.real.username},${r.ip}`,
     expires: new Date(expires),
-    allowNetworks: [...(nets)],
+    allowNetworks: [...nets],
   };
   if (typeof v.redirectURL === 'string') u.redirectURL = v.redirectURL;
   s.loginUrls.push(u);
-  const out: Record<string, unknown> = { id: u.id, url: u.url, created: iso(u.created), createdBy: u.createdBy, expires: iso(u.expires), allowNetworks: u.allowNetworks };
+  const out: Record<string, unknown> = {
+    id: u.id,
+    url: u.url,
+    created: iso(u.created),
+    createdBy: u.createdBy,
+    expires: iso(u.expires),
+    allowNetworks: u.allowNetworks,
+  };
   if (u.redirectURL) out.redirectURL = u.redirectURL;
   return { ...jsonAnswer(200, out), applied: true };
 }
@@ -233,7 +251,15 @@ export function openLoginUrl(s: State, key: string, ip: string): Answer {
   if (!u || u.usedAt || u.expires.getTime() <= now || !netOk(u)) return jsonAnswer(401, { type: 'UNAUTHORIZED' });
   u.usedAt = new Date(now);
   const publicID = randomBytes(8).toString('hex');
-  const session = { publicID, owner: u.owner, ip: normalizeIp(ip), created: new Date(now), expires: new Date(now + 24 * 3600_000), loggedInAs: u.owner, loginKey: '' };
+  const session = {
+    publicID,
+    owner: u.owner,
+    ip: normalizeIp(ip),
+    created: new Date(now),
+    expires: new Date(now + 24 * 3600_000),
+    loggedInAs: u.owner,
+    loginKey: '',
+  };
   s.creds.of(u.owner)?.sessions.push(session);
   return { status: 302, body: '', type: 'text/html', headers: { Location: u.redirectURL ?? '/', 'Set-Cookie': `session=${randomText(32)}; Path=/; HttpOnly` } };
 }

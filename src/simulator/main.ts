@@ -126,7 +126,8 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
           .map((x) => x.trim())
           .filter((x) => x !== '');
   const commands = names(values['fault-commands']);
-  const rate = (v: string | undefined, name: string): FaultRate | undefined => (v === undefined ? undefined : { rate: num(v, name), ...(commands ? { commands } : {}) });
+  const rate = (v: string | undefined, name: string): FaultRate | undefined =>
+    v === undefined ? undefined : { rate: num(v, name), ...(commands ? { commands } : {}) };
   const degrade = num(values['degrade-capacity'], 'degrade-capacity');
   const trickle = rate(values.trickle, 'trickle');
   const faults: Faults = {
@@ -203,7 +204,14 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
-  const status = { url: sim.url, port: sim.port, adminUser: sim.adminUser, adminPassword: sim.adminPassword, fingerprint256: sim.fingerprint256 ?? null, loginKey };
+  const status = {
+    url: sim.url,
+    port: sim.port,
+    adminUser: sim.adminUser,
+    adminPassword: sim.adminPassword,
+    fingerprint256: sim.fingerprint256 ?? null,
+    loginKey,
+  };
   if (values['json-status']) {
     process.stdout.write(JSON.stringify(status) + '\n');
   } else {

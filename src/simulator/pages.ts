@@ -19,7 +19,8 @@ export const EVOLUTION_PAGE =
   '<script>window.__DA_CONFIG__ = { AUTH_METHOD: "CMD_LOGIN", SKIN: "evolution" };</script></head>\n' +
   '<body><div id="app"></div></body></html>\n';
 export const BLACKLISTED_PAGE = '<html><head><title>DirectAdmin</title></head><body>Your IP is blacklisted</body></html>\n';
-export const NOT_FOUND_PAGE = '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>The requested command was not found on this server.</body></html>\n';
+export const NOT_FOUND_PAGE =
+  '<html><head><title>404 Not Found</title></head><body><h1>Not Found</h1>The requested command was not found on this server.</body></html>\n';
 export const ERROR500_PAGE = '<html><head><title>500 Internal Server Error</title></head><body><h1>Internal Server Error</h1></body></html>\n';
 export const HTML_AFTER_APPLY = '<html><head><title>DirectAdmin</title></head><body><p>Your request has been processed.</p></body></html>\n';
 

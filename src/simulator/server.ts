@@ -376,7 +376,9 @@ class SimulatorImpl implements Simulator {
         if (name === 'resetBeforeApply') return void req.socket.destroy();
         return this.#io.send(res, { status: 500, body: ERROR500_PAGE, type: 'text/html' });
       }
-      const answer = route ? jsonApiRequest(this.#state, r, route) : (accountCommand(this.#state, this.#lists, r) ?? domainCommand(this.#state, r) ?? notFound());
+      const answer = route
+        ? jsonApiRequest(this.#state, r, route)
+        : (accountCommand(this.#state, this.#lists, r) ?? domainCommand(this.#state, r) ?? notFound());
       if (answer.applied !== false) {
         for (const name of FAULTS_AFTER) {
           if (!this.#faults.fires(name, target)) continue;

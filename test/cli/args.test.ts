@@ -94,7 +94,7 @@ describe('command-line parsing without yargs', { timeout: 60_000 }, () => {
     assert.equal(p.argv['retry-delay'], 0.5);
     assert.equal(p.argv.timeout, 30, 'defaults are filled in');
     assert.equal(p.argv['log-level'], undefined, 'no default: it depends on whether stderr is a terminal');
-    assert.equal(fastParse(['plan'])!.argv.concurrency, undefined, 'no default: resume runs at the journal\'s');
+    assert.equal(fastParse(['plan'])!.argv.concurrency, undefined, "no default: resume runs at the journal's");
     assert.equal(p.argv.scope, 'users');
     const r = fastParse(['resume', 'j.jsonl']);
     assert.ok(r);

@@ -37,7 +37,9 @@ describe('text log lines', { timeout: 10_000 }, () => {
     log.warn({ err: new Error('inner'), password: 'pw' }, 'failed');
     assert.equal(
       text(),
-      'warn: slow server (server=https://h:2222, n=3, note="has [REDACTED]")\n' + 'error: boom [REDACTED]\n' + 'warn: failed (err=inner, password=[REDACTED])\n',
+      'warn: slow server (server=https://h:2222, n=3, note="has [REDACTED]")\n' +
+        'error: boom [REDACTED]\n' +
+        'warn: failed (err=inner, password=[REDACTED])\n',
     );
   });
 
@@ -60,7 +62,14 @@ describe('long lists', { timeout: 10_000 }, () => {
   });
 
   it('verify prints counts, the report on its own line, and the wrapped drift', () => {
-    const text = formatVerify({ checked: 3, report: '/r.csv', server: 'https://h:2222', matching: 1, drift: ['bob', 'eve'], errors: [{ username: 'zed', error: 'timeout' }] });
+    const text = formatVerify({
+      checked: 3,
+      report: '/r.csv',
+      server: 'https://h:2222',
+      matching: 1,
+      drift: ['bob', 'eve'],
+      errors: [{ username: 'zed', error: 'timeout' }],
+    });
     assert.equal(
       text,
       'Verified 3 rotated account(s) on https://h:2222: 1 match, 2 drifted, 1 not checkable\n' +
@@ -83,7 +92,10 @@ describe('the confirmation prompt', { timeout: 10_000 }, () => {
         { kind: 'email', owner: 'bob' },
         { kind: 'account', owner: 'res1' },
       ],
-      types: new Map([['bob', 'user'], ['res1', 'reseller']]),
+      types: new Map([
+        ['bob', 'user'],
+        ['res1', 'reseller'],
+      ]),
       report: '/out/r.csv',
       encrypted: false,
     });
@@ -99,7 +111,10 @@ describe('the confirmation prompt', { timeout: 10_000 }, () => {
 
   it('keeps the account-only wording', () => {
     const q = confirmQuestion({ server: 's', user: 'a', credentials: [{ kind: 'account', owner: 'x' }], report: '/o', encrypted: true });
-    assert.equal(q, 'About to change the passwords of 1 account(s) on s (logged in as a).\n  the report (encrypted) with the new secrets goes to /o\nType "yes" to go on: ');
+    assert.equal(
+      q,
+      'About to change the passwords of 1 account(s) on s (logged in as a).\n  the report (encrypted) with the new secrets goes to /o\nType "yes" to go on: ',
+    );
   });
 });
 
@@ -114,7 +129,9 @@ describe('what the scope covers', { timeout: 10_000 }, () => {
   };
   const calls = () => {
     const asked: string[] = [];
-    const r = Object.fromEntries(Object.entries(reader).map(([k, f]) => [k, (...a: unknown[]) => (asked.push(k), (f as (...x: unknown[]) => unknown)(...a))])) as unknown as typeof reader;
+    const r = Object.fromEntries(
+      Object.entries(reader).map(([k, f]) => [k, (...a: unknown[]) => (asked.push(k), (f as (...x: unknown[]) => unknown)(...a))]),
+    ) as unknown as typeof reader;
     return { r, asked };
   };
 
@@ -123,12 +140,21 @@ describe('what the scope covers', { timeout: 10_000 }, () => {
     const s = await enumerateAccounts(r, { scope: 'users', self: 'admin', exclude: [], only: undefined });
     assert.deepEqual(asked, ['showUsers']);
     assert.deepEqual(s.coverage, { scope: 'users', listed: 2, counted: false });
-    assert.equal(coverageLines(s.coverage, 'admin')[0], '  scope users: the 2 account(s) admin owns; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them).');
+    assert.equal(
+      coverageLines(s.coverage, 'admin')[0],
+      '  scope users: the 2 account(s) admin owns; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them).',
+    );
   });
 
   it('--count-all counts each type and what is left out; a missing --only name says whose it is', async () => {
     const s = await enumerateAccounts(reader, { scope: 'users', self: 'admin', exclude: [], only: ['r1u1', 'res2', 'ghost'], countAll: true });
-    assert.deepEqual(s.coverage, { scope: 'users', listed: 2, counted: true, server: { user: 3, reseller: 2, admin: 2 }, leftOut: { user: 1, reseller: 2, admin: 2 } });
+    assert.deepEqual(s.coverage, {
+      scope: 'users',
+      listed: 2,
+      counted: true,
+      server: { user: 3, reseller: 2, admin: 2 },
+      leftOut: { user: 1, reseller: 2, admin: 2 },
+    });
     assert.deepEqual(s.missingWhere, [
       { username: 'r1u1', type: 'user', owner: 'res1', scope: 'all' },
       { username: 'res2', type: 'reseller', scope: 'all' },
@@ -141,14 +167,27 @@ describe('what the scope covers', { timeout: 10_000 }, () => {
 
   it('scope all leaves nothing out and counts every type once', async () => {
     const s = await enumerateAccounts(reader, { scope: 'all', self: 'admin', exclude: [], only: undefined });
-    assert.deepEqual(s.coverage, { scope: 'all', listed: 7, counted: true, server: { user: 3, reseller: 2, admin: 2 }, leftOut: { user: 0, reseller: 0, admin: 0 } });
+    assert.deepEqual(s.coverage, {
+      scope: 'all',
+      listed: 7,
+      counted: true,
+      server: { user: 3, reseller: 2, admin: 2 },
+      leftOut: { user: 0, reseller: 0, admin: 0 },
+    });
     assert.deepEqual(s.selected, ['admin2', 'r1u1', 'res1', 'res2', 'u1', 'u2']);
   });
 });
 
 describe('flags', { timeout: 10_000 }, () => {
   it('key uses: at least listing + accounts; the allow-list follows --count-all', () => {
-    assert.deepEqual(keyUses({ scope: 'users', accounts: 100 }), { accounts: 100, listing: 2, changes: 100, minimum: 102, recommended: 212, formula: '2 + accounts at least; 2 + 2 x accounts + 10 leaves room for retries and proofs' });
+    assert.deepEqual(keyUses({ scope: 'users', accounts: 100 }), {
+      accounts: 100,
+      listing: 2,
+      changes: 100,
+      minimum: 102,
+      recommended: 212,
+      formula: '2 + accounts at least; 2 + 2 x accounts + 10 leaves room for retries and proofs',
+    });
     assert.equal(keyUses({ scope: 'users', countAll: true, accounts: 1 }).minimum, 6);
     assert.equal(keyUses({ scope: 'all', accounts: 1 }).minimum, 5);
     assert.ok(keyScope({ scope: 'users', countAll: true }).commands.includes('CMD_API_SHOW_ADMINS'));
@@ -165,7 +204,10 @@ describe('flags', { timeout: 10_000 }, () => {
 
   it('--insecure with --fingerprint is refused', async () => {
     await assert.rejects(
-      resolveConnection({ server: 'https://h:2222', user: 'admin', insecure: true, fingerprint: 'AB'.repeat(32) }, { env: { DA_PASSWORD: 'pw-123456' }, stdin: process.stdin }),
+      resolveConnection(
+        { server: 'https://h:2222', user: 'admin', insecure: true, fingerprint: 'AB'.repeat(32) },
+        { env: { DA_PASSWORD: 'pw-123456' }, stdin: process.stdin },
+      ),
       { message: '--insecure turns certificate checks off and --fingerprint pins the certificate: give only --fingerprint (nothing was sent)' },
     );
   });
@@ -181,15 +223,22 @@ describe('flags', { timeout: 10_000 }, () => {
   it('a secret file that is a directory or missing says so', () => {
     const dir = mkdtempSync(join(tmpdir(), 'da-rotate-secret-'));
     try {
-      assert.throws(() => readSecretFile(dir, '--password-file'), { message: `--password-file: ${dir} is a directory: give the file that holds the secret (nothing was sent)` });
-      assert.throws(() => readSecretFile(join(dir, 'x'), '--password-file'), { message: `--password-file: ${join(dir, 'x')} does not exist: check the path (nothing was sent)` });
+      assert.throws(() => readSecretFile(dir, '--password-file'), {
+        message: `--password-file: ${dir} is a directory: give the file that holds the secret (nothing was sent)`,
+      });
+      assert.throws(() => readSecretFile(join(dir, 'x'), '--password-file'), {
+        message: `--password-file: ${join(dir, 'x')} does not exist: check the path (nothing was sent)`,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
 
   it('max-failures says in-flight changes may raise the count', () => {
-    assert.equal(msg.maxFailures(3, 2), 'stopped after 3 failed or unknown credential(s) (--max-failures); 2 change(s) already in flight were let finish, so the final count can be higher');
+    assert.equal(
+      msg.maxFailures(3, 2),
+      'stopped after 3 failed or unknown credential(s) (--max-failures); 2 change(s) already in flight were let finish, so the final count can be higher',
+    );
   });
 });
 
@@ -210,11 +259,23 @@ describe('prune', { timeout: 10_000 }, () => {
       mkdirSync(join(dir, 'plan-h_2222-20250101T000000.000Z.csv'));
       assert.equal(findRuns(dir).length, 5);
       const dry = await prune({ dir, keep: 1, delete: false });
-      assert.deepEqual(dry.removed.map((f) => f.slice(dir.length + 1)), ['plan-h_2222-20260101T000000.000Z.csv', 'plan-h_2222-20260102T000000.000Z.csv']);
+      assert.deepEqual(
+        dry.removed.map((f) => f.slice(dir.length + 1)),
+        ['plan-h_2222-20260101T000000.000Z.csv', 'plan-h_2222-20260102T000000.000Z.csv'],
+      );
       assert.equal(readdirSync(dir).length, 8);
       const aged = await prune({ dir, keep: 0, olderThanMs: 86_400_000, delete: true, now: Date.parse('2026-01-02T12:00:00Z') });
-      assert.deepEqual(aged.removed.map((f) => f.slice(dir.length + 1)), ['plan-g_2222-20260101T000000.000Z.csv', 'plan-h_2222-20260101T000000.000Z.csv', 'rotation-h_2222-20260101T000000.000Z.csv.age']);
-      assert.deepEqual(readdirSync(dir).sort(), ['mine.csv', 'notes.txt', 'plan-h_2222-20250101T000000.000Z.csv', 'plan-h_2222-20260102T000000.000Z-2.csv', 'plan-h_2222-20260102T000000.000Z.csv']);
+      assert.deepEqual(
+        aged.removed.map((f) => f.slice(dir.length + 1)),
+        ['plan-g_2222-20260101T000000.000Z.csv', 'plan-h_2222-20260101T000000.000Z.csv', 'rotation-h_2222-20260101T000000.000Z.csv.age'],
+      );
+      assert.deepEqual(readdirSync(dir).sort(), [
+        'mine.csv',
+        'notes.txt',
+        'plan-h_2222-20250101T000000.000Z.csv',
+        'plan-h_2222-20260102T000000.000Z-2.csv',
+        'plan-h_2222-20260102T000000.000Z.csv',
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -39,7 +39,10 @@ describe('SecretSealer', { timeout: 30_000 }, () => {
     assert.throws(() => other.sealer.unseal(sealed, 'account:fred'), SealedSecretError);
 
     const stranger = await generateKeyPair();
-    await assert.rejects(SecretSealer.open(wrappedKey, [stranger.identity]), (e: unknown) => e instanceof UsageError && /none of the --identity keys/.test(e.message));
+    await assert.rejects(
+      SecretSealer.open(wrappedKey, [stranger.identity]),
+      (e: unknown) => e instanceof UsageError && /none of the --identity keys/.test(e.message),
+    );
     await assert.rejects(SecretSealer.open('not base64!', [a.identity]), SealedSecretError);
   });
 

@@ -16,7 +16,12 @@ import {
 } from '../../src/directadmin/index.js';
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
-interface Seen { method: string; url: string; body: string; authorization: string }
+interface Seen {
+  method: string;
+  url: string;
+  body: string;
+  authorization: string;
+}
 
 function serve(server: Server): { url: (scheme: string) => Promise<string>; set: (h: Handler) => void; seen: Seen[] } {
   let handler: Handler = (_q, res) => res.end('error=0&text=Login%20OK');
@@ -32,8 +37,7 @@ function serve(server: Server): { url: (scheme: string) => Promise<string>; set:
   return {
     seen,
     set: (h) => (handler = h),
-    url: (scheme) =>
-      new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`))),
+    url: (scheme) => new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`))),
   };
 }
 
@@ -99,7 +103,7 @@ describe('DirectAdminClient over HTTP', { timeout: 30_000 }, () => {
     await c.close();
     assert.equal(s.seen.length, 1);
     assert.ok(c.fatalError instanceof AuthenticationFailed);
-    assert.equal(events.length, 1, "one event per request actually sent");
+    assert.equal(events.length, 1, 'one event per request actually sent');
   });
 
   it('never follows a redirect', async () => {
@@ -130,8 +134,10 @@ describe('DirectAdminClient over HTTP', { timeout: 30_000 }, () => {
   it('reports a connection reset after sending as a transport error that may have written', async () => {
     s.set((req) => req.socket.destroy());
     const c = client();
-    await assert.rejects(c.changePassword('fred', 'Pw123456789012'), (e: unknown) =>
-      e instanceof TransportError && e.retryable && e.mayHaveWritten && !e.message.includes('Pw1234'));
+    await assert.rejects(
+      c.changePassword('fred', 'Pw123456789012'),
+      (e: unknown) => e instanceof TransportError && e.retryable && e.mayHaveWritten && !e.message.includes('Pw1234'),
+    );
     await c.close();
   });
 
@@ -158,7 +164,15 @@ describe('DirectAdminClient over HTTP', { timeout: 30_000 }, () => {
 describe('DirectAdminClient over HTTPS', { timeout: 30_000 }, async () => {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   const fingerprint = new X509Certificate(pems.cert).fingerprint256;
   const server = createHttpsServer({ key: pems.private, cert: pems.cert });
@@ -177,7 +191,10 @@ describe('DirectAdminClient over HTTPS', { timeout: 30_000 }, async () => {
 
   it('refuses a self-signed certificate by default and shows its fingerprint', async () => {
     s.seen.length = 0;
-    await assert.rejects(attempt({}), (e: unknown) => e instanceof TlsFailure && e.fatal && e.message.includes(fingerprint) && e.message.includes('--fingerprint'));
+    await assert.rejects(
+      attempt({}),
+      (e: unknown) => e instanceof TlsFailure && e.fatal && e.message.includes(fingerprint) && e.message.includes('--fingerprint'),
+    );
     assert.equal(s.seen.length, 0, 'no request may be sent over an unverified connection');
   });
 
@@ -187,8 +204,10 @@ describe('DirectAdminClient over HTTPS', { timeout: 30_000 }, async () => {
   });
 
   it('refuses a wrong fingerprint and shows the right one', async () => {
-    await assert.rejects(attempt({ fingerprint: 'AA:'.repeat(31) + 'AA' }), (e: unknown) =>
-      e instanceof TlsFailure && e.reason === 'FINGERPRINT_MISMATCH' && e.message.includes(fingerprint));
+    await assert.rejects(
+      attempt({ fingerprint: 'AA:'.repeat(31) + 'AA' }),
+      (e: unknown) => e instanceof TlsFailure && e.reason === 'FINGERPRINT_MISMATCH' && e.message.includes(fingerprint),
+    );
   });
 
   it('trusts a given CA and still checks the host name', async () => {

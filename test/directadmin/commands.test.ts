@@ -9,7 +9,11 @@ describe('legacy commands for the other credentials', { timeout: 30_000 }, () =>
   after(() => s.close());
 
   /** Runs `call` against an answer and returns its result, with the one request the server saw. */
-  async function ask<T>(body: string, call: (c: ReturnType<typeof client>) => Promise<T>, format: 'json' | 'urlencoded' = 'urlencoded'): Promise<{ result: T; url: URL; method: string; form: URLSearchParams; user: string }> {
+  async function ask<T>(
+    body: string,
+    call: (c: ReturnType<typeof client>) => Promise<T>,
+    format: 'json' | 'urlencoded' = 'urlencoded',
+  ): Promise<{ result: T; url: URL; method: string; form: URLSearchParams; user: string }> {
     s.seen.length = 0;
     s.set(answer(200, body, body.trim().startsWith('{') || body.trim().startsWith('[') ? 'application/json' : 'text/plain'));
     const c = client(s.base, { format });
@@ -39,12 +43,24 @@ describe('legacy commands for the other credentials', { timeout: 30_000 }, () =>
         assert.equal(url.pathname, '/CMD_API_DOMAIN_OWNERS');
       }
       assert.deepEqual((await ask('', (c) => c.domainOwners())).result, new Map());
-      await assert.rejects(ask('error=1&text=You%20cannot%20execute%20that%20command', (c) => c.domainOwners()), CommandFailed);
-      await assert.rejects(ask('example.com=', (c) => c.domainOwners()), UnexpectedAnswer);
+      await assert.rejects(
+        ask('error=1&text=You%20cannot%20execute%20that%20command', (c) => c.domainOwners()),
+        CommandFailed,
+      );
+      await assert.rejects(
+        ask('example.com=', (c) => c.domainOwners()),
+        UnexpectedAnswer,
+      );
     });
 
     it('CMD_API_SHOW_DOMAINS: every list variant', async () => {
-      for (const body of ['list[]=example.com&list[]=b.org', 'list%5B%5D=example%2Ecom&list%5B%5D=b.org', '["example.com","b.org"]', '{"0":"example.com","1":"b.org"}', '{"list":["example.com","b.org"]}']) {
+      for (const body of [
+        'list[]=example.com&list[]=b.org',
+        'list%5B%5D=example%2Ecom&list%5B%5D=b.org',
+        '["example.com","b.org"]',
+        '{"0":"example.com","1":"b.org"}',
+        '{"list":["example.com","b.org"]}',
+      ]) {
         assert.deepEqual((await ask(body, (c) => c.showDomains())).result, ['example.com', 'b.org'], body);
       }
       assert.deepEqual((await ask('', (c) => c.showDomains())).result, []);
@@ -85,15 +101,23 @@ describe('legacy commands for the other credentials', { timeout: 30_000 }, () =>
         assert.equal(method, 'POST');
         assert.equal(url.pathname, '/CMD_API_POP');
         assert.equal(url.search, '');
-        assert.deepEqual(
-          Object.fromEntries([...form].filter(([k]) => k !== 'json')),
-          { action: 'modify', domain: 'example.com', user: 'info', passwd: 'N3w!Mailbox.pw', passwd2: 'N3w!Mailbox.pw' },
-        );
+        assert.deepEqual(Object.fromEntries([...form].filter(([k]) => k !== 'json')), {
+          action: 'modify',
+          domain: 'example.com',
+          user: 'info',
+          passwd: 'N3w!Mailbox.pw',
+          passwd2: 'N3w!Mailbox.pw',
+        });
         assert.equal(form.get('json'), format === 'json' ? 'yes' : null);
       }
-      await assert.rejects(ask('error=1&text=Cannot%20change%20password&details=Password%20is%20too%20short', (c) => c.changeMailboxPassword('example.com', 'info', 'x')), (e: unknown) =>
-        e instanceof CommandFailed && e.details === 'Password is too short');
-      await assert.rejects(ask('', (c) => c.changeMailboxPassword('example.com', 'info', 'x')), (e: unknown) => e instanceof UnexpectedAnswer && e.mayHaveWritten);
+      await assert.rejects(
+        ask('error=1&text=Cannot%20change%20password&details=Password%20is%20too%20short', (c) => c.changeMailboxPassword('example.com', 'info', 'x')),
+        (e: unknown) => e instanceof CommandFailed && e.details === 'Password is too short',
+      );
+      await assert.rejects(
+        ask('', (c) => c.changeMailboxPassword('example.com', 'info', 'x')),
+        (e: unknown) => e instanceof UnexpectedAnswer && e.mayHaveWritten,
+      );
     });
   });
 
@@ -125,16 +149,29 @@ describe('legacy commands for the other credentials', { timeout: 30_000 }, () =>
         assert.equal(url.pathname, '/CMD_API_FTP_SHOW');
         assert.equal(url.search, '?domain=example.com&user=upload');
       }
-      await assert.rejects(ask('user=upload&path=%2Fhome', (c) => c.showFtpAccount('example.com', 'upload')), UnexpectedAnswer);
+      await assert.rejects(
+        ask('user=upload&path=%2Fhome', (c) => c.showFtpAccount('example.com', 'upload')),
+        UnexpectedAnswer,
+      );
     });
 
     it('changes a password sending the same type back, and the path as custom_val only for custom', async () => {
-      const custom = await ask('error=0&text=Password%20Changed', (c) => c.changeFtpPassword('example.com', { user: 'upload', type: 'custom', path: '/home/fred/up' }, 'N3w.Ftp-pw'));
+      const custom = await ask('error=0&text=Password%20Changed', (c) =>
+        c.changeFtpPassword('example.com', { user: 'upload', type: 'custom', path: '/home/fred/up' }, 'N3w.Ftp-pw'),
+      );
       assert.equal(custom.method, 'POST');
       assert.deepEqual(Object.fromEntries(custom.form), {
-        action: 'modify', domain: 'example.com', user: 'upload', type: 'custom', passwd: 'N3w.Ftp-pw', passwd2: 'N3w.Ftp-pw', custom_val: '/home/fred/up',
+        action: 'modify',
+        domain: 'example.com',
+        user: 'upload',
+        type: 'custom',
+        passwd: 'N3w.Ftp-pw',
+        passwd2: 'N3w.Ftp-pw',
+        custom_val: '/home/fred/up',
       });
-      const domain = await ask('error=0&text=Password%20Changed', (c) => c.changeFtpPassword('example.com', { user: 'web', type: 'domain', path: '/home/fred/domains/example.com' }, 'N3w.Ftp-pw'));
+      const domain = await ask('error=0&text=Password%20Changed', (c) =>
+        c.changeFtpPassword('example.com', { user: 'web', type: 'domain', path: '/home/fred/domains/example.com' }, 'N3w.Ftp-pw'),
+      );
       assert.equal(domain.form.get('type'), 'domain');
       assert.equal(domain.form.has('custom_val'), false);
       assert.equal(domain.url.search, '');
@@ -143,24 +180,44 @@ describe('legacy commands for the other credentials', { timeout: 30_000 }, () =>
 
   describe('legacy login keys', () => {
     it('lists key names and their settings (nested url-encoded, entities, JSON objects), never a key value', async () => {
-      const inner = encodeURIComponent('date_created=1700000000&expiry=1800000000&last_used=1750000000&last_ip=203.0.113.9&commands=CMD_API_SHOW_USERS,CMD_API_USER_PASSWD&ips=203.0.113.0/24&key=SECRETVALUE');
+      const inner = encodeURIComponent(
+        'date_created=1700000000&expiry=1800000000&last_used=1750000000&last_ip=203.0.113.9&commands=CMD_API_SHOW_USERS,CMD_API_USER_PASSWD&ips=203.0.113.0/24&key=SECRETVALUE',
+      );
       const bodies = [
         `rotation=${inner}&support%2D%31=${encodeURIComponent('date_created=%31%37&expiry=0')}`,
         JSON.stringify({
-          rotation: { date_created: '1700000000', expiry: '1800000000', last_used: '1750000000', last_ip: '203.0.113.9', commands: 'CMD_API_SHOW_USERS,CMD_API_USER_PASSWD', ips: '203.0.113.0/24', key: 'SECRETVALUE' },
+          rotation: {
+            date_created: '1700000000',
+            expiry: '1800000000',
+            last_used: '1750000000',
+            last_ip: '203.0.113.9',
+            commands: 'CMD_API_SHOW_USERS,CMD_API_USER_PASSWD',
+            ips: '203.0.113.0/24',
+            key: 'SECRETVALUE',
+          },
           'support-1': 'date_created=17&expiry=0',
         }),
       ];
       for (const body of bodies) {
         const { result, url } = await ask(body, (c) => c.listLoginKeysLegacy());
         assert.equal(url.pathname, '/CMD_API_LOGIN_KEYS');
-        assert.deepEqual(result, [
-          {
-            id: 'rotation', api: 'legacy', created: '1700000000', expires: '1800000000', lastUsed: '1750000000', lastIp: '203.0.113.9',
-            allowCommands: ['CMD_API_SHOW_USERS', 'CMD_API_USER_PASSWD'], allowNetworks: ['203.0.113.0/24'],
-          },
-          { id: 'support-1', api: 'legacy', created: '17', expires: '0' },
-        ], body);
+        assert.deepEqual(
+          result,
+          [
+            {
+              id: 'rotation',
+              api: 'legacy',
+              created: '1700000000',
+              expires: '1800000000',
+              lastUsed: '1750000000',
+              lastIp: '203.0.113.9',
+              allowCommands: ['CMD_API_SHOW_USERS', 'CMD_API_USER_PASSWD'],
+              allowNetworks: ['203.0.113.0/24'],
+            },
+            { id: 'support-1', api: 'legacy', created: '17', expires: '0' },
+          ],
+          body,
+        );
         assert.ok(!JSON.stringify(result).includes('SECRETVALUE'));
       }
       assert.deepEqual((await ask('', (c) => c.listLoginKeysLegacy())).result, []);
@@ -197,7 +254,10 @@ describe('login-as contexts', { timeout: 30_000 }, () => {
     await fred.close(); // a no-op: the pool stays open for the client
     assert.deepEqual(await c.showDomains(), ['example.com']);
     await c.close();
-    assert.deepEqual(s.seen.map((r) => basicUser(r.authorization)), ['admin|fred:S3cretAdminPw', 'admin:S3cretAdminPw']);
+    assert.deepEqual(
+      s.seen.map((r) => basicUser(r.authorization)),
+      ['admin|fred:S3cretAdminPw', 'admin:S3cretAdminPw'],
+    );
     assert.equal(events.length, 2);
   });
 

@@ -5,7 +5,10 @@ import { formEncode } from '../../src/directadmin/client.js';
 
 describe('formEncode (the form of CMD_API_* requests)', { timeout: 30_000 }, () => {
   it('encodes like URLSearchParams, json=yes appended or set in place', () => {
-    assert.equal(formEncode({ username: 'fred', passwd: 'Ab1!x y&z=+%~', passwd2: 'é😀' }, true), 'username=fred&passwd=Ab1%21x+y%26z%3D%2B%25%7E&passwd2=%C3%A9%F0%9F%98%80&json=yes');
+    assert.equal(
+      formEncode({ username: 'fred', passwd: 'Ab1!x y&z=+%~', passwd2: 'é😀' }, true),
+      'username=fred&passwd=Ab1%21x+y%26z%3D%2B%25%7E&passwd2=%C3%A9%F0%9F%98%80&json=yes',
+    );
     assert.equal(formEncode({ json: 'no', a: 'b' }, true), 'json=yes&a=b');
     assert.equal(formEncode({ a: 'b', json: 'x' }, false), 'a=b&json=x');
     assert.equal(formEncode({}, true), 'json=yes');
@@ -14,7 +17,10 @@ describe('formEncode (the form of CMD_API_* requests)', { timeout: 30_000 }, () 
 
   it('matches URLSearchParams on random parameters', () => {
     const seed = Date.now() % 2 ** 31;
-    const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', '!', '@', '#', '%', '^', '*', '-', '_', '.', ' ', '&', '=', '+', '~', "'", '(', ')', 'é', '😀', '|', 'json'), maxLength: 6 });
+    const text = fc.string({
+      unit: fc.constantFrom('a', 'Z', '0', '!', '@', '#', '%', '^', '*', '-', '_', '.', ' ', '&', '=', '+', '~', "'", '(', ')', 'é', '😀', '|', 'json'),
+      maxLength: 6,
+    });
     fc.assert(
       fc.property(fc.dictionary(text, text, { maxKeys: 5 }), fc.boolean(), (params, json) => {
         const form = new URLSearchParams(params);

@@ -110,9 +110,13 @@ describe(`parsers under random and mutated answers (FC_SEED=${RUNS.seed})`, { ti
 
   it('an HTTP error status is never a success, whatever the body', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 100, max: 599 }).filter((s) => s < 200 || s >= 300), anyBody, (status, body) => {
-        assert.ok(classifyHttp(C, { status, headers: { location: '/x' }, body }) instanceof DirectAdminError);
-      }),
+      fc.property(
+        fc.integer({ min: 100, max: 599 }).filter((s) => s < 200 || s >= 300),
+        anyBody,
+        (status, body) => {
+          assert.ok(classifyHttp(C, { status, headers: { location: '/x' }, body }) instanceof DirectAdminError);
+        },
+      ),
       RUNS,
     );
   });
@@ -129,7 +133,10 @@ describe(`parsers under random and mutated answers (FC_SEED=${RUNS.seed})`, { ti
 
 describe(`credential parsers and the JSON API judge under random answers (FC_SEED=${RUNS.seed})`, { timeout: 60_000 }, () => {
   const statuses = fc.constantFrom(200, 204, 400, 401, 403, 404, 409, 430, 490, 491, 492, 500, 502);
-  const apiBodies = fc.oneof(anyBody, fc.constantFrom('{"type":"NOT_FOUND"}', '{"type":"UNAUTHORIZED"}', '{"type":"INTERNAL_ERROR","message":"x"}', '[{"publicID":"p"}]', '<html>404</html>'));
+  const apiBodies = fc.oneof(
+    anyBody,
+    fc.constantFrom('{"type":"NOT_FOUND"}', '{"type":"UNAUTHORIZED"}', '{"type":"INTERNAL_ERROR","message":"x"}', '[{"publicID":"p"}]', '<html>404</html>'),
+  );
 
   it('return a result or a taxonomy error, never anything else', () => {
     fc.assert(

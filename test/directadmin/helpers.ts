@@ -21,7 +21,11 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(initial: Handler = (_q, res) => res.end('error=0&text=Login%20OK'), server: Server = createServer(), scheme = 'http'): Promise<TestServer> {
+export async function startServer(
+  initial: Handler = (_q, res) => res.end('error=0&text=Login%20OK'),
+  server: Server = createServer(),
+  scheme = 'http',
+): Promise<TestServer> {
   let handler = initial;
   const seen: Seen[] = [];
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {

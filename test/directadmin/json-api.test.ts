@@ -23,22 +23,59 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
   it('lists login keys, mapping what the answer carries and nothing of a key value', async () => {
     const body = JSON.stringify([
       {
-        id: 'rotation', created: '2025-01-02T03:04:05Z', createdBy: '203.0.113.9', hasExpiry: true, expires: '2025-02-01T00:00:00Z',
-        allowCommands: ['CMD_API_SHOW_USERS'], denyCommands: [], allowNetworks: ['203.0.113.0/24'], allowLogin: false, autoRemove: false, readOnly: false,
+        id: 'rotation',
+        created: '2025-01-02T03:04:05Z',
+        createdBy: '203.0.113.9',
+        hasExpiry: true,
+        expires: '2025-02-01T00:00:00Z',
+        allowCommands: ['CMD_API_SHOW_USERS'],
+        denyCommands: [],
+        allowNetworks: ['203.0.113.0/24'],
+        allowLogin: false,
+        autoRemove: false,
+        readOnly: false,
       },
-      { id: 'rootauth', created: '2024-01-01T00:00:00Z', createdBy: 'ssh:root', hasExpiry: false, expires: '0001-01-01T00:00:00Z', allowCommands: [], denyCommands: [], allowNetworks: [], allowLogin: true, autoRemove: true, readOnly: true, key: 'NEVERSHOWN' },
+      {
+        id: 'rootauth',
+        created: '2024-01-01T00:00:00Z',
+        createdBy: 'ssh:root',
+        hasExpiry: false,
+        expires: '0001-01-01T00:00:00Z',
+        allowCommands: [],
+        denyCommands: [],
+        allowNetworks: [],
+        allowLogin: true,
+        autoRemove: true,
+        readOnly: true,
+        key: 'NEVERSHOWN',
+      },
     ]);
     const keys = await run(200, body, (c) => c.listLoginKeysJson());
     assert.deepEqual(keys, [
-      { id: 'rotation', api: 'json', created: '2025-01-02T03:04:05Z', createdBy: '203.0.113.9', expires: '2025-02-01T00:00:00Z', allowCommands: ['CMD_API_SHOW_USERS'], allowNetworks: ['203.0.113.0/24'], readOnly: false },
+      {
+        id: 'rotation',
+        api: 'json',
+        created: '2025-01-02T03:04:05Z',
+        createdBy: '203.0.113.9',
+        expires: '2025-02-01T00:00:00Z',
+        allowCommands: ['CMD_API_SHOW_USERS'],
+        allowNetworks: ['203.0.113.0/24'],
+        readOnly: false,
+      },
       { id: 'rootauth', api: 'json', created: '2024-01-01T00:00:00Z', createdBy: 'ssh:root', allowCommands: [], allowNetworks: [], readOnly: true },
     ]);
     assert.ok(!JSON.stringify(keys).includes('NEVERSHOWN'));
     assert.equal(s.seen[0]!.method, 'GET');
     assert.equal(s.seen[0]!.url, '/api/login-keys/keys');
     assert.deepEqual(await run(200, '[]', (c) => c.listLoginKeysJson()), []);
-    await assert.rejects(run(200, '{"id":"x"}', (c) => c.listLoginKeysJson()), UnexpectedAnswer);
-    await assert.rejects(run(200, '', (c) => c.listLoginKeysJson()), UnexpectedAnswer);
+    await assert.rejects(
+      run(200, '{"id":"x"}', (c) => c.listLoginKeysJson()),
+      UnexpectedAnswer,
+    );
+    await assert.rejects(
+      run(200, '', (c) => c.listLoginKeysJson()),
+      UnexpectedAnswer,
+    );
   });
 
   it('deletes a login key with DELETE and a 204, the id encoded into one path segment', async () => {
@@ -56,7 +93,12 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
       [403, { type: 'ACCESS_DENIED' }, 'ACCESS_DENIED', ''],
       [492, { type: 'WEAK_PASSWORD', message: 'too short' }, 'WEAK_PASSWORD', 'too short'],
       [400, { type: 'WEAK_PASSWORD', message: 'needs digits' }, 'WEAK_PASSWORD', 'needs digits'],
-      [409, { type: 'PRE_HOOK_ERROR', exitCode: 1, output: 'refused by policy', path: '/usr/local/directadmin/scripts/custom/x.sh' }, 'PRE_HOOK_ERROR', '/usr/local/directadmin/scripts/custom/x.sh exited 1: refused by policy'],
+      [
+        409,
+        { type: 'PRE_HOOK_ERROR', exitCode: 1, output: 'refused by policy', path: '/usr/local/directadmin/scripts/custom/x.sh' },
+        'PRE_HOOK_ERROR',
+        '/usr/local/directadmin/scripts/custom/x.sh exited 1: refused by policy',
+      ],
       [409, { type: 'LOGIN_KEY_READ_ONLY', id: 'rootauth' }, 'LOGIN_KEY_READ_ONLY', 'rootauth'],
       [430, { type: 'LOGIN_KEY_BAD_CURRENT_PASSWORD' }, 'LOGIN_KEY_BAD_CURRENT_PASSWORD', ''],
       [490, { type: 'LOGIN_KEY_ALREADY_EXISTS', id: 'k' }, 'LOGIN_KEY_ALREADY_EXISTS', 'k'],
@@ -66,59 +108,118 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
       [200 + 222, { type: 'SOMETHING_NEW', message: 'm' }, 'SOMETHING_NEW', 'm'],
     ];
     for (const [status, body, type, details] of cases) {
-      await assert.rejects(run(status, JSON.stringify(body), (c) => c.deleteLoginKeyJson('k')), (e: unknown) => {
-        assert.ok(e instanceof CommandFailed, `${type}: ${String(e)}`);
-        assert.equal(e.apiType, type);
-        assert.equal(e.details, details, type);
-        assert.equal(e.code, 'DA_COMMAND_FAILED');
-        assert.equal(e.fatal, false);
-        assert.equal(e.mayHaveWritten, false);
-        assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} failed at 127\.0\.0\.1:\d+: /);
-        return true;
-      });
+      await assert.rejects(
+        run(status, JSON.stringify(body), (c) => c.deleteLoginKeyJson('k')),
+        (e: unknown) => {
+          assert.ok(e instanceof CommandFailed, `${type}: ${String(e)}`);
+          assert.equal(e.apiType, type);
+          assert.equal(e.details, details, type);
+          assert.equal(e.code, 'DA_COMMAND_FAILED');
+          assert.equal(e.fatal, false);
+          assert.equal(e.mayHaveWritten, false);
+          assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} failed at 127\.0\.0\.1:\d+: /);
+          return true;
+        },
+      );
     }
   });
 
   it('UNAUTHORIZED is a fatal authentication failure, with any status', async () => {
     for (const status of [401, 403, 200 + 230]) {
-      await assert.rejects(run(status, '{"type":"UNAUTHORIZED"}', (c) => c.listSessions()), (e: unknown) => e instanceof AuthenticationFailed && e.fatal && e.evidence === 'json-unauthorized');
+      await assert.rejects(
+        run(status, '{"type":"UNAUTHORIZED"}', (c) => c.listSessions()),
+        (e: unknown) => e instanceof AuthenticationFailed && e.fatal && e.evidence === 'json-unauthorized',
+      );
     }
   });
 
   it('INTERNAL_ERROR and 5xx are unexpected answers worth a retry, never success', async () => {
-    await assert.rejects(run(500, '{"type":"INTERNAL_ERROR","message":"db down"}', (c) => c.changeDbUserPassword('fred_wp', 'N3wDbPassw0rd')), (e: unknown) =>
-      e instanceof UnexpectedAnswer && e.apiType === 'INTERNAL_ERROR' && e.retryable && e.mayHaveWritten);
-    await assert.rejects(run(502, '<html>bad gateway</html>', (c) => c.changeDbUserPassword('fred_wp', 'N3wDbPassw0rd'), 'text/html'), (e: unknown) =>
-      e instanceof UnexpectedAnswer && e.retryable && e.mayHaveWritten);
-    await assert.rejects(run(200, '<html>proxy page</html>', (c) => c.changeDbUserPassword('fred_wp', 'N3wDbPassw0rd'), 'text/html'), (e: unknown) =>
-      e instanceof UnexpectedAnswer && e.mayHaveWritten);
+    await assert.rejects(
+      run(500, '{"type":"INTERNAL_ERROR","message":"db down"}', (c) => c.changeDbUserPassword('fred_wp', 'N3wDbPassw0rd')),
+      (e: unknown) => e instanceof UnexpectedAnswer && e.apiType === 'INTERNAL_ERROR' && e.retryable && e.mayHaveWritten,
+    );
+    await assert.rejects(
+      run(502, '<html>bad gateway</html>', (c) => c.changeDbUserPassword('fred_wp', 'N3wDbPassw0rd'), 'text/html'),
+      (e: unknown) => e instanceof UnexpectedAnswer && e.retryable && e.mayHaveWritten,
+    );
+    await assert.rejects(
+      run(200, '<html>proxy page</html>', (c) => c.changeDbUserPassword('fred_wp', 'N3wDbPassw0rd'), 'text/html'),
+      (e: unknown) => e instanceof UnexpectedAnswer && e.mayHaveWritten,
+    );
   });
 
   it('a 404 page on /api/ means no JSON API: a distinct refusal callers fall back on', async () => {
-    for (const [body, type] of [['<html><body>404 Not Found</body></html>', 'text/html'], ['', 'text/plain'], ['Not Found', 'text/plain']]) {
-      await assert.rejects(run(404, body!, (c) => c.listSessions(), type), (e: unknown) => e instanceof CommandFailed && e.apiType === 'NO_JSON_API' && !e.fatal, body);
+    for (const [body, type] of [
+      ['<html><body>404 Not Found</body></html>', 'text/html'],
+      ['', 'text/plain'],
+      ['Not Found', 'text/plain'],
+    ]) {
+      await assert.rejects(
+        run(404, body!, (c) => c.listSessions(), type),
+        (e: unknown) => e instanceof CommandFailed && e.apiType === 'NO_JSON_API' && !e.fatal,
+        body,
+      );
     }
   });
 
   it('a blacklist or a login page on /api/ stops like on the legacy API', async () => {
-    await assert.rejects(run(403, '<html>Your IP is blacklisted</html>', (c) => c.listSessions(), 'text/html'), IpBlacklisted);
-    await assert.rejects(run(200, '<html><title>DirectAdmin Login</title></html>', (c) => c.listSessions(), 'text/html'), AuthenticationFailed);
+    await assert.rejects(
+      run(403, '<html>Your IP is blacklisted</html>', (c) => c.listSessions(), 'text/html'),
+      IpBlacklisted,
+    );
+    await assert.rejects(
+      run(200, '<html><title>DirectAdmin Login</title></html>', (c) => c.listSessions(), 'text/html'),
+      AuthenticationFailed,
+    );
   });
 
   it('lists sessions and destroys one or all others (204)', async () => {
     const sessions = await run(
       200,
       JSON.stringify([
-        { publicID: 'p1', ip: '198.51.100.7', created: '2025-01-01T00:00:00Z', expires: '2025-01-02T00:00:00Z', host: 'h:2222', loggedInAs: 'fred', loginKey: 'support', current: false, valid: true },
-        { publicID: 'p2', ip: '127.0.0.1', created: '2025-01-01T00:00:00Z', expires: '2025-01-02T00:00:00Z', host: 'h:2222', loggedInAs: '', loginKey: '', current: true, valid: true },
+        {
+          publicID: 'p1',
+          ip: '198.51.100.7',
+          created: '2025-01-01T00:00:00Z',
+          expires: '2025-01-02T00:00:00Z',
+          host: 'h:2222',
+          loggedInAs: 'fred',
+          loginKey: 'support',
+          current: false,
+          valid: true,
+        },
+        {
+          publicID: 'p2',
+          ip: '127.0.0.1',
+          created: '2025-01-01T00:00:00Z',
+          expires: '2025-01-02T00:00:00Z',
+          host: 'h:2222',
+          loggedInAs: '',
+          loginKey: '',
+          current: true,
+          valid: true,
+        },
       ]),
       (c) => c.listSessions(),
     );
     assert.deepEqual(sessions, [
-      { id: 'p1', ip: '198.51.100.7', created: '2025-01-01T00:00:00Z', expires: '2025-01-02T00:00:00Z', host: 'h:2222', loggedInAs: 'fred', loginKey: 'support', current: false, valid: true },
+      {
+        id: 'p1',
+        ip: '198.51.100.7',
+        created: '2025-01-01T00:00:00Z',
+        expires: '2025-01-02T00:00:00Z',
+        host: 'h:2222',
+        loggedInAs: 'fred',
+        loginKey: 'support',
+        current: false,
+        valid: true,
+      },
       { id: 'p2', ip: '127.0.0.1', created: '2025-01-01T00:00:00Z', expires: '2025-01-02T00:00:00Z', host: 'h:2222', current: true, valid: true },
     ]);
-    await assert.rejects(run(200, '[{"ip":"1.2.3.4"}]', (c) => c.listSessions()), UnexpectedAnswer);
+    await assert.rejects(
+      run(200, '[{"ip":"1.2.3.4"}]', (c) => c.listSessions()),
+      UnexpectedAnswer,
+    );
     await run(204, '', (c) => c.destroySession('p1'));
     assert.equal(s.seen[0]!.method, 'POST');
     assert.equal(s.seen[0]!.url, '/api/sessions/destroy/p1');
@@ -127,7 +228,9 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
   });
 
   it('lists database users and changes one password in a JSON body, never the URL', async () => {
-    const users = await run(200, '[{"dbuser":"fred_wp","hostPatterns":["localhost","192.168.0.0/16"]},{"dbuser":"fred_shop","hostPatterns":[]}]', (c) => c.listDbUsers());
+    const users = await run(200, '[{"dbuser":"fred_wp","hostPatterns":["localhost","192.168.0.0/16"]},{"dbuser":"fred_shop","hostPatterns":[]}]', (c) =>
+      c.listDbUsers(),
+    );
     assert.deepEqual(users, [
       { dbUser: 'fred_wp', hostPatterns: ['localhost', '192.168.0.0/16'] },
       { dbUser: 'fred_shop', hostPatterns: [] },
@@ -139,14 +242,28 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
     assert.equal(r.url, '/api/db-manage/users/fred_wp/change-password');
     assert.equal(r.contentType, 'application/json');
     assert.deepEqual(JSON.parse(r.body), { newPassword: 'N3wDbPassw0rd!' });
-    await assert.rejects(run(400, '{"type":"WEAK_PASSWORD","message":"min 8"}', (c) => c.changeDbUserPassword('fred_wp', 'short')), (e: unknown) =>
-      e instanceof CommandFailed && e.apiType === 'WEAK_PASSWORD' && !e.message.includes('short'));
+    await assert.rejects(
+      run(400, '{"type":"WEAK_PASSWORD","message":"min 8"}', (c) => c.changeDbUserPassword('fred_wp', 'short')),
+      (e: unknown) => e instanceof CommandFailed && e.apiType === 'WEAK_PASSWORD' && !e.message.includes('short'),
+    );
   });
 
   it('creates a one-time login URL through login-as and keeps the URL out of logs and JSON', async () => {
     s.seen.length = 0;
     const secretUrl = 'https://panel.example:2222/api/login/url?key=JZX7CCWZD7QRSECRET';
-    s.set(answer(200, JSON.stringify({ id: 'HASHURLX4P', url: secretUrl, expires: '2025-03-01T00:10:00Z', created: '2025-03-01T00:00:00Z', createdBy: '127.0.0.1', allowNetworks: [] })));
+    s.set(
+      answer(
+        200,
+        JSON.stringify({
+          id: 'HASHURLX4P',
+          url: secretUrl,
+          expires: '2025-03-01T00:10:00Z',
+          created: '2025-03-01T00:00:00Z',
+          createdBy: '127.0.0.1',
+          allowNetworks: [],
+        }),
+      ),
+    );
     const events: RequestEvent[] = [];
     const c = client(s.base, { onRequest: (e) => events.push(e) });
     const link = await c.loginAs('fred').createLoginUrl({ expires: new Date('2025-03-01T00:10:00Z'), allowNetworks: ['198.51.100.0/24'] });
@@ -160,6 +277,9 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
     assert.equal(basicUser(s.seen[0]!.authorization), 'admin|fred:S3cretAdminPw');
     assert.equal(s.seen[0]!.url, '/api/login-keys/urls');
     assert.deepEqual(JSON.parse(s.seen[0]!.body), { allowNetworks: ['198.51.100.0/24'], expires: '2025-03-01T00:10:00.000Z' });
-    await assert.rejects(run(200, '{"id":"x"}', (c2) => c2.createLoginUrl()), UnexpectedAnswer);
+    await assert.rejects(
+      run(200, '{"id":"x"}', (c2) => c2.createLoginUrl()),
+      UnexpectedAnswer,
+    );
   });
 });

@@ -38,8 +38,11 @@ describe('url-encoded answers', { timeout: 30_000 }, () => {
   });
 
   it('decodes DirectAdmin over-encoding: digits, underscore, dot, dash, space', () => {
-    const kv = parseKeyValues('CMD_API_SHOW_USER_CONFIG', 200,
-      'date%5Fcreated=Tue%20Oct%20%20%36%20%31%34%3A%30%32%3A%31%38%20%32%30%32%30&domain=example%2Ecom&user%2Dname=a%2Db');
+    const kv = parseKeyValues(
+      'CMD_API_SHOW_USER_CONFIG',
+      200,
+      'date%5Fcreated=Tue%20Oct%20%20%36%20%31%34%3A%30%32%3A%31%38%20%32%30%32%30&domain=example%2Ecom&user%2Dname=a%2Db',
+    );
     assert.equal(kv['date_created'], 'Tue Oct  6 14:02:18 2020');
     assert.equal(kv['domain'], 'example.com');
     assert.equal(kv['user-name'], 'a-b');
@@ -67,8 +70,10 @@ describe('url-encoded answers', { timeout: 30_000 }, () => {
 
   it('refuses a list answer that is something else', () => {
     assert.throws(() => parseList('L', 200, 'foo=bar'), UnexpectedAnswer);
-    assert.throws(() => parseList('CMD_API_SHOW_RESELLERS', 200, 'error=1&text=You%20cannot%20execute%20that%20command'), (e: unknown) =>
-      e instanceof CommandFailed && e.text === 'You cannot execute that command');
+    assert.throws(
+      () => parseList('CMD_API_SHOW_RESELLERS', 200, 'error=1&text=You%20cannot%20execute%20that%20command'),
+      (e: unknown) => e instanceof CommandFailed && e.text === 'You cannot execute that command',
+    );
   });
 
   it('reads verification and existence flags', () => {
@@ -90,10 +95,14 @@ describe('JSON answers', { timeout: 30_000 }, () => {
   it('reads action success and error', () => {
     assert.deepEqual(parseAction(C, 200, '{"success":"Password Changed","result":""}'), { text: 'Password Changed', details: '' });
     assert.deepEqual(parseAction(C, 200, '{"success":"Password Changed","result":"","extended":"true"}').text, 'Password Changed');
-    assert.throws(() => parseAction(C, 200, '{"error":"Cannot change password","result":"Password is too short"}'), (e: unknown) =>
-      e instanceof CommandFailed && e.text === 'Cannot change password' && e.details === 'Password is too short');
-    assert.throws(() => parseAction(C, 200, '{"error":"1","text":"Cannot change password","details":"x"}'), (e: unknown) =>
-      e instanceof CommandFailed && e.text === 'Cannot change password');
+    assert.throws(
+      () => parseAction(C, 200, '{"error":"Cannot change password","result":"Password is too short"}'),
+      (e: unknown) => e instanceof CommandFailed && e.text === 'Cannot change password' && e.details === 'Password is too short',
+    );
+    assert.throws(
+      () => parseAction(C, 200, '{"error":"1","text":"Cannot change password","details":"x"}'),
+      (e: unknown) => e instanceof CommandFailed && e.text === 'Cannot change password',
+    );
     assert.deepEqual(parseAction(C, 200, '{"error":"0","text":"Password Changed"}').text, 'Password Changed');
   });
 
@@ -128,7 +137,11 @@ describe('JSON answers', { timeout: 30_000 }, () => {
 describe('answers that are not API answers', { timeout: 30_000 }, () => {
   it('treats empty, HTML, truncated and binary bodies as unknown, never success', () => {
     for (const body of ['', '   ', '<html><body>502 Bad Gateway</body></html>', '<!DOCTYPE html><p>x', '{"success":', '\u0000\u0001garbage', 'ab\ufffdcd']) {
-      assert.throws(() => parseAction(C, 200, body), (e: unknown) => e instanceof UnexpectedAnswer && e.mayHaveWritten === true, JSON.stringify(body));
+      assert.throws(
+        () => parseAction(C, 200, body),
+        (e: unknown) => e instanceof UnexpectedAnswer && e.mayHaveWritten === true,
+        JSON.stringify(body),
+      );
     }
   });
 

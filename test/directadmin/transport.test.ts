@@ -95,7 +95,15 @@ describe('whole-request deadline and abandon', { timeout: 30_000 }, () => {
     await bothArrived;
     stop.abort();
     for (const p of [stalledBody, noHeaders]) {
-      await assert.rejects(p, (e: unknown) => e instanceof TransportError && e.transportCode === 'ABANDONED' && e.mayHaveWritten && !e.retryable && /abandoned because the run is stopping/.test(e.message));
+      await assert.rejects(
+        p,
+        (e: unknown) =>
+          e instanceof TransportError &&
+          e.transportCode === 'ABANDONED' &&
+          e.mayHaveWritten &&
+          !e.retryable &&
+          /abandoned because the run is stopping/.test(e.message),
+      );
     }
     await assert.rejects(c.loginTest(), (e: unknown) => e instanceof TransportError && e.transportCode === 'ABANDONED' && !e.mayHaveWritten);
     assert.equal(s.seen.length, 2, 'nothing is sent after the abort');
@@ -159,7 +167,12 @@ describe('transport messages name host:port and what to check', { timeout: 30_00
       assert.equal(e.evidence, 'tls-port');
       assert.equal(e.fatal, true);
       assert.equal(e.mayHaveWritten, false);
-      assert.match(e.message, new RegExp(`needs https:// \\(CMD_API_LOGIN_TEST\\): the server answers TLS on 127\\.0\\.0\\.1:${s.port}, not plain HTTP: use https://127\\.0\\.0\\.1:${s.port}$`));
+      assert.match(
+        e.message,
+        new RegExp(
+          `needs https:// \\(CMD_API_LOGIN_TEST\\): the server answers TLS on 127\\.0\\.0\\.1:${s.port}, not plain HTTP: use https://127\\.0\\.0\\.1:${s.port}$`,
+        ),
+      );
       return true;
     });
     await assert.rejects(c.showUsers(), NeedsHttps, 'fatal: nothing more is sent');

@@ -24,7 +24,11 @@ describe('parseServerUrl', { timeout: 30_000 }, () => {
 
   it('refuses bad input without echoing it', () => {
     for (const bad of ['server.example.com', 'ftp://h', 'https://admin:SECRETX@h:2222/?a=1', 'https://h:99999']) {
-      assert.throws(() => parseServerUrl(bad), (e: unknown) => e instanceof Error && !e.message.includes('SECRETX'), bad);
+      assert.throws(
+        () => parseServerUrl(bad),
+        (e: unknown) => e instanceof Error && !e.message.includes('SECRETX'),
+        bad,
+      );
     }
   });
 });

@@ -30,7 +30,12 @@ async function crashAndResume(options: SimulatorOptions, kills: number, seed: nu
       const base = countIntents(journal);
       const after = random.int(5, 39);
       const args = first ? ['rotate', '--scope', 'all', '--output', report, ...work] : ['resume', journal, ...work];
-      const { signalled, result } = await runUntil(args, { env, signal: 'SIGKILL', watch: dirname(journal), when: () => countIntents(journal) >= base + after });
+      const { signalled, result } = await runUntil(args, {
+        env,
+        signal: 'SIGKILL',
+        watch: dirname(journal),
+        when: () => countIntents(journal) >= base + after,
+      });
       if (signalled) assert.equal(result.signal, 'SIGKILL');
       else assert.ok(result.code === 0 || result.code === 1, `run ended on its own with ${result.code}: ${result.stderr}`);
       first = false;
@@ -60,6 +65,11 @@ describe(`crash safety (seed ${SEED}: DA_ROTATE_SEED=${SEED} replays the kill po
   });
 
   it('loses no credential when killed 6 times with empty answers and resets after apply', async () => {
-    await crashAndResume({ users: 300, resellers: 4, extraAdmins: 1, faults: { latencyMs: 4, jitterMs: 6, emptyAfterApply: { rate: 0.15 }, resetAfterApply: { rate: 0.1 } } }, 6, SEED + 1, 305);
+    await crashAndResume(
+      { users: 300, resellers: 4, extraAdmins: 1, faults: { latencyMs: 4, jitterMs: 6, emptyAfterApply: { rate: 0.15 }, resetAfterApply: { rate: 0.1 } } },
+      6,
+      SEED + 1,
+      305,
+    );
   });
 });

@@ -15,7 +15,11 @@ const passwords = (sim: Simulator) => new Map(sim.accounts().map((a) => [a.usern
 
 /** Every account whose live password changed has it in its report row; every row marked rotated is live. */
 function assertNothingLost(sim: Simulator, report: string, original: Map<string, string>): Map<string, { status: string; password: string }> {
-  const rows = new Map(readReport(report).filter((r) => r.kind === 'account' && r.status !== 'skipped').map((r) => [r.username, r]));
+  const rows = new Map(
+    readReport(report)
+      .filter((r) => r.kind === 'account' && r.status !== 'skipped')
+      .map((r) => [r.username, r]),
+  );
   for (const [name, old] of original) {
     const live = sim.password(name);
     const row = rows.get(name);
@@ -52,7 +56,9 @@ describe('deadlines (issue 18)', { timeout: 60_000 }, () => {
       // Its change applies, then every answer about it (the change, the verification) comes one byte a second.
       sim.setFaults({ trickle: { users: [slow], commands: ['*'] } });
       const original = passwords(sim);
-      const r = await runCli(['rotate', '--yes', '--json', '--timeout', '2', '--retries', '0', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      const r = await runCli(['rotate', '--yes', '--json', '--timeout', '2', '--retries', '0', '--output', join(out, 'r.csv')], {
+        env: { DA_URL: daUrl(sim) },
+      });
       assert.equal(r.code, 1, r.stderr);
       const rows = assertNothingLost(sim, summaryOf(r).report, original);
       assert.equal(rows.size, 8);
@@ -129,14 +135,18 @@ describe('deadlines (issue 18)', { timeout: 60_000 }, () => {
   it('a server URL path with ".." is refused before any request, never rewritten', async () => {
     await withSimulator({ users: 2, resellers: 0 }, async (sim, out) => {
       for (const path of ['/../x', '/a/./b', '/%2e%2e/x']) {
-        const r = await runCli(['plan', '--server', `${sim.url}${path}`, '--user', sim.adminUser, '--output', join(out, `p${path.length}.csv`)], { env: { DA_PASSWORD: sim.adminPassword } });
+        const r = await runCli(['plan', '--server', `${sim.url}${path}`, '--user', sim.adminUser, '--output', join(out, `p${path.length}.csv`)], {
+          env: { DA_PASSWORD: sim.adminPassword },
+        });
         assert.equal(r.code, 2, `${path}: ${r.stderr}`);
         assert.match(r.stderr, /path/);
         assert.ok(!r.stderr.includes(sim.adminPassword));
       }
       assert.equal(sim.stats.totalRequests, 0);
       // A plain prefix is kept exactly: the request goes to /da/CMD_API_LOGIN_TEST, which this server does not serve.
-      const kept = await runCli(['plan', '--server', `${sim.url}/da`, '--user', sim.adminUser, '--output', join(out, 'kept.csv')], { env: { DA_PASSWORD: sim.adminPassword } });
+      const kept = await runCli(['plan', '--server', `${sim.url}/da`, '--user', sim.adminUser, '--output', join(out, 'kept.csv')], {
+        env: { DA_PASSWORD: sim.adminPassword },
+      });
       assert.equal(kept.code, 3, kept.stderr);
       assert.deepEqual(Object.keys(sim.stats.requests), ['da/CMD_API_LOGIN_TEST']);
     });

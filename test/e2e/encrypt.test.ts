@@ -82,7 +82,14 @@ function countIntents(path: string): number {
 }
 
 /** Runs the CLI and sends `signal` once the journal holds `more` intents beyond what it held at the start. */
-async function runAndSignal(args: string[], env: Record<string, string>, journal: string, more: number, signal: NodeJS.Signals, input?: string): Promise<{ signalled: boolean; result: CliResult }> {
+async function runAndSignal(
+  args: string[],
+  env: Record<string, string>,
+  journal: string,
+  more: number,
+  signal: NodeJS.Signals,
+  input?: string,
+): Promise<{ signalled: boolean; result: CliResult }> {
   const base = countIntents(journal);
   let child: ChildProcess | undefined;
   let signalled = false;
@@ -148,7 +155,9 @@ describe('rotate --encrypt-to: no new secret in clear on disk', { timeout: 120_0
       const a = await newKey(w.out, 'key-a');
       const b = await newKey(w.out, 'key-b');
       const report = join(w.out, 'r.csv');
-      const r = await runCli(['rotate', '--yes', '--json', '--encrypt-to', a.recipient, '--encrypt-to', b.recipient, '--output', report, ...WORK], { env: w.env });
+      const r = await runCli(['rotate', '--yes', '--json', '--encrypt-to', a.recipient, '--encrypt-to', b.recipient, '--output', report, ...WORK], {
+        env: w.env,
+      });
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
       assert.equal(s.report, `${report}.age`);
@@ -160,14 +169,20 @@ describe('rotate --encrypt-to: no new secret in clear on disk', { timeout: 120_0
       for (const [u, pw] of live) assert.notEqual(pw, w.original.get(u), `${u} was rotated`);
       const files = filesUnder(w.out, w.state);
       assert.ok(files.includes(`${report}.age`) && files.includes(join(w.out, 'r.journal.jsonl')), files.join('\n'));
-      assert.ok(files.some((f) => f.startsWith(w.state)), 'the state directory holds the last-run record');
+      assert.ok(
+        files.some((f) => f.startsWith(w.state)),
+        'the state directory holds the last-run record',
+      );
       assert.deepEqual(clearHits(files, live.values()), [], 'no new password in clear on disk');
       assertQuiet(r, live.values(), 'rotate');
       assert.doesNotMatch(r.stderr, /in clear text/, 'not a terminal, and encrypted anyway: no plaintext warning');
       for (const f of files.filter((x) => x.startsWith(w.out) && !x.endsWith('.txt'))) assert.equal(statSync(f).mode & 0o777, 0o600, f);
 
       // The journal: every intent sealed, none in clear; the header names both recipients.
-      const lines = readFileSync(join(w.out, 'r.journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const lines = readFileSync(join(w.out, 'r.journal.jsonl'), 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
       const header = lines[0] as { encryption?: { recipients: string[] } };
       assert.deepEqual(header.encryption?.recipients, [a.recipient, b.recipient]);
       const intents = lines.filter((l) => l.t === 'intent');
@@ -179,7 +194,10 @@ describe('rotate --encrypt-to: no new secret in clear on disk', { timeout: 120_0
 
       // The report is a standard age file: each recipient opens it, its passwords are the live ones.
       assert.equal(readFileSync(`${report}.age`).subarray(0, 22).toString('latin1'), 'age-encryption.org/v1\n');
-      for (const [key, how] of [[a, AGE_TOOL ? 'tool' : 'library'], [b, 'library']] as const) {
+      for (const [key, how] of [
+        [a, AGE_TOOL ? 'tool' : 'library'],
+        [b, 'library'],
+      ] as const) {
         const rows = rowsOf(await decryptReport(`${report}.age`, key, how));
         assert.equal(rows.length, 40);
         for (const row of rows) {
@@ -212,7 +230,9 @@ describe('rotate --encrypt-to: no new secret in clear on disk', { timeout: 120_0
     await withWorld({ users: 12 }, async (w) => {
       const key = await newKey(w.out, 'key');
       const report = join(w.out, 'sweep.csv');
-      const r = await runCli(['rotate', '--yes', '--json', '--include', 'account,email,ftp', '--encrypt-to', key.recipient, '--output', report, ...WORK], { env: w.env });
+      const r = await runCli(['rotate', '--yes', '--json', '--include', 'account,email,ftp', '--encrypt-to', key.recipient, '--output', report, ...WORK], {
+        env: w.env,
+      });
       assert.equal(r.code, 0, r.stderr);
       const rows = rowsOf(await decryptReport(`${report}.age`, key));
       const byKind = (k: string) => rows.filter((x) => x.kind === k);
@@ -251,7 +271,11 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
       const report = join(w.out, 'int.csv');
       const journal = join(w.out, 'int.journal.jsonl');
       const work = ['--yes', '--concurrency', '4', ...WORK];
-      const secretsNow = () => [...w.original.keys()].filter((u) => u !== w.sim.adminUser).map((u) => w.sim.password(u)!).filter((pw, i, all) => all.indexOf(pw) === i);
+      const secretsNow = () =>
+        [...w.original.keys()]
+          .filter((u) => u !== w.sim.adminUser)
+          .map((u) => w.sim.password(u)!)
+          .filter((pw, i, all) => all.indexOf(pw) === i);
       const changed = () => [...w.original].filter(([u, pw]) => u !== w.sim.adminUser && w.sim.password(u) !== pw).length;
 
       const killed = await runAndSignal(['rotate', '--encrypt-to', key.recipient, '--output', report, ...work], w.env, journal, 40, 'SIGKILL');
@@ -281,7 +305,10 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
       await serverIdle(w.sim);
       const partial = rowsOf(await decryptReport(`${report}.age`, key));
       for (const row of partial.filter((x) => x.status === 'rotated')) assert.equal(row.password, w.sim.password(row.username));
-      assert.ok(partial.some((x) => x.status === 'not-started'), 'the SIGINT came mid-run');
+      assert.ok(
+        partial.some((x) => x.status === 'not-started'),
+        'the SIGINT came mid-run',
+      );
       assert.deepEqual(clearHits(filesUnder(w.out, w.state), secretsNow()), [], 'after SIGINT: nothing in clear');
       assertQuiet(interrupted.result, secretsNow(), 'interrupted resume');
 
@@ -314,7 +341,14 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
       const report = join(w.out, 'same.csv');
       const journal = join(w.out, 'same.journal.jsonl');
       const work = ['--yes', '--concurrency', '2', ...WORK];
-      const first = await runAndSignal(['rotate', '--same-password', '--encrypt-to', key.recipient, '--output', report, ...work], w.env, journal, 20, 'SIGKILL', `${shared}\n`);
+      const first = await runAndSignal(
+        ['rotate', '--same-password', '--encrypt-to', key.recipient, '--output', report, ...work],
+        w.env,
+        journal,
+        20,
+        'SIGKILL',
+        `${shared}\n`,
+      );
       assert.ok(first.signalled && first.result.signal === 'SIGKILL', `the run ended before the kill: ${first.result.stderr}`);
       await serverIdle(w.sim);
       assert.ok(countIntents(journal) >= 20);
@@ -337,7 +371,10 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
 /** Runs the CLI under util-linux `script` (a real terminal) and answers the confirmation. */
 async function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number | null; text: string }> {
   const quoted = args.map((x) => `'${x.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qec', `${process.execPath} ${CLI} ${quoted}`, '/dev/null'], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('script', ['-qec', `${process.execPath} ${CLI} ${quoted}`, '/dev/null'], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let text = '';
   let answered = false;
   child.stdout.on('data', (d: Buffer) => {

@@ -318,7 +318,12 @@ export function journalRecordCount(path: string, t: string): number {
  * Runs the CLI and sends `signal` once `when()` holds (checked every few ms); `sent` says whether
  * the signal went out before the run ended on its own.
  */
-export async function runCliAndSignal(args: string[], env: Record<string, string>, when: () => boolean, signal: NodeJS.Signals): Promise<{ sent: boolean; result: CliResult }> {
+export async function runCliAndSignal(
+  args: string[],
+  env: Record<string, string>,
+  when: () => boolean,
+  signal: NodeJS.Signals,
+): Promise<{ sent: boolean; result: CliResult }> {
   let child: ChildProcess | undefined;
   let sent = false;
   const timer = setInterval(() => {

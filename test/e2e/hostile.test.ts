@@ -79,7 +79,9 @@ describe('fail closed', { timeout: 120_000 }, () => {
 
   it('stops at once on a blacklisted IP and never adds a failed login', async () => {
     await withSim({ users: 5, resellers: 0, blacklistAfter: 1 }, async (sim, out) => {
-      await fetch(`${sim.url}/CMD_API_LOGIN_TEST`, { headers: { authorization: 'Basic ' + Buffer.from('admin:bad').toString('base64') } }).then((x) => x.text());
+      await fetch(`${sim.url}/CMD_API_LOGIN_TEST`, { headers: { authorization: 'Basic ' + Buffer.from('admin:bad').toString('base64') } }).then((x) =>
+        x.text(),
+      );
       const before = sim.stats.failedLogins;
       const r = await runCli(['rotate', '--yes', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 3, r.stderr);
@@ -154,85 +156,82 @@ const FAULTS = { emptyAfterApply: { rate: 0.2 }, resetAfterApply: { rate: 0.1 },
 
 describe('secret hygiene', { timeout: 120_000 }, () => {
   it('no secret reaches stdout, stderr or argv on any path, even at trace level', async () => {
-    await withSim(
-      { users: 40, resellers: 1, passwordPolicy: { difficult: false }, faults: FAULTS },
-      async (sim, out) => {
-        const outputs: string[] = [];
-        const argvs: string[] = [];
-        const env = { DA_URL: daUrl(sim) };
-        const T = ['--log-level', 'trace'];
-        const W = ['--retry-delay', '0.01'];
-        const go = async (code: number, args: string[], e: Record<string, string> = env, input?: string, secretInArgvOnPurpose = false) => {
-          const { result, argvSeen } = await runWatchingArgv(args, e, input);
-          outputs.push(result.stdout, result.stderr);
-          assert.equal(result.code, code, `${args.join(' ')}\n${result.stderr.slice(-2000)}`);
-          if (!secretInArgvOnPurpose) argvs.push(...argvSeen);
-          return result;
-        };
-        const urlNoCreds = sim.url;
-        const pwFile = join(out, 'secret');
-        writeFileSync(pwFile, sim.adminPassword + '\n', { mode: 0o600 });
+    await withSim({ users: 40, resellers: 1, passwordPolicy: { difficult: false }, faults: FAULTS }, async (sim, out) => {
+      const outputs: string[] = [];
+      const argvs: string[] = [];
+      const env = { DA_URL: daUrl(sim) };
+      const T = ['--log-level', 'trace'];
+      const W = ['--retry-delay', '0.01'];
+      const go = async (code: number, args: string[], e: Record<string, string> = env, input?: string, secretInArgvOnPurpose = false) => {
+        const { result, argvSeen } = await runWatchingArgv(args, e, input);
+        outputs.push(result.stdout, result.stderr);
+        assert.equal(result.code, code, `${args.join(' ')}\n${result.stderr.slice(-2000)}`);
+        if (!secretInArgvOnPurpose) argvs.push(...argvSeen);
+        return result;
+      };
+      const urlNoCreds = sim.url;
+      const pwFile = join(out, 'secret');
+      writeFileSync(pwFile, sim.adminPassword + '\n', { mode: 0o600 });
 
-        // Every run's exit code is asserted: a run that fails early must not pass for a clean one.
-        await go(0, ['plan', ...T, '--json', '--output', join(out, 'p.csv')]);
-        await go(0, ['rotate', ...T, ...W, '--yes', '--json', '--scope', 'all', '--exclude', 'user00003', '--output', join(out, 'r.csv')]);
-        // The user in DA_URL, the secret in DA_LOGIN_KEY (this run went unchecked before, and failed on a missing server).
-        const userOnly = new URL(sim.url);
-        userOnly.username = sim.adminUser;
-        await go(0, ['verify', join(out, 'r.csv'), ...T, '--json'], { DA_URL: userOnly.toString(), DA_LOGIN_KEY: sim.adminPassword }, undefined);
-        await go(0, ['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-file', pwFile]);
-        await go(0, ['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-stdin'], {}, sim.adminPassword + '\n');
-        // An interrupted run (slowed down so that it is still working when the signal comes) and its resume.
-        sim.setOptions({ faults: { ...FAULTS, latencyMs: 20 } });
-        const journal = join(out, 'k.journal.jsonl');
-        const { result: interrupted, signalled } = await runUntil(['rotate', ...T, '--yes', '--scope', 'all', '--output', join(out, 'k.csv')], {
-          env,
-          signal: 'SIGINT',
-          watch: out,
-          when: () => countIntents(journal) >= 3,
-        });
-        outputs.push(interrupted.stdout, interrupted.stderr);
-        assert.ok(signalled, 'the run was still working when interrupted');
-        assert.equal(interrupted.code, 130, interrupted.stderr);
-        sim.setOptions({ faults: FAULTS });
-        await go(0, ['resume', journal, ...T, ...W, '--yes']);
-        // Failure paths: same password (rejected and accepted), wrong secret, policy failures, TLS.
-        await go(2, ['rotate', ...T, '--yes', '--same-password', '--only', 'user00001', '--output', join(out, 's.csv')], env, 'short\n');
-        await go(0, ['rotate', ...T, '--yes', '--same-password', '--only', 'user00002', '--output', join(out, 's2.csv')], env, 'SharedTemp2026Pw\n');
-        await go(3, ['rotate', ...T, '--yes', '--output', join(out, 'w.csv')], { DA_URL: daUrl(sim, sim.adminUser, sim.adminPassword + 'x') });
-        sim.setOptions({ passwordPolicy: { difficult: true }, faults: {} });
-        await go(3, ['rotate', ...T, '--yes', '--only', 'user00004', '--output', join(out, 'd.csv')]);
-        sim.setOptions({ passwordPolicy: {} });
-        // The refused run above counts as unfinished for this server: --abandon-previous lets this one reach TLS.
-        await go(3, ['rotate', ...T, '--yes', '--abandon-previous', '--output', join(out, 'x.csv')], { DA_URL: daUrl(sim).replace('http:', 'https:') });
-        await go(0, ['plan', ...T, '--server', daUrl(sim), '--output', join(out, 'argv.csv')], {}, undefined, true);
+      // Every run's exit code is asserted: a run that fails early must not pass for a clean one.
+      await go(0, ['plan', ...T, '--json', '--output', join(out, 'p.csv')]);
+      await go(0, ['rotate', ...T, ...W, '--yes', '--json', '--scope', 'all', '--exclude', 'user00003', '--output', join(out, 'r.csv')]);
+      // The user in DA_URL, the secret in DA_LOGIN_KEY (this run went unchecked before, and failed on a missing server).
+      const userOnly = new URL(sim.url);
+      userOnly.username = sim.adminUser;
+      await go(0, ['verify', join(out, 'r.csv'), ...T, '--json'], { DA_URL: userOnly.toString(), DA_LOGIN_KEY: sim.adminPassword }, undefined);
+      await go(0, ['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-file', pwFile]);
+      await go(0, ['verify', join(out, 'r.csv'), ...T, '--server', urlNoCreds, '--user', sim.adminUser, '--password-stdin'], {}, sim.adminPassword + '\n');
+      // An interrupted run (slowed down so that it is still working when the signal comes) and its resume.
+      sim.setOptions({ faults: { ...FAULTS, latencyMs: 20 } });
+      const journal = join(out, 'k.journal.jsonl');
+      const { result: interrupted, signalled } = await runUntil(['rotate', ...T, '--yes', '--scope', 'all', '--output', join(out, 'k.csv')], {
+        env,
+        signal: 'SIGINT',
+        watch: out,
+        when: () => countIntents(journal) >= 3,
+      });
+      outputs.push(interrupted.stdout, interrupted.stderr);
+      assert.ok(signalled, 'the run was still working when interrupted');
+      assert.equal(interrupted.code, 130, interrupted.stderr);
+      sim.setOptions({ faults: FAULTS });
+      await go(0, ['resume', journal, ...T, ...W, '--yes']);
+      // Failure paths: same password (rejected and accepted), wrong secret, policy failures, TLS.
+      await go(2, ['rotate', ...T, '--yes', '--same-password', '--only', 'user00001', '--output', join(out, 's.csv')], env, 'short\n');
+      await go(0, ['rotate', ...T, '--yes', '--same-password', '--only', 'user00002', '--output', join(out, 's2.csv')], env, 'SharedTemp2026Pw\n');
+      await go(3, ['rotate', ...T, '--yes', '--output', join(out, 'w.csv')], { DA_URL: daUrl(sim, sim.adminUser, sim.adminPassword + 'x') });
+      sim.setOptions({ passwordPolicy: { difficult: true }, faults: {} });
+      await go(3, ['rotate', ...T, '--yes', '--only', 'user00004', '--output', join(out, 'd.csv')]);
+      sim.setOptions({ passwordPolicy: {} });
+      // The refused run above counts as unfinished for this server: --abandon-previous lets this one reach TLS.
+      await go(3, ['rotate', ...T, '--yes', '--abandon-previous', '--output', join(out, 'x.csv')], { DA_URL: daUrl(sim).replace('http:', 'https:') });
+      await go(0, ['plan', ...T, '--server', daUrl(sim), '--output', join(out, 'argv.csv')], {}, undefined, true);
 
-        const secrets = new Set<string>([sim.adminPassword, sim.adminPassword + 'x', 'SharedTemp2026Pw']);
-        for (const f of readdirSync(out).filter((x) => x.endsWith('.csv'))) {
-          for (const row of readReport(join(out, f))) if (row.password) secrets.add(row.password);
+      const secrets = new Set<string>([sim.adminPassword, sim.adminPassword + 'x', 'SharedTemp2026Pw']);
+      for (const f of readdirSync(out).filter((x) => x.endsWith('.csv'))) {
+        for (const row of readReport(join(out, f))) if (row.password) secrets.add(row.password);
+      }
+      for (const f of readdirSync(out).filter((x) => x.endsWith('.jsonl'))) {
+        for (const line of readFileSync(join(out, f), 'utf8').split('\n')) {
+          if (line.includes('"t":"intent"')) secrets.add((JSON.parse(line) as { pw: string }).pw);
         }
-        for (const f of readdirSync(out).filter((x) => x.endsWith('.jsonl'))) {
-          for (const line of readFileSync(join(out, f), 'utf8').split('\n')) {
-            if (line.includes('"t":"intent"')) secrets.add((JSON.parse(line) as { pw: string }).pw);
-          }
-        }
-        assert.ok(secrets.size > 60, `collected ${secrets.size} secrets`);
-        const all = outputs.join('\n');
-        assert.match(all, /"level":"trace"|"level":"debug"/, 'the most verbose logs were on');
-        for (const s of secrets) {
-          assert.ok(!all.includes(s), `a secret leaked into the output`);
-          assert.ok(!all.includes(encodeURIComponent(s)), `a secret leaked percent-encoded`);
-        }
-        // argv: secrets passed by environment, file or stdin never show; the deliberate --server URL case warns.
-        assert.ok(argvs.length > 10, 'argv was sampled while the runs were alive');
-        const argvText = argvs.join('\n');
-        for (const s of secrets) assert.ok(!argvText.includes(s), 'a secret showed in argv');
-        assert.match(all, /visible to other users in `ps`/);
-        for (const f of readdirSync(out).filter((x) => x.endsWith('.csv') || x.endsWith('.jsonl'))) {
-          assert.equal(statSync(join(out, f)).mode & 0o777, 0o600, f);
-        }
-      },
-    );
+      }
+      assert.ok(secrets.size > 60, `collected ${secrets.size} secrets`);
+      const all = outputs.join('\n');
+      assert.match(all, /"level":"trace"|"level":"debug"/, 'the most verbose logs were on');
+      for (const s of secrets) {
+        assert.ok(!all.includes(s), `a secret leaked into the output`);
+        assert.ok(!all.includes(encodeURIComponent(s)), `a secret leaked percent-encoded`);
+      }
+      // argv: secrets passed by environment, file or stdin never show; the deliberate --server URL case warns.
+      assert.ok(argvs.length > 10, 'argv was sampled while the runs were alive');
+      const argvText = argvs.join('\n');
+      for (const s of secrets) assert.ok(!argvText.includes(s), 'a secret showed in argv');
+      assert.match(all, /visible to other users in `ps`/);
+      for (const f of readdirSync(out).filter((x) => x.endsWith('.csv') || x.endsWith('.jsonl'))) {
+        assert.equal(statSync(join(out, f)).mode & 0o777, 0o600, f);
+      }
+    });
   });
 
   it('refuses a password file readable by group or others', async () => {

@@ -31,7 +31,10 @@ describe('the default scope is not a silent blind spot', { timeout: 60_000 }, ()
     await withSim(sim40, async (sim, out) => {
       const r = await runCli(['plan', '--json', '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
-      assert.ok(r.stderr.includes("scope users: the 20 account(s) admin owns; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them)."), r.stderr);
+      assert.ok(
+        r.stderr.includes('scope users: the 20 account(s) admin owns; NOT COUNTED: users of resellers, resellers and admins (--scope users never lists them).'),
+        r.stderr,
+      );
       assert.ok(r.stderr.includes('--count-all counts them'), r.stderr);
       assert.deepEqual(summaryOf(r).coverage, { scope: 'users', listed: 20, counted: false });
       // It asked nothing an allow-list for --scope users lacks.
@@ -61,7 +64,13 @@ describe('the default scope is not a silent blind spot', { timeout: 60_000 }, ()
       const r = await runCli(['plan', '--scope', 'all', '--json', '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       assert.ok(r.stderr.includes('scope all: every account on the server: 40 user(s), 2 reseller(s), 2 admin(s)'), r.stderr);
-      assert.deepEqual(summaryOf(r).coverage, { scope: 'all', listed: 44, counted: true, server: { user: 40, reseller: 2, admin: 2 }, leftOut: { user: 0, reseller: 0, admin: 0 } });
+      assert.deepEqual(summaryOf(r).coverage, {
+        scope: 'all',
+        listed: 44,
+        counted: true,
+        server: { user: 40, reseller: 2, admin: 2 },
+        leftOut: { user: 0, reseller: 0, admin: 0 },
+      });
     });
   });
 
@@ -70,7 +79,10 @@ describe('the default scope is not a silent blind spot', { timeout: 60_000 }, ()
       const owner = sim.accounts().find((a) => a.type === 'user' && a.creator === 'reseller1')!.username;
       const plain = await runCli(['rotate', '--yes', '--only', owner, '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(plain.code, 2, plain.stderr);
-      assert.ok(plain.stderr.includes(`not among admin's own users (--scope users): ${owner}; an account of a reseller, a reseller or an admin needs --scope all`), plain.stderr);
+      assert.ok(
+        plain.stderr.includes(`not among admin's own users (--scope users): ${owner}; an account of a reseller, a reseller or an admin needs --scope all`),
+        plain.stderr,
+      );
       const counted = await runCli(['rotate', '--yes', '--count-all', '--only', owner, '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(counted.code, 2, counted.stderr);
       assert.ok(counted.stderr.includes(`${owner} (a user of reseller reseller1: --scope all reaches it)`), counted.stderr);
@@ -111,7 +123,10 @@ describe('output a person can read', { timeout: 60_000 }, () => {
     await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
       const json = await runCli(['plan', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(json.code, 0);
-      assert.match(json.stderr, /^\{"level":"info","time":"[^"]+","pid":\d+,"server":"http:\/\/127\.0\.0\.1:\d+","user":"admin","secretSource":"DA_URL","msg":"connecting"\}$/m);
+      assert.match(
+        json.stderr,
+        /^\{"level":"info","time":"[^"]+","pid":\d+,"server":"http:\/\/127\.0\.0\.1:\d+","user":"admin","secretSource":"DA_URL","msg":"connecting"\}$/m,
+      );
       const text = await runCli(['plan', '--log-format', 'text', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(text.code, 0);
       assert.match(text.stderr, /^info: connecting \(server=http:\/\/127\.0\.0\.1:\d+, user=admin, secretSource=DA_URL\)$/m);
@@ -127,7 +142,10 @@ describe('output a person can read', { timeout: 60_000 }, () => {
       assert.equal(ok.stdout, '');
       const wrong = await runCli(['rotate', '--yes', '--quiet', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim, 'admin', 'not-the-password') } });
       assert.equal(wrong.code, 3);
-      assert.match(wrong.stderr, /^da-rotate: preflight failed: authentication failed on CMD_API_LOGIN_TEST at 127\.0\.0\.1:\d+: .*brute-force monitor counts every failed login/m);
+      assert.match(
+        wrong.stderr,
+        /^da-rotate: preflight failed: authentication failed on CMD_API_LOGIN_TEST at 127\.0\.0\.1:\d+: .*brute-force monitor counts every failed login/m,
+      );
       assert.doesNotMatch(wrong.stderr, /^\{/m);
     });
   });
@@ -240,7 +258,7 @@ async function stoppedRun(sim: Simulator, out: string, name: string, concurrency
 }
 
 describe('resume and prune', { timeout: 90_000 }, () => {
-  it('resume runs at the interrupted run\'s concurrency unless told, and says so; not-started is its own count', async () => {
+  it("resume runs at the interrupted run's concurrency unless told, and says so; not-started is its own count", async () => {
     await withSim({ users: 40, resellers: 0, faults: { latencyMs: 250 } }, async (sim, out) => {
       const first = await stoppedRun(sim, out, 'r.csv', '3');
       assert.equal(first.code, 3, first.stderr);
@@ -282,7 +300,12 @@ describe('resume and prune', { timeout: 90_000 }, () => {
         assert.ok(r.stderr.includes(`KEPT ${stem}.journal.jsonl: `), r.stderr);
         assert.match(r.stderr, /credential\(s\) not settled: run `da-rotate resume /);
         const left = readdirSync(join(cwd, 'output')).sort();
-        assert.deepEqual(left, ['rotation-127.0.0.1_1-20000101T000000.000Z.csv', 'rotation-127.0.0.1_1-20000101T000000.000Z.journal.jsonl', 'x.csv', 'x.journal.jsonl']);
+        assert.deepEqual(left, [
+          'rotation-127.0.0.1_1-20000101T000000.000Z.csv',
+          'rotation-127.0.0.1_1-20000101T000000.000Z.journal.jsonl',
+          'x.csv',
+          'x.journal.jsonl',
+        ]);
         const result = JSON.parse(r.stdout) as { removed: string[]; protected: unknown[] };
         assert.equal(result.removed.length, 4);
         assert.equal(result.protected.length, 1);

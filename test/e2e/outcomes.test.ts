@@ -65,24 +65,30 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   for (const acceptUnchangedPassword of [false, true]) {
     it(`a lost answer on a suspended account (verify says valid=0${acceptUnchangedPassword ? ', unchanged password accepted' : ''}) loses nothing over 3 seeds`, async () => {
       for (let seed = 1; seed <= 3; seed++) {
-        await withSimulator({ users: 24, resellers: 0, suspendedEvery: 3, seed, verifyInvalidForSuspended: true, acceptUnchangedPassword }, async (sim, out) => {
-          const suspended = sim.accounts().filter((a) => a.suspended).map((a) => a.username);
-          assert.equal(suspended.length, 8);
-          // Every first change of a suspended account applies and loses its answer.
-          sim.setFaults({ resetAfterApply: { users: suspended, limit: suspended.length, commands: ['CMD_API_USER_PASSWD'] } });
-          const original = passwords(sim);
-          const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-          assert.ok(r.code === 0 || r.code === 1, `seed ${seed}: exit ${r.code}: ${r.stderr}`);
-          assert.equal(sim.stats.faultsFired.resetAfterApply, 8, `seed ${seed}`);
-          const statuses = assertNothingLost(sim, summaryOf(r).report, original);
-          for (const u of suspended) {
-            assert.notEqual(sim.password(u), original.get(u), `${u}: the change applied`);
-            assert.notEqual(statuses.get(u), 'failed', `seed ${seed}: ${u} failed with its password live`);
-          }
-          // The resend settles it: refused as "isn't different" (proof) or accepted again.
-          for (const u of suspended) assert.equal(statuses.get(u), 'rotated', `seed ${seed}: ${u}`);
-          assert.equal(r.code, 0);
-        });
+        await withSimulator(
+          { users: 24, resellers: 0, suspendedEvery: 3, seed, verifyInvalidForSuspended: true, acceptUnchangedPassword },
+          async (sim, out) => {
+            const suspended = sim
+              .accounts()
+              .filter((a) => a.suspended)
+              .map((a) => a.username);
+            assert.equal(suspended.length, 8);
+            // Every first change of a suspended account applies and loses its answer.
+            sim.setFaults({ resetAfterApply: { users: suspended, limit: suspended.length, commands: ['CMD_API_USER_PASSWD'] } });
+            const original = passwords(sim);
+            const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+            assert.ok(r.code === 0 || r.code === 1, `seed ${seed}: exit ${r.code}: ${r.stderr}`);
+            assert.equal(sim.stats.faultsFired.resetAfterApply, 8, `seed ${seed}`);
+            const statuses = assertNothingLost(sim, summaryOf(r).report, original);
+            for (const u of suspended) {
+              assert.notEqual(sim.password(u), original.get(u), `${u}: the change applied`);
+              assert.notEqual(statuses.get(u), 'failed', `seed ${seed}: ${u} failed with its password live`);
+            }
+            // The resend settles it: refused as "isn't different" (proof) or accepted again.
+            for (const u of suspended) assert.equal(statuses.get(u), 'rotated', `seed ${seed}: ${u}`);
+            assert.equal(r.code, 0);
+          },
+        );
       }
     });
   }
@@ -100,7 +106,10 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
       assert.deepEqual(passwords(sim), original);
       const rows = readReport(summaryOf(r).report).filter((x) => x.status !== 'skipped');
       assert.ok(rows.length > 0);
-      assert.ok(rows.every((x) => x.status === 'failed' || x.status === 'not-started'), JSON.stringify(rows.map((x) => x.status)));
+      assert.ok(
+        rows.every((x) => x.status === 'failed' || x.status === 'not-started'),
+        JSON.stringify(rows.map((x) => x.status)),
+      );
     });
   });
 
@@ -133,12 +142,17 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   it('a reseller run (no CMD_API_VERIFY_PASSWORD) settles lost answers by resending: "isn\'t different" proves them', async () => {
     await withSimulator({ users: 30, resellers: 1, suspendedEvery: 0, seed: 4 }, async (sim, out) => {
       const reseller = 'reseller1';
-      const own = sim.accounts().filter((a) => a.creator === reseller).map((a) => a.username);
+      const own = sim
+        .accounts()
+        .filter((a) => a.creator === reseller)
+        .map((a) => a.username);
       assert.ok(own.length >= 3, `reseller1 owns ${own.length}`);
       const lost = own.slice(0, 3);
       sim.setFaults({ resetAfterApply: { users: lost, limit: 3, commands: ['CMD_API_USER_PASSWD'] } });
       const original = passwords(sim);
-      const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)) } });
+      const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], {
+        env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)) },
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(sim.stats.faultsFired.resetAfterApply, 3);
       const statuses = assertNothingLost(sim, summaryOf(r).report, original);
@@ -162,7 +176,12 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
     await withSimulator({ users: 200, resellers: 0, faults: { latencyMs: 10 } }, async (sim, out) => {
       const env = { DA_URL: daUrl(sim) };
       const first = join(out, 'first.journal.jsonl');
-      const { sent, result } = await runCliAndSignal(['rotate', '--yes', '--concurrency', '2', '--output', join(out, 'first.csv')], env, () => journalRecordCount(first, 'outcome') >= 3, 'SIGKILL');
+      const { sent, result } = await runCliAndSignal(
+        ['rotate', '--yes', '--concurrency', '2', '--output', join(out, 'first.csv')],
+        env,
+        () => journalRecordCount(first, 'outcome') >= 3,
+        'SIGKILL',
+      );
       assert.ok(sent, `ended before the kill: ${result.stderr}`);
       assert.equal(result.signal, 'SIGKILL');
       sim.resetStats();

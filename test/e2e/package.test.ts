@@ -18,7 +18,17 @@ describe('the built package', { timeout: 120_000 }, () => {
 
   it('exposes the core as a library', async () => {
     const lib = (await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href)) as Record<string, unknown>;
-    for (const name of ['DirectAdminClient', 'runRotation', 'runResume', 'runVerify', 'enumerateAccounts', 'generatePassword', 'readJournal', 'parseServerUrl', 'AuthenticationFailed']) {
+    for (const name of [
+      'DirectAdminClient',
+      'runRotation',
+      'runResume',
+      'runVerify',
+      'enumerateAccounts',
+      'generatePassword',
+      'readJournal',
+      'parseServerUrl',
+      'AuthenticationFailed',
+    ]) {
       assert.equal(typeof lib[name], 'function', name);
     }
   });

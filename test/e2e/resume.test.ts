@@ -31,7 +31,10 @@ describe('interruption, lock, verify', { timeout: 120_000 }, () => {
       assert.ok(state.outcomes.size < 300, 'stopped early');
       for (const u of state.intents.keys()) assert.ok(state.outcomes.has(u), `${u}: in-flight request settled before exit`);
       sim.setOptions({ faults: {} });
-      const args = m[1]!.split(' ').slice(1).map((a) => a.replace(/^'|'$/g, ''));
+      const args = m[1]!
+        .split(' ')
+        .slice(1)
+        .map((a) => a.replace(/^'|'$/g, ''));
       const resumed = await runCli([...args, '--json'], { env });
       assert.equal(resumed.code, 0, resumed.stderr);
       const statuses = assertNoLostCredential(sim, join(out, 'int.csv'), original);

@@ -24,9 +24,15 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
   it('rotates every selected account (JSON answers), skips the admin and excluded ones', async () => {
     await withSim({ users: 60, resellers: 2, seed: 7 }, async (sim, out) => {
       const before = snapshot(sim);
-      const own = sim.accounts().filter((a) => a.creator === sim.adminUser && a.type === 'user').map((a) => a.username).sort();
+      const own = sim
+        .accounts()
+        .filter((a) => a.creator === sim.adminUser && a.type === 'user')
+        .map((a) => a.username)
+        .sort();
       const excluded = own[0]!;
-      const r = await runCli(['rotate', '--yes', '--json', '--exclude', excluded, '--output', join(out, 'r.csv'), '--concurrency', '8'], { env: { DA_URL: daUrl(sim) } });
+      const r = await runCli(['rotate', '--yes', '--json', '--exclude', excluded, '--output', join(out, 'r.csv'), '--concurrency', '8'], {
+        env: { DA_URL: daUrl(sim) },
+      });
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
       // Seed 7 gives the admin 23 users of its own; one is excluded.
@@ -34,7 +40,10 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
       assert.equal(s.counts.rotated, 22);
       assert.equal(s.counts.failed + s.counts.unknown, 0);
       const { rotated } = assertReportMatches(sim, s.report, before);
-      assert.deepEqual(rotated.sort(), own.filter((u) => u !== excluded));
+      assert.deepEqual(
+        rotated.sort(),
+        own.filter((u) => u !== excluded),
+      );
       assert.equal(sim.password(sim.adminUser), before.get(sim.adminUser));
       assert.equal(statSync(s.report).mode & 0o777, 0o600);
       assert.equal(statSync(s.journal!).mode & 0o777, 0o600);
@@ -51,7 +60,7 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
       const r = await runCli(['rotate', '--yes', '--json', '--format', 'urlencoded', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
-      assert.equal(s.counts.rotated, 16, 'the admin\'s own 16 users (of 30; the rest belong to the reseller)');
+      assert.equal(s.counts.rotated, 16, "the admin's own 16 users (of 30; the rest belong to the reseller)");
       assertReportMatches(sim, s.report, before);
     });
   });
@@ -64,7 +73,11 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
       const { rotated } = assertReportMatches(sim, summaryOf(r).report, before);
       // 40 users, 3 resellers, 1 extra admin: all 44 but the admin who runs it.
       assert.equal(rotated.length, 44);
-      const expected = sim.accounts().map((a) => a.username).filter((u) => u !== sim.adminUser).sort();
+      const expected = sim
+        .accounts()
+        .map((a) => a.username)
+        .filter((u) => u !== sim.adminUser)
+        .sort();
       assert.deepEqual(rotated.sort(), expected);
     });
   });
@@ -77,7 +90,9 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
       assert.ok(refused.stderr.includes(sim.fingerprint256!), 'shows the fingerprint to pin');
       assert.match(refused.stderr, /--fingerprint/);
       assert.equal(sim.stats.totalRequests, 0, 'nothing sent over an unverified connection');
-      const ok = await runCli(['rotate', '--yes', '--json', '--fingerprint', sim.fingerprint256!, '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
+      const ok = await runCli(['rotate', '--yes', '--json', '--fingerprint', sim.fingerprint256!, '--output', join(out, 'b.csv')], {
+        env: { DA_URL: daUrl(sim) },
+      });
       assert.equal(ok.code, 0, ok.stderr);
       assertReportMatches(sim, summaryOf(ok).report, before);
     });
@@ -120,7 +135,9 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
       },
       async (sim, out) => {
         const before = snapshot(sim);
-        const r = await runCli(['rotate', '--yes', '--json', '--retry-delay', '0.01', '--retries', '8', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+        const r = await runCli(['rotate', '--yes', '--json', '--retry-delay', '0.01', '--retries', '8', '--output', join(out, 'r.csv')], {
+          env: { DA_URL: daUrl(sim) },
+        });
         const s = summaryOf(r);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(s.counts.rotated, 120);
@@ -132,7 +149,9 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
 
   it('a failed run with --json prints { error, code, exitCode } with a stable code', async () => {
     await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
-      const wrong = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], { env: { DA_URL: daUrl(sim, sim.adminUser, 'WrongSecret123') } });
+      const wrong = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'a.csv')], {
+        env: { DA_URL: daUrl(sim, sim.adminUser, 'WrongSecret123') },
+      });
       assert.equal(wrong.code, 3, wrong.stderr);
       const auth = JSON.parse(wrong.stdout) as Record<string, unknown>;
       assert.deepEqual([auth.code, auth.exitCode], ['DA_AUTH_FAILED', 3]);
@@ -220,7 +239,9 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
 
   it('--max-failures stops a run that keeps failing, and says why', async () => {
     await withSim({ users: 60, resellers: 0, faults: { error500: { rate: 1 } } }, async (sim, out) => {
-      const r = await runCli(['rotate', '--yes', '--json', '--retries', '0', '--max-failures', '3', '--concurrency', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      const r = await runCli(['rotate', '--yes', '--json', '--retries', '0', '--max-failures', '3', '--concurrency', '1', '--output', join(out, 'r.csv')], {
+        env: { DA_URL: daUrl(sim) },
+      });
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /--max-failures/);
       assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], 3);
@@ -233,7 +254,15 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
   it('key-scope prints the smallest allow-list', async () => {
     const r = await runCli(['key-scope', '--scope', 'all']);
     assert.equal(r.code, 0, r.stderr);
-    for (const c of ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_SHOW_ALL_USERS', 'CMD_API_SHOW_RESELLERS', 'CMD_API_SHOW_ADMINS', 'CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD']) {
+    for (const c of [
+      'CMD_API_LOGIN_TEST',
+      'CMD_API_SHOW_USERS',
+      'CMD_API_SHOW_ALL_USERS',
+      'CMD_API_SHOW_RESELLERS',
+      'CMD_API_SHOW_ADMINS',
+      'CMD_API_USER_PASSWD',
+      'CMD_API_VERIFY_PASSWORD',
+    ]) {
       assert.ok(r.stdout.includes(c), c);
     }
     const users = await runCli(['key-scope', '--json']);
@@ -248,7 +277,14 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
     assert.equal(r.code, 0, r.stderr);
     // Each code with its meaning (the bare digits appear in any help text).
     const help = r.stdout.replace(/\s+/g, ' ');
-    for (const documented of [/\b0 all done\b/, /\b1 some failed or unknown\b/, /\b2 usage error\b/, /\b3 aborted\b/, /\b4 internal error\b/, /\b130 interrupted\b/]) {
+    for (const documented of [
+      /\b0 all done\b/,
+      /\b1 some failed or unknown\b/,
+      /\b2 usage error\b/,
+      /\b3 aborted\b/,
+      /\b4 internal error\b/,
+      /\b130 interrupted\b/,
+    ]) {
       assert.match(help, documented);
     }
   });

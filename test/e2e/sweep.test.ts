@@ -93,14 +93,31 @@ function assertSwept(sim: Simulator, before: Holdings, report: string, selected:
 }
 
 /** A small server: two resellers, an extra admin, mailboxes, FTP accounts, keys and sessions on every user. */
-const SERVER: SimulatorOptions = { users: 10, resellers: 2, extraAdmins: 1, mailboxesPerDomain: 2, ftpPerDomain: 1, loginKeysPerUser: 2, sessionsPerUser: 1, suspendedEvery: 4 };
-const everyoneButAdmin = (sim: Simulator) => new Set(sim.accounts().map((a) => a.username).filter((u) => u !== sim.adminUser));
+const SERVER: SimulatorOptions = {
+  users: 10,
+  resellers: 2,
+  extraAdmins: 1,
+  mailboxesPerDomain: 2,
+  ftpPerDomain: 1,
+  loginKeysPerUser: 2,
+  sessionsPerUser: 1,
+  suspendedEvery: 4,
+};
+const everyoneButAdmin = (sim: Simulator) =>
+  new Set(
+    sim
+      .accounts()
+      .map((a) => a.username)
+      .filter((u) => u !== sim.adminUser),
+  );
 
 describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   it('plan --scope all --include email,ftp,login-key,session changes nothing and lists every mailbox, FTP account, key and session', async () => {
     await withSimulator({ ...SERVER, seed: 3 }, async (sim, out) => {
       const before = holdings(sim);
-      const r = await runCli(['plan', '--json', '--scope', 'all', '--include', 'email,ftp,login-key,session', '--output', join(out, 'plan.csv')], { env: { DA_URL: daUrl(sim) } });
+      const r = await runCli(['plan', '--json', '--scope', 'all', '--include', 'email,ftp,login-key,session', '--output', join(out, 'plan.csv')], {
+        env: { DA_URL: daUrl(sim) },
+      });
       assert.equal(r.code, 0, r.stderr);
       assert.equal(sim.stats.passwordChangesApplied, 0);
       assert.equal(sim.stats.credentialChangesApplied, 0);
@@ -108,7 +125,8 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
       assert.deepEqual(holdings(sim), before, 'nothing changed on the server');
       const rows = readReport(summaryOf(r).report);
       const selected = everyoneButAdmin(sim);
-      const own = <T extends { owner: string }>(m: Map<string, T | string>) => sorted([...m].filter(([, v]) => selected.has(typeof v === 'string' ? v : v.owner)).map(([k]) => k));
+      const own = <T extends { owner: string }>(m: Map<string, T | string>) =>
+        sorted([...m].filter(([, v]) => selected.has(typeof v === 'string' ? v : v.owner)).map(([k]) => k));
       assert.deepEqual(sorted(rowsOf(rows, 'email').map((x) => x.credential)), own(before.mailboxes));
       assert.deepEqual(sorted(rowsOf(rows, 'ftp').map((x) => x.credential)), own(before.ftp));
       assert.deepEqual(sorted(rowsOf(rows, 'login-key').map((x) => `${x.username}:${x.credential}`)), own(before.keys));
@@ -123,7 +141,8 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
         assert.equal(x.password ?? '', '', 'a plan writes no secret');
       }
       const full = reportCells(summaryOf(r).report);
-      for (const k of full.filter((x) => x.kind === 'login-key')) assert.match(k.details!, /^created \S+, by \S+, expires \S+, last used [^,]+, allows /, k.credential);
+      for (const k of full.filter((x) => x.kind === 'login-key'))
+        assert.match(k.details!, /^created \S+, by \S+, expires \S+, last used [^,]+, allows /, k.credential);
       for (const x of full.filter((x) => x.kind === 'session')) assert.match(x.details!, /^from \S+, started \S+/, x.credential);
       for (const f of full.filter((x) => x.kind === 'ftp')) {
         const live = before.ftp.get(f.credential!)!;
@@ -134,11 +153,29 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
 
   it('rotate --include email,ftp,login-key under faults on every command leaves every mailbox and FTP account with the report password and no key alive', async () => {
     const seed = testSeed('sweep under faults');
-    const faults = { emptyAfterApply: { rate: 0.15, commands: ['*'] }, resetAfterApply: { rate: 0.15, commands: ['*'] }, error500: { rate: 0.15, commands: ['*'] } };
+    const faults = {
+      emptyAfterApply: { rate: 0.15, commands: ['*'] },
+      resetAfterApply: { rate: 0.15, commands: ['*'] },
+      error500: { rate: 0.15, commands: ['*'] },
+    };
     await withSimulator({ ...SERVER, seed, faults }, async (sim, out) => {
       const before = holdings(sim);
       const r = await runCli(
-        ['rotate', '--yes', '--json', '--scope', 'all', '--include', 'account,email,ftp,login-key,session', '--retries', '8', '--retry-delay', '0.01', '--output', join(out, 'sweep.csv')],
+        [
+          'rotate',
+          '--yes',
+          '--json',
+          '--scope',
+          'all',
+          '--include',
+          'account,email,ftp,login-key,session',
+          '--retries',
+          '8',
+          '--retry-delay',
+          '0.01',
+          '--output',
+          join(out, 'sweep.csv'),
+        ],
         { env: { DA_URL: daUrl(sim) } },
       );
       assert.equal(r.code, 0, r.stderr);
@@ -150,8 +187,16 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
       const rows = readReport(s.report);
       for (const [id, owner] of before.sessions) {
         const publicID = id.slice(owner.length + 1);
-        assert.equal(sim.sessions(owner).some((x) => x.publicID === publicID), false, `${id}: session still open`);
-        assert.equal(rows.find((x) => x.kind === 'session' && x.username === owner && x.credential === publicID)?.status, 'revoked', `${id}: named ended in the report`);
+        assert.equal(
+          sim.sessions(owner).some((x) => x.publicID === publicID),
+          false,
+          `${id}: session still open`,
+        );
+        assert.equal(
+          rows.find((x) => x.kind === 'session' && x.username === owner && x.credential === publicID)?.status,
+          'revoked',
+          `${id}: named ended in the report`,
+        );
       }
       assert.equal(sim.stats.failedLogins, 0);
     });
@@ -184,7 +229,10 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   it('--include email only: new mailbox passwords, account passwords and FTP accounts untouched', async () => {
     await withSimulator({ ...SERVER, seed: 5, faults: { resetAfterApply: { rate: 0.2 } } }, async (sim, out) => {
       const before = holdings(sim);
-      const r = await runCli(['rotate', '--yes', '--json', '--include', 'email', '--retry-delay', '0.01', '--retries', '6', '--output', join(out, 'mail.csv')], { env: { DA_URL: daUrl(sim) } });
+      const r = await runCli(
+        ['rotate', '--yes', '--json', '--include', 'email', '--retry-delay', '0.01', '--retries', '6', '--output', join(out, 'mail.csv')],
+        { env: { DA_URL: daUrl(sim) } },
+      );
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
       assert.equal(sim.stats.passwordChangesApplied, 0, 'no account password changed');
@@ -192,10 +240,16 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
       const rows = readReport(s.report);
       assert.deepEqual([...new Set(rows.filter((x) => x.status !== 'skipped').map((x) => x.kind))], ['email']);
       // --scope users: the admin's own users only.
-      const mine = new Set(sim.accounts().filter((a) => a.creator === sim.adminUser && a.type === 'user').map((a) => a.username));
+      const mine = new Set(
+        sim
+          .accounts()
+          .filter((a) => a.creator === sim.adminUser && a.type === 'user')
+          .map((a) => a.username),
+      );
       assert.equal(s.counts.rotated, [...before.mailboxes.values()].filter((m) => mine.has(m.owner)).length);
       assertSwept(sim, before, s.report, mine, new Set(['email']));
-      for (const [user, f] of before.ftp) assert.equal(sim.ftpAccounts(f.owner).find((x) => x.fulluser === user)!.password, f.password, `${user}: FTP untouched`);
+      for (const [user, f] of before.ftp)
+        assert.equal(sim.ftpAccounts(f.owner).find((x) => x.fulluser === user)!.password, f.password, `${user}: FTP untouched`);
     });
   });
 });

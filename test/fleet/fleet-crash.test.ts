@@ -56,7 +56,22 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
     const original = new Map(sims.map((s) => [s.name, passwords(s.sim)]));
     const inv = writeInventory(dir, sims);
     const out = join(dir, 'out');
-    const args = ['rotate', '--inventory', inv.file, '--output-dir', out, '--yes', '--concurrency', '4', '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn'];
+    const args = [
+      'rotate',
+      '--inventory',
+      inv.file,
+      '--output-dir',
+      out,
+      '--yes',
+      '--concurrency',
+      '4',
+      '--retry-delay',
+      '0.01',
+      '--retries',
+      '6',
+      '--log-level',
+      'warn',
+    ];
     // The journals sit two levels down (run/server/): fs.watch on `out` sees the run directory appear, the
     // 25 ms polling fallback sees the appends.
     const { result: first } = await runUntil(args, { env: inv.env, signal: 'SIGKILL', watch: out, when: () => journalIntents(out).some((n) => n >= 40) });
@@ -66,12 +81,17 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
     assert.equal(runs.length, 1);
     const runId = runs[0]!;
     const before = JSON.parse(readFileSync(join(out, runId, 'fleet.json'), 'utf8')) as { servers: Array<{ name: string; status: string }> };
-    assert.deepEqual(before.servers.map((s) => s.name), ['plain', 'tls', 'faulty']);
+    assert.deepEqual(
+      before.servers.map((s) => s.name),
+      ['plain', 'tls', 'faulty'],
+    );
     const unfinished = before.servers.filter((s) => s.status !== 'ok').map((s) => s.name);
     assert.ok(unfinished.length >= 1, 'at least the server being journaled was not finished');
     for (const s of sims) s.sim.resetStats();
 
-    const resumed = await runCli(['resume', '--run', runId, '--output-dir', out, '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], { env: inv.env });
+    const resumed = await runCli(['resume', '--run', runId, '--output-dir', out, '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], {
+      env: inv.env,
+    });
     assert.equal(resumed.code, 0, resumed.stderr);
     const result = JSON.parse(resumed.stdout.trim().split('\n').at(-1)!) as { runId: string; summary: string };
     assert.equal(result.runId, runId);
@@ -80,7 +100,10 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
       if (!unfinished.includes(s.name)) assert.equal(s.sim.stats.totalRequests, 0, `${s.name} had finished and was contacted again`);
     }
     const rows = readSummary(result.summary);
-    assert.deepEqual(rows.map((r) => [r.name, r.status, r.rotated, r.unknown]), sims.map((s) => [s.name, 'ok', String(SELECTED), '0']));
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.status, r.rotated, r.unknown]),
+      sims.map((s) => [s.name, 'ok', String(SELECTED), '0']),
+    );
     for (const s of sims) {
       const report = rows.find((r) => r.name === s.name)?.report;
       assert.ok(report, `${s.name}: a report in the summary`);

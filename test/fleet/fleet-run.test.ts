@@ -43,11 +43,21 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
   it('plan: every reachable server planned, the wrong secret reported, nothing changed, exit 3', async () => {
     const r = await runInProcess('plan', { inventory: inv.file, 'output-dir': out(), json: true, 'log-level': 'silent' }, inv.env);
     assert.equal(r.code, 3, r.stderr);
-    const result = JSON.parse(r.stdout.trim()) as { runId: string; exitCode: number; summary: string; servers: Array<{ name: string; status: string; planned: number; error: string | null }> };
+    const result = JSON.parse(r.stdout.trim()) as {
+      runId: string;
+      exitCode: number;
+      summary: string;
+      servers: Array<{ name: string; status: string; planned: number; error: string | null }>;
+    };
     assert.equal(result.exitCode, 3);
     assert.deepEqual(
       result.servers.map((s) => [s.name, s.status, s.planned]),
-      [['good', 'ok', SELECTED], ['wrong-secret', 'aborted', 0], ['tls.pinned', 'ok', SELECTED], ['faulty', 'ok', SELECTED]],
+      [
+        ['good', 'ok', SELECTED],
+        ['wrong-secret', 'aborted', 0],
+        ['tls.pinned', 'ok', SELECTED],
+        ['faulty', 'ok', SELECTED],
+      ],
     );
     assert.match(result.servers[1]!.error!, /authentication failed/);
     const csv = byName(readSummary(result.summary));
@@ -63,7 +73,11 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
 
   it('rotate: each server finished with a right report, the bad one reported, summary and exit code right', async () => {
     for (const s of sims) s.sim.resetStats();
-    const r = await runInProcess('rotate', { inventory: inv.file, 'output-dir': out(), yes: true, json: true, 'retry-delay': 0.01, 'log-level': 'silent' }, inv.env);
+    const r = await runInProcess(
+      'rotate',
+      { inventory: inv.file, 'output-dir': out(), yes: true, json: true, 'retry-delay': 0.01, 'log-level': 'silent' },
+      inv.env,
+    );
     assert.equal(r.code, 3, r.stderr);
     const result = JSON.parse(r.stdout.trim()) as { runId: string; manifest: string; summary: string };
     const rows = byName(readSummary(result.summary));
@@ -100,7 +114,14 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
     const v = await runInProcess('verify', { run: result.runId, 'output-dir': out(), json: true, 'log-level': 'silent' }, inv.env);
     assert.equal(v.code, 0, v.stderr);
     const vr = JSON.parse(v.stdout.trim()) as { servers: Array<{ name: string; checked: number; matching: number; drift: number }> };
-    assert.deepEqual(vr.servers.map((s) => [s.name, s.checked, s.matching, s.drift]), [['good', SELECTED, SELECTED, 0], ['tls.pinned', SELECTED, SELECTED, 0], ['faulty', SELECTED, SELECTED, 0]]);
+    assert.deepEqual(
+      vr.servers.map((s) => [s.name, s.checked, s.matching, s.drift]),
+      [
+        ['good', SELECTED, SELECTED, 0],
+        ['tls.pinned', SELECTED, SELECTED, 0],
+        ['faulty', SELECTED, SELECTED, 0],
+      ],
+    );
   });
 
   it('--servers by tag runs only those servers', async () => {
@@ -108,15 +129,24 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
     const r = await runInProcess('plan', { inventory: inv.file, servers: ['us'], 'output-dir': out(), json: true, 'log-level': 'silent' }, inv.env);
     assert.equal(r.code, 0, r.stderr);
     const result = JSON.parse(r.stdout.trim()) as { servers: Array<{ name: string }> };
-    assert.deepEqual(result.servers.map((s) => s.name), ['tls.pinned', 'faulty']);
-    assert.deepEqual(sims.map((s) => s.sim.stats.totalRequests > 0), [false, false, true, true]);
+    assert.deepEqual(
+      result.servers.map((s) => s.name),
+      ['tls.pinned', 'faulty'],
+    );
+    assert.deepEqual(
+      sims.map((s) => s.sim.stats.totalRequests > 0),
+      [false, false, true, true],
+    );
   });
 
   it('a malformed inventory stops before any request, naming the file, line and key', async () => {
     for (const s of sims) s.sim.resetStats();
     const bad = join(dir, 'bad.toml');
     const good = sims[0]!.sim;
-    writeFileSync(bad, `[[server]]\nname = "good"\nurl = "${good.url}"\nuser = "admin"\nsecret_env = "DA_KEY_GOOD"\n\n[[server]]\nname = "x"\nurl = "${sims[2]!.sim.url}"\nuser = "admin"\nsecret_env = "DA_KEY_GOOD"\nconcurrency = "eight"\n`);
+    writeFileSync(
+      bad,
+      `[[server]]\nname = "good"\nurl = "${good.url}"\nuser = "admin"\nsecret_env = "DA_KEY_GOOD"\n\n[[server]]\nname = "x"\nurl = "${sims[2]!.sim.url}"\nuser = "admin"\nsecret_env = "DA_KEY_GOOD"\nconcurrency = "eight"\n`,
+    );
     const r = await runInProcess('rotate', { inventory: bad, 'output-dir': out(), yes: true, 'log-level': 'silent' }, inv.env);
     assert.equal(r.code, 2, r.stderr);
     assert.ok(r.stderr.includes(`${bad}:12: server "x".concurrency: must be a whole number from 1 to 64`), r.stderr);
@@ -124,7 +154,10 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
     const r2 = await runInProcess('rotate', { inventory: inv.file, 'output-dir': out(), yes: true, 'log-level': 'silent' }, { ...inv.env, DA_KEY_FAULTY: '' });
     assert.equal(r2.code, 2, r2.stderr);
     assert.match(r2.stderr, /fleet\.toml:\d+: server "faulty"\.secret_env: the environment variable DA_KEY_FAULTY/);
-    assert.deepEqual(sims.map((s) => s.sim.stats.totalRequests), [0, 0, 0, 0]);
+    assert.deepEqual(
+      sims.map((s) => s.sim.stats.totalRequests),
+      [0, 0, 0, 0],
+    );
   });
 
   it('rotate without --yes off a terminal is refused before any request', async () => {
@@ -132,13 +165,19 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
     const r = await runInProcess('rotate', { inventory: inv.file, 'output-dir': out(), 'log-level': 'silent' }, inv.env);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /pass --yes/);
-    assert.deepEqual(sims.map((s) => s.sim.stats.totalRequests), [0, 0, 0, 0]);
+    assert.deepEqual(
+      sims.map((s) => s.sim.stats.totalRequests),
+      [0, 0, 0, 0],
+    );
   });
 
   it('key-scope prints once when every server needs the same allow-list', async () => {
     const r = await runInProcess('key-scope', { inventory: inv.file, json: true }, inv.env);
     assert.equal(r.code, 0);
     const groups = JSON.parse(r.stdout) as Array<{ servers: string[]; scope: string }>;
-    assert.deepEqual(groups.map((g) => [g.servers, g.scope]), [[['good', 'wrong-secret', 'tls.pinned', 'faulty'], 'all']]);
+    assert.deepEqual(
+      groups.map((g) => [g.servers, g.scope]),
+      [[['good', 'wrong-secret', 'tls.pinned', 'faulty'], 'all']],
+    );
   });
 });

@@ -51,8 +51,28 @@ describe('inventory parsing', { timeout: 10_000 }, () => {
     assert.equal(inv.servers.length, 2);
     const [a, b] = inv.servers;
     assert.deepEqual(
-      { name: a!.name, baseUrl: a!.baseUrl, user: a!.user, secret: a!.secret, fingerprint: a!.fingerprint, concurrency: a!.concurrency, exclude: a!.exclude, tags: a!.tags, line: a!.line },
-      { name: 'web1', baseUrl: 'https://web1.example.com:2222', user: 'admin', secret: { env: 'DA_KEY' }, fingerprint: FP, concurrency: 8, exclude: ['test*'], tags: ['eu', 'shared'], line: 8 },
+      {
+        name: a!.name,
+        baseUrl: a!.baseUrl,
+        user: a!.user,
+        secret: a!.secret,
+        fingerprint: a!.fingerprint,
+        concurrency: a!.concurrency,
+        exclude: a!.exclude,
+        tags: a!.tags,
+        line: a!.line,
+      },
+      {
+        name: 'web1',
+        baseUrl: 'https://web1.example.com:2222',
+        user: 'admin',
+        secret: { env: 'DA_KEY' },
+        fingerprint: FP,
+        concurrency: 8,
+        exclude: ['test*'],
+        tags: ['eu', 'shared'],
+        line: 8,
+      },
     );
     assert.deepEqual(a!.secretAt, { line: 4, key: 'defaults.secret_env' });
     assert.equal(b!.baseUrl, 'https://web2.example.com:2222');
@@ -69,7 +89,10 @@ describe('inventory parsing', { timeout: 10_000 }, () => {
     assert.equal(p.length, 1);
     assert.equal(p[0]!.line, 3);
     assert.equal(p[0]!.key, '(syntax)');
-    assert.throws(() => parseInventory('[[server]]\nname = "a"\nurl = "https://x\n', FILE), (e: Error) => e.message.includes('/etc/da/fleet.toml:3:'));
+    assert.throws(
+      () => parseInventory('[[server]]\nname = "a"\nurl = "https://x\n', FILE),
+      (e: Error) => e.message.includes('/etc/da/fleet.toml:3:'),
+    );
   });
 
   it('every semantic problem is reported together, each with its line and key', () => {
@@ -113,7 +136,9 @@ describe('inventory parsing', { timeout: 10_000 }, () => {
     ]);
     assert.throws(
       () => parseInventory(text, FILE),
-      (e: Error) => e.message.includes('/etc/da/fleet.toml:20: server "b".name: duplicate: "b" is already the name of the server at line 12') && e.message.includes('/etc/da/fleet.toml:9: server[0].concurency: unknown key'),
+      (e: Error) =>
+        e.message.includes('/etc/da/fleet.toml:20: server "b".name: duplicate: "b" is already the name of the server at line 12') &&
+        e.message.includes('/etc/da/fleet.toml:9: server[0].concurency: unknown key'),
     );
   });
 
@@ -131,27 +156,50 @@ describe('inventory parsing', { timeout: 10_000 }, () => {
       'admin_password = "x"', // 10
     ].join('\n');
     const p = problems(text);
-    assert.deepEqual(p.map((x) => `${x.line} ${x.key}`), ['2 defaults.password', '6 server "a".url', '9 server "a".login_key', '10 server "a".admin_password']);
+    assert.deepEqual(
+      p.map((x) => `${x.line} ${x.key}`),
+      ['2 defaults.password', '6 server "a".url', '9 server "a".login_key', '10 server "a".admin_password'],
+    );
     for (const x of p) assert.ok(!x.message.includes('hunter22') && !x.message.includes('KEY123'), 'a message never repeats the secret');
     assert.match(p[0]!.message, /never holds a secret/);
   });
 
   it('needs exactly one secret source, a user, a url and a name', () => {
-    const p = problems('[[server]]\nname = "a"\nurl = "https://a.example.com"\nuser = "admin"\nsecret_env = "A"\nsecret_file = "/k"\n\n[[server]]\nurl = "https://b.example.com"\n');
-    assert.deepEqual(p.map((x) => `${x.line} ${x.key}`), ['6 server "a".secret_file', '8 server[1].name', '8 server[1].user', '8 server[1].secret_env']);
+    const p = problems(
+      '[[server]]\nname = "a"\nurl = "https://a.example.com"\nuser = "admin"\nsecret_env = "A"\nsecret_file = "/k"\n\n[[server]]\nurl = "https://b.example.com"\n',
+    );
+    assert.deepEqual(
+      p.map((x) => `${x.line} ${x.key}`),
+      ['6 server "a".secret_file', '8 server[1].name', '8 server[1].user', '8 server[1].secret_env'],
+    );
   });
 
   it('plain http to a remote host and stray tables are refused', () => {
     const p = problems('[[server]]\nname = "a"\nurl = "http://a.example.com:2222"\nuser = "u"\nsecret_env = "A"\n\n[extra]\nx = 1\n');
-    assert.deepEqual(p.map((x) => `${x.line} ${x.key}`), ['3 server "a".url', '7 extra']);
+    assert.deepEqual(
+      p.map((x) => `${x.line} ${x.key}`),
+      ['3 server "a".url', '7 extra'],
+    );
   });
 
   it('--servers selects by name or tag, in inventory order; an unknown one is an error', () => {
     const inv = parseInventory(GOOD, FILE);
-    assert.deepEqual(selectServers(inv, []).map((s) => s.name), ['web1', 'web2']);
-    assert.deepEqual(selectServers(inv, ['us']).map((s) => s.name), ['web2']);
-    assert.deepEqual(selectServers(inv, ['web2', 'eu']).map((s) => s.name), ['web1', 'web2']);
-    assert.throws(() => selectServers(inv, ['web3', 'asia']), (e: Error) => e instanceof UsageError && e.message.includes('"web3", "asia" is neither a server name nor a tag'));
+    assert.deepEqual(
+      selectServers(inv, []).map((s) => s.name),
+      ['web1', 'web2'],
+    );
+    assert.deepEqual(
+      selectServers(inv, ['us']).map((s) => s.name),
+      ['web2'],
+    );
+    assert.deepEqual(
+      selectServers(inv, ['web2', 'eu']).map((s) => s.name),
+      ['web1', 'web2'],
+    );
+    assert.throws(
+      () => selectServers(inv, ['web3', 'asia']),
+      (e: Error) => e instanceof UsageError && e.message.includes('"web3", "asia" is neither a server name nor a tag'),
+    );
   });
 });
 
@@ -166,10 +214,13 @@ describe('inventory secrets', { timeout: 10_000 }, () => {
     writeFileSync(join(dir, 'b.key'), 'file-secret-b\n', { mode: 0o600 });
     const inv = parseInventory(text('b.key'), file);
     const conns = resolveConnections(inv, inv.servers, { A_KEY: 'env-secret-a' }, common);
-    assert.deepEqual(conns.map((c) => [c.server.name, c.connection.secret, c.connection.secretSource]), [
-      ['a', 'env-secret-a', 'secret_env:A_KEY'],
-      ['b', 'file-secret-b', 'secret_file'],
-    ]);
+    assert.deepEqual(
+      conns.map((c) => [c.server.name, c.connection.secret, c.connection.secretSource]),
+      [
+        ['a', 'env-secret-a', 'secret_env:A_KEY'],
+        ['b', 'file-secret-b', 'secret_file'],
+      ],
+    );
   });
 
   it('a secret_file readable by group or others and a missing variable are both reported, with lines', () => {
@@ -180,7 +231,10 @@ describe('inventory secrets', { timeout: 10_000 }, () => {
       () => resolveConnections(inv, inv.servers, {}, common),
       (e: Error) => {
         assert.ok(e instanceof InventoryError);
-        assert.deepEqual(e.problems.map((p) => `${p.line} ${p.key}`), ['5 server "a".secret_env', '11 server "b".secret_file']);
+        assert.deepEqual(
+          e.problems.map((p) => `${p.line} ${p.key}`),
+          ['5 server "a".secret_env', '11 server "b".secret_file'],
+        );
         assert.match(e.problems[0]!.message, /A_KEY .*not set/);
         assert.match(e.problems[1]!.message, /readable by group or others \(mode 640\); run chmod 600/);
         assert.ok(e.message.includes(`${file}:11:`));

@@ -56,7 +56,9 @@ describe('fleet manifest and summary', { timeout: 10_000 }, () => {
   });
 
   it('summary cells cannot run as spreadsheet formulas', () => {
-    const csv = summaryCsv([summaryRow({ name: 'a', url: 'https://a:2222', user: 'admin', dir: '/x', attempts: 1, status: 'aborted', exitCode: 3, error: '=HYPERLINK("x")' })]);
+    const csv = summaryCsv([
+      summaryRow({ name: 'a', url: 'https://a:2222', user: 'admin', dir: '/x', attempts: 1, status: 'aborted', exitCode: 3, error: '=HYPERLINK("x")' }),
+    ]);
     assert.equal(csv.split('\n')[1], `a,https://a:2222,admin,aborted,3,0,0,0,0,0,0,0,0,0,,,,"'=HYPERLINK(""x"")"`);
   });
 });

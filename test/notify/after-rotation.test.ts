@@ -41,7 +41,12 @@ function ownSecrets(sim: Simulator, csv: string): Map<string, string[]> {
   const own = new Map<string, string[]>();
   for (const r of rows) {
     assert.equal(r.status, 'rotated', `${r.kind} ${r.credential}`);
-    const live = r.kind === 'account' ? sim.password(r.username) : r.kind === 'email' ? sim.mailboxPassword(r.credential) : sim.ftpAccounts(r.username).find((f) => f.fulluser === r.credential)?.password;
+    const live =
+      r.kind === 'account'
+        ? sim.password(r.username)
+        : r.kind === 'email'
+          ? sim.mailboxPassword(r.credential)
+          : sim.ftpAccounts(r.username).find((f) => f.fulluser === r.credential)?.password;
     assert.equal(r.password, live, `${r.kind} ${r.credential}: live`);
     own.set(r.username, [...(own.get(r.username) ?? []), r.password]);
   }
@@ -52,7 +57,10 @@ function ownSecrets(sim: Simulator, csv: string): Map<string, string[]> {
 
 /** Each message goes to its owner's contact address and carries all of their secrets and none of anyone else's. */
 function assertOwnCredentialsOnly(messages: Array<{ to: string; body: string }>, own: Map<string, string[]>): void {
-  assert.deepEqual(messages.map((m) => m.to).sort(), USERS.map((u) => `${u}@example.net`));
+  assert.deepEqual(
+    messages.map((m) => m.to).sort(),
+    USERS.map((u) => `${u}@example.net`),
+  );
   const all = [...own.values()].flat();
   for (const m of messages) {
     const user = m.to.split('@')[0]!;
@@ -78,7 +86,9 @@ function notifyJson(r: CliResult): { sent: unknown[]; alreadySent: number; exitC
 }
 
 async function sweep(sim: Simulator, out: string, env: Record<string, string>, extra: string[] = []): Promise<string> {
-  const r = await runCli(['rotate', '--yes', '--json', '--include', 'account,email,ftp', '--output', join(out, 'sweep.csv'), '--log-level', 'warn', ...extra], { env });
+  const r = await runCli(['rotate', '--yes', '--json', '--include', 'account,email,ftp', '--output', join(out, 'sweep.csv'), '--log-level', 'warn', ...extra], {
+    env,
+  });
   assert.equal(r.code, 0, r.stderr);
   return summaryOf(r).report;
 }
@@ -95,7 +105,10 @@ describe('notify after a real rotation', { timeout: 120_000 }, () => {
       const emlDir = join(out, 'eml');
       const dry = await runCli(notifyArgs(report, ['--dry-run', '--eml-dir', emlDir]), { env });
       assert.equal(dry.code, 0, dry.stderr);
-      assert.deepEqual(readdirSync(emlDir).sort(), USERS.map((u) => `${u}.eml`));
+      assert.deepEqual(
+        readdirSync(emlDir).sort(),
+        USERS.map((u) => `${u}.eml`),
+      );
       assertOwnCredentialsOnly(
         readdirSync(emlDir).map((f) => {
           const raw = readFileSync(join(emlDir, f), 'utf8');
@@ -189,7 +202,10 @@ describe('notify after a real rotation', { timeout: 120_000 }, () => {
       const r = await runCli(notifyArgs(report, ['--deliver', 'login-link']), { env });
       assert.equal(r.code, 0, r.stderr);
       const got = receivedSince(before);
-      assert.deepEqual(got.map((m) => m.to).sort(), USERS.map((u) => `${u}@example.net`));
+      assert.deepEqual(
+        got.map((m) => m.to).sort(),
+        USERS.map((u) => `${u}@example.net`),
+      );
       const links = sim.loginUrls();
       assert.deepEqual(links.map((l) => l.owner).sort(), USERS, 'one one-time URL per user, created as that user');
       for (const m of got) {
@@ -199,7 +215,10 @@ describe('notify after a real rotation', { timeout: 120_000 }, () => {
         for (const other of links.filter((l) => l.owner !== user)) assert.ok(!m.body.includes(other.key), `${user}: not another user's link`);
         for (const pw of all) assert.ok(!m.raw.raw.includes(pw) && !m.body.includes(pw), `${user}: no password in a login-link message`);
         assert.equal(link.usedAt, undefined, 'the link is not spent by sending it');
-        assert.ok(link.expires.getTime() > link.created.getTime() && link.expires.getTime() - link.created.getTime() <= 25 * 3600_000, 'it expires within a day');
+        assert.ok(
+          link.expires.getTime() > link.created.getTime() && link.expires.getTime() - link.created.getTime() <= 25 * 3600_000,
+          'it expires within a day',
+        );
         assert.match(m.body, /Mailbox: \S+@/, 'the mailboxes that changed are named, without their passwords');
       }
       assert.ok(!r.stderr.includes('key='), 'the links are not printed');

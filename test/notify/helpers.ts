@@ -36,7 +36,15 @@ let certCache: Promise<{ key: string; cert: string }> | undefined;
 function cert() {
   certCache ??= generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   }).then((p) => ({ key: p.private, cert: p.cert }));
   return certCache;
 }
@@ -89,7 +97,7 @@ export async function startSmtp(o: SmtpOptions = {}): Promise<TestSmtp> {
   });
   server.on('error', () => undefined);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  state.port = ((server as unknown as { server: { address(): AddressInfo } }).server.address()).port;
+  state.port = (server as unknown as { server: { address(): AddressInfo } }).server.address().port;
   return state;
 }
 
@@ -107,7 +115,20 @@ export function bodyOf(raw: string): string {
   return body;
 }
 
-export const REPORT_HEADER = ['server', 'username', 'kind', 'credential', 'status', 'password', 'attempts', 'verified', 'error', 'started_at', 'finished_at', 'details'];
+export const REPORT_HEADER = [
+  'server',
+  'username',
+  'kind',
+  'credential',
+  'status',
+  'password',
+  'attempts',
+  'verified',
+  'error',
+  'started_at',
+  'finished_at',
+  'details',
+];
 
 export type Row = [username: string, kind: string, credential: string, status: string, password: string];
 

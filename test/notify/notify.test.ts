@@ -98,8 +98,17 @@ describe('notify over real SMTP (STARTTLS + AUTH)', { timeout: 60_000 }, () => {
 
     const log = `${report}.sent.jsonl`;
     assert.equal(statSync(log).mode & 0o777, 0o600);
-    const sentLines = readFileSync(log, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; account?: string });
-    assert.deepEqual(sentLines.filter((l) => l.t === 'sent').map((l) => l.account).sort(), ['user00001', 'user00002']);
+    const sentLines = readFileSync(log, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { t: string; account?: string });
+    assert.deepEqual(
+      sentLines
+        .filter((l) => l.t === 'sent')
+        .map((l) => l.account)
+        .sort(),
+      ['user00001', 'user00002'],
+    );
     assert.ok(!readFileSync(log, 'utf8').includes('Pw-'), 'the sent-log holds no password');
 
     const again = await run(argv(report));

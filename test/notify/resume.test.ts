@@ -46,13 +46,32 @@ describe('notify, killed mid-batch and rerun', { timeout: 90_000 }, () => {
     });
     const ca = join(root, 'ca.pem');
     writeFileSync(ca, smtp.cert);
-    const args = ['notify', '--report', report, '--server', sim.url, '--user', 'admin', '--from', 'ops@hoster.example', '--smtp-ca', ca, '--yes', '--rate', '0', '--json'];
+    const args = [
+      'notify',
+      '--report',
+      report,
+      '--server',
+      sim.url,
+      '--user',
+      'admin',
+      '--from',
+      'ops@hoster.example',
+      '--smtp-ca',
+      ca,
+      '--yes',
+      '--rate',
+      '0',
+      '--json',
+    ];
     const env = { DA_PASSWORD: sim.adminPassword, SMTP_URL: `smtp://mailer:${SMTP_PASS}@127.0.0.1:${smtp.port}` };
     try {
       const first = await runCli(args, { env, onSpawn: (c) => (child = c) });
       assert.equal(first.signal, 'SIGKILL', first.stderr);
       assert.equal(first.code, null);
-      assert.deepEqual(smtp.received.map((m) => m.to[0]), ['user00001@example.net', 'user00002@example.net']);
+      assert.deepEqual(
+        smtp.received.map((m) => m.to[0]),
+        ['user00001@example.net', 'user00002@example.net'],
+      );
 
       const second = await runCli(args, { env });
       assert.equal(second.code, 1, second.stderr);
@@ -66,13 +85,25 @@ describe('notify, killed mid-batch and rerun', { timeout: 90_000 }, () => {
       assert.equal(third.code, 0, third.stderr);
       const counts = new Map<string, number>();
       for (const m of smtp.received) counts.set(m.to[0]!, (counts.get(m.to[0]!) ?? 0) + 1);
-      assert.deepEqual([...counts.entries()].sort(), users.map((u) => [`${u}@example.net`, 1]));
+      assert.deepEqual(
+        [...counts.entries()].sort(),
+        users.map((u) => [`${u}@example.net`, 1]),
+      );
 
       const fourth = await runCli(args, { env });
       assert.equal(fourth.code, 0, fourth.stderr);
       assert.equal(smtp.received.length, 5);
-      const log = readFileSync(`${report}.sent.jsonl`, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { t: string; account?: string });
-      assert.deepEqual(log.filter((r) => r.t === 'sent').map((r) => r.account).sort(), users);
+      const log = readFileSync(`${report}.sent.jsonl`, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { t: string; account?: string });
+      assert.deepEqual(
+        log
+          .filter((r) => r.t === 'sent')
+          .map((r) => r.account)
+          .sort(),
+        users,
+      );
     } finally {
       await smtp.close();
     }

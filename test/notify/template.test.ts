@@ -14,10 +14,13 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('report rows, templates, sent-log', { timeout: 20_000 }, () => {
   it('reads an old report (no kind/credential) as account rows, formula escapes undone', () => {
-    const csv = 'server,username,status,password,attempts,verified,error,started_at,finished_at\n' +
+    const csv =
+      'server,username,status,password,attempts,verified,error,started_at,finished_at\n' +
       "https://h:2222,fred,rotated,'=Pw1+x,1,yes,,,\nhttps://h:2222,amy,failed,,3,no,boom,,\n";
     const g = groupForDelivery(parseReportCsv(csv, 'r'), { includeUnknown: false });
-    assert.deepEqual(g.bundles, [{ server: 'https://h:2222', username: 'fred', credentials: [{ kind: 'account', credential: 'fred', password: '=Pw1+x', status: 'rotated' }] }]);
+    assert.deepEqual(g.bundles, [
+      { server: 'https://h:2222', username: 'fred', credentials: [{ kind: 'account', credential: 'fred', password: '=Pw1+x', status: 'rotated' }] },
+    ]);
     assert.throws(() => parseReportCsv('a,b\n1,2\n', 'r'), /not a da-rotate report/);
   });
 
@@ -30,10 +33,17 @@ describe('report rows, templates, sent-log', { timeout: 20_000 }, () => {
     const ok = loadTemplateFile(write('ok.txt', '# note\nSubject: Hi {{username}}\n\nDear {{username}}:\n{{credentials}}{{devices_notice}}'), 'password');
     const out = renderMessage(ok, {
       bundle: { server: 's', username: 'fred', credentials: [{ kind: 'email', credential: 'a@fred.example', password: 'P{{username}}w', status: 'rotated' }] },
-      mode: 'password', to: 'fred@x.example', serverHost: 'h', panelUrl: 'https://h:2222', now: new Date('2026-01-02T00:00:00Z'),
+      mode: 'password',
+      to: 'fred@x.example',
+      serverHost: 'h',
+      panelUrl: 'https://h:2222',
+      now: new Date('2026-01-02T00:00:00Z'),
     });
     assert.equal(out.subject, 'Hi fred');
-    assert.ok(out.text.startsWith('Dear fred:\nMailbox: a@fred.example\n  new password: P{{username}}w\n\nIMPORTANT: the passwords of your mailboxes changed.'), out.text);
+    assert.ok(
+      out.text.startsWith('Dear fred:\nMailbox: a@fred.example\n  new password: P{{username}}w\n\nIMPORTANT: the passwords of your mailboxes changed.'),
+      out.text,
+    );
     assert.match(out.text, /phones?, tablet/);
     const bad: Array<[string, string, 'password' | 'login-link', RegExp]> = [
       ['unknown.txt', 'Subject: x\n\n{{credentials}} {{pasword}}', 'password', /unknown placeholder\(s\) \{\{pasword\}\}/],
@@ -43,7 +53,12 @@ describe('report rows, templates, sent-log', { timeout: 20_000 }, () => {
       ['nolink.txt', 'Subject: x\n\n{{credentials}}', 'login-link', /needs \{\{login_link\}\}/],
       ['nosubject.txt', 'Hello\n\n{{credentials}}', 'password', /must start with a line "Subject: \.\.\."/],
     ];
-    for (const [name, text, mode, re] of bad) assert.throws(() => loadTemplateFile(write(name, text), mode), (e: unknown) => e instanceof UsageError && re.test(e.message), name);
+    for (const [name, text, mode, re] of bad)
+      assert.throws(
+        () => loadTemplateFile(write(name, text), mode),
+        (e: unknown) => e instanceof UsageError && re.test(e.message),
+        name,
+      );
   });
 
   it('a torn last sent-log line is dropped, a damaged middle line refused', async () => {

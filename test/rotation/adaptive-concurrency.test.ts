@@ -37,7 +37,7 @@ function drive(limiter: { readonly current: number; sample(e: { latencyMs: numbe
       sent++;
       peakInFlight = Math.max(peakInFlight, inFlight);
       // Deterministic jitter in [0, jitterMs): a fixed hash of the request number.
-      const jitter = server.jitterMs ? (((sent * 2654435761) >>> 0) % 1000) / 1000 * server.jitterMs : 0;
+      const jitter = server.jitterMs ? ((((sent * 2654435761) >>> 0) % 1000) / 1000) * server.jitterMs : 0;
       const refused = server.refuseAbove !== undefined && inFlight > server.refuseAbove;
       const over = Math.max(0, inFlight / server.capacity - 1);
       const latencyMs = refused ? 1 : server.baseMs * (1 + over * over) + jitter;

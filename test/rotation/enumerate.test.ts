@@ -5,7 +5,30 @@ import { enumerateAccounts, globToRegExp, isValidUsername, selectAccounts } from
 describe('isValidUsername', { timeout: 30_000 }, () => {
   it('accepts DirectAdmin names only', () => {
     for (const ok of ['a', 'fred', 'user00001', 'a'.repeat(32)]) assert.equal(isValidUsername(ok), true, ok);
-    for (const bad of ['', 'Fred', '1abc', 'a'.repeat(33), 'a&b', 'a=b', 'a%b', 'a|b', 'a:b', 'a/b', '..', 'a b', 'a\nb', 'a\u0000', 'héllo', '=cmd', '+x', '-x', '@x', 'a_b', 'a.b', 'a-b']) {
+    for (const bad of [
+      '',
+      'Fred',
+      '1abc',
+      'a'.repeat(33),
+      'a&b',
+      'a=b',
+      'a%b',
+      'a|b',
+      'a:b',
+      'a/b',
+      '..',
+      'a b',
+      'a\nb',
+      'a\u0000',
+      'héllo',
+      '=cmd',
+      '+x',
+      '-x',
+      '@x',
+      'a_b',
+      'a.b',
+      'a-b',
+    ]) {
       assert.equal(isValidUsername(bad), false, JSON.stringify(bad));
     }
   });
@@ -26,7 +49,10 @@ describe('selectAccounts', { timeout: 30_000 }, () => {
   it('skips the account it logs in as, both parts of a login-as name', () => {
     const s = selectAccounts(['admin', 'fred', 'bob'], { ...base, self: 'admin|fred' });
     assert.deepEqual(s.selected, ['bob']);
-    assert.deepEqual(s.skipped.map((x) => x.username), ['admin', 'fred']);
+    assert.deepEqual(
+      s.skipped.map((x) => x.username),
+      ['admin', 'fred'],
+    );
   });
 
   it('lets --exclude win over --only, dedupes and sorts', () => {
@@ -59,13 +85,16 @@ describe('enumerateAccounts', { timeout: 30_000 }, () => {
     verifyPassword: async () => false,
   };
 
-  it('scope users lists only the caller\'s own users', async () => {
+  it("scope users lists only the caller's own users", async () => {
     assert.deepEqual((await enumerateAccounts(reader, { scope: 'users', self: 'admin', exclude: [], only: undefined })).selected, ['u1', 'u2']);
   });
 
   it('scope all is the deduplicated union of users, resellers, their users and admins, minus self', async () => {
     const s = await enumerateAccounts(reader, { scope: 'all', self: 'admin', exclude: [], only: undefined });
     assert.deepEqual(s.selected, ['admin2', 'r1u1', 'res1', 'res2', 'u1', 'u2']);
-    assert.deepEqual(s.skipped.map((k) => k.username), ['admin']);
+    assert.deepEqual(
+      s.skipped.map((k) => k.username),
+      ['admin'],
+    );
   });
 });

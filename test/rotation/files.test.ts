@@ -1,7 +1,21 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, lchownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync, lstatSync, existsSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  lchownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  lstatSync,
+  existsSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
@@ -38,10 +52,18 @@ function freshDir(): string {
 function header(accounts: string[]): JournalHeader {
   const credentials = accounts.map((u) => ({ kind: 'account' as const, owner: u, name: u }));
   return {
-    t: 'header', v: 2, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users',
-    startedAt: '2025-01-01T00:00:00.000Z', report: 'r.csv',
+    t: 'header',
+    v: 2,
+    server: 'https://h:2222',
+    host: 'h:2222',
+    user: 'admin',
+    scope: 'users',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    report: 'r.csv',
     options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
-    credentials, credentialsSha256: hashCredentials(credentials), skipped: [],
+    credentials,
+    credentialsSha256: hashCredentials(credentials),
+    skipped: [],
   };
 }
 
@@ -67,7 +89,7 @@ describe('writeAll', T, () => {
     let first = true;
     setFileSystemForTests({
       write: async (p, h, data) => {
-        if (first) return (first = false), realFileSystem.write(p, h, data.subarray(0, 2));
+        if (first) return ((first = false), realFileSystem.write(p, h, data.subarray(0, 2)));
         throw Object.assign(new Error('no space'), { code: 'ENOSPC' });
       },
     });
@@ -93,7 +115,11 @@ describe('createExclusive and openAppendNoFollow', T, () => {
       process.umask(old);
     }
     assert.equal(statSync(join(dir, 'new')).mode & 0o777, 0o600);
-    await assert.rejects(createExclusive(join(dir, 'new')), (e: unknown) => e instanceof UsageError && e.exitCode === 2 && e.message === `${join(dir, 'new')} exists: choose another --output or remove it (nothing was changed)`);
+    await assert.rejects(
+      createExclusive(join(dir, 'new')),
+      (e: unknown) =>
+        e instanceof UsageError && e.exitCode === 2 && e.message === `${join(dir, 'new')} exists: choose another --output or remove it (nothing was changed)`,
+    );
     mkdirSync(join(dir, 'sub'));
     await assert.rejects(createExclusive(join(dir, 'sub')), /sub is a directory, not a file/);
     const outside = join(freshDir(), 'victim');
@@ -229,14 +255,20 @@ describe('journal writer under write faults', T, () => {
       await j.append(header(['amy', 'bob', 'cat', 'dan']));
       await j.appendMany([intent('amy'), intent('bob')]);
       const faults = faultOn(path, mode, 0);
-      const err = await j.appendMany([intent('cat'), intent('dan')]).then(() => undefined, (e: unknown) => e);
+      const err = await j.appendMany([intent('cat'), intent('dan')]).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof FileWriteFailed, String(err));
       assert.equal(err.path, path);
       assert.equal(err.errno, mode === 'short-then-ENOSPC' ? 'ENOSPC' : mode === 'zero' ? 'ESHORT' : mode);
       assert.equal(j.failure, err);
       const writesAtFailure = faults.writes;
       await assert.rejects(j.append(intent('eve')), (e: unknown) => e === err);
-      await assert.rejects(j.append({ t: 'outcome', c: 'account:amy:amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' }, false), (e: unknown) => e === err);
+      await assert.rejects(
+        j.append({ t: 'outcome', c: 'account:amy:amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' }, false),
+        (e: unknown) => e === err,
+      );
       assert.equal(faults.writes, writesAtFailure, 'nothing more was written after the failure');
       await assert.rejects(j.close(), (e: unknown) => e === err);
       setFileSystemForTests(undefined);
@@ -268,7 +300,16 @@ describe('journal writer under write faults', T, () => {
     setFileSystemForTests({ write: (p, h, data) => realFileSystem.write(p, h, p === path ? data.subarray(0, 7) : data) });
     await j.append(header(['amy', 'bob']));
     await j.appendMany([intent('amy'), intent('bob')]);
-    r.write({ server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true });
+    r.write({
+      server: 's',
+      username: 'amy',
+      kind: 'account',
+      credential: 'amy',
+      status: 'rotated',
+      password: 'Pw-amy-0123456789',
+      attempts: 1,
+      verified: true,
+    });
     await j.close();
     await r.close();
     assert.deepEqual([...readJournal(path).intents.keys()], ['account:amy:amy', 'account:bob:bob']);
@@ -296,7 +337,16 @@ describe('report writer under write faults', T, () => {
       const w = await ReportWriter.create(path);
       const failed = new Promise<unknown>((res) => w.onFailure(res));
       faultOn(path, mode, 0);
-      w.write({ server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true });
+      w.write({
+        server: 's',
+        username: 'amy',
+        kind: 'account',
+        credential: 'amy',
+        status: 'rotated',
+        password: 'Pw-amy-0123456789',
+        attempts: 1,
+        verified: true,
+      });
       const e = await failed;
       assert.ok(e instanceof FileWriteFailed);
       assert.equal(e.path, path);
@@ -318,7 +368,9 @@ describe('report writer under write faults', T, () => {
       open: (p, flags, mode) => (events.push(`open ${p.startsWith(join(dir, '.r.csv.')) ? 'tmp' : p}`), realFileSystem.open(p, flags, mode)),
       syncDir: (d) => (events.push(`syncDir ${d}`), realFileSystem.syncDir(d)),
     });
-    const r = await ReportWriter.rebuild(path, [{ server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true }]);
+    const r = await ReportWriter.rebuild(path, [
+      { server: 's', username: 'amy', kind: 'account', credential: 'amy', status: 'rotated', password: 'Pw-amy-0123456789', attempts: 1, verified: true },
+    ]);
     await r.close();
     assert.deepEqual(events, ['open tmp', `syncDir ${dir}`, `open ${path}`]);
     assert.equal(readReport(path)[0]!.password, 'Pw-amy-0123456789');
@@ -347,7 +399,10 @@ describe('planted symlinks', T, () => {
     await assert.rejects(JournalWriter.create(join(shared, 'r.journal.jsonl')), /is a symbolic link/);
     await assert.rejects(JournalWriter.openAppend(join(shared, 'r.journal.jsonl')), /is a symbolic link/);
     await assert.rejects(createExclusive(join(shared, 'r.csv')), /is a symbolic link/);
-    await assert.rejects(acquireLock(join(shared, 'h+2222.lock'), 'https://h:2222'), (e: unknown) => e instanceof LockHeld && /not a lock file/.test(e.message));
+    await assert.rejects(
+      acquireLock(join(shared, 'h+2222.lock'), 'https://h:2222'),
+      (e: unknown) => e instanceof LockHeld && /not a lock file/.test(e.message),
+    );
     names.forEach((name, i) => {
       assert.equal(readFileSync(join(victims, name), 'utf8'), `precious ${name}\n`);
       assert.equal(lstatSync(join(victims, name)).mtimeMs, before[i]);

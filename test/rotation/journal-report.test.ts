@@ -18,10 +18,18 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 function header(accounts: string[], extra: Credential[] = []): JournalHeader {
   const credentials: Credential[] = [...accounts.map((u): Credential => ({ kind: 'account', owner: u, name: u })), ...extra];
   return {
-    t: 'header', v: 2, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users',
-    startedAt: new Date().toISOString(), report: join(dir, 'r.csv'),
+    t: 'header',
+    v: 2,
+    server: 'https://h:2222',
+    host: 'h:2222',
+    user: 'admin',
+    scope: 'users',
+    startedAt: new Date().toISOString(),
+    report: join(dir, 'r.csv'),
     options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
-    credentials, credentialsSha256: hashCredentials(credentials), skipped: [{ username: '=bad', reason: 'not a valid DirectAdmin username' }],
+    credentials,
+    credentialsSha256: hashCredentials(credentials),
+    skipped: [{ username: '=bad', reason: 'not a valid DirectAdmin username' }],
   };
 }
 
@@ -80,14 +88,32 @@ describe('journal version 1', { timeout: 30_000 }, () => {
     const accounts = ['amy', 'bob'];
     const { createHash } = require_crypto();
     const v1 = {
-      t: 'header', v: 1, server: 'https://h:2222', host: 'h:2222', user: 'admin', scope: 'users', startedAt: 'x', report: 'r.csv',
+      t: 'header',
+      v: 1,
+      server: 'https://h:2222',
+      host: 'h:2222',
+      user: 'admin',
+      scope: 'users',
+      startedAt: 'x',
+      report: 'r.csv',
       options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null },
-      accounts, accountsSha256: createHash('sha256').update(accounts.join('\n')).digest('hex'), skipped: [],
+      accounts,
+      accountsSha256: createHash('sha256').update(accounts.join('\n')).digest('hex'),
+      skipped: [],
     };
-    const text = [v1, { t: 'intent', u: 'amy', pw: 'PwAmy1234567890', at: 'x' }, { t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' }]
-      .map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const text =
+      [
+        v1,
+        { t: 'intent', u: 'amy', pw: 'PwAmy1234567890', at: 'x' },
+        { t: 'outcome', u: 'amy', status: 'rotated', attempts: 1, verified: true, startedAt: 'a', finishedAt: 'b' },
+      ]
+        .map((l) => JSON.stringify(l))
+        .join('\n') + '\n';
     const s = parseJournal(text);
-    assert.deepEqual(s.header.credentials, [{ kind: 'account', owner: 'amy', name: 'amy' }, { kind: 'account', owner: 'bob', name: 'bob' }]);
+    assert.deepEqual(s.header.credentials, [
+      { kind: 'account', owner: 'amy', name: 'amy' },
+      { kind: 'account', owner: 'bob', name: 'bob' },
+    ]);
     assert.equal(s.intents.get('account:amy:amy')?.pw, 'PwAmy1234567890');
     assert.equal(s.outcomes.get('account:amy:amy')?.status, 'rotated');
   });
@@ -118,8 +144,18 @@ describe('report', { timeout: 30_000 }, () => {
     const path = join(sub, 'r.csv');
     const w = await ReportWriter.create(path);
     const hostile = ['=HYPERLINK("http://x")', 'a,b"c', 'line\nbreak', '@SUM(A1)', 'ünï'];
-    for (const u of hostile) w.write({ server: 'https://h:2222', username: u, kind: 'account', credential: u, status: 'skipped', attempts: 0, verified: false, error: 'x' });
-    w.write({ server: 'https://h:2222', username: 'fred', kind: 'account', credential: 'fred', status: 'rotated', password: 'Abc123def456ghi789jkl0', attempts: 1, verified: true });
+    for (const u of hostile)
+      w.write({ server: 'https://h:2222', username: u, kind: 'account', credential: u, status: 'skipped', attempts: 0, verified: false, error: 'x' });
+    w.write({
+      server: 'https://h:2222',
+      username: 'fred',
+      kind: 'account',
+      credential: 'fred',
+      status: 'rotated',
+      password: 'Abc123def456ghi789jkl0',
+      attempts: 1,
+      verified: true,
+    });
     await w.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
     await assert.rejects(ReportWriter.create(path), /exists: choose another --output/);
@@ -152,7 +188,10 @@ describe('report', { timeout: 30_000 }, () => {
     assert.equal(by.get('cat')!.password, 'PwCat');
     assert.equal(by.get('dan')!.status, 'not-started');
     assert.equal(by.get('=bad')!.status, 'skipped');
-    assert.equal(rowsFromJournal(state, { includePending: false, ...plain }).some((r) => r.username === 'cat'), false);
+    assert.equal(
+      rowsFromJournal(state, { includePending: false, ...plain }).some((r) => r.username === 'cat'),
+      false,
+    );
   });
 });
 

@@ -4,7 +4,15 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
-import { acquireLock, acquireServerLock, LockHeld, lockPathForServer, normaliseServer, setBeforeTakeoverForTests, stateDirFor } from '../../src/rotation/lock.js';
+import {
+  acquireLock,
+  acquireServerLock,
+  LockHeld,
+  lockPathForServer,
+  normaliseServer,
+  setBeforeTakeoverForTests,
+  stateDirFor,
+} from '../../src/rotation/lock.js';
 
 const T = { timeout: 10_000 };
 /** Above the largest pid Linux hands out (pid_max <= 2^22): surely dead. */
@@ -53,7 +61,10 @@ describe('acquiring', T, () => {
     assert.equal(statSync(first.path).mode & 0o777, 0o600);
     await assert.rejects(acquireServerLock(state, 'da.example.com:2222'), (e: unknown) => {
       assert.ok(e instanceof LockHeld);
-      assert.equal(e.message, `another da-rotate run holds ${first.path}: pid ${process.pid} on ${hostname()}, started ${e.holder!.startedAt}; wait for it to finish`);
+      assert.equal(
+        e.message,
+        `another da-rotate run holds ${first.path}: pid ${process.pid} on ${hostname()}, started ${e.holder!.startedAt}; wait for it to finish`,
+      );
       return true;
     });
     const other = await acquireServerLock(state, 'https://da.example.com:2223');
@@ -68,7 +79,10 @@ describe('acquiring', T, () => {
   it('refuses a state directory others can write', async () => {
     const state = freshDir();
     chmodSync(state, 0o777);
-    await assert.rejects(acquireServerLock(state, 'https://h:2222'), (e: unknown) => e instanceof UsageError && e.message.startsWith(`${state} is writable by group or others`));
+    await assert.rejects(
+      acquireServerLock(state, 'https://h:2222'),
+      (e: unknown) => e instanceof UsageError && e.message.startsWith(`${state} is writable by group or others`),
+    );
     assert.deepEqual(readdirSync(state), []);
   });
 
@@ -115,8 +129,9 @@ describe('stale locks', T, () => {
       let settled = 0;
       const waiters: Array<{ turn: number; go: () => void }> = [];
       const wake = () => {
-        for (const w of waiters.splice(0)) if (arrived === takers && settled >= w.turn) w.go();
-        else waiters.push(w);
+        for (const w of waiters.splice(0))
+          if (arrived === takers && settled >= w.turn) w.go();
+          else waiters.push(w);
       };
       setBeforeTakeoverForTests(() => {
         const turn = arrived++;
@@ -147,7 +162,12 @@ describe('stale locks', T, () => {
     const path = join(freshDir(), 'h+1.lock');
     writeFileSync(path, stale(), { mode: 0o600 });
     writeFileSync(`${path}.takeover`, stale(), { mode: 0o600 });
-    await assert.rejects(acquireLock(path, 's'), (e: unknown) => e instanceof LockHeld && e.message === `${path}.takeover is left over from a run that died while taking over a stale lock: remove it if no da-rotate run is going on`);
+    await assert.rejects(
+      acquireLock(path, 's'),
+      (e: unknown) =>
+        e instanceof LockHeld &&
+        e.message === `${path}.takeover is left over from a run that died while taking over a stale lock: remove it if no da-rotate run is going on`,
+    );
     assert.equal(readFileSync(path, 'utf8'), stale());
   });
 

@@ -17,7 +17,10 @@ describe('generatePassword', { timeout: 30_000 }, () => {
     for (let i = 0; i < 300; i++) {
       const pw = generatePassword({ length: 12, symbols: true });
       assert.equal(pw.length, 12);
-      assert.ok([...pw].some((c) => SAFE_SYMBOLS.includes(c)), pw);
+      assert.ok(
+        [...pw].some((c) => SAFE_SYMBOLS.includes(c)),
+        pw,
+      );
       assert.ok(ALNUM.includes(pw[0]!), pw);
       assert.equal(policyViolation(pw, { length: 12, symbols: true }), undefined);
     }
@@ -37,7 +40,11 @@ describe('generatePassword', { timeout: 30_000 }, () => {
       for (const c of generatePassword().slice(1)) counts.set(c, (counts.get(c) ?? 0) + 1);
     }
     assert.equal(counts.size, 62);
-    const classes: Array<[string, number]> = [[UPPER, 75], [LOWER, 75], [DIGITS, 45]];
+    const classes: Array<[string, number]> = [
+      [UPPER, 75],
+      [LOWER, 75],
+      [DIGITS, 45],
+    ];
     for (const [set, bound] of classes) {
       const total = [...set].reduce((n, c) => n + (counts.get(c) ?? 0), 0);
       const expected = total / set.length;
@@ -46,7 +53,6 @@ describe('generatePassword', { timeout: 30_000 }, () => {
       assert.ok(chi < bound, `chi-square ${chi.toFixed(1)} over ${set}`);
     }
   });
-
 });
 
 describe('policyViolation', { timeout: 30_000 }, () => {

@@ -2,13 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fcSeed } from '../seed.js';
-import {
-  AuthenticationFailed,
-  CommandFailed,
-  TransportError,
-  UnexpectedAnswer,
-  type DirectAdminError,
-} from '../../src/directadmin/index.js';
+import { AuthenticationFailed, CommandFailed, TransportError, UnexpectedAnswer, type DirectAdminError } from '../../src/directadmin/index.js';
 import type { Credential, CredentialKind, KindContext } from '../../src/kinds/index.js';
 import { SecretRegistry } from '../../src/log.js';
 import { backoffDelay } from '../../src/rotation/retry.js';
@@ -134,7 +128,11 @@ describe('changeCredential', { timeout: 20_000 }, () => {
   });
 
   it('a refusal before anything applied is failed, without the secret, and classified when systematic', async () => {
-    const policy = new CommandFailed(CMD, 'Unable to satisfy difficult password check.', 'Password must have at least one special character such as !@#%$ etc..');
+    const policy = new CommandFailed(
+      CMD,
+      'Unable to satisfy difficult password check.',
+      'Password must have at least one special character such as !@#%$ etc..',
+    );
     const { kind } = fakeKind([policy]);
     const o = await changeCredential(context(kind), fred, PW);
     assert.equal(o.status, 'failed');
@@ -187,50 +185,63 @@ describe('changeCredential', { timeout: 20_000 }, () => {
 describe('the outcome rule, over arbitrary server behaviour', { timeout: 60_000 }, () => {
   // Each write: applied or not, answer seen or lost/empty/5xx/refused; each read: truthful, lying "not live", or failing.
   const writeArb = fc.constantFrom<'ok' | 'lost-applied' | 'lost-not-applied' | 'empty-applied' | '500-not-applied' | '500-applied' | 'refused' | 'auth'>(
-    'ok', 'lost-applied', 'lost-not-applied', 'empty-applied', '500-not-applied', '500-applied', 'refused', 'auth',
+    'ok',
+    'lost-applied',
+    'lost-not-applied',
+    'empty-applied',
+    '500-not-applied',
+    '500-applied',
+    'refused',
+    'auth',
   );
   const readArb = fc.constantFrom<'truth' | 'lie' | 'error'>('truth', 'lie', 'error');
   const seed = fcSeed(20261129);
 
   it(`rotated only when live, failed only when nothing applied, the secret kept whenever it may be live (FC_SEED=${seed})`, async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(writeArb, { maxLength: 8 }), fc.array(readArb, { maxLength: 8 }), fc.boolean(), fc.boolean(), async (writes, reads, hasCheck, acceptUnchanged) => {
-        let live = 'OldPassword1';
-        const kind: CredentialKind = {
-          name: 'account',
-          action: 'change',
-          commands: [CMD],
-          list: async () => [fred],
-          async apply(_c, _cr, secret) {
-            // A real server refuses an unchanged password unless told to accept it.
-            if (live === secret && !acceptUnchanged) throw unchanged();
-            const w = writes.shift() ?? 'ok';
-            if (w === 'refused') throw new CommandFailed(CMD, 'Cannot change password', 'Unable to change password');
-            if (w === 'auth') throw new AuthenticationFailed(CMD, 'login-page');
-            if (w.endsWith('-applied') || w === 'ok') live = secret!;
-            if (w === 'ok') return;
-            if (w.startsWith('lost')) throw reset();
-            if (w.startsWith('empty')) throw empty();
-            throw e500();
-          },
-          provesDone: (e) => e instanceof CommandFailed && /isn't different/.test(e.details),
-        };
-        if (hasCheck) {
-          kind.check = async (_c, _cr, secret) => {
-            const r = reads.shift() ?? 'truth';
-            if (r === 'error') throw new TransportError('CMD_API_VERIFY_PASSWORD', 'ECONNRESET', true);
-            if (r === 'lie') return false;
-            return live === secret;
+      fc.asyncProperty(
+        fc.array(writeArb, { maxLength: 8 }),
+        fc.array(readArb, { maxLength: 8 }),
+        fc.boolean(),
+        fc.boolean(),
+        async (writes, reads, hasCheck, acceptUnchanged) => {
+          let live = 'OldPassword1';
+          const kind: CredentialKind = {
+            name: 'account',
+            action: 'change',
+            commands: [CMD],
+            list: async () => [fred],
+            async apply(_c, _cr, secret) {
+              // A real server refuses an unchanged password unless told to accept it.
+              if (live === secret && !acceptUnchanged) throw unchanged();
+              const w = writes.shift() ?? 'ok';
+              if (w === 'refused') throw new CommandFailed(CMD, 'Cannot change password', 'Unable to change password');
+              if (w === 'auth') throw new AuthenticationFailed(CMD, 'login-page');
+              if (w.endsWith('-applied') || w === 'ok') live = secret!;
+              if (w === 'ok') return;
+              if (w.startsWith('lost')) throw reset();
+              if (w.startsWith('empty')) throw empty();
+              throw e500();
+            },
+            provesDone: (e) => e instanceof CommandFailed && /isn't different/.test(e.details),
           };
-        }
-        const o = await changeCredential(context(kind), fred, PW);
-        if (live === PW) {
-          assert.ok(o.status === 'rotated' || o.status === 'unknown', `live but ${o.status}`);
-          assert.equal(o.secret, PW);
-        }
-        if (o.status === 'rotated') assert.equal(live, PW, 'rotated means live');
-        if (o.status === 'failed' || o.status === 'not-sent') assert.notEqual(live, PW, `${o.status} but live`);
-      }),
+          if (hasCheck) {
+            kind.check = async (_c, _cr, secret) => {
+              const r = reads.shift() ?? 'truth';
+              if (r === 'error') throw new TransportError('CMD_API_VERIFY_PASSWORD', 'ECONNRESET', true);
+              if (r === 'lie') return false;
+              return live === secret;
+            };
+          }
+          const o = await changeCredential(context(kind), fred, PW);
+          if (live === PW) {
+            assert.ok(o.status === 'rotated' || o.status === 'unknown', `live but ${o.status}`);
+            assert.equal(o.secret, PW);
+          }
+          if (o.status === 'rotated') assert.equal(live, PW, 'rotated means live');
+          if (o.status === 'failed' || o.status === 'not-sent') assert.notEqual(live, PW, `${o.status} but live`);
+        },
+      ),
       { seed, numRuns: 500 },
     );
   });

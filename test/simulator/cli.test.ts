@@ -52,7 +52,11 @@ describe('`da-rotate simulate` command line', { timeout: 60_000 }, () => {
       const listed = await fetch(`${status.url}/CMD_API_SHOW_USERS`, { headers: h });
       assert.equal(listed.headers.get('x-directadmin'), null);
       assert.match(await listed.text(), /^(list%5B%5D=user%30%30%30%30%3[123](&|$))*$/);
-      const refused = await fetch(`${status.url}/CMD_API_USER_PASSWD`, { method: 'POST', headers: { ...h, 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1234' });
+      const refused = await fetch(`${status.url}/CMD_API_USER_PASSWD`, {
+        method: 'POST',
+        headers: { ...h, 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1234',
+      });
       assert.equal(refused.headers.get('x-directadmin'), 'unauthorized');
       await refused.text();
     } finally {
@@ -77,8 +81,13 @@ describe('`da-rotate simulate` command line', { timeout: 60_000 }, () => {
       join(dir, 'hooks.mjs'),
       "export async function resolve(specifier, context, next) {\n  if (specifier === 'selfsigned') { const e = new Error(\"Cannot find package 'selfsigned'\"); e.code = 'ERR_MODULE_NOT_FOUND'; throw e; }\n  return next(specifier, context);\n}\n",
     );
-    writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
-    const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, CLI, 'simulate', '--tls', '--users', '1'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    );
+    const child = spawn(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, CLI, 'simulate', '--tls', '--users', '1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -94,7 +103,13 @@ describe('`da-rotate simulate` command line', { timeout: 60_000 }, () => {
 
   it('loadGenerator turns a missing package into a SimulatorSetupError, and passes other errors through', async () => {
     const missing = Object.assign(new Error('nope'), { code: 'ERR_MODULE_NOT_FOUND' });
-    await assert.rejects(loadGenerator(() => Promise.reject(missing)), SimulatorSetupError);
-    await assert.rejects(loadGenerator(() => Promise.reject(new Error('disk on fire'))), /disk on fire/);
+    await assert.rejects(
+      loadGenerator(() => Promise.reject(missing)),
+      SimulatorSetupError,
+    );
+    await assert.rejects(
+      loadGenerator(() => Promise.reject(new Error('disk on fire'))),
+      /disk on fire/,
+    );
   });
 });

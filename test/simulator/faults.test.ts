@@ -28,7 +28,11 @@ describe('simulator faults on any command', { timeout: 30_000 }, () => {
       assert.equal((await call(sim, '/CMD_API_SHOW_USERS', admin(sim))).status, 200);
       assert.equal((await call(sim, `/CMD_API_POP?action=list&domain=${d}`, as(sim, 'user00001'))).status, 200);
       const before = sim.mailboxPassword(`info@${d}`);
-      assert.equal((await call(sim, '/CMD_API_POP', { ...as(sim, 'user00001'), body: `action=modify&domain=${d}&user=info&passwd=MailPassw0rd1&passwd2=MailPassw0rd1` })).status, 500);
+      assert.equal(
+        (await call(sim, '/CMD_API_POP', { ...as(sim, 'user00001'), body: `action=modify&domain=${d}&user=info&passwd=MailPassw0rd1&passwd2=MailPassw0rd1` }))
+          .status,
+        500,
+      );
       assert.equal(sim.mailboxPassword(`info@${d}`), before, '500 applies nothing');
       assert.equal((await call(sim, '/api/sessions/destroy-all-other', { ...as(sim, 'user00001'), method: 'POST' })).status, 500);
     });
@@ -44,7 +48,8 @@ describe('simulator faults on any command', { timeout: 30_000 }, () => {
       assert.equal((await call(sim, '/CMD_API_SHOW_USER_CONFIG?user=user00002', admin(sim))).status, 500);
       assert.equal((await call(sim, '/CMD_API_VERIFY_PASSWORD?user=user00002&passwd=x', admin(sim))).status, 500);
       const d = 'user00001.example.net';
-      const modify = (user: string) => call(sim, '/CMD_API_POP', { ...as(sim, 'user00001'), body: `action=modify&domain=${d}&user=${user}&passwd=MailPassw0rd1&passwd2=MailPassw0rd1` });
+      const modify = (user: string) =>
+        call(sim, '/CMD_API_POP', { ...as(sim, 'user00001'), body: `action=modify&domain=${d}&user=${user}&passwd=MailPassw0rd1&passwd2=MailPassw0rd1` });
       assert.equal((await modify('info')).body, 'error=%30&text=Email%20account%20modified&details=');
       const lost = await modify('sales');
       assert.deepEqual([lost.status, lost.body], [200, '']);
@@ -152,7 +157,12 @@ describe('simulator trickle', { timeout: 30_000 }, () => {
 describe('simulator degrading mode', { timeout: 30_000 }, () => {
   const stats = (processing: number) => ({ processing, maxProcessing: 0 }) as SimulatorStats;
   it('multiplies latency by 1 + overload^2 past capacity', () => {
-    const at = (processing: number, f: Faults) => new Load(stats(processing), () => f, () => 0).latency();
+    const at = (processing: number, f: Faults) =>
+      new Load(
+        stats(processing),
+        () => f,
+        () => 0,
+      ).latency();
     const f: Faults = { degrade: { capacity: 24, baseMs: 20 } };
     assert.equal(at(10, f), 20);
     assert.equal(at(24, f), 20);
@@ -164,7 +174,12 @@ describe('simulator degrading mode', { timeout: 30_000 }, () => {
 
   it('queues nothing: every request is processed at once', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { degrade: { capacity: 2, baseMs: 60_000 } } });
-    const pending = Array.from({ length: 8 }, () => call(sim, '/CMD_API_LOGIN_TEST', admin(sim)).then(() => 'answered', () => 'failed'));
+    const pending = Array.from({ length: 8 }, () =>
+      call(sim, '/CMD_API_LOGIN_TEST', admin(sim)).then(
+        () => 'answered',
+        () => 'failed',
+      ),
+    );
     while (sim.stats.inFlight < 8) await new Promise((r) => setImmediate(r));
     await new Promise((r) => setImmediate(r));
     assert.equal(sim.stats.processing, 8);

@@ -15,7 +15,10 @@ describe('simulator accounts', { timeout: 60_000 }, () => {
       assert.deepEqual(a.accounts(), b.accounts());
       const all = a.accounts();
       assert.equal(all.length, 1 + 1 + 2 + 40);
-      assert.deepEqual(all.filter((x) => x.type === 'admin').map((x) => x.username), ['admin', 'admin2']);
+      assert.deepEqual(
+        all.filter((x) => x.type === 'admin').map((x) => x.username),
+        ['admin', 'admin2'],
+      );
       assert.equal(all.filter((x) => x.suspended).length, 4);
       const owners = new Set(all.filter((x) => x.type === 'user').map((x) => x.creator));
       assert.ok(owners.has('admin') && owners.has('reseller1'));
@@ -59,8 +62,11 @@ describe('simulator commands and formats', { timeout: 60_000 }, () => {
     assert.deepEqual(JSON.parse(v.body), { valid: '1' });
   });
 
-  it('lists a reseller\'s users with reseller= and every user with SHOW_ALL_USERS', async () => {
-    const owned = sim.accounts().filter((a) => a.creator === 'reseller1' && a.type === 'user').map((a) => a.username);
+  it("lists a reseller's users with reseller= and every user with SHOW_ALL_USERS", async () => {
+    const owned = sim
+      .accounts()
+      .filter((a) => a.creator === 'reseller1' && a.type === 'user')
+      .map((a) => a.username);
     const r = JSON.parse((await call(sim, '/CMD_API_SHOW_USERS?reseller=reseller1&json=yes', admin(sim))).body);
     assert.deepEqual(r, owned);
     const all = JSON.parse((await call(sim, '/CMD_API_SHOW_ALL_USERS?json=yes', admin(sim))).body) as string[];
@@ -78,7 +84,10 @@ describe('simulator commands and formats', { timeout: 60_000 }, () => {
   it('changes a password by POST only, with every documented error', async () => {
     const post = (body: string) => call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: body + '&json=yes' });
     const err = async (body: string) => JSON.parse((await post(body)).body) as { error?: string; result?: string; success?: string };
-    assert.equal((await call(sim, '/CMD_API_USER_PASSWD?username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1234&json=yes', admin(sim))).body.includes('"error"'), true);
+    assert.equal(
+      (await call(sim, '/CMD_API_USER_PASSWD?username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1234&json=yes', admin(sim))).body.includes('"error"'),
+      true,
+    );
     assert.equal((await err('username=user00001&passwd=Abcdefgh1234')).result, 'You must enter the password in both fields');
     assert.equal((await err('username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1235')).result, 'Passwords do not match');
     assert.equal((await err('username=ghost&passwd=Abcdefgh1234&passwd2=Abcdefgh1234')).result, 'That user does not exist');
@@ -92,7 +101,10 @@ describe('simulator commands and formats', { timeout: 60_000 }, () => {
     assert.equal(ok.success, 'Password Changed');
     assert.equal(sim.password('user00001'), 'NewPassw0rd123');
     const suspended = sim.accounts().find((a) => a.suspended)!;
-    assert.equal((await err(`username=${suspended.username}&passwd=NewPassw0rd123&passwd2=NewPassw0rd123`)).success, 'User password changed, however the account is still suspended');
+    assert.equal(
+      (await err(`username=${suspended.username}&passwd=NewPassw0rd123&passwd2=NewPassw0rd123`)).success,
+      'User password changed, however the account is still suspended',
+    );
     const url = await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00003&passwd=Abc&passwd2=Abd' });
     assert.equal(url.body, 'error=%31&text=Cannot%20change%20password&details=Passwords%20do%20not%20match');
   });
@@ -119,16 +131,23 @@ describe('simulator commands and formats', { timeout: 60_000 }, () => {
 
 describe('simulator format switches', { timeout: 60_000 }, () => {
   it('produces every list and entity variant', async () => {
-    await withSim({ users: 3, resellers: 0, format: { bracketStyle: 'plain', listStyle: 'object', entities: true, emptyList: 'no-key', jsonExtended: true } }, async (sim) => {
-      assert.match((await call(sim, '/CMD_API_SHOW_USERS', admin(sim))).body, /^list\[\]=user%26%23%34%38%3B/);
-      assert.deepEqual(JSON.parse((await call(sim, '/CMD_API_SHOW_USERS?json=yes', admin(sim))).body), { '0': 'user00001', '1': 'user00002', '2': 'user00003' });
-      assert.equal((await call(sim, '/CMD_API_SHOW_RESELLERS', admin(sim))).body, 'error=0');
-      // Entities ("&#49;" for "1") arrive percent-encoded inside values, never in keys or error=.
-      const cfg = await call(sim, '/CMD_API_SHOW_USER_CONFIG?user=user00001', admin(sim));
-      assert.match(cfg.body, /^username=user%26%23%34%38%3B%26%23%34%38%3B/);
-      assert.ok(cfg.body.includes('&date%5Fcreated='));
-      assert.equal(JSON.parse((await call(sim, '/CMD_API_LOGIN_TEST?json=yes', admin(sim))).body).extended, 'true');
-    });
+    await withSim(
+      { users: 3, resellers: 0, format: { bracketStyle: 'plain', listStyle: 'object', entities: true, emptyList: 'no-key', jsonExtended: true } },
+      async (sim) => {
+        assert.match((await call(sim, '/CMD_API_SHOW_USERS', admin(sim))).body, /^list\[\]=user%26%23%34%38%3B/);
+        assert.deepEqual(JSON.parse((await call(sim, '/CMD_API_SHOW_USERS?json=yes', admin(sim))).body), {
+          '0': 'user00001',
+          '1': 'user00002',
+          '2': 'user00003',
+        });
+        assert.equal((await call(sim, '/CMD_API_SHOW_RESELLERS', admin(sim))).body, 'error=0');
+        // Entities ("&#49;" for "1") arrive percent-encoded inside values, never in keys or error=.
+        const cfg = await call(sim, '/CMD_API_SHOW_USER_CONFIG?user=user00001', admin(sim));
+        assert.match(cfg.body, /^username=user%26%23%34%38%3B%26%23%34%38%3B/);
+        assert.ok(cfg.body.includes('&date%5Fcreated='));
+        assert.equal(JSON.parse((await call(sim, '/CMD_API_LOGIN_TEST?json=yes', admin(sim))).body).extended, 'true');
+      },
+    );
     await withSim({ users: 1, resellers: 0, format: { listStyle: 'wrapped' } }, async (sim) => {
       assert.deepEqual(JSON.parse((await call(sim, '/CMD_API_SHOW_USERS?json=yes', admin(sim))).body), { list: ['user00001'] });
       assert.equal((await call(sim, '/CMD_API_SHOW_RESELLERS', admin(sim))).body, '');
@@ -144,10 +163,14 @@ describe('simulator format switches', { timeout: 60_000 }, () => {
 
   it('enforces the difficult password rule', async () => {
     await withSim({ users: 1, resellers: 0, passwordPolicy: { difficult: true } }, async (sim) => {
-      const r = JSON.parse((await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1234&json=yes' })).body);
+      const r = JSON.parse(
+        (await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1234&json=yes' })).body,
+      );
       assert.equal(r.error, 'Unable to satisfy difficult password check.');
       assert.equal(r.result, 'Password must have at least one special character such as !@#%$ etc..');
-      const ok = JSON.parse((await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=Abcdefgh12.4&passwd2=Abcdefgh12.4&json=yes' })).body);
+      const ok = JSON.parse(
+        (await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=Abcdefgh12.4&passwd2=Abcdefgh12.4&json=yes' })).body,
+      );
       assert.equal(ok.success, 'Password Changed');
     });
   });
@@ -223,33 +246,46 @@ describe('simulator faults', { timeout: 60_000 }, () => {
     call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: `username=${user}&passwd=${pw}&passwd2=${pw}&json=yes` });
 
   it('reset before apply leaves the password, reset after apply changes it', async () => {
-    await withSim({ users: 3, resellers: 0, faults: { resetBeforeApply: { users: ['user00001'] }, resetAfterApply: { users: ['user00002'] } } }, async (sim) => {
-      const old = sim.password('user00001');
-      await assert.rejects(change(sim, 'user00001', 'NewPassw0rd111'));
-      assert.equal(sim.password('user00001'), old);
-      await assert.rejects(change(sim, 'user00002', 'NewPassw0rd222'));
-      assert.equal(sim.password('user00002'), 'NewPassw0rd222');
-    });
+    await withSim(
+      { users: 3, resellers: 0, faults: { resetBeforeApply: { users: ['user00001'] }, resetAfterApply: { users: ['user00002'] } } },
+      async (sim) => {
+        const old = sim.password('user00001');
+        await assert.rejects(change(sim, 'user00001', 'NewPassw0rd111'));
+        assert.equal(sim.password('user00001'), old);
+        await assert.rejects(change(sim, 'user00002', 'NewPassw0rd222'));
+        assert.equal(sim.password('user00002'), 'NewPassw0rd222');
+      },
+    );
   });
 
   it('empty after apply, HTML after apply and 500 without apply', async () => {
-    await withSim({ users: 3, resellers: 0, faults: { emptyAfterApply: { users: ['user00001'] }, htmlAfterApply: { users: ['user00002'] }, error500: { users: ['user00003'], limit: 1 } } }, async (sim) => {
-      const e = await change(sim, 'user00001', 'NewPassw0rd111');
-      assert.equal(e.status, 200);
-      assert.equal(e.body, '');
-      assert.equal(sim.password('user00001'), 'NewPassw0rd111');
-      assert.match((await change(sim, 'user00002', 'NewPassw0rd222')).body, /<html>/);
-      const old = sim.password('user00003');
-      assert.equal((await change(sim, 'user00003', 'NewPassw0rd333')).status, 500);
-      assert.equal(sim.password('user00003'), old);
-      assert.equal((await change(sim, 'user00003', 'NewPassw0rd333')).status, 200, 'limit reached');
-      assert.equal(sim.stats.passwordChangesApplied, 3);
-    });
+    await withSim(
+      {
+        users: 3,
+        resellers: 0,
+        faults: { emptyAfterApply: { users: ['user00001'] }, htmlAfterApply: { users: ['user00002'] }, error500: { users: ['user00003'], limit: 1 } },
+      },
+      async (sim) => {
+        const e = await change(sim, 'user00001', 'NewPassw0rd111');
+        assert.equal(e.status, 200);
+        assert.equal(e.body, '');
+        assert.equal(sim.password('user00001'), 'NewPassw0rd111');
+        assert.match((await change(sim, 'user00002', 'NewPassw0rd222')).body, /<html>/);
+        const old = sim.password('user00003');
+        assert.equal((await change(sim, 'user00003', 'NewPassw0rd333')).status, 500);
+        assert.equal(sim.password('user00003'), old);
+        assert.equal((await change(sim, 'user00003', 'NewPassw0rd333')).status, 200, 'limit reached');
+        assert.equal(sim.stats.passwordChangesApplied, 3);
+      },
+    );
   });
 
   it('a hang never answers, and close() still finishes', async () => {
     const sim = await startSimulator({ users: 1, resellers: 0, faults: { hang: { rate: 1 } } });
-    const pending = change(sim, 'user00001', 'NewPassw0rd111').then(() => 'answered', () => 'failed');
+    const pending = change(sim, 'user00001', 'NewPassw0rd111').then(
+      () => 'answered',
+      () => 'failed',
+    );
     await new Promise<void>((resolve) => whenCount(sim.stats.faultsFired, 'hang', 1, resolve));
     await sim.close();
     assert.equal(await pending, 'failed');
@@ -274,11 +310,15 @@ describe('simulator over TLS and as a command', { timeout: 60_000 }, () => {
       assert.match(sim.url, /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.equal(new X509Certificate(sim.certPem!).fingerprint256, sim.fingerprint256);
       const seen = await new Promise<string>((resolve, reject) => {
-        const req = httpsRequest(sim.url + '/CMD_API_LOGIN_TEST', { rejectUnauthorized: false, headers: { authorization: 'Basic ' + Buffer.from(`admin:${sim.adminPassword}`).toString('base64') } }, (res) => {
-          const fp = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
-          res.resume();
-          res.on('end', () => resolve(fp));
-        });
+        const req = httpsRequest(
+          sim.url + '/CMD_API_LOGIN_TEST',
+          { rejectUnauthorized: false, headers: { authorization: 'Basic ' + Buffer.from(`admin:${sim.adminPassword}`).toString('base64') } },
+          (res) => {
+            const fp = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256;
+            res.resume();
+            res.on('end', () => resolve(fp));
+          },
+        );
         req.on('error', reject);
         req.end();
       });
@@ -300,7 +340,9 @@ describe('simulator over TLS and as a command', { timeout: 60_000 }, () => {
         child.on('error', reject);
         exited.then((code) => reject(new Error(`exited ${code}`)), reject);
       });
-      const r = await fetch(`${status.url}/CMD_API_SHOW_USERS`, { headers: { authorization: 'Basic ' + Buffer.from(`${status.adminUser}:${status.adminPassword}`).toString('base64') } });
+      const r = await fetch(`${status.url}/CMD_API_SHOW_USERS`, {
+        headers: { authorization: 'Basic ' + Buffer.from(`${status.adminUser}:${status.adminPassword}`).toString('base64') },
+      });
       assert.match(await r.text(), /^list%5B%5D=user%30%30%30%30%3\d(&|$)/);
       child.kill('SIGTERM');
       assert.equal(await exited, 0);

@@ -80,7 +80,11 @@ describe('simulator error text placement', { timeout: 30_000 }, () => {
       assert.equal(r.body, 'error=%31&text=Passwords%20do%20not%20match&details=Cannot%20change%20password');
       const j = await call(sim, '/CMD_API_USER_PASSWD', { ...admin(sim), body: 'username=user00001&passwd=Abcdefgh1234&passwd2=Abcdefgh1235&json=yes' });
       assert.deepEqual(JSON.parse(j.body), { error: 'Passwords do not match', result: 'Cannot change password' });
-      assert.equal((await call(sim, '/CMD_API_SHOW_RESELLERS', { user: 'user00001', secret: sim.password('user00001')! })).body, 'error=%31&text=You%20cannot%20execute%20that%20command&details=', 'no details: unchanged');
+      assert.equal(
+        (await call(sim, '/CMD_API_SHOW_RESELLERS', { user: 'user00001', secret: sim.password('user00001')! })).body,
+        'error=%31&text=You%20cannot%20execute%20that%20command&details=',
+        'no details: unchanged',
+      );
     });
   });
 });
