@@ -34,7 +34,7 @@ function assertNothingLost(sim: Simulator, report: string, original: Map<string,
 
 const user = (i: number) => `user${String(i).padStart(5, '0')}`;
 
-describe('deadlines (issue 18)', { timeout: 60_000 }, () => {
+describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
   it('plan --timeout 3 against a trickling CMD_API_LOGIN_TEST ends with exit 3 naming the command and the host', async () => {
     await withSimulator({ users: 3, resellers: 0, faults: { trickle: { rate: 1, commands: ['CMD_API_LOGIN_TEST'] } } }, async (sim, out) => {
       // A read that used its whole --timeout is not asked again: the run ends after one deadline, not four.
