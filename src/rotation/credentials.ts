@@ -1,5 +1,4 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
-import pLimit from 'p-limit';
 import { isDirectAdminError, type DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
@@ -54,27 +53,29 @@ export async function listCredentials(
   include: readonly KindName[],
   o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry },
 ): Promise<CredentialList> {
-  const limit = pLimit(o.concurrency);
   const lctx = listingContext(kctx, o.retry);
   const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
   const found: Credential[][] = [];
   const failures: ListingFailure[] = [];
   let fatal: unknown;
-  await Promise.all(
-    kinds.flatMap((kind, ki) =>
-      accounts.map((owner, ai) =>
-        limit(async () => {
-          if (fatal !== undefined || o.retry.signal.aborted) return;
-          try {
-            found[ki * accounts.length + ai] = await kind.list(lctx, owner);
-          } catch (e) {
-            if (isDirectAdminError(e) && e.fatal) fatal ??= e;
-            else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
-          }
-        }),
-      ),
-    ),
-  );
+  // A few loops pull the next (kind, account) pair: no promise or closure waits per account, so a
+  // plan of 100 000 accounts holds the list, not 100 000 queued jobs.
+  const total = kinds.length * accounts.length;
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < total && fatal === undefined && !o.retry.signal.aborted) {
+      const index = next++;
+      const kind = kinds[Math.floor(index / accounts.length)]!;
+      const owner = accounts[index % accounts.length]!;
+      try {
+        found[index] = await kind.list(lctx, owner);
+      } catch (e) {
+        if (isDirectAdminError(e) && e.fatal) fatal ??= e;
+        else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, total)) }, lane));
   // Sweep order falls out of the index: kinds in KIND_ORDER, accounts sorted, each list sorted.
   const credentials = found.flatMap((list) => (list ?? []).slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
   failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : 1));
