@@ -23,10 +23,8 @@ import { keyScope, keyScopeInstructions, keyUses } from './rotation/key-scope.js
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { readJournal } from './rotation/journal.js';
 import { runVerify } from './rotation/verify.js';
-import { runNotify } from './notify/main.js';
 import type { LevelWithSilent, LogFormat } from './log.js';
-import { runFleetKeyScope } from './fleet/key-scope.js';
-import { runFleet, wantsFleet } from './fleet/run.js';
+import { wantsFleet } from './fleet/wants.js';
 
 export interface AppIo {
   env: Env;
@@ -143,8 +141,34 @@ function parseAge(text: string): number {
   return parseDuration(text, '--older-than');
 }
 
+/**
+ * Every flag error at once, before any request and before anything is read from stdin: an operator
+ * fixing `--concurrency 0` should not learn about the missing server only on the next try.
+ */
+async function checkFlagsTogether(command: AppCommand, argv: Argv, io: AppIo): Promise<void> {
+  const problems: string[] = [];
+  const check = async (resolve: () => unknown) => {
+    try {
+      await resolve();
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      problems.push(e.message);
+    }
+  };
+  await check(() => resolveWork(argv));
+  if (command === 'rotate' || command === 'plan') {
+    await check(() => resolveSelection(argv));
+    await check(() => resolvePolicy(argv));
+  }
+  if (problems.length === 0) return;
+  // The connection's own checks too, unless they would consume standard input.
+  if (argv['password-stdin'] !== true) await check(() => resolveConnection(argv, io));
+  throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.join('; ')}`);
+}
+
 export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promise<number> {
-  if (command === 'notify') return runNotify(argv, io);
+  // Commands load what they need when they run: start-up stays small for every other command.
+  if (command === 'notify') return (await import('./notify/main.js')).runNotify(argv, io);
   const secrets = new SecretRegistry();
   const json = argv.json === true;
   const quiet = argv.quiet === true;
@@ -152,7 +176,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
   try {
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
-      if (argv.inventory !== undefined) return runFleetKeyScope(argv, io.stdout);
+      if (argv.inventory !== undefined) return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
       const selection = resolveSelection(argv);
       const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: keyScopeAccounts(argv) };
       const scope = keyScope(options);
@@ -190,7 +214,8 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       ? installSignals(stop, io, () => io.stderr.write('\nstopping: letting in-flight requests settle...\n'))
       : () => undefined;
     try {
-      if (wantsFleet(command, argv)) return await runFleet(command, argv, io, ctx);
+      if (wantsFleet(command, argv)) return await (await import('./fleet/run.js')).runFleet(command, argv, io, ctx);
+      await checkFlagsTogether(command, argv, io);
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {

@@ -131,8 +131,8 @@ export const msg = {
   reportNotWritten: (report: string, journal: string, why: string) =>
     `the report ${report} could not be completed (${why}); every password is in the journal ${journal}: free the space and run \`da-rotate resume ${journal}\` to rebuild it`,
   unfinishedRun: (server: string, journal: string, n: number, resume: string) =>
-    `the last run against ${server} was interrupted with ${n} credential(s) unsettled (journal ${journal}); ` +
-    `its new secrets may be live and only that journal knows them. Finish it: ${resume}; or start anew with --abandon-previous (nothing was changed)`,
+    `the last run against ${server} did not finish: ${n} credential(s) unsettled or not started (journal ${journal}); ` +
+    `secrets it sent may be live and only that journal knows them. Finish it: ${resume}; or start anew with --abandon-previous (nothing was changed)`,
   abandoningPrevious: (journal: string, n: number) =>
     `--abandon-previous: leaving ${n} unsettled credential(s) of ${journal} behind; the new journal records it`,
   journalEncrypted: (journal: string) => `${journal} holds sealed secrets: pass --identity FILE (the age identity of one of its recipients, mode 0600)`,

@@ -648,11 +648,12 @@ export function resolveWork(argv: Argv): WorkSettings {
 export async function resolveFiles(argv: Argv, env: Env): Promise<FileSettings> {
   const recipients = list(argv, 'encrypt-to');
   const identity = str(argv, 'identity');
-  const { parseRecipients, readIdentityFile } = await import('./crypto/index.js');
+  // age is loaded only when a run encrypts or reads an encrypted run.
+  const crypto = recipients.length || identity ? await import('./crypto/index.js') : undefined;
   return {
     stateDir: stateDirFor(env, str(argv, 'state-dir')),
     abandonPrevious: argv['abandon-previous'] === true,
-    ...(recipients.length ? { encryptTo: parseRecipients(recipients) } : {}),
-    ...(identity ? { identities: readIdentityFile(identity) } : {}),
+    ...(recipients.length ? { encryptTo: crypto!.parseRecipients(recipients) } : {}),
+    ...(identity ? { identities: crypto!.readIdentityFile(identity) } : {}),
   };
 }

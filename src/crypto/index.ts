@@ -13,4 +13,4 @@ export {
   type AgeRecipient,
 } from './age.js';
 export { checkSealingHeader, isSealed, SealedSecretError, SecretSealer, SEALED_PREFIX, SEALING_SCHEME, type SealingHeader } from './sealed.js';
-export { encryptedReportPath, readReportText, writeEncryptedReport } from './report-file.js';
+export { readReportText, writeEncryptedReport } from './report-file.js';

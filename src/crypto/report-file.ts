@@ -8,11 +8,6 @@ import { UsageError } from '../errors.js';
 import { checkPrivateDir, writeNewFile } from '../files.js';
 import { decryptWithIdentities, encryptToRecipients, looksLikeAge, type AgeIdentity, type AgeRecipient } from './age.js';
 
-/** The encrypted report's name for a report path: `<name>.csv` -> `<name>.csv.age`. */
-export function encryptedReportPath(reportPath: string): string {
-  return reportPath.endsWith('.age') ? reportPath : `${reportPath}.age`;
-}
-
 /** Encrypts the whole report to the recipients and writes it as a new 0600 file, in a directory only its owner can write. */
 export async function writeEncryptedReport(path: string, csvText: string, recipients: readonly AgeRecipient[]): Promise<void> {
   if (!path.endsWith('.age')) throw new Error(`writeEncryptedReport: ${path} must end in .age`);

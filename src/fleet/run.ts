@@ -10,6 +10,7 @@ import type { LevelWithSilent } from 'pino';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
+export { wantsFleet } from './wants.js';
 import { resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
 import { confirmFleet } from './confirm.js';
@@ -60,13 +61,6 @@ const SINGLE_SERVER_FLAGS = [
   'same-password',
   'same-password-file',
 ];
-
-/** True when app.ts should hand the command to runFleet. */
-export function wantsFleet(command: string, argv: Argv): boolean {
-  if (argv.inventory !== undefined || argv.run !== undefined) return true;
-  // `resume` and `verify` take their positional only without a fleet: name one or the other.
-  return (command === 'resume' && argv.journal === undefined) || (command === 'verify' && argv.report === undefined);
-}
 
 function list(argv: Argv, name: string): string[] {
   const v = argv[name];

@@ -4,9 +4,14 @@
  * (with sealed secrets) stays the durability point, and a resume rebuilds this file from it.
  */
 import { dirname } from 'node:path';
-import { encryptToRecipients, type AgeRecipient } from '../crypto/index.js';
+import type { AgeRecipient } from '../crypto/index.js';
 import { checkPrivateDir, replaceFile, writeNewFile } from '../files.js';
 import { formatRows, type ReportRow } from './report.js';
+
+/** The encrypted report's name for a report path: `<name>.csv` -> `<name>.csv.age`. */
+export function encryptedReportPath(reportPath: string): string {
+  return reportPath.endsWith('.age') ? reportPath : `${reportPath}.age`;
+}
 
 /** What the run writes rows to: a CSV file as it goes, or this. */
 export interface ReportSink {
@@ -40,6 +45,8 @@ export class EncryptedReport implements ReportSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // age is loaded only by runs that encrypt.
+    const { encryptToRecipients } = await import('../crypto/index.js');
     const bytes = await encryptToRecipients(formatRows(this.rows, true), this.recipients);
     await checkPrivateDir(dirname(this.path), { create: false });
     if (this.replace) await replaceFile(this.path, bytes);

@@ -15,9 +15,9 @@ import { enumerateAccounts, type DirectAdminReader, type Selection } from './enu
 import { hashCredentials, JournalWriter, readJournal, isSettled, type JournalHeader } from './journal.js';
 import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
 import { checkNewFile, checkPrivateDir, uniqueReportPath } from '../files.js';
-import { EncryptedReport, type ReportSink } from './encrypted-report.js';
+import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
 import { recordLastRun, unfinishedRun } from './last-run.js';
-import { checkSealingHeader, encryptedReportPath, SecretSealer, SEALING_SCHEME, type AgeIdentity, type AgeRecipient } from '../crypto/index.js';
+import type { AgeIdentity, AgeRecipient } from '../crypto/index.js';
 import { unlink } from 'node:fs/promises';
 import type { PasswordPolicy } from './password.js';
 import { baseRow, ReportWriter, rowsFromJournal, skippedRow, type ReportRow } from './report.js';
@@ -326,6 +326,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       state.journal = await JournalWriter.create(journalPath);
       let encryption: JournalHeader['encryption'];
       if (req.encryptTo) {
+        // age is loaded only by runs that encrypt.
+        const { SecretSealer, SEALING_SCHEME } = await import('../crypto/index.js');
         const { sealer, wrappedKey } = await SecretSealer.create(req.encryptTo);
         state.sealing = sealer;
         encryption = { scheme: SEALING_SCHEME, recipients: req.encryptTo, wrappedKey };
@@ -524,10 +526,11 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
     const server = state.server;
     if (server !== header.server) throw new UsageError(msg.journalServerMismatch(header.server, server));
     if (c.username !== header.user) ctx.log.warn(msg.journalUserMismatch(header.user, c.username));
-    const recipients = header.encryption ? checkSealingHeader(header.encryption).recipients : undefined;
+    const crypto = header.encryption ? await import('../crypto/index.js') : undefined;
+    const recipients = header.encryption ? crypto!.checkSealingHeader(header.encryption).recipients : undefined;
     if (header.encryption) {
       if (!req.identities?.length) throw new UsageError(msg.journalEncrypted(journalPath));
-      state.sealing = await SecretSealer.open(header.encryption.wrappedKey, req.identities);
+      state.sealing = await crypto!.SecretSealer.open(header.encryption.wrappedKey, req.identities);
     }
     const reportPath = header.report;
     lock = await lockServer(req.stateDir, server, ctx);

@@ -5,7 +5,7 @@ import { isDirectAdminError } from '../directadmin/index.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { msg } from '../messages.js';
 import { makeClient, preflight, readRetryOptions } from './connection.js';
-import { readReportText, type AgeIdentity } from '../crypto/index.js';
+import type { AgeIdentity } from '../crypto/index.js';
 import { parseReport, type ParsedReportRow } from './report.js';
 import { withReadRetries } from './retry.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
@@ -36,6 +36,7 @@ export interface VerifySummary {
 
 /** Reads and checks a report before anything is sent: a non-report, another server's or an empty one is a usage error. */
 export async function loadReportForVerify(path: string, identities?: AgeIdentity[]): Promise<ParsedReportRow[]> {
+  const { readReportText } = await import('../crypto/index.js');
   const text = await readReportText(path, identities);
   try {
     return parseReport(text, path);

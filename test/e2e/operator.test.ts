@@ -187,6 +187,16 @@ describe('checks before requests, and flags that say what is wrong', { timeout: 
     });
   });
 
+  it('every flag error at once: --concurrency 0 and --length 5 without a server name all three, exit 2', async () => {
+    const r = await runCli(['rotate', '--yes', '--concurrency', '0', '--length', '5']);
+    assert.equal(r.code, 2, r.stderr);
+    const line = r.stderr.split('\n').find((l) => l.startsWith('da-rotate: 3 problems:'));
+    assert.ok(line, r.stderr);
+    assert.match(line, /--concurrency/);
+    assert.match(line, /--length/);
+    assert.match(line, /no server given/);
+  });
+
   it("plan --help shows plan's default file name, rotate --help rotate's", async () => {
     const plan = await runCli(['plan', '--help']);
     assert.equal(plan.code, 0);
