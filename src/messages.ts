@@ -155,6 +155,8 @@ export const msg = {
   // Files the tool writes (src/files.ts, src/rotation/lock.ts): what went wrong with which path, and the fix.
   fileWriteFailedShort: (path: string, code: string) => `${writeProblem(code)} writing ${path}`,
   /** The one line a run prints when a journal or report write stopped it (exit 3). */
+  /** The journal's header could not be written: nothing was sent, there is nothing to resume. */
+  writeStoppedBeforeSending: (path: string, code: string) => `${writeProblem(code)} writing ${path}: ${writeFix(code)}, then run again (nothing was sent)`,
   writeStopped: (path: string, code: string, resumeCommand: string) => `${writeProblem(code)} writing ${path}: ${writeFix(code)}, then \`${resumeCommand}\``,
   fileExists: (path: string) => `${path} exists: choose another --output or remove it (nothing was changed)`,
   isADirectory: (path: string) => `${path} is a directory, not a file: give a file path (nothing was changed)`,

@@ -109,7 +109,15 @@ class IntentReadAhead {
       intents++;
     }
     this.next = to;
-    this.batches.push(intents > 0 ? this.state.journal.appendMany(records) : records.length > 0 ? this.lazy(records) : Promise.resolve());
+    if (intents === 0) {
+      this.batches.push(records.length > 0 ? this.lazy(records) : Promise.resolve());
+      return;
+    }
+    const durable = this.state.journal.appendMany(records);
+    // A batch written ahead may fail before any job waits on it: stop the run at once (nothing of
+    // it is sent: its jobs see the rejection in ready()), and never leave the rejection unhandled.
+    durable.catch((e: unknown) => this.state.haltWith(this.state.fileFailure(e), 'file'));
+    this.batches.push(durable);
   }
 
   private lazy(records: OutcomeRecord[] | Array<IntentRecord | OutcomeRecord>): Promise<void> {

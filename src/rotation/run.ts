@@ -14,7 +14,7 @@ import { dispatch, type DispatchResult, type WorkItem } from './dispatch.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
 import { hashCredentials, JournalWriter, readJournal, isSettled, type JournalHeader } from './journal.js';
 import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
-import { checkNewFile, checkPrivateDir, uniqueReportPath } from '../files.js';
+import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
 import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
 import { recordLastRun, unfinishedRun } from './last-run.js';
 import type { AgeIdentity, AgeRecipient } from '../crypto/index.js';
@@ -319,6 +319,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
     const report = await openReport(req, outDir, server);
     state.report = report;
+    state.journalPath = journalPathFor(report.csvPath);
     report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
     const journalPath = journalPathFor(report.csvPath);
     const base = baseOf(report.path);
@@ -356,7 +357,13 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         ...(supersedes ? { supersedes } : {}),
         ...(encryption ? { encryption } : {}),
       };
-      await state.journal.append(header);
+      try {
+        await state.journal.append(header);
+      } catch (e) {
+        // Nothing was sent yet: the run stops here, and there is nothing to resume.
+        if (e instanceof FileWriteFailed) throw new RunAborted(msg.writeStoppedBeforeSending(e.path, e.errno), { cause: e });
+        throw e;
+      }
       await recordLastRun(req.stateDir, server, journalPath);
       for (const row of headRows) {
         state.counts[row.status]++;
@@ -485,7 +492,7 @@ async function finish(
     ctx.log.error(reportError);
   }
   const unsettled = counts.unknown + counts['not-started'] > 0;
-  const resumeCommand = interrupted || aborted || unsettled ? state.resumeCommand(journalPath) : undefined;
+  const resumeCommand = interrupted || aborted || unsettled || reportError ? state.resumeCommand(journalPath) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
   return {
     ...base,
@@ -501,7 +508,8 @@ async function finish(
     ...(state.adaptive ? { concurrencyMode: 'auto' as const } : {}),
     failedCredentials: state.failedIds.length ? state.failedIds : undefined,
     unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,
-    exitCode: reportError && !interrupted && !aborted ? ExitCode.Partial : exitCodeFor(state, aborted),
+    // A report that could not be written stops like a journal that could not: exit 3, the resume line rebuilds it.
+    exitCode: reportError && !interrupted ? ExitCode.Aborted : exitCodeFor(state, aborted),
   };
 }
 
@@ -536,6 +544,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
     lock = await lockServer(req.stateDir, server, ctx);
     await connect(state, c, ctx);
     try {
+      state.journalPath = journalPath;
       state.journal = await JournalWriter.openAppend(journalPath);
       await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid });
       await recordLastRun(req.stateDir, server, journalPath);

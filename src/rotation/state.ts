@@ -50,6 +50,8 @@ export class RunState {
   client!: DirectAdminClient;
   kctx!: KindContext;
   journal!: JournalWriter;
+  /** Known before the journal is created: a report that fails first still names the resume line. */
+  journalPath: string | undefined;
   report!: ReportSink;
   samePassword: string | undefined;
   sealing: SecretSealing | undefined;
@@ -94,8 +96,8 @@ export class RunState {
 
   /** A journal that cannot be written stops the run: the message names the file and the way on. */
   fileFailure(e: unknown): string {
-    if (e instanceof FileWriteFailed && this.journal) {
-      return msg.writeStopped(e.path, e.errno, this.resumeCommand(this.journal.path));
+    if (e instanceof FileWriteFailed && this.journalPath) {
+      return msg.writeStopped(e.path, e.errno, this.resumeCommand(this.journalPath));
     }
     return this.ctx.secrets.scrub(describeError(e));
   }

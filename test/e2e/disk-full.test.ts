@@ -1,0 +1,139 @@
+/**
+ * Issues 10 (item 0) and 17, at the level of a whole run: the disk fills under the journal (or the
+ * report) mid-run. Nothing may be sent for an intent that is not fully on disk, no live password may
+ * exist outside the journal, the run stops with exit 3 and the one line naming the file and the way
+ * on, and `resume` finishes once space is back. The run is driven in-process so the file system can
+ * be faulted through src/files.ts's test seam (a short write first, then ENOSPC or EIO: what a
+ * filling disk does).
+ */
+import { after, afterEach, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
+import { createLogger, SecretRegistry } from '../../src/log.js';
+import { readJournal } from '../../src/rotation/journal.js';
+import { readReport } from '../../src/rotation/report.js';
+import { runResume, runRotation, StopSignal, type RunContext } from '../../src/rotation/run.js';
+import type { ConnectionSettings, WorkSettings } from '../../src/rotation/settings.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+
+let root = '';
+before(() => (root = mkdtempSync(join(tmpdir(), 'da-rotate-diskfull-'))));
+after(() => rmSync(root, { recursive: true, force: true }));
+afterEach(() => setFileSystemForTests(undefined));
+
+function context(): RunContext {
+  const secrets = new SecretRegistry();
+  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+  return {
+    log: createLogger({ level: 'silent', secrets, destination: sink }),
+    secrets,
+    stderr: sink,
+    interactive: false,
+    confirm: () => Promise.resolve(false),
+    stop: new StopSignal(),
+  };
+}
+
+function connection(sim: Simulator): ConnectionSettings {
+  const u = new URL(sim.url);
+  return {
+    baseUrl: sim.url,
+    host: u.hostname,
+    username: sim.adminUser,
+    secret: sim.adminPassword,
+    secretSource: 'test',
+    tls: {},
+    allowHttp: false,
+    timeoutMs: 10_000,
+    format: 'json',
+    warnings: [],
+  };
+}
+
+const work: WorkSettings = { concurrency: 8, retries: 3, retryDelayMs: 1, maxFailures: 0, settle: 'verify' };
+
+/** The file system fills once `budget` more bytes went to files whose name ends in `suffix`: one short write, then `errno`. */
+function fillAfter(suffix: string, budget: number, errno: 'ENOSPC' | 'EIO'): void {
+  let left = budget;
+  setFileSystemForTests({
+    write: async (path, handle, data) => {
+      if (!path.endsWith(suffix)) return realFileSystem.write(path, handle, data);
+      if (left <= 0) throw Object.assign(new Error(`${errno} (injected)`), { code: errno });
+      const n = Math.min(left, data.length);
+      left -= n;
+      return realFileSystem.write(path, handle, data.subarray(0, n));
+    },
+  });
+}
+
+/** `early`: the fault comes while requests are still to be sent, so the run must stop before the end. */
+const cases: Array<{ file: string; budget: number; errno: 'ENOSPC' | 'EIO'; early: boolean }> = [
+  { file: '.journal.jsonl', budget: 19_000, errno: 'ENOSPC', early: true },
+  { file: '.journal.jsonl', budget: 41_000, errno: 'EIO', early: true },
+  { file: '.csv', budget: 0, errno: 'ENOSPC', early: true },
+  // Rows are written in batches: here the report fails only when it is closed, after every change.
+  { file: '.csv', budget: 3_000, errno: 'ENOSPC', early: false },
+];
+
+describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
+  for (const c of cases) {
+    it(`${c.errno} on the ${c.file === '.csv' ? 'report' : 'journal'} after ${c.budget} bytes: exit 3 with the resume line, no live password outside the journal, resume finishes`, async () => {
+      const sim = await startSimulator({ users: 300, resellers: 0, suspendedEvery: 0, faults: { latencyMs: 2 } });
+      const dir = mkdtempSync(join(root, 'run-'));
+      try {
+        const original = new Map(sim.accounts().map((a) => [a.username, a.password]));
+        const output = join(dir, 'r.csv');
+        const journalPath = join(dir, 'r.journal.jsonl');
+        fillAfter(c.file, c.budget, c.errno);
+        const summary = await runRotation(
+          {
+            mode: 'rotate',
+            connection: connection(sim),
+            selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
+            policy: { length: 22, symbols: false },
+            work,
+            output,
+            yes: true,
+            stateDir: join(dir, 'state'),
+          },
+          context(),
+        );
+        setFileSystemForTests(undefined);
+        assert.equal(summary.exitCode, 3, JSON.stringify(summary));
+        const what = c.errno === 'ENOSPC' ? 'no space left on device' : 'input/output error';
+        const said = summary.aborted ?? summary.reportError ?? '';
+        assert.ok(said.includes(what), said);
+        assert.ok(said.includes(` writing ${c.file === '.csv' ? output : journalPath}`), said);
+        assert.ok(said.includes(`da-rotate resume ${journalPath}`), said);
+        assert.equal(summary.resumeCommand, `da-rotate resume ${journalPath}`);
+
+        // Every password the server now has that it did not have before is in the journal.
+        const journal = readJournal(journalPath);
+        const journaled = new Set([...journal.intents.values()].map((i) => i.pw));
+        let changed = 0;
+        for (const [user, before] of original) {
+          const live = sim.password(user)!;
+          if (live === before) continue;
+          changed++;
+          assert.ok(journaled.has(live), `${user}: a live password that is not in the journal`);
+        }
+        if (c.early) assert.ok(changed < 300, 'the run stopped before the end');
+
+        // Space is back: resume settles the rest from the journal, losing nothing.
+        const resumed = await runResume({ journal: journalPath, connection: connection(sim), work, stateDir: join(dir, 'state') }, context());
+        assert.equal(resumed.exitCode, 0, resumed.aborted);
+        const rows = readReport(output).filter((r) => r.status !== 'skipped');
+        assert.equal(rows.length, 300);
+        for (const row of rows) {
+          assert.equal(row.status, 'rotated', `${row.username}: ${row.status}`);
+          assert.equal(sim.password(row.username), row.password, `${row.username}: live password is the report's`);
+        }
+      } finally {
+        await sim.close().catch(() => undefined);
+      }
+    });
+  }
+});
