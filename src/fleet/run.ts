@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
-import type { LevelWithSilent } from 'pino';
+import type { LevelWithSilent } from '../log.js';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
