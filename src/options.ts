@@ -368,7 +368,8 @@ function int(argv: Argv, name: OptionName, min: number, max: number): number {
   return v;
 }
 
-function list(argv: Argv, name: string): string[] {
+/** A repeatable or comma-separated option's values; given with no value at all, a usage error. */
+export function listOption(argv: Argv, name: string): string[] {
   const v = argv[name];
   if (v === undefined) return [];
   const items = Array.isArray(v) ? v : [v];
@@ -534,7 +535,7 @@ export async function resolveConnection(argv: Argv, io: IoForSettings): Promise<
 
 /** --include: kind names (comma or repeated), `all` for every kind but the opt-in ones. */
 export function resolveInclude(argv: Argv): KindName[] {
-  return parseInclude(list(argv, 'include'), '--include');
+  return parseInclude(listOption(argv, 'include'), '--include');
 }
 
 /** Kind names as given (flag or inventory), validated; nothing given means the account password only. */
@@ -564,8 +565,8 @@ export function parseDuration(text: string, flag: string): number {
 export function resolveSelection(argv: Argv): SelectionSettings {
   const scope = (str(argv, 'scope') ?? 'users') as 'users' | 'all';
   if (scope !== 'users' && scope !== 'all') throw new UsageError('--scope must be "users" or "all"');
-  const exclude = list(argv, 'exclude');
-  let only: string[] | undefined = list(argv, 'only');
+  const exclude = listOption(argv, 'exclude');
+  let only: string[] | undefined = listOption(argv, 'only');
   const usersFile = str(argv, 'users-file');
   if (usersFile) {
     let text: string;
@@ -646,7 +647,7 @@ export function resolveWork(argv: Argv): WorkSettings {
 
 /** --state-dir, --abandon-previous, --encrypt-to and --identity, read and checked before any request. */
 export async function resolveFiles(argv: Argv, env: Env): Promise<FileSettings> {
-  const recipients = list(argv, 'encrypt-to');
+  const recipients = listOption(argv, 'encrypt-to');
   const identity = str(argv, 'identity');
   // age is loaded only when a run encrypts or reads an encrypted run.
   const crypto = recipients.length || identity ? await import('./crypto/index.js') : undefined;

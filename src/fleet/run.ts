@@ -11,7 +11,7 @@ import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env } from '../options.js';
 export { wantsFleet } from './wants.js';
-import { resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
+import { listOption, resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
 import { confirmFleet } from './confirm.js';
 import { resolveConnections, type CommonConnection } from './connect.js';
@@ -61,15 +61,6 @@ const SINGLE_SERVER_FLAGS = [
   'same-password',
   'same-password-file',
 ];
-
-function list(argv: Argv, name: string): string[] {
-  const v = argv[name];
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v])
-    .flatMap((x) => String(x).split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
-}
 
 function checkFlags(command: FleetCommand, argv: Argv): void {
   if (command === 'resume' && argv.run === undefined) throw new UsageError(argv.inventory === undefined ? fleetMsg.resumeWhat : fleetMsg.resumeNeedsRun);
@@ -123,7 +114,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   if (previous && command === 'resume' && previous.manifest.command !== 'rotate')
     throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
   const inventory = loadInventory(typeof argv.inventory === 'string' ? argv.inventory : previous!.manifest.inventory);
-  const selectors = list(argv, 'servers');
+  const selectors = listOption(argv, 'servers');
   let selected = selectServers(inventory, selectors);
   const settings: FleetSettings = {
     policy: previous
@@ -132,7 +123,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
         ? { length: 12, symbols: false }
         : resolvePolicy(argv),
     selection: command === 'resume' || command === 'verify' ? { scope: 'users', exclude: [], only: undefined, include: ['account'] } : resolveSelection(argv),
-    include: list(argv, 'include').length ? list(argv, 'include') : undefined,
+    include: listOption(argv, 'include').length ? listOption(argv, 'include') : undefined,
     work,
     files: await resolveFiles(argv, io.env),
   };

@@ -1,7 +1,7 @@
 /** notify's flags and environment turned into validated settings, before any request is sent. */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import type { Argv, Env } from '../options.js';
+import { listOption, type Argv, type Env } from '../options.js';
 import { readIdentityFile } from '../crypto/age.js';
 import type { NotifySettings } from './run.js';
 import { checkTemplate, DEFAULT_TEMPLATES, loadTemplateFile, type DeliveryMode } from './template.js';
@@ -15,15 +15,6 @@ function str(argv: Argv, name: string): string | undefined {
   if (v === undefined || v === null || v === '') return undefined;
   if (Array.isArray(v)) throw new UsageError(`--${name} was given more than once; give it once`);
   return String(v);
-}
-
-function list(argv: Argv, name: string): string[] {
-  const v = argv[name];
-  if (v === undefined) return [];
-  return (Array.isArray(v) ? v : [v])
-    .flatMap((x) => String(x).split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
 }
 
 export interface NotifyCliSettings extends NotifySettings {
@@ -71,7 +62,7 @@ export function resolveNotifySettings(argv: Argv, env: Env): NotifyCliSettings {
     }
   }
   const dryRun = argv['dry-run'] === true;
-  const only = list(argv, 'only');
+  const only = listOption(argv, 'only');
   return {
     report,
     identities,
@@ -83,7 +74,7 @@ export function resolveNotifySettings(argv: Argv, env: Env): NotifyCliSettings {
     includeSuspended: argv['include-suspended'] === true,
     resendUncertain: argv['resend-uncertain'] === true,
     only: only.length ? only : undefined,
-    exclude: list(argv, 'exclude'),
+    exclude: listOption(argv, 'exclude'),
     rate,
     dryRun,
     yes: argv.yes === true,

@@ -7,14 +7,14 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Decrypter } from 'age-encryption';
 import { parse } from 'csv-parse/sync';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { generateKeyPair, type AgeIdentity, type AgeRecipient } from '../../src/crypto/index.js';
-import { CLI, daUrl, runCli, summaryOf, tempDir, type CliResult } from './helpers.js';
+import { daUrl, runCli, runOnTerminal, summaryOf, tempDir, type CliResult } from './helpers.js';
 
 /** The `age` command-line tool (apt install age); without it reports are opened with the age-encryption library. */
 const AGE_TOOL = spawnSync('sh', ['-c', 'command -v age'], { stdio: 'ignore' }).status === 0;
@@ -368,38 +368,18 @@ describe('an interrupted encrypted run', { timeout: 180_000 }, () => {
   });
 });
 
-/** Runs the CLI under util-linux `script` (a real terminal) and answers the confirmation. */
-async function onTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number | null; text: string }> {
-  const quoted = args.map((x) => `'${x.replace(/'/g, `'\\''`)}'`).join(' ');
-  const child = spawn('script', ['-qec', `${process.execPath} ${CLI} ${quoted}`, '/dev/null'], {
-    env: { ...process.env, ...env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let text = '';
-  let answered = false;
-  child.stdout.on('data', (d: Buffer) => {
-    text += d.toString();
-    if (!answered && text.includes('Type "yes"')) {
-      answered = true;
-      child.stdin.write(answer + '\n');
-    }
-  });
-  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
-  return { code, text };
-}
-
 describe('the plaintext-report warning', { timeout: 60_000, skip: !hasScript && 'util-linux script is not installed (no terminal to test on)' }, () => {
   it('on a terminal without --encrypt-to: said once, before the confirmation; with it, or off a terminal: not said', async () => {
     await withWorld({ users: 5 }, async (w) => {
       const key = await newKey(w.out, 'key');
       const WARNING = /the report will hold every new password in clear text.*--encrypt-to age1\.\.\..*--identity key\.txt/;
-      const plain = await onTerminal(['rotate', '--log-level', 'warn', '--output', join(w.out, 'a.csv')], w.env, 'no');
+      const plain = await runOnTerminal(['rotate', '--log-level', 'warn', '--output', join(w.out, 'a.csv')], w.env, 'no');
       assert.equal(plain.code, 2, plain.text);
       assert.match(plain.text, WARNING);
       assert.equal(plain.text.split('in clear text').length - 1, 1, 'said once');
       assert.ok(plain.text.search(WARNING) < plain.text.indexOf('Type "yes"'), 'before the question');
 
-      const sealed = await onTerminal(['rotate', '--log-level', 'warn', '--encrypt-to', key.recipient, '--output', join(w.out, 'b.csv')], w.env, 'no');
+      const sealed = await runOnTerminal(['rotate', '--log-level', 'warn', '--encrypt-to', key.recipient, '--output', join(w.out, 'b.csv')], w.env, 'no');
       assert.equal(sealed.code, 2, sealed.text);
       assert.match(sealed.text, /Type "yes"/);
       assert.doesNotMatch(sealed.text, /in clear text/);

@@ -3,7 +3,7 @@
  * wait on the journal (fs.watch with a slow polling fallback, bounded), and signal a run when the
  * journal says so. Every e2e test uses these; nothing here sleeps for a fixed time.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -356,3 +356,26 @@ export function reportCells(path: string): Array<Record<string, string>> {
   return parseCsv<Record<string, string>>(readFileText(path, 'utf8'), { columns: true });
 }
 import { parse as parseCsv } from 'csv-parse/sync';
+
+/** util-linux `script` gives a child a real terminal; without it the terminal tests are skipped. */
+export const hasScript = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
+
+/** Runs the built CLI on a terminal (under `script`), answering the confirmation prompt with `answer`. */
+export async function runOnTerminal(args: string[], env: Record<string, string>, answer: string): Promise<{ code: number | null; text: string }> {
+  const quoted = args.map((x) => `'${x.replace(/'/g, `'\\''`)}'`).join(' ');
+  const child = spawn('script', ['-qec', `${process.execPath} ${CLI} ${quoted}`, '/dev/null'], {
+    env: { ...process.env, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let text = '';
+  let answered = false;
+  child.stdout.on('data', (d: Buffer) => {
+    text += d.toString();
+    if (!answered && text.includes('Type "yes"')) {
+      answered = true;
+      child.stdin.write(answer + '\n');
+    }
+  });
+  const code = await exitOf(child, CLI_TIMEOUT_MS);
+  return { code, text };
+}

@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { CLI, daUrl, runCli, summaryOf, tempDir, type CliResult } from './helpers.js';
+import { CLI, daUrl, hasScript, runCli, runOnTerminal, summaryOf, tempDir, type CliResult } from './helpers.js';
 import { readReport } from '../../src/rotation/report.js';
 
 async function withSim(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<void>): Promise<void> {
@@ -436,23 +436,11 @@ describe('already done on main, shown here', { timeout: 90_000 }, () => {
 });
 
 // On a real terminal (util-linux `script`): no JSON at the default level, the prompt's breakdown.
-const hasScript = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
 describe('on a terminal', { timeout: 60_000, skip: !hasScript && 'util-linux script is not installed' }, () => {
   it('shows human lines only, and a prompt with the breakdown and where the report goes', async () => {
     await withSim({ users: 10, resellers: 1 }, async (sim, out) => {
       const report = join(out, 'r.csv');
-      const cmd = `${process.execPath} ${CLI} rotate --count-all --include account,email --output ${report}`;
-      const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, DA_URL: daUrl(sim) }, stdio: ['pipe', 'pipe', 'pipe'] });
-      let text = '';
-      let answered = false;
-      child.stdout.on('data', (d: Buffer) => {
-        text += d.toString();
-        if (!answered && text.includes('Type "yes"')) {
-          answered = true;
-          child.stdin.write('yes\n');
-        }
-      });
-      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      const { code, text } = await runOnTerminal(['rotate', '--count-all', '--include', 'account,email', '--output', report], { DA_URL: daUrl(sim) }, 'yes');
       assert.equal(code, 0, text);
       assert.match(text, /About to change \d+ credential\(s\) of 5 account\(s\) on http:\/\/127\.0\.0\.1:\d+ \(logged in as admin\)\./);
       assert.match(text, /by kind: 5 account passwords, \d+ mailbox passwords/);

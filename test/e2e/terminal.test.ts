@@ -1,30 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { CLI, daUrl, exitOf, tempDir } from './helpers.js';
+import { daUrl, hasScript, runOnTerminal, tempDir } from './helpers.js';
 
 // util-linux `script` gives the CLI a real terminal, as an operator at a shell would.
-const hasScript = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
 
 async function onTerminal(answer: string, options: { users: number; latencyMs: number }) {
   const sim = await startSimulator({ users: options.users, resellers: 0, faults: { latencyMs: options.latencyMs } });
   const out = tempDir();
   try {
-    const cmd = `${process.execPath} ${CLI} rotate --concurrency 1 --log-level warn --output ${join(out, 'r.csv')}`;
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { ...process.env, DA_URL: daUrl(sim) }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let text = '';
-    let answered = false;
-    child.stdout.on('data', (d: Buffer) => {
-      text += d.toString();
-      if (!answered && text.includes('Type "yes"')) {
-        answered = true;
-        child.stdin.write(answer + '\n');
-      }
-    });
-    const code = await exitOf(child, 60_000);
+    const { code, text } = await runOnTerminal(
+      ['rotate', '--concurrency', '1', '--log-level', 'warn', '--output', join(out, 'r.csv')],
+      { DA_URL: daUrl(sim) },
+      answer,
+    );
     return { code, text, changes: sim.stats.passwordChangesApplied };
   } finally {
     await sim.close();
