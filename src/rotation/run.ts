@@ -1,89 +1,42 @@
 /**
- * A whole run against one server. One skeleton serves rotate, plan and resume:
- * open (connect, preflight, select) -> dispatch -> finish -> close.
+ * `rotate` and `plan` against one server: check what needs no server, connect, select the
+ * accounts, list their credentials, then write the plan or dispatch the changes (skeleton.ts).
  */
 import { dirname, join, resolve } from 'node:path';
-import type { DirectAdminClient } from '../directadmin/index.js';
-import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
-import { credentialId, kindByName, type Credential } from '../kinds/index.js';
-import type { Logger, SecretRegistry } from '../log.js';
-import { msg, type StatusCounts, type SummaryView } from '../messages.js';
-import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
-import { listCredentials, type ListingFailure } from './credentials.js';
-import { dispatch, type DispatchResult, type WorkItem } from './dispatch.js';
-import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
-import { hashCredentials, JournalWriter, readJournal, isSettled, type JournalHeader } from './journal.js';
-import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
-import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
-import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
-import { recordLastRun, unfinishedRun } from './last-run.js';
-import type { AgeIdentity, AgeRecipient } from '../crypto/index.js';
 import { unlink } from 'node:fs/promises';
+import type { DirectAdminClient } from '../directadmin/index.js';
+import type { AgeRecipient } from '../crypto/index.js';
+import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
+import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
+import { credentialId, kindByName, type Credential } from '../kinds/index.js';
+import { msg } from '../messages.js';
+import { listCredentials, type ListingFailure } from './credentials.js';
+import { dispatch, type WorkItem } from './dispatch.js';
+import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
+import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
+import { hashCredentials, JournalWriter, type JournalHeader } from './journal.js';
+import { recordLastRun, unfinishedRun } from './last-run.js';
+import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
-import { baseRow, ReportWriter, rowsFromJournal, skippedRow, type ReportRow } from './report.js';
+import { baseRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
 import { withReadRetries, type ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from './settings.js';
+import {
+  closeFiles,
+  connect,
+  finish,
+  hostKey,
+  journalPathFor,
+  lockServer,
+  openClient,
+  type RunContext,
+  type RunSummary,
+  type SummaryBase,
+} from './skeleton.js';
 import { emptyCounts, RunState } from './state.js';
-import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 
-/** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
-export class StopSignal {
-  stopped = false;
-  private listeners: Array<() => void> = [];
-  stop(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const l of this.listeners) l();
-  }
-  onStop(l: () => void): void {
-    if (this.stopped) l();
-    else this.listeners.push(l);
-  }
-}
-
-export interface ProgressEvent {
-  server: string;
-  done: number;
-  total: number;
-  counts: StatusCounts;
-  /** Requests allowed in flight now (changes under --concurrency auto). */
-  concurrency: number;
-  /** Credentials settled per second since dispatch began. */
-  rate: number;
-}
-
-export interface RunContext {
-  log: Logger;
-  secrets: SecretRegistry;
-  stderr: NodeJS.WritableStream;
-  /** stdin and stderr are a terminal: a confirmation prompt can be asked. */
-  interactive: boolean;
-  /** Called about every 250 ms while a run dispatches; app.ts draws the progress line from it. */
-  onProgress?: (p: ProgressEvent) => void;
-  confirm: (question: string) => Promise<boolean>;
-  stop: StopSignal;
-  /** Directory default reports go to. */
-  outputDir?: string;
-  /** The command line that resumes this run, for messages; built by the CLI. */
-  resumeCommand?: (journal: string) => string;
-}
-
-export interface RunSummary extends SummaryView {
-  exitCode: number;
-  scope: string;
-  secretSource: string;
-  /** Credentials the run covers (accounts for account-only runs). */
-  total: number;
-  /** Plans only: the credentials that would be changed, as kind:owner:name. */
-  planned?: string[];
-  /** Failed and unknown credentials by id, for schedulers. */
-  failedCredentials?: string[];
-  unknownCredentials?: string[];
-  health?: { requests: number; retries: number; serverErrors: number; transportErrors: number };
-  /** The concurrency limit at the end (under --concurrency auto, the one it settled on). */
-  concurrency?: number;
-  concurrencyMode?: 'auto';
-}
+export { hostKey, journalPathFor, StopSignal, type ProgressEvent, type RunContext, type RunSummary } from './skeleton.js';
+export { runResume, type ResumeRequest } from './resume.js';
 
 export interface RotationRequest {
   mode: 'rotate' | 'plan';
@@ -100,27 +53,6 @@ export interface RotationRequest {
   abandonPrevious?: boolean;
   /** age recipients: secrets sealed in the journal, the report written only encrypted. */
   encryptTo?: AgeRecipient[];
-}
-
-export interface ResumeRequest {
-  journal: string;
-  connection: ConnectionSettings;
-  work: WorkSettings;
-  /** --symbols/--length given to resume: replace the journal's policy (a run stopped by a password policy). */
-  policy?: Partial<PasswordPolicy>;
-  samePassword?: string;
-  stateDir: string;
-  /** Opens an encrypted journal's secrets (--identity). */
-  identities?: AgeIdentity[];
-}
-
-export function hostKey(baseUrl: string): string {
-  const u = new URL(baseUrl);
-  return `${u.hostname}_${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9.-]/g, '_');
-}
-
-export function journalPathFor(report: string): string {
-  return report.replace(/\.csv$/i, '') + '.journal.jsonl';
 }
 
 /** The listing commands of enumeration, each retried on transport errors and 5xx. */
@@ -168,42 +100,6 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
     verified: false,
     error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
   };
-}
-
-/** The client for the run, made without sending anything: its origin names the server for the checks that come first. */
-function openClient(state: RunState, connection: ConnectionSettings, ctx: RunContext): void {
-  for (const w of connection.warnings) ctx.log.warn(w);
-  // Under --concurrency auto the pool is sized for the limit's ceiling, not its start.
-  const connections = state.adaptive ? MAX_CONCURRENCY : state.work.concurrency;
-  state.client = makeClient(connection, connections, {
-    log: ctx.log,
-    health: state.health,
-    signal: state.abandon.signal,
-    onSample: state.adaptive ? (e) => state.sample(e) : undefined,
-  });
-  state.server = state.client.origin;
-  state.kctx = kindContext(state.client, state.work, ctx.log);
-}
-
-/** The first request: the login test. */
-async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
-  const retry = readRetryOptions(state.work, state.halt.signal, state.health);
-  ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
-  await preflight(state.client, retry, ctx.secrets);
-  return retry;
-}
-
-/** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
-async function lockServer(stateDir: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
-  try {
-    const lock = await acquireServerLock(stateDir, server);
-    if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
-    if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
-    return lock;
-  } catch (e) {
-    if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
-    throw e;
-  }
 }
 
 /** The output directory is private and an explicit --output (and its journal) is new: checked before any request. */
@@ -388,8 +284,6 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
 /** DirectAdmin's default number of failed logins from one IP before it is blacklisted. */
 const BRUTE_FORCE_DEFAULT = 10;
 
-type SummaryBase = Omit<RunSummary, 'counts' | 'durationMs' | 'exitCode'>;
-
 /** A plan: the report lists every credential that would change; nothing can write, there is no writer. */
 async function writePlan(base: SummaryBase, report: ReportSink, headRows: ReportRow[], credentials: Credential[], started: number): Promise<RunSummary> {
   const counts = emptyCounts();
@@ -412,190 +306,4 @@ async function writePlan(base: SummaryBase, report: ReportSink, headRows: Report
     exitCode: counts.failed > 0 ? ExitCode.Partial : ExitCode.Ok,
     planned: credentials.map(credentialId),
   };
-}
-
-/** Closes what a run opened, however it ended (finish() has already flushed both files). */
-async function closeFiles(state: RunState): Promise<void> {
-  await state.journal?.close().catch(() => undefined);
-  await state.report?.close().catch(() => undefined);
-}
-
-/** Rows for credentials the run stopped before settling; the journal leaves them to a resume. */
-function unfinishedRows(state: RunState, items: WorkItem[], result: DispatchResult, reason: string): ReportRow[] {
-  return items
-    .filter((i) => !result.finished.has(credentialId(i.credential)))
-    .map((i): ReportRow => {
-      const maybeSent = i.journaled && !result.prefetchedNotSent.has(credentialId(i.credential));
-      return maybeSent
-        ? {
-            ...baseRow(state.server, i.credential),
-            status: 'unknown',
-            password: i.secret,
-            attempts: 0,
-            verified: false,
-            error: `${reason} before an earlier journaled change was settled: run \`da-rotate resume\``,
-          }
-        : { ...baseRow(state.server, i.credential), status: 'not-started', attempts: 0, verified: false, error: `not started: ${reason}` };
-    });
-}
-
-function exitCodeFor(state: RunState, aborted: string | undefined): number {
-  if (state.haltKind === 'interrupt') return ExitCode.Interrupted;
-  if (aborted) return ExitCode.Aborted;
-  return state.counts.failed + state.counts.unknown > 0 ? ExitCode.Partial : ExitCode.Ok;
-}
-
-async function finish(
-  state: RunState,
-  base: SummaryBase,
-  items: WorkItem[],
-  result: DispatchResult,
-  journalPath: string,
-  started: number,
-): Promise<RunSummary> {
-  const { ctx, counts } = state;
-  const interrupted = state.haltKind === 'interrupt';
-  const aborted = interrupted ? undefined : (state.haltReason ?? state.client.fatalError?.message);
-  const now = new Date().toISOString();
-  // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
-  if (result.prefetchedNotSent.size > 0) {
-    await state.journal
-      .appendMany(
-        [...result.prefetchedNotSent].map((c) => ({
-          t: 'outcome' as const,
-          c,
-          status: 'not-sent' as const,
-          attempts: 0,
-          verified: false,
-          error: 'not started',
-          startedAt: now,
-          finishedAt: now,
-        })),
-        false,
-      )
-      .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
-  }
-  for (const row of unfinishedRows(state, items, result, interrupted ? 'run interrupted' : 'run stopped')) {
-    counts[row.status]++;
-    if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
-    state.report.write(row);
-  }
-  await state.journal
-    .append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' })
-    .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
-  let reportError: string | undefined;
-  try {
-    await state.report.close();
-  } catch (e) {
-    // The journal holds every secret; the report can be rebuilt from it with `resume`.
-    reportError = msg.reportNotWritten(base.report, journalPath, describeError(e));
-    ctx.log.error(reportError);
-  }
-  const unsettled = counts.unknown + counts['not-started'] > 0;
-  const resumeCommand = interrupted || aborted || unsettled || reportError ? state.resumeCommand(journalPath) : undefined;
-  ctx.log.info({ counts, aborted, interrupted }, 'run finished');
-  return {
-    ...base,
-    counts,
-    durationMs: Date.now() - started,
-    journal: journalPath,
-    aborted: aborted ? ctx.secrets.scrub(aborted) : undefined,
-    interrupted,
-    resumeCommand,
-    reportError,
-    health: { ...state.health },
-    concurrency: state.limiter?.concurrency ?? state.work.concurrency,
-    ...(state.adaptive ? { concurrencyMode: 'auto' as const } : {}),
-    failedCredentials: state.failedIds.length ? state.failedIds : undefined,
-    unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,
-    // A report that could not be written stops like a journal that could not: exit 3, the resume line rebuilds it.
-    exitCode: reportError && !interrupted ? ExitCode.Aborted : exitCodeFor(state, aborted),
-  };
-}
-
-/** Finishes an interrupted run from its journal: settled credentials untouched, intents proved or resent, the rest changed. */
-export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<RunSummary> {
-  const started = Date.now();
-  const journalPath = resolve(req.journal);
-  let journalState;
-  try {
-    journalState = readJournal(journalPath);
-  } catch (e) {
-    throw new UsageError(describeError(e));
-  }
-  const { header } = journalState;
-  const c = req.connection;
-  const policy = { length: req.policy?.length ?? header.options.length, symbols: req.policy?.symbols ?? header.options.symbols };
-  const state = new RunState(ctx, req.work, policy, c.timeoutMs);
-  ctx.secrets.add(c.secret);
-  let lock: AcquiredLock | undefined;
-  try {
-    openClient(state, c, ctx);
-    const server = state.server;
-    if (server !== header.server) throw new UsageError(msg.journalServerMismatch(header.server, server));
-    if (c.username !== header.user) ctx.log.warn(msg.journalUserMismatch(header.user, c.username));
-    const crypto = header.encryption ? await import('../crypto/index.js') : undefined;
-    const recipients = header.encryption ? crypto!.checkSealingHeader(header.encryption).recipients : undefined;
-    if (header.encryption) {
-      if (!req.identities?.length) throw new UsageError(msg.journalEncrypted(journalPath));
-      state.sealing = await crypto!.SecretSealer.open(header.encryption.wrappedKey, req.identities);
-    }
-    const reportPath = header.report;
-    lock = await lockServer(req.stateDir, server, ctx);
-    await connect(state, c, ctx);
-    try {
-      state.journalPath = journalPath;
-      state.journal = await JournalWriter.openAppend(journalPath);
-      await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid });
-      await recordLastRun(req.stateDir, server, journalPath);
-      const secretOf = (i: Parameters<RunState['secretOf']>[0]) => state.secretOf(i);
-      const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
-        (r) => r.status === 'skipped' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),
-      );
-      state.report = recipients ? new EncryptedReport(reportPath, recipients, true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
-      state.report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
-      for (const r of settledRows) state.counts[r.status]++;
-      let samePassword = req.samePassword;
-      if (header.options.samePassword && !samePassword) {
-        const first = journalState.intents.values().next().value;
-        samePassword = first ? state.secretOf(first) : undefined;
-        if (!samePassword && header.credentials.some((cr) => !isSettled(journalState.outcomes.get(credentialId(cr)))))
-          throw new UsageError(msg.resumeNeedsSamePassword);
-      }
-      state.samePassword = samePassword;
-      ctx.secrets.add(samePassword);
-      const items: WorkItem[] = [];
-      for (const cred of header.credentials) {
-        const id = credentialId(cred);
-        const outcome = journalState.outcomes.get(id);
-        if (isSettled(outcome)) continue;
-        // Never sent, or refused for the whole kind (a password policy): nothing applied, so a new
-        // secret under the (possibly new) policy is safe. Anything else journaled may be live: prove or resend it.
-        const nothingApplied = outcome?.status === 'not-sent' || outcome?.systematic === true;
-        const intent = nothingApplied ? undefined : journalState.intents.get(id);
-        items.push({ credential: cred, secret: intent ? state.secretOf(intent) : undefined, journaled: intent !== undefined });
-      }
-      ctx.log.info({ server, pending: items.length, settled: header.credentials.length - items.length }, 'resuming');
-      const result = await dispatch(items, state);
-      const base = {
-        mode: 'resume' as const,
-        server,
-        user: c.username,
-        scope: header.scope,
-        secretSource: c.secretSource,
-        total: header.credentials.length,
-        report: reportPath,
-      };
-      const summary = await finish(state, base, items, result, journalPath, started);
-      ctx.secrets.delete(samePassword);
-      return summary;
-    } finally {
-      await closeFiles(state);
-    }
-  } finally {
-    await lock?.release();
-    state.dispose();
-    ctx.secrets.delete(c.secret);
-    await state.client?.close().catch(() => undefined);
-  }
 }

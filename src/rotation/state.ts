@@ -11,7 +11,7 @@ import { emptyHealth } from './connection.js';
 import type { IntentRecord, JournalWriter } from './journal.js';
 import type { PasswordPolicy } from './password.js';
 import type { ReportSink } from './encrypted-report.js';
-import type { RunContext } from './run.js';
+import type { RunContext } from './skeleton.js';
 import type { WorkSettings } from './settings.js';
 
 export type HaltKind = 'interrupt' | 'deadline' | 'fatal' | 'refusal' | 'max-failures' | 'file';

@@ -9,7 +9,7 @@ import type { AgeIdentity } from '../crypto/index.js';
 import { parseReport, type ParsedReportRow } from './report.js';
 import { withReadRetries } from './retry.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
-import type { RunContext } from './run.js';
+import type { RunContext } from './skeleton.js';
 
 export interface VerifyRequest {
   report: string;

@@ -1,0 +1,221 @@
+/**
+ * The skeleton every run against one server shares (rotate, plan and resume): open (client,
+ * preflight) -> dispatch -> finish -> close, and the context and summary they report through.
+ */
+import { describeError, ExitCode, RunAborted } from '../errors.js';
+import { credentialId } from '../kinds/index.js';
+import type { Logger, SecretRegistry } from '../log.js';
+import { msg, type StatusCounts, type SummaryView } from '../messages.js';
+import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
+import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
+import type { DispatchResult, WorkItem } from './dispatch.js';
+import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
+import { baseRow, type ReportRow } from './report.js';
+import type { ReadRetryOptions } from './retry.js';
+import type { ConnectionSettings } from './settings.js';
+import type { RunState } from './state.js';
+
+/** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
+export class StopSignal {
+  stopped = false;
+  private listeners: Array<() => void> = [];
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const l of this.listeners) l();
+  }
+  onStop(l: () => void): void {
+    if (this.stopped) l();
+    else this.listeners.push(l);
+  }
+}
+
+export interface ProgressEvent {
+  server: string;
+  done: number;
+  total: number;
+  counts: StatusCounts;
+  /** Requests allowed in flight now (changes under --concurrency auto). */
+  concurrency: number;
+  /** Credentials settled per second since dispatch began. */
+  rate: number;
+}
+
+export interface RunContext {
+  log: Logger;
+  secrets: SecretRegistry;
+  stderr: NodeJS.WritableStream;
+  /** stdin and stderr are a terminal: a confirmation prompt can be asked. */
+  interactive: boolean;
+  /** Called about every 250 ms while a run dispatches; app.ts draws the progress line from it. */
+  onProgress?: (p: ProgressEvent) => void;
+  confirm: (question: string) => Promise<boolean>;
+  stop: StopSignal;
+  /** Directory default reports go to. */
+  outputDir?: string;
+  /** The command line that resumes this run, for messages; built by the CLI. */
+  resumeCommand?: (journal: string) => string;
+}
+
+export interface RunSummary extends SummaryView {
+  exitCode: number;
+  scope: string;
+  secretSource: string;
+  /** Credentials the run covers (accounts for account-only runs). */
+  total: number;
+  /** Plans only: the credentials that would be changed, as kind:owner:name. */
+  planned?: string[];
+  /** Failed and unknown credentials by id, for schedulers. */
+  failedCredentials?: string[];
+  unknownCredentials?: string[];
+  health?: { requests: number; retries: number; serverErrors: number; transportErrors: number };
+  /** The concurrency limit at the end (under --concurrency auto, the one it settled on). */
+  concurrency?: number;
+  concurrencyMode?: 'auto';
+}
+
+export type SummaryBase = Omit<RunSummary, 'counts' | 'durationMs' | 'exitCode'>;
+
+export function hostKey(baseUrl: string): string {
+  const u = new URL(baseUrl);
+  return `${u.hostname}_${u.port || (u.protocol === 'https:' ? '443' : '80')}`.replace(/[^A-Za-z0-9.-]/g, '_');
+}
+
+export function journalPathFor(report: string): string {
+  return report.replace(/\.csv$/i, '') + '.journal.jsonl';
+}
+
+/** The client for the run, made without sending anything: its origin names the server for the checks that come first. */
+export function openClient(state: RunState, connection: ConnectionSettings, ctx: RunContext): void {
+  for (const w of connection.warnings) ctx.log.warn(w);
+  // Under --concurrency auto the pool is sized for the limit's ceiling, not its start.
+  const connections = state.adaptive ? MAX_CONCURRENCY : state.work.concurrency;
+  state.client = makeClient(connection, connections, {
+    log: ctx.log,
+    health: state.health,
+    signal: state.abandon.signal,
+    onSample: state.adaptive ? (e) => state.sample(e) : undefined,
+  });
+  state.server = state.client.origin;
+  state.kctx = kindContext(state.client, state.work, ctx.log);
+}
+
+/** The first request: the login test. */
+export async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
+  const retry = readRetryOptions(state.work, state.halt.signal, state.health);
+  ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
+  await preflight(state.client, retry, ctx.secrets);
+  return retry;
+}
+
+/** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
+export async function lockServer(stateDir: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
+  try {
+    const lock = await acquireServerLock(stateDir, server);
+    if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
+    if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
+    return lock;
+  } catch (e) {
+    if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/** Closes what a run opened, however it ended (finish() has already flushed both files). */
+export async function closeFiles(state: RunState): Promise<void> {
+  await state.journal?.close().catch(() => undefined);
+  await state.report?.close().catch(() => undefined);
+}
+
+/** Rows for credentials the run stopped before settling; the journal leaves them to a resume. */
+export function unfinishedRows(state: RunState, items: WorkItem[], result: DispatchResult, reason: string): ReportRow[] {
+  return items
+    .filter((i) => !result.finished.has(credentialId(i.credential)))
+    .map((i): ReportRow => {
+      const maybeSent = i.journaled && !result.prefetchedNotSent.has(credentialId(i.credential));
+      return maybeSent
+        ? {
+            ...baseRow(state.server, i.credential),
+            status: 'unknown',
+            password: i.secret,
+            attempts: 0,
+            verified: false,
+            error: `${reason} before an earlier journaled change was settled: run \`da-rotate resume\``,
+          }
+        : { ...baseRow(state.server, i.credential), status: 'not-started', attempts: 0, verified: false, error: `not started: ${reason}` };
+    });
+}
+
+export function exitCodeFor(state: RunState, aborted: string | undefined): number {
+  if (state.haltKind === 'interrupt') return ExitCode.Interrupted;
+  if (aborted) return ExitCode.Aborted;
+  return state.counts.failed + state.counts.unknown > 0 ? ExitCode.Partial : ExitCode.Ok;
+}
+
+export async function finish(
+  state: RunState,
+  base: SummaryBase,
+  items: WorkItem[],
+  result: DispatchResult,
+  journalPath: string,
+  started: number,
+): Promise<RunSummary> {
+  const { ctx, counts } = state;
+  const interrupted = state.haltKind === 'interrupt';
+  const aborted = interrupted ? undefined : (state.haltReason ?? state.client.fatalError?.message);
+  const now = new Date().toISOString();
+  // Journaled ahead, never sent: say so, so nobody mistakes the intent for a change.
+  if (result.prefetchedNotSent.size > 0) {
+    await state.journal
+      .appendMany(
+        [...result.prefetchedNotSent].map((c) => ({
+          t: 'outcome' as const,
+          c,
+          status: 'not-sent' as const,
+          attempts: 0,
+          verified: false,
+          error: 'not started',
+          startedAt: now,
+          finishedAt: now,
+        })),
+        false,
+      )
+      .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
+  }
+  for (const row of unfinishedRows(state, items, result, interrupted ? 'run interrupted' : 'run stopped')) {
+    counts[row.status]++;
+    if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
+    state.report.write(row);
+  }
+  await state.journal
+    .append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' })
+    .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
+  let reportError: string | undefined;
+  try {
+    await state.report.close();
+  } catch (e) {
+    // The journal holds every secret; the report can be rebuilt from it with `resume`.
+    reportError = msg.reportNotWritten(base.report, journalPath, describeError(e));
+    ctx.log.error(reportError);
+  }
+  const unsettled = counts.unknown + counts['not-started'] > 0;
+  const resumeCommand = interrupted || aborted || unsettled || reportError ? state.resumeCommand(journalPath) : undefined;
+  ctx.log.info({ counts, aborted, interrupted }, 'run finished');
+  return {
+    ...base,
+    counts,
+    durationMs: Date.now() - started,
+    journal: journalPath,
+    aborted: aborted ? ctx.secrets.scrub(aborted) : undefined,
+    interrupted,
+    resumeCommand,
+    reportError,
+    health: { ...state.health },
+    concurrency: state.limiter?.concurrency ?? state.work.concurrency,
+    ...(state.adaptive ? { concurrencyMode: 'auto' as const } : {}),
+    failedCredentials: state.failedIds.length ? state.failedIds : undefined,
+    unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,
+    // A report that could not be written stops like a journal that could not: exit 3, the resume line rebuilds it.
+    exitCode: reportError && !interrupted ? ExitCode.Aborted : exitCodeFor(state, aborted),
+  };
+}
