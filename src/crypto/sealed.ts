@@ -85,7 +85,7 @@ export function isSealed(value: string): boolean {
   return value.startsWith(SEALED_PREFIX) && /^[A-Za-z0-9_-]+$/.test(value.slice(SEALED_PREFIX.length));
 }
 
-/** What the journal header records when secrets are sealed (see the report to the lead). */
+/** What the journal header records when secrets are sealed (`encryption`): the scheme, the recipients and the wrapped data key. */
 export interface SealingHeader {
   scheme: typeof SEALING_SCHEME;
   /** The recipients the data key (and the report) were encrypted to: public, for the audit trail. */
