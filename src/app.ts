@@ -17,7 +17,6 @@ import {
   resolveSelection,
   resolveWork,
   type Argv,
-  type Env,
 } from './options.js';
 import { keyScope, keyScopeInstructions, keyUses } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
@@ -25,15 +24,10 @@ import { readJournal } from './rotation/journal.js';
 import { runVerify } from './rotation/verify.js';
 import type { LevelWithSilent, LogFormat } from './log.js';
 import { wantsFleet } from './fleet/wants.js';
+import type { CommandIo } from './io.js';
 
-export interface AppIo {
-  env: Env;
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  /** Install SIGINT/SIGTERM handlers (the real CLI does; library callers may not want it). */
-  handleSignals: boolean;
-}
+/** The process a command runs in (src/io.ts). */
+export type AppIo = CommandIo;
 
 export type AppCommand = 'rotate' | 'plan' | 'key-scope' | 'resume' | 'verify' | 'notify' | 'prune';
 

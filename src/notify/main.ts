@@ -6,20 +6,15 @@ import { createInterface } from 'node:readline/promises';
 import { DirectAdminClient } from '../directadmin/index.js';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { checkPrivateDir, FileWriteFailed } from '../files.js';
-import { resolveConnection, type Argv, type Env } from '../options.js';
+import { resolveConnection, type Argv } from '../options.js';
+import type { CommandIo } from '../io.js';
 import { formatNotifySummary, notifyMsg } from './messages.js';
 import { notify } from './run.js';
 import { notifyServerFromClient, type NotifyServer } from './server.js';
 import { resolveNotifySettings } from './settings.js';
 import { emlWriter, resolveSmtp, smtpSender, type MailSender } from './smtp.js';
 
-export interface NotifyIo {
-  env: Env;
-  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  handleSignals: boolean;
-}
+export type NotifyIo = CommandIo;
 
 /** Test seam: a stand-in for the DirectAdmin side (otherwise built from the connection flags). */
 export interface NotifyOverrides {
