@@ -7,8 +7,8 @@ import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './er
 import { createLogger, SecretRegistry } from './log.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
+  checkedArgv,
   concurrencyGiven,
-  parseDuration,
   resolveConnection,
   resolvePolicy,
   resolvePolicyOverride,
@@ -17,6 +17,8 @@ import {
   resolveSelection,
   resolveWork,
   type Argv,
+  type ArgvInput,
+  type ArgvOf,
 } from './options.js';
 import { keyScope, keyScopeInstructions, keyUses } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
@@ -65,15 +67,17 @@ function shellQuote(s: string): string {
 function resumeCommandFor(argv: Argv): (journal: string) => string {
   return (journal) => {
     const parts = ['da-rotate', 'resume', shellQuote(journal)];
-    for (const flag of ['server', 'user', 'password-file', 'ca', 'fingerprint']) {
-      const v = argv[flag];
-      if (typeof v === 'string' && v) {
-        // A --server URL may hold credentials: keep only its origin.
-        const value = flag === 'server' ? safeOrigin(v) : v;
-        parts.push(`--${flag}`, shellQuote(value));
-      }
-    }
-    for (const flag of ['password-stdin', 'insecure', 'allow-http']) if (argv[flag] === true) parts.push(`--${flag}`);
+    // A --server URL may hold credentials: keep only its origin.
+    const values = {
+      server: argv.server && safeOrigin(argv.server),
+      user: argv.user,
+      'password-file': argv.passwordFile,
+      ca: argv.ca,
+      fingerprint: argv.fingerprint,
+    };
+    for (const [flag, v] of Object.entries(values)) if (v) parts.push(`--${flag}`, shellQuote(v));
+    const switches = { 'password-stdin': argv.passwordStdin, insecure: argv.insecure, 'allow-http': argv.allowHttp };
+    for (const [flag, on] of Object.entries(switches)) if (on === true) parts.push(`--${flag}`);
     parts.push('--yes');
     return parts.join(' ');
   };
@@ -92,47 +96,31 @@ function safeOrigin(url: string): string {
  * Where log lines go and how they look: on a terminal, text and warnings only (a person reads the
  * summary); elsewhere JSON lines at info (a scheduler keeps them); --quiet: errors only.
  */
-export function logSettings(argv: Argv, stderrIsTty: boolean): { level: LevelWithSilent; format: LogFormat } {
+export function logSettings(input: ArgvInput, stderrIsTty: boolean): { level: LevelWithSilent; format: LogFormat } {
+  const argv = checkedArgv(input);
   const quiet = argv.quiet === true;
-  const level = (argv['log-level'] as LevelWithSilent | undefined) ?? (quiet ? 'error' : stderrIsTty ? 'warn' : 'info');
-  const format = (argv['log-format'] as LogFormat | undefined) ?? (stderrIsTty ? 'text' : 'json');
+  const level = argv.logLevel ?? (quiet ? 'error' : stderrIsTty ? 'warn' : 'info');
+  const format = argv.logFormat ?? (stderrIsTty ? 'text' : 'json');
   return { level, format };
 }
 
-/** A login key's uses for a run of `accounts` account passwords (see keyUsesNote). */
-function keyScopeAccounts(argv: Argv): number | undefined {
-  if (argv.accounts === undefined) return undefined;
-  const n = Number(argv.accounts);
-  if (!Number.isInteger(n) || n < 0 || n > 10_000_000) throw new UsageError('--accounts must be a whole number of accounts (e.g. --accounts 2005)');
-  return n;
-}
-
-async function runPrune(argv: Argv, io: AppIo): Promise<number> {
+async function runPrune(argv: ArgvOf<'prune'>, io: AppIo): Promise<number> {
   const { prune } = await import('./rotation/prune.js');
-  const keepGiven = argv.keep !== undefined;
-  const olderThan = typeof argv['older-than'] === 'string' ? parseAge(argv['older-than']) : undefined;
-  const keep = keepGiven ? Number(argv.keep) : olderThan !== undefined ? 0 : 10;
-  if (!Number.isInteger(keep) || keep < 0) throw new UsageError('--keep must be a whole number of runs (e.g. --keep 30)');
-  const dir = typeof argv.dir === 'string' && argv.dir ? argv.dir : 'output';
+  const olderThan = argv.olderThan;
+  const keep = argv.keep ?? (olderThan !== undefined ? 0 : 10);
+  const dir = argv.dir ?? 'output';
   let result;
   try {
-    result = await prune({ dir, keep, olderThanMs: olderThan, delete: argv.yes === true });
+    result = await prune({ dir, keep, olderThanMs: olderThan, delete: argv.yes });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES')
       throw new UsageError(`prune: cannot read the directory ${dir} (${code}): give the directory the reports are in with --dir`);
     throw e;
   }
-  if (argv.json === true) io.stdout.write(JSON.stringify(result) + '\n');
+  if (argv.json) io.stdout.write(JSON.stringify(result) + '\n');
   if (argv.quiet !== true || result.protected.length > 0) io.stderr.write(formatPrune(result));
   return ExitCode.Ok;
-}
-
-/** --older-than: 30d, 12h, 90m (days allowed, unlike --deadline). */
-function parseAge(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*d$/.exec(text.trim());
-  if (m) return Math.round(Number(m[1]) * 86_400_000);
-  return parseDuration(text, '--older-than');
 }
 
 /**
@@ -156,15 +144,17 @@ async function checkFlagsTogether(command: AppCommand, argv: Argv, io: AppIo): P
   }
   if (problems.length === 0) return;
   // The connection's own checks too, unless they would consume standard input.
-  if (argv['password-stdin'] !== true) await check(() => resolveConnection(argv, io));
+  if (argv.passwordStdin !== true) await check(() => resolveConnection(argv, io));
   throw new UsageError(problems.length === 1 ? problems[0]! : `${problems.length} problems: ${problems.join('; ')}`);
 }
 
-export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promise<number> {
+/** Runs one parsed command line; its flags are checked as the run reads them (options/validate.ts). */
+export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): Promise<number> {
   // Commands load what they need when they run: start-up stays small for every other command.
-  if (command === 'notify') return (await import('./notify/main.js')).runNotify(argv, io);
+  if (command === 'notify') return (await import('./notify/main.js')).runNotify(input, io);
+  const argv = checkedArgv(input);
   const secrets = new SecretRegistry();
-  const json = argv.json === true;
+  const json = argv.json;
   const quiet = argv.quiet === true;
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
   try {
@@ -172,7 +162,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
     if (command === 'key-scope') {
       if (argv.inventory !== undefined) return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
       const selection = resolveSelection(argv);
-      const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: keyScopeAccounts(argv) };
+      const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: argv.accounts };
       const scope = keyScope(options);
       if (json) io.stdout.write(JSON.stringify(options.accounts === undefined ? scope : { ...scope, uses: keyUses(options) }) + '\n');
       else io.stdout.write(keyScopeInstructions(scope, options));
@@ -213,7 +203,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {
-        const v = await runVerify({ report: String(argv.report), connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
+        const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)
           io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
@@ -222,15 +212,15 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
       let summary: RunSummary;
       if (command === 'resume') {
         // A shared password given again must meet the policy the journal's run used.
-        const journalPolicy = journalPolicyOf(String(argv.journal));
+        const journalPolicy = journalPolicyOf(argv.journal!);
         // Unless told otherwise, a resume runs as hard as the run it finishes did, and says so.
         if (!concurrencyGiven(argv) && journalPolicy.concurrency !== undefined && !work.adaptive) work.concurrency = journalPolicy.concurrency;
         if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency));
-        const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv['password-stdin'] === true);
+        const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv.passwordStdin === true);
         const files = await resolveFiles(argv, io.env);
         summary = await runResume(
           {
-            journal: String(argv.journal),
+            journal: argv.journal!,
             connection,
             work,
             samePassword,
@@ -242,7 +232,7 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
         );
       } else {
         const policy = resolvePolicy(argv);
-        const samePassword = await resolveSamePassword(argv, policy, io, argv['password-stdin'] === true);
+        const samePassword = await resolveSamePassword(argv, policy, io, argv.passwordStdin === true);
         summary = await runRotation(
           {
             mode: command,
@@ -251,8 +241,8 @@ export async function runApp(command: AppCommand, argv: Argv, io: AppIo): Promis
             policy,
             samePassword,
             work,
-            output: typeof argv.output === 'string' ? argv.output : undefined,
-            yes: argv.yes === true,
+            output: argv.output,
+            yes: argv.yes,
             ...(await resolveFiles(argv, io.env)),
           },
           ctx,

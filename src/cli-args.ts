@@ -8,30 +8,18 @@
  */
 import { parseArgs } from 'node:util';
 import type { Argv as Yargs } from 'yargs';
-import { optionsFor, type CommandName, type OptionSpec } from './options.js';
+// The table and the command list only: the resolvers behind ./options.js are not needed to parse.
+import { COMMANDS, type CommandName, type CommandSpec } from './options/commands.js';
+import { optionsFor } from './options/table.js';
+import type { OptionSpec, RawArgv } from './options/types.js';
 
+export { COMMANDS };
 export type AppCommandName = CommandName;
-
-/** The commands and their positional argument (the simulator is handed over before parsing). */
-export const COMMANDS: Record<CommandName, { describe: string; positional?: { name: string; describe: string; optional?: boolean } }> = {
-  rotate: { describe: 'Rotate the credentials of the selected accounts (--include for more than account passwords)' },
-  plan: { describe: 'Dry run: list every credential that would be touched, change nothing' },
-  resume: {
-    describe: 'Finish an interrupted run from its journal (or a fleet run: --run ID)',
-    positional: { name: 'journal', describe: 'the .journal.jsonl file', optional: true },
-  },
-  verify: {
-    describe: "Re-check a report's rotated passwords against the server, changing nothing (or a fleet run's: --run ID)",
-    positional: { name: 'report', describe: 'the report CSV (or .csv.age with --identity)', optional: true },
-  },
-  notify: { describe: 'Send each account owner their new credentials (or a one-time login link) from a report' },
-  'key-scope': { describe: 'Print the smallest login-key allow-list for these options (--accounts N: the "Max uses" a run needs)' },
-  prune: { describe: 'Delete old reports and journals (the newest --keep N runs of each server stay; a journal with unsettled credentials always stays)' },
-};
 
 export interface ParsedCommand {
   command: CommandName;
-  argv: Record<string, unknown>;
+  /** As yargs hands it over (kebab-case and camelCase keys, aliases); app.ts checks it as it reads it. */
+  argv: RawArgv;
 }
 
 const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -39,11 +27,11 @@ const camel = (s: string) => s.replace(/-([a-z])/g, (_, c: string) => c.toUpperC
 const PLAIN_NUMBER = /^(0|[1-9]\d*)(\.\d+)?$/;
 
 /** Sets a value under its name and the camelCase and alias names yargs also fills in. */
-function put(argv: Record<string, unknown>, name: string, spec: OptionSpec, value: unknown): void {
-  argv[name] = value;
+function put(out: Record<string, unknown>, name: string, spec: OptionSpec, value: unknown): void {
+  out[name] = value;
   const c = camel(name);
-  if (c !== name) argv[c] = value;
-  if (spec.alias) argv[spec.alias] = value;
+  if (c !== name) out[c] = value;
+  if (spec.alias) out[spec.alias] = value;
 }
 
 /** The yargs result for a plain, valid command line, or undefined to let yargs decide. */
@@ -62,41 +50,41 @@ export function fastParse(raw: readonly string[]): ParsedCommand | undefined {
   } catch {
     return undefined; // unknown option, missing value, --help, --no-x, an option-like value...
   }
-  const positional = COMMANDS[command].positional;
+  const positional = (COMMANDS[command] as CommandSpec).positional;
   const positionals = parsed.positionals.length;
   if (positional ? positionals > 1 || (positionals === 0 && !positional.optional) : positionals > 0) return undefined;
   // `--` ends the options for both, but yargs keeps what follows apart: leave that to it.
   if (raw.includes('--')) return undefined;
 
-  const argv: Record<string, unknown> = { _: [command] };
+  const out: Record<string, unknown> = { _: [command] };
   for (const [name, spec] of Object.entries(specs)) {
     const given = parsed.values[name] as Array<string | boolean> | undefined;
     if (given === undefined) {
-      if (spec.default !== undefined) put(argv, name, spec, spec.default);
+      if (spec.default !== undefined) put(out, name, spec, spec.default);
       continue;
     }
     if (spec.type === 'array') {
       // yargs turns number-like words of an untyped array into numbers: leave those to it.
       if (given.some((v) => typeof v !== 'string' || v === '' || /^[\d.+-]|^0x/i.test(v))) return undefined;
-      put(argv, name, spec, given);
+      put(out, name, spec, given);
       continue;
     }
     if (given.length !== 1) return undefined; // yargs makes an array of a repeated option
     const v = given[0]!;
     if (spec.type === 'boolean') {
-      put(argv, name, spec, v);
+      put(out, name, spec, v);
     } else if (spec.type === 'number') {
       if (typeof v !== 'string' || !PLAIN_NUMBER.test(v)) return undefined;
-      put(argv, name, spec, Number(v));
+      put(out, name, spec, Number(v));
     } else {
       if (typeof v !== 'string' || v === '') return undefined;
       if (spec.choices && !spec.choices.includes(v)) return undefined;
-      put(argv, name, spec, v);
+      put(out, name, spec, v);
     }
   }
-  if (positional && positionals === 1) argv[positional.name] = parsed.positionals[0];
-  argv.$0 = 'da-rotate';
-  return { command, argv };
+  if (positional && positionals === 1) out[positional.name] = parsed.positionals[0];
+  out.$0 = 'da-rotate';
+  return { command, argv: out };
 }
 
 export interface YargsHandlers {
@@ -136,7 +124,7 @@ export async function parseWithYargs(raw: readonly string[], handlers: YargsHand
   let y = yargs([...raw])
     .scriptName('da-rotate')
     .usage('$0 <command> [options]\n\nRotate the passwords of the accounts on a DirectAdmin server.');
-  for (const [name, c] of Object.entries(COMMANDS) as Array<[CommandName, (typeof COMMANDS)[CommandName]]>) {
+  for (const [name, c] of Object.entries(COMMANDS) as Array<[CommandName, CommandSpec]>) {
     const p = c.positional;
     y = y.command(
       p ? (p.optional ? `${name} [${p.name}]` : `${name} <${p.name}>`) : name,

@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   process.exitCode = ExitCode.Internal;
   let exit: number = ExitCode.Ok;
   const { fastParse, parseWithYargs } = await import('./cli-args.js');
-  const onCommand = async ({ command, argv }: { command: Parameters<typeof import('./app.js').runApp>[0]; argv: Record<string, unknown> }) => {
+  const onCommand = async ({ command, argv }: import('./cli-args.js').ParsedCommand) => {
     const { runApp } = await import('./app.js');
     exit = await runApp(command, argv, { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, handleSignals: true });
   };

@@ -13,11 +13,7 @@ export interface FleetKeyScope {
 
 export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
   const inventory = loadInventory(String(argv.inventory));
-  const selectors = ([] as unknown[])
-    .concat(argv.servers ?? [])
-    .flatMap((x) => String(x).split(','))
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const selectors = argv.servers;
   const cli = resolveSelection(argv);
   const groups = new Map<string, FleetKeyScope>();
   for (const s of selectServers(inventory, selectors)) {

@@ -6,12 +6,11 @@
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
-import type { LevelWithSilent } from '../log.js';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { createLogger } from '../log.js';
-import type { Argv, Env } from '../options.js';
+import type { Argv, Env, OptionName } from '../options.js';
 export { wantsFleet } from './wants.js';
-import { listOption, resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
+import { optionGiven, resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
 import { confirmFleet } from './confirm.js';
 import { resolveConnections, type CommonConnection } from './connect.js';
@@ -48,7 +47,7 @@ export interface FleetResult {
 }
 
 /** Flags that name one server's connection: an inventory names each server's own. */
-const SINGLE_SERVER_FLAGS = [
+const SINGLE_SERVER_FLAGS: readonly OptionName[] = [
   'server',
   'user',
   'password-file',
@@ -67,15 +66,9 @@ function checkFlags(command: FleetCommand, argv: Argv): void {
   if (command === 'verify' && argv.run === undefined) throw new UsageError(argv.inventory === undefined ? fleetMsg.verifyWhat : fleetMsg.verifyNeedsRun);
   if ((command === 'rotate' || command === 'plan') && argv.run !== undefined) throw new UsageError(fleetMsg.runOnlyResumeVerify);
   if (argv.journal !== undefined || argv.report !== undefined) throw new UsageError(fleetMsg.positionalWithRun(command));
-  const given = SINGLE_SERVER_FLAGS.filter((f) => argv[f] !== undefined && argv[f] !== false && argv[f] !== '');
+  // As given, not as checked: a repeated --server is named here, not refused for being repeated.
+  const given = SINGLE_SERVER_FLAGS.filter((f) => optionGiven(argv, f));
   if (given.length) throw new UsageError(fleetMsg.singleServerFlags(given));
-}
-
-function parallelServers(argv: Argv): number {
-  const v = Number(argv['parallel-servers'] ?? 4);
-  if (!Number.isInteger(v) || v < 1 || v > 256)
-    throw new UsageError(`--parallel-servers must be a whole number from 1 to 256 (got ${String(argv['parallel-servers'])})`);
-  return v;
 }
 
 function newServerState(entry: InventoryServer, runDir: string): ManifestServer {
@@ -98,23 +91,21 @@ function logSink(display: FleetDisplay): Writable {
  */
 export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, base: RunContext): Promise<number> {
   checkFlags(command, argv);
-  const outputDir = resolve(typeof argv['output-dir'] === 'string' ? argv['output-dir'] : (base.outputDir ?? 'output'));
-  const json = argv.json === true;
-  const parallel = parallelServers(argv);
+  const outputDir = resolve(argv.outputDir ?? base.outputDir ?? 'output');
+  const json = argv.json;
+  const parallel = argv.parallelServers;
   const work = resolveWork(argv);
-  const common: CommonConnection = { timeoutMs: Math.round(Number(argv.timeout ?? 30) * 1000), format: argv.format === 'urlencoded' ? 'urlencoded' : 'json' };
-  if (!Number.isFinite(common.timeoutMs) || common.timeoutMs < 1000 || common.timeoutMs > 600_000)
-    throw new UsageError('--timeout must be a number from 1 to 600');
+  const common: CommonConnection = { timeoutMs: Math.round(argv.timeout * 1000), format: argv.format };
 
   // Everything that can be wrong with the input is found here, before any request.
   let runDir: string;
   let manifest: FleetManifest;
   let states: ManifestServer[];
-  const previous = typeof argv.run === 'string' ? readManifest(outputDir, argv.run) : undefined;
+  const previous = argv.run !== undefined ? readManifest(outputDir, argv.run) : undefined;
   if (previous && command === 'resume' && previous.manifest.command !== 'rotate')
     throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
-  const inventory = loadInventory(typeof argv.inventory === 'string' ? argv.inventory : previous!.manifest.inventory);
-  const selectors = listOption(argv, 'servers');
+  const inventory = loadInventory(argv.inventory ?? previous!.manifest.inventory);
+  const selectors = argv.servers;
   let selected = selectServers(inventory, selectors);
   const settings: FleetSettings = {
     policy: previous
@@ -123,7 +114,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
         ? { length: 12, symbols: false }
         : resolvePolicy(argv),
     selection: command === 'resume' || command === 'verify' ? { scope: 'users', exclude: [], only: undefined, include: ['account'] } : resolveSelection(argv),
-    include: listOption(argv, 'include').length ? listOption(argv, 'include') : undefined,
+    include: argv.include.length ? argv.include : undefined,
     work,
     files: await resolveFiles(argv, io.env),
   };
@@ -147,7 +138,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     if (selected.length === 0) throw new UsageError(fleetMsg.nothingToVerify(previous.manifest.runId));
   }
   const jobs = resolveConnections(inventory, selected, io.env, common);
-  if (command === 'rotate' && argv.yes !== true) {
+  if (command === 'rotate' && !argv.yes) {
     if (!base.interactive) throw new UsageError(fleetMsg.needsYes);
     if (!(await confirmFleet(jobs, settings, base, io.stderr))) throw new UsageError(fleetMsg.notConfirmed);
   }
@@ -170,7 +161,8 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
         symbols: settings.policy.symbols,
         only: settings.selection.only ?? null,
         exclude: settings.selection.exclude,
-        scope: typeof argv.scope === 'string' ? argv.scope : null,
+        // resume and verify take no --scope.
+        scope: command === 'rotate' || command === 'plan' ? argv.scope : null,
         include: settings.include ?? null,
       },
       servers: jobs.map((j) => newServerState(j.server, created.dir)),
@@ -200,7 +192,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, describeError(e)));
   }
   display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
-  const log = createLogger({ level: (argv['log-level'] as LevelWithSilent | undefined) ?? 'info', secrets: base.secrets, destination: logSink(display) });
+  const log = createLogger({ level: argv.logLevel ?? 'info', secrets: base.secrets, destination: logSink(display) });
   const limit = pLimit(parallel);
   try {
     await Promise.all(

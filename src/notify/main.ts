@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline/promises';
 import { DirectAdminClient } from '../directadmin/index.js';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
 import { checkPrivateDir, FileWriteFailed } from '../files.js';
-import { resolveConnection, type Argv } from '../options.js';
+import { checkedArgv, resolveConnection, type ArgvInput } from '../options.js';
 import type { CommandIo } from '../io.js';
 import { formatNotifySummary, notifyMsg } from './messages.js';
 import { notify } from './run.js';
@@ -21,8 +21,9 @@ export interface NotifyOverrides {
   server?: NotifyServer;
 }
 
-export async function runNotify(argv: Argv, io: NotifyIo, overrides: NotifyOverrides = {}): Promise<number> {
-  const json = argv.json === true;
+export async function runNotify(input: ArgvInput, io: NotifyIo, overrides: NotifyOverrides = {}): Promise<number> {
+  const argv = checkedArgv(input);
+  const json = argv.json;
   const say = (line: string) => io.stderr.write(`da-rotate: ${line}\n`);
   let server: NotifyServer | undefined;
   let sender: MailSender | undefined;
