@@ -130,6 +130,15 @@ async function startSim(args) {
   };
 }
 
+/** scripts/bench-floor.mjs in its own process: a bare undici loop, the least any client can do. */
+function runFloor(url, c, n) {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', 'bench-floor.mjs'), url, String(c), String(n)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`the floor loop exited ${r.status}: ${r.stderr.slice(-500)}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
+  if (out.failed > 0) throw new Error(`the floor loop saw ${out.failed} failed changes`);
+  return out;
+}
+
 /** A whole CLI process with the probe loaded: wall time from spawn to exit, CPU, peak memory. */
 function runProbed(args, env) {
   const probeFile = join(work, `probe-${Date.now()}-${randomInt(1e9)}.json`);
@@ -220,17 +229,27 @@ if (part('throughput')) {
     for (const c of LEVELS) {
       // RUNS runs per level, interleaved with nothing else: the row is the median run (by wall time).
       const runs = [];
+      const floors = [];
       for (let k = 0; k < RUNS; k++) {
-        if (k > 0) sim.reset();
+        sim.reset();
         const r = await runProbed(
           ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}-${k}.csv`)],
           sim.env,
         );
         if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
+        const st = await sim.stats();
+        r.serverMeanMs = st.answerMsTotal / Math.max(1, st.answered);
         runs.push(r);
+        // The floor, interleaved with da-rotate's runs so both see the same machine.
+        sim.reset();
+        floors.push(await runFloor(sim.env.DA_URL, c, N));
       }
       runs.sort((a, b) => a.wallMs - b.wallMs);
       const r = runs[runs.length >> 1];
+      const floorMs = pct(
+        floors.map((f) => f.wallMs),
+        50,
+      );
       const idealMs = (N * LATENCY) / c;
       const row = {
         concurrency: c,
@@ -251,10 +270,13 @@ if (part('throughput')) {
           ),
         ),
         peakRssMb: r1(r.maxRssKb / 1024),
+        floorS: r3(floorMs / 1000),
+        floorRatioToIdeal: r3(idealMs / floorMs),
+        serverMeanMs: r1(r.serverMeanMs),
       };
       results.throughput.rows.push(row);
       log(
-        `  c=${c}: ${row.wallS} s whole process (median of ${RUNS}, ${row.wallRangeS.join(' to ')}), ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB`,
+        `  c=${c}: ${row.wallS} s whole process (median of ${RUNS}, ${row.wallRangeS.join(' to ')}), ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB; bare undici loop ${row.floorRatioToIdeal} of ideal; server answered in ${row.serverMeanMs} ms on average`,
       );
     }
   } finally {
@@ -346,7 +368,6 @@ if (part('auto')) {
           sim.env,
         );
         if (r.code !== 0) throw new Error(`rotation at c=${c} on the degrading server exited ${r.code}: ${r.stderr.slice(-500)}`);
-        const stats = await sim.stats();
         const chosen = r.summary?.concurrency ?? r.summary?.work?.concurrency;
         rows.push({
           concurrency: c,
@@ -550,12 +571,14 @@ const md = [
   '',
   `## Throughput: ${N} accounts at ${LATENCY} ms a request, median of ${RUNS} runs (load ${fmt(results.loads.throughput)})`,
   '',
-  '| c | whole process s | ideal s | ratio to ideal | run alone s | run ratio | p50 ms | p99 ms | CPU ms/account | peak MB |',
-  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+  '| c | whole process s | ideal s | ratio to ideal | run alone s | run ratio | bare undici loop ratio | server mean ms | p50 ms | p99 ms | CPU ms/account | peak MB |',
+  '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   ...results.throughput.rows.map(
     (r) =>
-      `| ${r.concurrency} | ${r.wallS} | ${r.idealS} | ${r.ratioToIdeal} | ${r.runS} | ${r.runRatioToIdeal} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuMsPerAccount)} | ${fmt(r.peakRssMb)} |`,
+      `| ${r.concurrency} | ${r.wallS} | ${r.idealS} | ${r.ratioToIdeal} | ${r.runS} | ${r.runRatioToIdeal} | ${fmt(r.floorRatioToIdeal)} | ${fmt(r.serverMeanMs)} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.cpuMsPerAccount)} | ${fmt(r.peakRssMb)} |`,
   ),
+  '',
+  "The bare undici loop (scripts/bench-floor.mjs) keeps c changes in flight with nothing else: no journal, no report, no outcome rule. It is the most any client reaches on this machine against this simulator; da-rotate's gap to it is the client's own cost. \"server mean\" is the simulator's own time from a request's arrival to its answer, averaged over da-rotate's run.",
   '',
   results.zeroLatency
     ? `## Client CPU\n\n${results.zeroLatency.accounts} accounts at zero latency, c = 16, whole process: ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU per account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), peak ${results.zeroLatency.peakRssMb} MB (load ${results.loads.zeroLatency}). The CPU column above includes the cost of waking for every answer spread over time.\n`

@@ -34,7 +34,7 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --needs-https             answer everything with X-Use-Https: yes / "use https"
   --redirect-to URL         answer everything with a 302 to URL
   --difficult-passwords     enforce upper, lower, digit and a special character
-  --latency MS --jitter MS  added to every request
+  --latency MS --jitter MS  every request answered MS (+ up to jitter) ms after it arrives
   --capacity N              at most N requests processed at once
   --fault-500 R --fault-reset-before R --fault-reset-after R --fault-empty-after R --fault-hang R
   --fault-html R            fault rates (0..1), by default on write requests only

@@ -70,6 +70,8 @@ function newStats(): SimulatorStats {
     passwordChangesApplied: 0,
     credentialChangesApplied: 0,
     loginKeysRevoked: 0,
+    answered: 0,
+    answerMsTotal: 0,
     connections: 0,
     faultsFired: Object.create(null) as Record<string, number>,
   };
@@ -303,6 +305,9 @@ class SimulatorImpl implements Simulator {
   // ---------------------------------------------------------------- request handling
 
   async #handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // A request's latency runs from its arrival: the simulator's own parsing and bookkeeping are
+    // part of it, not added to it (a "20 ms" server answers 20 ms after the request came in).
+    const arrived = performance.now();
     const s = this.stats;
     const q = req.url ?? '/';
     const qi = q.indexOf('?');
@@ -360,10 +365,12 @@ class SimulatorImpl implements Simulator {
 
     const waiting = this.#load.enter();
     if (waiting) await waiting;
+    // Time spent queued for capacity is not processing time: the latency starts when processing does.
+    const processingFrom = waiting ? performance.now() : arrived;
     try {
       if (res.destroyed) return;
       const latency = this.#load.latency();
-      if (latency > 0) await this.#io.sleep(latency);
+      if (latency > 0) await this.#io.sleepUntil(processingFrom + latency);
       if (this.#io.closed || res.destroyed) return;
       if (isApi && !set.jsonApi) return this.#io.send(res, notFound());
       let all: URLSearchParams | undefined;
@@ -390,6 +397,8 @@ class SimulatorImpl implements Simulator {
       // Slowness does not depend on what was applied: a refusal trickles too.
       if (this.#faults.fires('trickle', target)) return await this.#io.trickle(res, answer, this.#faults.faults.trickle!);
       this.#io.send(res, answer);
+      s.answered++;
+      s.answerMsTotal += performance.now() - arrived;
     } finally {
       this.#load.leave();
     }

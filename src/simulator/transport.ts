@@ -55,6 +55,16 @@ export class Transport {
     });
   }
 
+  /**
+   * Sleeps until performance.now() reaches `at`. Timers fire on whole milliseconds and a little
+   * late (setTimeout(20) fires after 20.2 ms on average here), so the wait is rounded down: the
+   * answer leaves within about a millisecond of `at`, on average at it, never a tick late.
+   */
+  sleepUntil(at: number): Promise<void> {
+    const ms = Math.floor(at - performance.now());
+    return ms >= 1 ? this.sleep(ms) : Promise.resolve();
+  }
+
   sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       if (this.#closed) return resolve();

@@ -43,7 +43,7 @@ export interface DegradeMode {
 }
 
 export interface Faults {
-  /** Added to every authenticated request before answering. */
+  /** An authenticated request is answered this long after it arrives (after its turn in the capacity queue): the simulator's own work is inside it, not added to it. */
   latencyMs?: number;
   /** Plus uniform random 0..jitterMs. */
   jitterMs?: number;
@@ -189,6 +189,9 @@ export interface SimulatorStats {
   credentialChangesApplied: number;
   /** Login keys deleted, through either API. */
   loginKeysRevoked: number;
+  /** Requests answered normally (no fault, no trickle), and their summed time from arrival to answer: the server's own latency as a client far away would see it. */
+  answered: number;
+  answerMsTotal: number;
   /** TCP connections accepted. */
   connections: number;
   /** How many times each fault fired. */
