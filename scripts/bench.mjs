@@ -368,6 +368,7 @@ if (part('auto')) {
           sim.env,
         );
         if (r.code !== 0) throw new Error(`rotation at c=${c} on the degrading server exited ${r.code}: ${r.stderr.slice(-500)}`);
+        const stats = await sim.stats();
         const chosen = r.summary?.concurrency ?? r.summary?.work?.concurrency;
         rows.push({
           concurrency: c,

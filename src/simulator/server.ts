@@ -370,7 +370,8 @@ class SimulatorImpl implements Simulator {
     try {
       if (res.destroyed) return;
       const latency = this.#load.latency();
-      if (latency > 0) await this.#io.sleepUntil(processingFrom + latency);
+      const due = processingFrom + latency;
+      if (latency > 0) await this.#io.sleepUntil(due);
       if (this.#io.closed || res.destroyed) return;
       if (isApi && !set.jsonApi) return this.#io.send(res, notFound());
       let all: URLSearchParams | undefined;
@@ -397,6 +398,7 @@ class SimulatorImpl implements Simulator {
       // Slowness does not depend on what was applied: a refusal trickles too.
       if (this.#faults.fires('trickle', target)) return await this.#io.trickle(res, answer, this.#faults.faults.trickle!);
       this.#io.send(res, answer);
+      if (latency > 0) this.#io.answered(due);
       s.answered++;
       s.answerMsTotal += performance.now() - arrived;
     } finally {
