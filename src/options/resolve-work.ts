@@ -5,10 +5,10 @@ import { DEFAULT_CONCURRENCY } from './table.js';
 import type { Env } from './types.js';
 import { checkedArgv, type ArgvInput } from './validate.js';
 
-/** --concurrency N, or auto: the adaptive limit starts at 4 (the pool is sized for its ceiling). */
+/** --concurrency N, or auto: the adaptive limit starts at 8, the fixed default (the pool is sized for its ceiling). */
 function concurrencyOf(concurrency: number | 'auto' | undefined): { concurrency: number; adaptive: boolean } {
   if (concurrency === undefined) return { concurrency: DEFAULT_CONCURRENCY, adaptive: false };
-  if (concurrency === 'auto') return { concurrency: 4, adaptive: true };
+  if (concurrency === 'auto') return { concurrency: DEFAULT_CONCURRENCY, adaptive: true };
   return { concurrency, adaptive: false };
 }
 

@@ -6,22 +6,25 @@
  * (about one round trip at that limit), so the limiter behaves the same on a 1 ms and a 1 s server
  * and its tests need no timers.
  *
- * - An epoch's latency is the median of its answers (at least MIN_EPOCH of them): a stall of the
- *   client's own event loop or a GC pause delays a few answers, not the middle one.
+ * - An epoch's latency is the lower quartile of its answers (at least MIN_EPOCH of them): a stall
+ *   of the client's own event loop or a GC pause delays some answers, never the fastest quarter.
  * - The baseline is the lowest epoch latency seen in slow start. After it, only probes move it:
- *   every PROBE_EVERY epochs (and a few epochs after any shrink) the limit is halved for one epoch
- *   and that epoch's latency is blended into the baseline (BBR's ProbeRTT). A running minimum of
- *   noisy epochs would drift ever lower, every later epoch would look slow and the limit would
- *   sink to nothing (it did, on a loaded machine); a server that became slower for reasons of its
- *   own is not read as overloaded forever, and one that recovered is seen to have recovered.
+ *   every PROBE_EVERY epochs (and a few epochs after a second shrink in a row) the limit is
+ *   halved for one epoch and that epoch's latency is blended into the baseline (BBR's ProbeRTT).
+ *   A running minimum of noisy epochs would drift ever lower, every later epoch would look slow
+ *   and the limit would sink to nothing (it did, on a loaded machine); a server that became
+ *   slower for reasons of its own is not read as overloaded forever, and one that recovered is
+ *   seen to have recovered.
  * - Each epoch compares its latency with the baseline. Below GROW (latency holds: a larger
- *   window is more throughput), the limit doubles while in slow start, else grows by about
- *   sqrt(limit)/2. Above SHRINK for two epochs in a row (or SHRINK_AT_ONCE for one) it shrinks in
- *   proportion to the excess (at least 5%, at most half). Between, it holds.
+ *   window is more throughput), the limit grows: in slow start by min(limit, SLOW_START_STEP),
+ *   after it by about sqrt(limit)/2. Above SHRINK for two epochs in a row (or SHRINK_AT_ONCE for
+ *   one) it shrinks in proportion to the excess (at least 5%, at most half). Between, it holds.
  * - An overload signal (5xx, connection reset, timeout) cuts the limit by 30% at once, at most
  *   once an epoch, and ends slow start.
- * - After a change, the answers to requests sent under the old limit (as many as that limit) are
- *   skipped, so an epoch measures the new limit only.
+ * - After a change, as many answers as the larger of the two limits are skipped: those to
+ *   requests sent under the old limit, and, after a growth, those sent while the new requests were
+ *   going out (they met a server less loaded than the new limit), so an epoch measures the new
+ *   limit only.
  *
  * On a server that slows by the square of its overload past capacity C (the simulator's degrade
  * mode), throughput peaks near 1.4 C and latency is up 4% at 1.2 C, 9% at 1.3 C: the limit
@@ -29,7 +32,7 @@
  */
 
 export interface AdaptiveConcurrencyOptions {
-  /** Where to start (default 4; clamped to [min, max]). */
+  /** Where to start (default 8, the fixed default; clamped to [min, max]). */
   initial?: number;
   /** Never below (default 1). */
   min?: number;
@@ -58,6 +61,13 @@ const PROBE_EVERY = 32;
 const PROBE_AFTER_SHRINK = 3;
 /** Fewest answers an epoch averages, so one slow answer at a low limit does not decide. */
 const MIN_EPOCH = 16;
+/**
+ * Slow start grows by at most this many requests an epoch (doubling below it). A server counts
+ * the requests it is processing, and the fastest answers of an epoch are those that arrived while
+ * others were between answer and resend: an epoch reads a little less load than its limit, so
+ * doubling from 32 went to 64 on the simulator's degrading server (2.7 times its capacity).
+ */
+const SLOW_START_STEP = 8;
 export const MAX_CONCURRENCY = 64;
 
 export class AdaptiveConcurrency {
@@ -73,6 +83,8 @@ export class AdaptiveConcurrency {
   #overloadHandled = false;
   /** The last epoch was above SHRINK. */
   #slowBefore = false;
+  /** Shrinks since the limit last grew. */
+  #shrinksInARow = 0;
   #epochsSinceProbe = 0;
   /** While probing the baseline: the limit to return to. */
   #probeReturn: number | undefined;
@@ -84,7 +96,7 @@ export class AdaptiveConcurrency {
     if (!(min <= max)) throw new RangeError(`AdaptiveConcurrency: min ${min} is above max ${max}`);
     this.#min = min;
     this.#max = max;
-    this.#limit = Math.min(max, Math.max(min, Math.floor(opts.initial ?? 4)));
+    this.#limit = Math.min(max, Math.max(min, Math.floor(opts.initial ?? 8)));
     this.#current = this.#limit;
   }
 
@@ -145,13 +157,16 @@ export class AdaptiveConcurrency {
     this.#slowBefore = slow;
     if (confirmed) {
       this.#slowStart = false;
-      // Check the baseline soon: slower answers may mean a baseline that was a lucky low.
-      this.#epochsSinceProbe = Math.max(this.#epochsSinceProbe, PROBE_EVERY - PROBE_AFTER_SHRINK);
+      // A second shrink with no growth between: check the baseline soon, it may have been a lucky
+      // low that makes every epoch look slow. (One shrink is the ordinary step back from the
+      // knee; probing after each would halve the limit every few epochs.)
+      if (++this.#shrinksInARow >= 2) this.#epochsSinceProbe = Math.max(this.#epochsSinceProbe, PROBE_EVERY - PROBE_AFTER_SHRINK);
       this.#set(this.#limit * Math.min(0.95, Math.max(0.5, GROW / ratio)));
     } else if (slow) {
       this.#newEpoch(0);
     } else if (ratio < GROW) {
-      this.#set(this.#slowStart ? this.#limit * 2 : this.#limit + Math.max(1, Math.sqrt(this.#limit) / 2));
+      this.#shrinksInARow = 0;
+      this.#set(this.#slowStart ? this.#limit + Math.min(this.#limit, SLOW_START_STEP) : this.#limit + Math.max(1, Math.sqrt(this.#limit) / 2));
     } else if (this.#slowStart) {
       // Latency barely moved: go on growing, more carefully.
       this.#set(this.#limit * 1.25);
@@ -166,7 +181,7 @@ export class AdaptiveConcurrency {
     this.#current = Math.max(this.#min, Math.floor(this.#limit));
     // Answers to requests sent under the old limit (all in flight but the one just answered) say
     // nothing about the new one.
-    this.#newEpoch(this.#current !== before ? before - 1 : 0);
+    this.#newEpoch(this.#current !== before ? Math.max(before, this.#current) - 1 : 0);
     if (this.#current !== before) for (const cb of this.#listeners) cb(this.#current);
   }
 
