@@ -5,7 +5,9 @@
  *
  *   1. start-up: bare `node -e 0`, `--version`, `--help`, a whole `plan` of 3 accounts (medians)
  *   2. throughput: `rotate` of N accounts at L ms a request, c = 4, 16, 64: whole-process wall time
- *      against the ideal N * L / c, the run's own duration, client CPU per account, peak memory
+ *      against the ideal N * L / c, the run's own duration, client CPU per account, peak memory,
+ *      a bare undici loop beside each row (scripts/bench-floor.mjs), and the c = 16 case once more
+ *      against a plain stand-in that shares no code with the simulator (scripts/bench-standin.mjs)
  *   2b. client CPU per account: `rotate` of 20 000 accounts at zero latency, whole process
  *   3. scale: peak memory and time of a `plan` of 100 000 accounts
  *   4. `--concurrency auto` against fixed concurrencies on a server that slows by the square of
@@ -66,6 +68,8 @@ const DEGRADE_C = Number(values['degrade-capacity']);
 const DEGRADE_N = Number(values['degrade-accounts'] ?? (QUICK ? 1000 : 3000));
 const RUNS = Number(values.runs ?? (QUICK ? 1 : 3));
 const SWEEP_N = Number(values['sweep-accounts'] ?? (QUICK ? 300 : 1000));
+/** The concurrency of the throughput target, run again against the plain stand-in. */
+const STANDIN_C = 16;
 const DEGRADE_LEVELS = QUICK ? [16, 24, 32, 48] : [8, 16, 24, 32, 48];
 
 /** --only startup,throughput,cpu,scale,auto,sweep,fleet: run only those parts (for tuning; a full run for figures). */
@@ -86,9 +90,8 @@ function tmpdir() {
 }
 
 // ---------------------------------------------------------------------------------------------
-/** The simulator in its own process, so its CPU never counts as the client's. */
-async function startSim(args) {
-  const child = spawn(process.execPath, [cli, 'simulate', '--json-status', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/** A child's stdout as lines: each call resolves with the next one. */
+function lineReader(child) {
   let buf = '';
   const lines = [];
   let waiter;
@@ -101,13 +104,21 @@ async function startSim(args) {
       waiter?.();
     }
   });
+  return () =>
+    new Promise((res) => {
+      const check = () => (lines.length ? res(lines.shift()) : (waiter = check));
+      check();
+    });
+}
+
+/** The simulator in its own process, so its CPU never counts as the client's. */
+async function startSim(args) {
+  const child = spawn(process.execPath, [cli, 'simulate', '--json-status', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const exited = new Promise((res) => child.on('exit', res));
+  const lines = lineReader(child);
   const nextLine = () =>
     Promise.race([
-      new Promise((res) => {
-        const check = () => (lines.length ? res(lines.shift()) : (waiter = check));
-        check();
-      }),
+      lines(),
       exited.then((code) => {
         throw new Error(`the simulator exited (${code}) with ${args.join(' ')}`);
       }),
@@ -137,6 +148,27 @@ function runFloor(url, c, n) {
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1));
   if (out.failed > 0) throw new Error(`the floor loop saw ${out.failed} failed changes`);
   return out;
+}
+
+/** scripts/bench-standin.mjs: the plain stand-in (no simulator code), for a second opinion on throughput. */
+async function startStandin(users, latencyMs) {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'bench-standin.mjs'), String(users), String(latencyMs)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const line = lineReader(child);
+  const status = JSON.parse(await line());
+  const exited = new Promise((res) => child.on('exit', res));
+  return {
+    env: { DA_URL: status.url.replace('://', `://admin:${status.password}@`) },
+    async stats() {
+      child.stdin.write('stats\n');
+      return JSON.parse(await line());
+    },
+    reset: () => child.stdin.write('reset\n'),
+    stop() {
+      child.stdin.end();
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
 }
 
 /** A whole CLI process with the probe loaded: wall time from spawn to exit, CPU, peak memory. */
@@ -281,6 +313,52 @@ if (part('throughput')) {
     }
   } finally {
     await sim.stop();
+  }
+  // The target's case once more against the plain stand-in (scripts/bench-standin.mjs): a server
+  // that shares no code with the client's simulator and times its answers with a bare setTimeout.
+  const c = STANDIN_C;
+  const standin = await startStandin(N, LATENCY);
+  try {
+    const runs = [];
+    const floors = [];
+    for (let k = 0; k < RUNS; k++) {
+      standin.reset();
+      const r = await runProbed(
+        ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `standin-${c}-${k}.csv`)],
+        standin.env,
+      );
+      if (r.code !== 0) throw new Error(`rotation against the plain stand-in exited ${r.code}: ${r.stderr.slice(-500)}`);
+      const st = await standin.stats();
+      if (st.changes !== N) throw new Error(`the plain stand-in saw ${st.changes} password changes, not ${N}`);
+      r.serverMeanMs = st.answerMsTotal / Math.max(1, st.answered);
+      runs.push(r);
+      standin.reset();
+      floors.push(await runFloor(standin.env.DA_URL, c, N));
+    }
+    runs.sort((a, b) => a.wallMs - b.wallMs);
+    const r = runs[runs.length >> 1];
+    const idealMs = (N * LATENCY) / c;
+    const floorMs = pct(
+      floors.map((f) => f.wallMs),
+      50,
+    );
+    results.throughput.standin = {
+      concurrency: c,
+      runs: RUNS,
+      wallS: r3(r.wallMs / 1000),
+      wallRangeS: [r3(runs[0].wallMs / 1000), r3(runs.at(-1).wallMs / 1000)],
+      idealS: r3(idealMs / 1000),
+      ratioToIdeal: r3(idealMs / r.wallMs),
+      runRatioToIdeal: r3(idealMs / r.summary.durationMs),
+      floorRatioToIdeal: r3(idealMs / floorMs),
+      serverMeanMs: r1(r.serverMeanMs),
+    };
+    const x = results.throughput.standin;
+    log(
+      `  plain stand-in, c=${c}: ${x.wallS} s whole process (median of ${RUNS}, ${x.wallRangeS.join(' to ')}), ${x.ratioToIdeal} of ideal (${x.runRatioToIdeal} for the run alone); bare undici loop ${x.floorRatioToIdeal}; it answered in ${x.serverMeanMs} ms on average`,
+    );
+  } finally {
+    await standin.stop();
   }
   results.loads.throughput = `${loadStart} -> ${load()}`;
 }
@@ -549,6 +627,10 @@ results.targets = {
   '`--version` faster than `plan`': su && { value: su['--version'].xBare, met: su['--version'].medianMs < su['plan (3 accounts)'].medianMs },
   '`--help` faster than `plan`': su && { value: su['--help'].xBare, met: su['--help'].medianMs < su['plan (3 accounts)'].medianMs },
   [`c=16, ${N} accounts at ${LATENCY} ms: at least 0.9 of ideal, whole process`]: at16 && { value: at16.ratioToIdeal, met: at16.ratioToIdeal >= 0.9 },
+  [`the same against the plain stand-in`]: results.throughput.standin && {
+    value: results.throughput.standin.ratioToIdeal,
+    met: results.throughput.standin.ratioToIdeal >= 0.9,
+  },
   'client CPU at most 0.5 ms per account (zero latency, whole process)': { value: worstCpu, met: worstCpu <= 0.5 },
   [`plan of ${SCALE} accounts: peak memory (MB)`]: results.scale && { value: results.scale.peakRssMb, met: results.scale.peakRssMb <= 150 },
   [`auto within 15% of the best fixed concurrency (capacity ${DEGRADE_C})`]: results.auto?.available
@@ -581,6 +663,9 @@ const md = [
   '',
   "The bare undici loop (scripts/bench-floor.mjs) keeps c changes in flight with nothing else: no journal, no report, no outcome rule. It is the most any client reaches on this machine against this simulator; da-rotate's gap to it is the client's own cost. \"server mean\" is the simulator's own time from a request's arrival to its answer, averaged over da-rotate's run.",
   '',
+  results.throughput.standin
+    ? `Against the plain stand-in (scripts/bench-standin.mjs: no simulator code, one bare setTimeout per answer), c = ${results.throughput.standin.concurrency}: ${results.throughput.standin.wallS} s whole process (${results.throughput.standin.wallRangeS.join(' to ')}), ${results.throughput.standin.ratioToIdeal} of ideal (run alone ${results.throughput.standin.runRatioToIdeal}); bare undici loop ${results.throughput.standin.floorRatioToIdeal}; the stand-in answered in ${results.throughput.standin.serverMeanMs} ms on average.\n`
+    : '',
   results.zeroLatency
     ? `## Client CPU\n\n${results.zeroLatency.accounts} accounts at zero latency, c = 16, whole process: ${results.zeroLatency.wallS} s, ${results.zeroLatency.cpuMsPerAccount} ms CPU per account (${results.zeroLatency.userMsPerAccount} user, ${results.zeroLatency.systemMsPerAccount} system), peak ${results.zeroLatency.peakRssMb} MB (load ${results.loads.zeroLatency}). The CPU column above includes the cost of waking for every answer spread over time.\n`
     : '',
