@@ -31,26 +31,35 @@ const pureSources = {
 
 /**
  * undici's index loads every dispatcher, fetch, WebSocket, caches and mocks (about 80 ms); the
- * client uses Pool and buildConnector. This stand-in loads those two and the request API that
- * undici's index mixes into Dispatcher. If the client ever imports anything else from undici,
- * esbuild fails the build ("No matching export"), so this cannot go stale silently.
+ * client uses Pool (with its own dispatch handler, none of undici's request API) and
+ * buildConnector. This stand-in loads those two only. If the client ever imports anything else
+ * from undici, esbuild fails the build ("No matching export"), so this cannot go stale silently.
+ *
+ * HTTP/2 is left out as well: undici's client-h2.js loads node:http2 as it is imported (about
+ * 6 ms of every start), and it only runs when TLS negotiates h2, which undici offers only with
+ * allowH2, which the client never sets. The stub throws if that ever changes.
  */
 const leanUndici = {
   name: 'lean-undici',
   setup(b) {
     // Pure as well: a chunk that does not use the client does not load undici.
     b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-lean', namespace: 'lean-undici', sideEffects: false }));
-    b.onLoad({ filter: /.*/, namespace: 'lean-undici' }, () => ({
+    b.onLoad({ filter: /^undici-lean$/, namespace: 'lean-undici' }, () => ({
       resolveDir: root,
       loader: 'js',
       contents: [
-        "import Dispatcher from 'undici/lib/dispatcher/dispatcher.js';",
-        "import api from 'undici/lib/api/index.js';",
         "import Pool from 'undici/lib/dispatcher/pool.js';",
         "import buildConnector from 'undici/lib/core/connect.js';",
-        'Object.assign(Dispatcher.prototype, api);',
         'export { Pool, buildConnector };',
       ].join('\n'),
+    }));
+    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
+      args.importer.endsWith(join('undici', 'lib', 'dispatcher', 'client.js')) ? { path: 'client-h2', namespace: 'lean-undici' } : undefined,
+    );
+    b.onLoad({ filter: /^client-h2$/, namespace: 'lean-undici' }, () => ({
+      loader: 'js',
+      contents:
+        "module.exports = function connectH2() { throw new Error('da-rotate: HTTP/2 was negotiated, but this build of undici leaves it out (scripts/postbuild.mjs)'); };",
     }));
   },
 };

@@ -23,7 +23,6 @@ import {
 import { keyScope, keyScopeInstructions, keyUses } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { readJournal } from './rotation/journal.js';
-import { runVerify } from './rotation/verify.js';
 import type { LevelWithSilent, LogFormat } from './log.js';
 import { wantsFleet } from './fleet/wants.js';
 import type { CommandIo } from './io.js';
@@ -203,6 +202,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       const connection = await resolveConnection(argv, io);
       const work = resolveWork(argv);
       if (command === 'verify') {
+        // verify reads reports back: the CSV parser loads with it, not with every run.
+        const { runVerify } = await import('./rotation/verify.js');
         const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)

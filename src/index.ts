@@ -9,5 +9,6 @@ export * from './kinds/index.js';
 export { runRotation, runResume, StopSignal } from './rotation/run.js';
 export { runVerify } from './rotation/verify.js';
 export { readJournal, parseJournal, unsettled } from './rotation/journal.js';
-export { readReport, parseReport, rowsFromJournal } from './rotation/report.js';
+export { rowsFromJournal } from './rotation/report.js';
+export { readReport, parseReport } from './rotation/report-parse.js';
 export { keyScope } from './rotation/key-scope.js';

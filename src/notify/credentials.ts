@@ -3,7 +3,7 @@
  * the mailbox and FTP passwords of that same account, nothing of anyone else's.
  */
 import { UsageError } from '../errors.js';
-import { parseReport, type ParsedReportRow } from '../rotation/report.js';
+import { parseReport, type ParsedReportRow } from '../rotation/report-parse.js';
 
 /** The credential kinds a customer is told about; other kinds (keys, sessions, db users) stay with the operator. */
 export type DeliverableKind = 'account' | 'email' | 'ftp';

@@ -1,8 +1,9 @@
 /**
  * The CSV result file: created exclusively with mode 0600 before anything is written, one row per
  * credential appended as it finishes. It can always be rebuilt from the journal (rowsFromJournal).
+ * Reading a report back is report-parse.ts: a run that only writes one never loads the CSV parser.
  */
-import { promises as fsp, readFileSync } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import {
   checkPrivateDir,
@@ -14,7 +15,6 @@ import {
   type PrivateDirCheck,
   type PrivateFile,
 } from '../files.js';
-import { parse } from 'csv-parse/sync';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import type { SkippedAccount } from './enumerate.js';
 import type { IntentRecord, JournalState } from './journal.js';
@@ -293,43 +293,4 @@ export function rowsFromJournal(state: JournalState, options: { includePending: 
     }
   }
   return rows;
-}
-
-export interface ParsedReportRow {
-  server: string;
-  username: string;
-  kind: string;
-  credential: string;
-  status: string;
-  password: string;
-  error: string;
-}
-
-export class NotAReport extends Error {}
-
-/** Parses a report back (for verify and notify). Cells escaped against formula injection are un-escaped. */
-export function parseReport(text: string, path = 'report'): ParsedReportRow[] {
-  let records: Array<Record<string, string>>;
-  try {
-    records = parse<Record<string, string>>(text, { columns: true, skip_empty_lines: true, relax_column_count: true, bom: true });
-  } catch {
-    throw new NotAReport(`${path} is not a da-rotate report (not a CSV file)`);
-  }
-  const first = text.replace(/^\uFEFF/, '').slice(0, text.indexOf('\n') >>> 0);
-  if (!first.startsWith('server,username,')) throw new NotAReport(`${path} is not a da-rotate report (its first line is not the report header)`);
-  const unescape = (v: string | undefined) => (v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? ''));
-  return records.map((r) => ({
-    server: unescape(r.server),
-    username: unescape(r.username),
-    // Reports of version 0.1 had account rows only.
-    kind: unescape(r.kind) || 'account',
-    credential: unescape(r.credential) || unescape(r.username),
-    status: unescape(r.status),
-    password: unescape(r.password),
-    error: unescape(r.error),
-  }));
-}
-
-export function readReport(path: string): ParsedReportRow[] {
-  return parseReport(readFileSync(path, 'utf8'), path);
 }

@@ -6,7 +6,7 @@ import { describeError, ExitCode, UsageError } from '../errors.js';
 import { msg } from '../messages.js';
 import { makeClient, preflight, readRetryOptions } from './connection.js';
 import type { AgeIdentity } from '../crypto/index.js';
-import { parseReport, type ParsedReportRow } from './report.js';
+import { parseReport, type ParsedReportRow } from './report-parse.js';
 import { withReadRetries } from './retry.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
 import type { RunContext } from './skeleton.js';

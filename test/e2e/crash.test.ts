@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import type { SimulatorOptions } from '../../src/simulator/index.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { readJournal } from '../../src/rotation/journal.js';
 import { assertNoLostCredential, countIntents, daUrl, runUntil, runCli, snapshot, summaryOf, withSim } from './helpers.js';
 import { seededRandom, testSeed } from '../seed.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { daUrl, journalRecordCount, reportCells, resumeArgsFrom, runCli, runCliAndSignal, summaryOf, withSimulator } from './helpers.js';
 
 const passwords = (sim: Simulator) => new Map(sim.accounts().map((a) => [a.username, a.password]));

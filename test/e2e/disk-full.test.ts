@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
 import { createLogger, SecretRegistry } from '../../src/log.js';
 import { readJournal } from '../../src/rotation/journal.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { runResume, runRotation, StopSignal, type RunContext } from '../../src/rotation/run.js';
 import type { ConnectionSettings, WorkSettings } from '../../src/rotation/settings.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import type { StatusCounts } from '../../src/messages.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { CLI, daUrl, hasScript, runCli, runOnTerminal, summaryOf, tempDir, type CliResult } from './helpers.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 
 async function withSim(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<void>): Promise<void> {
   const sim = await startSimulator(options);

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lockPathForServer, stateDirFor } from '../../src/rotation/lock.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { readJournal } from '../../src/rotation/journal.js';
 import { assertNoLostCredential, countIntents, daUrl, runCli, runUntil, snapshot, summaryOf, withSim } from './helpers.js';
 

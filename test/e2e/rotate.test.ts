@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { daUrl, runCli, snapshot, summaryOf, withSim } from './helpers.js';
 
 /** Every rotated row equals the live password; every other account kept its old one. */

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
-import { readReport, type ParsedReportRow } from '../../src/rotation/report.js';
+import { readReport, type ParsedReportRow } from '../../src/rotation/report-parse.js';
 import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, testSeed, withSimulator } from './helpers.js';
 
 /** What an intruder may hold, as the simulator has it now. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { assertReportMatchesServer, passwords, readSummary, runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
 
 // 20 users + 3 resellers + admin2 + admin: scope "all" selects 24 accounts (never the admin itself).

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { runApp, type AppCommand } from '../../src/app.js';
-import { readReport } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import type { Simulator } from '../../src/simulator/index.js';
 
 export function tempDir(): string {

@@ -31,7 +31,8 @@ import {
   writeAll,
 } from '../../src/files.js';
 import { JournalWriter, hashCredentials, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
-import { ReportWriter, readReport } from '../../src/rotation/report.js';
+import { ReportWriter } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { acquireLock, LockHeld } from '../../src/rotation/lock.js';
 
 const T = { timeout: 10_000 };

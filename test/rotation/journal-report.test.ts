@@ -8,7 +8,8 @@ import * as nodeCrypto from 'node:crypto';
 const require_crypto = () => nodeCrypto;
 import { JournalWriter, hashCredentials, parseJournal, readJournal, isSettled, type JournalHeader } from '../../src/rotation/journal.js';
 import type { Credential } from '../../src/kinds/index.js';
-import { REPORT_COLUMNS, ReportWriter, ensurePrivateDir, neutralizeCell, readReport, rowsFromJournal } from '../../src/rotation/report.js';
+import { REPORT_COLUMNS, ReportWriter, ensurePrivateDir, neutralizeCell, rowsFromJournal } from '../../src/rotation/report.js';
+import { readReport } from '../../src/rotation/report-parse.js';
 import { acquireLock, LockHeld } from '../../src/rotation/lock.js';
 
 let dir = '';
