@@ -129,7 +129,7 @@ export const OPTIONS = {
     invalid: '--concurrency must be a whole number from 1 to 64, or auto ({got})',
     group: G_RUN,
     commands: WORK,
-    describe: `Requests in flight at once: 1 to 64, or auto (start at 4, grow while latency holds, back off on slowdowns, 5xx and resets; never above 64). Default ${DEFAULT_CONCURRENCY}; resume: the interrupted run's`,
+    describe: `Requests in flight at once: 1 to 64, or auto (start at 8, grow while latency holds, back off on slowdowns, 5xx and resets; never above 64). Default ${DEFAULT_CONCURRENCY}; resume: the interrupted run's`,
   },
   retries: {
     type: 'number',

@@ -1,6 +1,6 @@
 /**
  * Sends the changes: intents journaled a window ahead, the first change of each kind sent alone
- * (a canary), p-limit for the rest, and every way a run stops (signal, fatal error, a refusal that
+ * (a canary), lanes (below) for the rest, and every way a run stops (signal, fatal error, a refusal that
  * would hit everyone, --max-failures, --deadline) funnelled into one halt.
  */
 import { credentialId, kindByName, type Credential, type KindName } from '../kinds/index.js';
