@@ -3,7 +3,7 @@
  * (a canary), lanes (below) for the rest, and every way a run stops (signal, fatal error, a refusal that
  * would hit everyone, --max-failures, --deadline) funnelled into one halt.
  */
-import { credentialId, kindByName, type Credential, type KindName } from '../kinds/index.js';
+import { kindByName, type Credential, type KindName } from '../kinds/index.js';
 import { msg, type StatusCounts } from '../messages.js';
 import type { IntentRecord, OutcomeRecord } from './journal.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
@@ -14,6 +14,8 @@ import { changeCredential, type CredentialOutcome, type WorkerContext } from './
 
 export interface WorkItem {
   credential: Credential;
+  /** credentialId(credential), made once: the dispatch keys its sets and records by this one string. */
+  readonly id: string;
   secret: string | undefined;
   /** An earlier run journaled this change: it may have been sent, so prove or resend before anything else. */
   journaled: boolean;
@@ -102,7 +104,7 @@ class IntentReadAhead {
     for (let i = from; i < to; i++) {
       const item = this.items[i]!;
       if (item.journaled) continue;
-      const id = credentialId(item.credential);
+      const id = item.id;
       item.secret ??= secretFor(this.state, item.credential);
       records.push(this.state.intentRecord(id, item.secret, at));
       this.journaledHere.add(id);
@@ -145,10 +147,10 @@ export function outcomeRow(server: string, o: CredentialOutcome): ReportRow {
   };
 }
 
-function outcomeRecord(o: CredentialOutcome): OutcomeRecord {
+function outcomeRecord(id: string, o: CredentialOutcome): OutcomeRecord {
   return {
     t: 'outcome',
-    c: credentialId(o.credential),
+    c: id,
     status: o.status,
     attempts: o.attempts,
     verified: o.verified,
@@ -206,12 +208,12 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   }
 
   const settleOne = async (item: WorkItem, canary: boolean): Promise<void> => {
-    const id = credentialId(item.credential);
+    const id = item.id;
     started.add(id);
     const outcome = await changeCredential(workerFor(item.credential.kind), item.credential, item.secret, { verifyFirst: item.journaled });
     done++;
     finished.add(id);
-    readAhead.outcome(outcomeRecord(outcome));
+    readAhead.outcome(outcomeRecord(id, outcome));
     const row = outcomeRow(state.server, outcome);
     state.counts[row.status]++;
     state.report.write(row);

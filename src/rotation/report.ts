@@ -89,15 +89,18 @@ function csvField(value: string): string {
 }
 const NEEDS_QUOTES = /[",\r\n]/;
 
-/** CSV lines (RFC 4180, \n line ends) of rows, after the header when asked. */
+/** One CSV line (RFC 4180, \n line end) of a row. */
+function formatRow(row: ReportRow): string {
+  const cells = rowToCells(row);
+  let line = csvField(cells[0]!);
+  for (let i = 1; i < cells.length; i++) line += ',' + csvField(cells[i]!);
+  return line + '\n';
+}
+
+/** CSV lines of rows, after the header when asked. */
 export function formatRows(rows: readonly ReportRow[], header: boolean): string {
   let out = header ? REPORT_COLUMNS.join(',') + '\n' : '';
-  for (const row of rows) {
-    const cells = rowToCells(row);
-    let line = csvField(cells[0]!);
-    for (let i = 1; i < cells.length; i++) line += ',' + csvField(cells[i]!);
-    out += line + '\n';
-  }
+  for (const row of rows) out += formatRow(row);
   return out;
 }
 
@@ -117,7 +120,8 @@ export async function ensurePrivateDir(dir: string): Promise<PrivateDirCheck> {
 export class ReportWriter {
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown;
-  private pending: ReportRow[] = [];
+  /** Formatted lines not written yet. */
+  private pending: string[] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly failureListeners: Array<(e: unknown) => void> = [];
@@ -192,10 +196,13 @@ export class ReportWriter {
 
   /**
    * Rows are gathered and written together (every 250 ms or 512 rows): the journal, not the report,
-   * is what makes a password durable, and one write per row costs more CPU than the request.
+   * is what makes a password durable, and one write per row costs more CPU than the request. Each
+   * row is formatted as it comes: formatting 200 rows at a flush held the event loop for
+   * milliseconds, and every answer that arrived meanwhile waited (and the row objects lived long
+   * enough to be copied by the garbage collector; a line is one string).
    */
   write(row: ReportRow): void {
-    this.pending.push(row);
+    this.pending.push(formatRow(row));
     if (this.pending.length >= 512) this.flushPending();
     else this.timer ??= setTimeout(() => this.flushPending(), 250);
   }
@@ -206,9 +213,9 @@ export class ReportWriter {
       this.timer = undefined;
     }
     if (this.pending.length === 0) return;
-    const rows = this.pending;
+    const lines = this.pending;
     this.pending = [];
-    this.enqueue(formatRows(rows, false));
+    this.enqueue(lines.join(''));
   }
 
   private enqueue(text: string): void {

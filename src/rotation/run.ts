@@ -265,7 +265,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         state.counts[row.status]++;
         state.report.write(row);
       }
-      const items: WorkItem[] = listed.credentials.map((credential) => ({ credential, secret: undefined, journaled: false }));
+      const items: WorkItem[] = listed.credentials.map((credential) => ({ credential, id: credentialId(credential), secret: undefined, journaled: false }));
       const result = await dispatch(items, state);
       return await finish(state, base, items, result, journalPath, started);
     } finally {

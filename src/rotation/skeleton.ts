@@ -3,7 +3,6 @@
  * preflight) -> dispatch -> finish -> close, and the context and summary they report through.
  */
 import { describeError, ExitCode, RunAborted } from '../errors.js';
-import { credentialId } from '../kinds/index.js';
 import type { Logger, SecretRegistry } from '../log.js';
 import { msg, type StatusCounts, type SummaryView } from '../messages.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
@@ -130,9 +129,9 @@ export async function closeFiles(state: RunState): Promise<void> {
 /** Rows for credentials the run stopped before settling; the journal leaves them to a resume. */
 export function unfinishedRows(state: RunState, items: WorkItem[], result: DispatchResult, reason: string): ReportRow[] {
   return items
-    .filter((i) => !result.finished.has(credentialId(i.credential)))
+    .filter((i) => !result.finished.has(i.id))
     .map((i): ReportRow => {
-      const maybeSent = i.journaled && !result.prefetchedNotSent.has(credentialId(i.credential));
+      const maybeSent = i.journaled && !result.prefetchedNotSent.has(i.id);
       return maybeSent
         ? {
             ...baseRow(state.server, i.credential),
