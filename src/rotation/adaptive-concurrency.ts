@@ -105,6 +105,11 @@ export class AdaptiveConcurrency {
     return this.#current;
   }
 
+  /** The limit it has settled on: the current one, or while a baseline probe runs at half, the one it returns to. */
+  get settled(): number {
+    return this.#probeReturn === undefined ? this.#current : Math.max(this.#min, Math.floor(this.#probeReturn));
+  }
+
   /** Called with the new limit whenever it changes (not for the initial value). */
   onChange(cb: (n: number) => void): void {
     this.#listeners.push(cb);

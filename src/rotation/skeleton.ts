@@ -210,7 +210,8 @@ export async function finish(
     resumeCommand,
     reportError,
     health: { ...state.health },
-    concurrency: state.limiter?.concurrency ?? state.work.concurrency,
+    // Under auto, the limit it settled on (a run that ends during a baseline probe is not reported at half).
+    concurrency: state.adaptive?.settled ?? state.limiter?.concurrency ?? state.work.concurrency,
     ...(state.adaptive ? { concurrencyMode: 'auto' as const } : {}),
     failedCredentials: state.failedIds.length ? state.failedIds : undefined,
     unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,

@@ -156,6 +156,23 @@ describe('AdaptiveConcurrency', { timeout: 30_000 }, () => {
     assert.equal(limiter.current, 64);
   });
 
+  it('reports the limit it settled on, not the halved one, while a baseline probe runs', () => {
+    const limiter = new AdaptiveConcurrency({ initial: 32 });
+    // One 5xx ends slow start; then a server that never slows down: the limit grows back to 64 and
+    // the only halving is a baseline probe.
+    limiter.sample({ latencyMs: 20, overload: true });
+    let sawProbe = false;
+    for (let i = 0; i < 20_000 && !sawProbe; i++) {
+      const before = limiter.current;
+      limiter.sample({ latencyMs: 20, overload: false });
+      if (limiter.current < before / 1.9) {
+        sawProbe = true;
+        assert.equal(limiter.settled, before, `probing at ${limiter.current}, settled at ${before}`);
+      } else assert.equal(limiter.settled, limiter.current);
+    }
+    assert.ok(sawProbe, 'a baseline probe ran');
+  });
+
   it('ignores samples that are not latencies', () => {
     const limiter = new AdaptiveConcurrency({ initial: 8 });
     for (let i = 0; i < 100; i++) limiter.sample({ latencyMs: Number.NaN, overload: false });
