@@ -101,6 +101,17 @@ describe('AdaptiveConcurrency', { timeout: 30_000 }, () => {
     }
   });
 
+  it('probes its baseline about every 32 epochs once settled, not after every step back from the knee', () => {
+    // Jitter of 8 ms: noisy enough that the limit steps back from the knee now and then.
+    const t = drive(new AdaptiveConcurrency(), { capacity: 24, baseMs: 20, jitterMs: 8 }, 6000);
+    // A probe halves the limit for one epoch; count the halvings once slow start is long over.
+    let probes = 0;
+    for (let i = 3000; i < t.limits.length; i++) if (t.limits[i]! <= 0.55 * t.limits[i - 1]!) probes++;
+    // 3000 answers at about 30 in flight are about 100 epochs: 3 or 4 probes at one per 32. A probe
+    // after every shrink made 7 here (and, on the benchmark's server, one every few epochs).
+    assert.ok(probes >= 1 && probes <= 5, `${probes} probes in the last 3000 answers`);
+  });
+
   it('grows to the maximum on a server that never slows down', () => {
     const limiter = new AdaptiveConcurrency({ max: 40 });
     const t = drive(limiter, { capacity: 1000, baseMs: 20, jitterMs: 4 }, 4000);
