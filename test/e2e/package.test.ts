@@ -33,6 +33,23 @@ describe('the built package', { timeout: 120_000 }, () => {
     }
   });
 
+  it('has every export the scripts import from dist/ (npm run demo and bench load them)', async () => {
+    // A module moved or renamed in src/ broke `npm run demo` once without failing a test.
+    const scripts = ['demo.mjs', 'bench.mjs', 'fleet-bench.mjs', 'bench-startup.mjs'];
+    let checked = 0;
+    for (const script of scripts) {
+      const text = readFileSync(join(ROOT, 'scripts', script), 'utf8');
+      for (const m of text.matchAll(/^import \{([^}]+)\} from '\.\.\/(dist\/[^']+)';$/gm)) {
+        const mod = (await import(pathToFileURL(join(ROOT, m[2]!)).href)) as Record<string, unknown>;
+        for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
+          assert.notEqual(mod[name], undefined, `scripts/${script} imports ${name} from ${m[2]}`);
+          checked++;
+        }
+      }
+    }
+    assert.ok(checked >= 2, `${checked} imports checked`);
+  });
+
   it('answers an unknown command or option with a usage error, exit 2', async () => {
     const a = await runCli(['rotat']);
     assert.equal(a.code, 2);
