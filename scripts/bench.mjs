@@ -253,59 +253,68 @@ if (part('startup')) {
 }
 
 // 2. Throughput at fixed concurrency, whole process
+
+/**
+ * RUNS rotations of N accounts at concurrency c against `server` (the simulator or the plain
+ * stand-in: {env, stats(), reset()}), each followed by the bare undici loop so both see the same
+ * machine: the median run (by wall time) as a row.
+ */
+async function throughputRow(server, c, name) {
+  const runs = [];
+  const floors = [];
+  for (let k = 0; k < RUNS; k++) {
+    server.reset();
+    const r = await runProbed(
+      ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `${name}-${c}-${k}.csv`)],
+      server.env,
+    );
+    if (r.code !== 0) throw new Error(`rotation against the ${name} at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
+    const st = await server.stats();
+    if (st.changes !== undefined && st.changes !== N) throw new Error(`the ${name} saw ${st.changes} password changes, not ${N}`);
+    r.serverMeanMs = st.answerMsTotal / Math.max(1, st.answered);
+    runs.push(r);
+    server.reset();
+    floors.push(await runFloor(server.env.DA_URL, c, N));
+  }
+  runs.sort((a, b) => a.wallMs - b.wallMs);
+  const r = runs[runs.length >> 1];
+  const floorMs = pct(
+    floors.map((f) => f.wallMs),
+    50,
+  );
+  const idealMs = (N * LATENCY) / c;
+  return {
+    concurrency: c,
+    runs: RUNS,
+    accounts: r.summary.counts.rotated,
+    wallS: r3(r.wallMs / 1000),
+    wallRangeS: [r3(runs[0].wallMs / 1000), r3(runs.at(-1).wallMs / 1000)],
+    idealS: r3(idealMs / 1000),
+    ratioToIdeal: r3(idealMs / r.wallMs),
+    runS: r3(r.summary.durationMs / 1000),
+    runRatioToIdeal: r3(idealMs / r.summary.durationMs),
+    p50Ms: r1(pct(r.latencies, 50)),
+    p99Ms: r1(pct(r.latencies, 99)),
+    cpuMsPerAccount: r3(
+      pct(
+        runs.map((x) => x.cpuMs / N),
+        50,
+      ),
+    ),
+    peakRssMb: r1(r.maxRssKb / 1024),
+    floorS: r3(floorMs / 1000),
+    floorRatioToIdeal: r3(idealMs / floorMs),
+    serverMeanMs: r1(r.serverMeanMs),
+  };
+}
+
 if (part('throughput')) {
   log(`throughput: ${N} accounts at ${LATENCY} ms a request, c = ${LEVELS.join(', ')} (load ${load()})`);
   const sim = await startSim(['--users', String(N), '--resellers', '0', '--admins', '0', '--latency', String(LATENCY)]);
   const loadStart = load();
   try {
     for (const c of LEVELS) {
-      // RUNS runs per level, interleaved with nothing else: the row is the median run (by wall time).
-      const runs = [];
-      const floors = [];
-      for (let k = 0; k < RUNS; k++) {
-        sim.reset();
-        const r = await runProbed(
-          ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `rot-${c}-${k}.csv`)],
-          sim.env,
-        );
-        if (r.code !== 0) throw new Error(`rotation at c=${c} exited ${r.code}: ${r.stderr.slice(-500)}`);
-        const st = await sim.stats();
-        r.serverMeanMs = st.answerMsTotal / Math.max(1, st.answered);
-        runs.push(r);
-        // The floor, interleaved with da-rotate's runs so both see the same machine.
-        sim.reset();
-        floors.push(await runFloor(sim.env.DA_URL, c, N));
-      }
-      runs.sort((a, b) => a.wallMs - b.wallMs);
-      const r = runs[runs.length >> 1];
-      const floorMs = pct(
-        floors.map((f) => f.wallMs),
-        50,
-      );
-      const idealMs = (N * LATENCY) / c;
-      const row = {
-        concurrency: c,
-        runs: RUNS,
-        accounts: r.summary.counts.rotated,
-        wallS: r3(r.wallMs / 1000),
-        wallRangeS: [r3(runs[0].wallMs / 1000), r3(runs.at(-1).wallMs / 1000)],
-        idealS: r3(idealMs / 1000),
-        ratioToIdeal: r3(idealMs / r.wallMs),
-        runS: r3(r.summary.durationMs / 1000),
-        runRatioToIdeal: r3(idealMs / r.summary.durationMs),
-        p50Ms: r1(pct(r.latencies, 50)),
-        p99Ms: r1(pct(r.latencies, 99)),
-        cpuMsPerAccount: r3(
-          pct(
-            runs.map((x) => x.cpuMs / N),
-            50,
-          ),
-        ),
-        peakRssMb: r1(r.maxRssKb / 1024),
-        floorS: r3(floorMs / 1000),
-        floorRatioToIdeal: r3(idealMs / floorMs),
-        serverMeanMs: r1(r.serverMeanMs),
-      };
+      const row = await throughputRow(sim, c, 'simulator');
       results.throughput.rows.push(row);
       log(
         `  c=${c}: ${row.wallS} s whole process (median of ${RUNS}, ${row.wallRangeS.join(' to ')}), ${row.ratioToIdeal} of ideal (${row.runRatioToIdeal} for the run alone), ${row.cpuMsPerAccount} ms CPU/account, ${row.peakRssMb} MB; bare undici loop ${row.floorRatioToIdeal} of ideal; server answered in ${row.serverMeanMs} ms on average`,
@@ -316,46 +325,12 @@ if (part('throughput')) {
   }
   // The target's case once more against the plain stand-in (scripts/bench-standin.mjs): a server
   // that shares no code with the client's simulator and times its answers with a bare setTimeout.
-  const c = STANDIN_C;
   const standin = await startStandin(N, LATENCY);
   try {
-    const runs = [];
-    const floors = [];
-    for (let k = 0; k < RUNS; k++) {
-      standin.reset();
-      const r = await runProbed(
-        ['rotate', '--yes', '--json', '--log-level', 'warn', '--concurrency', String(c), '--output', join(work, `standin-${c}-${k}.csv`)],
-        standin.env,
-      );
-      if (r.code !== 0) throw new Error(`rotation against the plain stand-in exited ${r.code}: ${r.stderr.slice(-500)}`);
-      const st = await standin.stats();
-      if (st.changes !== N) throw new Error(`the plain stand-in saw ${st.changes} password changes, not ${N}`);
-      r.serverMeanMs = st.answerMsTotal / Math.max(1, st.answered);
-      runs.push(r);
-      standin.reset();
-      floors.push(await runFloor(standin.env.DA_URL, c, N));
-    }
-    runs.sort((a, b) => a.wallMs - b.wallMs);
-    const r = runs[runs.length >> 1];
-    const idealMs = (N * LATENCY) / c;
-    const floorMs = pct(
-      floors.map((f) => f.wallMs),
-      50,
-    );
-    results.throughput.standin = {
-      concurrency: c,
-      runs: RUNS,
-      wallS: r3(r.wallMs / 1000),
-      wallRangeS: [r3(runs[0].wallMs / 1000), r3(runs.at(-1).wallMs / 1000)],
-      idealS: r3(idealMs / 1000),
-      ratioToIdeal: r3(idealMs / r.wallMs),
-      runRatioToIdeal: r3(idealMs / r.summary.durationMs),
-      floorRatioToIdeal: r3(idealMs / floorMs),
-      serverMeanMs: r1(r.serverMeanMs),
-    };
-    const x = results.throughput.standin;
+    const x = await throughputRow(standin, STANDIN_C, 'plain stand-in');
+    results.throughput.standin = x;
     log(
-      `  plain stand-in, c=${c}: ${x.wallS} s whole process (median of ${RUNS}, ${x.wallRangeS.join(' to ')}), ${x.ratioToIdeal} of ideal (${x.runRatioToIdeal} for the run alone); bare undici loop ${x.floorRatioToIdeal}; it answered in ${x.serverMeanMs} ms on average`,
+      `  plain stand-in, c=${x.concurrency}: ${x.wallS} s whole process (median of ${RUNS}, ${x.wallRangeS.join(' to ')}), ${x.ratioToIdeal} of ideal (${x.runRatioToIdeal} for the run alone); bare undici loop ${x.floorRatioToIdeal}; it answered in ${x.serverMeanMs} ms on average`,
     );
   } finally {
     await standin.stop();
