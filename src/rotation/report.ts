@@ -197,9 +197,9 @@ export class ReportWriter {
   /**
    * Rows are gathered and written together (every 250 ms or 512 rows): the journal, not the report,
    * is what makes a password durable, and one write per row costs more CPU than the request. Each
-   * row is formatted as it comes: formatting 200 rows at a flush held the event loop for
-   * milliseconds, and every answer that arrived meanwhile waited (and the row objects lived long
-   * enough to be copied by the garbage collector; a line is one string).
+   * row is formatted as it comes: formatting ~200 rows at a flush held the event loop for about a
+   * millisecond while answers waited (and the row objects lived long enough for the garbage
+   * collector to copy them; a line is one string).
    */
   write(row: ReportRow): void {
     this.pending.push(formatRow(row));
