@@ -19,7 +19,8 @@ const users = Number(process.argv[2] ?? 1000);
 const latency = Number(process.argv[3] ?? 20);
 const password = randomBytes(12).toString('base64url');
 const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-const names = Array.from({ length: users }, (_, i) => `user${String(i + 1).padStart(5, '0')}`);
+// Named as the simulator and scripts/bench-floor.mjs name them.
+const names = Array.from({ length: users }, (_, i) => `user${String(i + 1).padStart(Math.max(5, String(users).length), '0')}`);
 const known = new Set(names);
 const listing = names.map((n) => `list%5B%5D=${n}`).join('&');
 let stats = { answered: 0, answerMsTotal: 0, changes: 0 };
