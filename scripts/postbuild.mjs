@@ -56,6 +56,30 @@ const leanUndici = {
     b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
       args.importer.endsWith(join('undici', 'lib', 'dispatcher', 'client.js')) ? { path: 'client-h2', namespace: 'lean-undici' } : undefined,
     );
+    // node:http (eight modules) is asked by undici for two things only: http.maxHeaderSize, read as
+    // client.js loads (the transport passes maxHeaderSize itself, so the value here is never used),
+    // and IncomingMessage, to tell a proxied request body when destroying one (our bodies are
+    // strings). node:assert (four modules) backs plain assert(condition) calls.
+    b.onResolve({ filter: /^node:(http|assert)$/ }, (args) =>
+      args.importer.includes(join('node_modules', 'undici', 'lib')) ? { path: args.path.slice(5), namespace: 'lean-undici' } : undefined,
+    );
+    b.onLoad({ filter: /^http$/, namespace: 'lean-undici' }, () => ({
+      loader: 'js',
+      contents: 'module.exports = { maxHeaderSize: 16384, IncomingMessage: class NotUsedByThisBuild {} };',
+    }));
+    b.onLoad({ filter: /^assert$/, namespace: 'lean-undici' }, () => ({
+      loader: 'js',
+      contents: [
+        'function assert(value, message) {',
+        "  if (value) return;",
+        "  const e = new Error(typeof message === 'string' ? message : 'undici: internal assertion failed');",
+        "  e.code = 'ERR_ASSERTION';",
+        '  throw e;',
+        '}',
+        'assert.ok = assert;',
+        'module.exports = assert;',
+      ].join('\n'),
+    }));
     b.onLoad({ filter: /^client-h2$/, namespace: 'lean-undici' }, () => ({
       loader: 'js',
       contents:
@@ -86,7 +110,11 @@ const result = await build({
   external: ['selfsigned', 'nodemailer'],
   define: { __DA_ROTATE_VERSION__: JSON.stringify(pkg.version) },
   // Bundled CommonJS (undici, pino's deps) calls require(); ESM output has none of its own.
-  banner: { js: "import { createRequire as __daCreateRequire } from 'node:module';\nconst require = __daCreateRequire(import.meta.url);" },
+  // process.getBuiltinModule (Node 20.16+) rather than node:module's createRequire, which loads
+  // node:module and its source-map support on every start; only builtins are required this way.
+  banner: {
+    js: "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);",
+  },
   plugins: [pureSources, leanUndici],
   logLevel: 'warning',
 });

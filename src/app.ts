@@ -2,7 +2,6 @@
  * Turns one parsed command into a run: settings from flags and environment, a logger, signal
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
-import { createInterface } from 'node:readline/promises';
 import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
 import { createLogger, SecretRegistry } from './log.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
@@ -184,6 +183,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       resumeCommand: resumeCommandFor(argv),
       confirm: async (question) => {
         const asked = Date.now();
+        // node:readline is loaded only when a question is asked (most runs say --yes).
+        const { createInterface } = await import('node:readline/promises');
         const rl = createInterface({ input: io.stdin, output: io.stderr });
         try {
           return /^y(es)?$/i.test((await rl.question(question)).trim());

@@ -1,4 +1,4 @@
-import { checkServerIdentity, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { buildConnector } from 'undici';
 import { unbracket } from './url.js';
 
@@ -45,15 +45,20 @@ export function verifyPeer(socket: TLSSocket, hostname: string, tls: TlsOptions)
     const reason = typeof err === 'string' ? err : err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : 'UNTRUSTED_CERTIFICATE';
     return new TlsVerificationError(reason, actual);
   }
-  const identity = checkServerIdentity(hostname, cert);
+  const identity = nodeTls().checkServerIdentity(hostname, cert);
   if (identity) return new TlsVerificationError((identity as NodeJS.ErrnoException).code ?? 'ERR_TLS_CERT_ALTNAME_INVALID', actual);
   return undefined;
 }
 
 type Connector = ReturnType<typeof buildConnector>;
 
+/** node:tls, loaded by the first https:// server only: a plain-http run (the simulator's default) never needs its six modules. */
+export function nodeTls(): typeof import('node:tls') {
+  return process.getBuiltinModule('node:tls');
+}
+
 export function tlsConnector(tls: TlsOptions, timeoutMs: number): Connector {
-  const ca = tls.ca ? [...rootCertificates, tls.ca.toString()] : undefined;
+  const ca = tls.ca ? [...nodeTls().rootCertificates, tls.ca.toString()] : undefined;
   // Node's own check is off so the certificate can be inspected (and its fingerprint shown);
   // verifyPeer does the same checks and refuses the socket before any byte is sent on it.
   const base = buildConnector({ rejectUnauthorized: false, ca, timeout: timeoutMs, maxCachedSessions: 0 });

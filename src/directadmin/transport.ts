@@ -3,12 +3,11 @@
  * signal, the circuit breaker (first fatal error) and the request hook. A client and every
  * login-as context made from it share one Transport.
  */
-import { connect as tlsConnect } from 'node:tls';
 import { performance } from 'node:perf_hooks';
 import { Pool, type Dispatcher } from 'undici';
 import { NeedsHttps, TlsFailure, TransportError, UnexpectedAnswer, isDirectAdminError, type DirectAdminError } from './errors.js';
 import type { RawAnswer } from './parse.js';
-import { TlsVerificationError, tlsConnector, type TlsOptions } from './tls.js';
+import { nodeTls, TlsVerificationError, tlsConnector, type TlsOptions } from './tls.js';
 import { unbracket } from './url.js';
 
 export interface RequestEvent {
@@ -81,6 +80,8 @@ export class Transport {
     this.#pool = new Pool(this.origin, {
       connections: Math.max(1, options.connections ?? 8),
       pipelining: 1,
+      // Node's default, given here so the bundled undici never needs node:http (scripts/postbuild.mjs).
+      maxHeaderSize: 16 * 1024,
       connectTimeout: timeout,
       headersTimeout: timeout,
       bodyTimeout: timeout,
@@ -163,7 +164,7 @@ export class Transport {
   /** Whether the port completes a TLS handshake: asked once, after a plain-HTTP request died oddly. */
   #answersTls(): Promise<boolean> {
     this.#tlsPort ??= new Promise<boolean>((resolve) => {
-      const socket = tlsConnect({ host: this.host, port: this.port, rejectUnauthorized: false, servername: isIp(this.host) ? undefined : this.host });
+      const socket = nodeTls().connect({ host: this.host, port: this.port, rejectUnauthorized: false, servername: isIp(this.host) ? undefined : this.host });
       const done = (v: boolean): void => {
         socket.destroy();
         resolve(v);

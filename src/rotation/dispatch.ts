@@ -64,11 +64,37 @@ class IntentReadAhead {
    * A canary journals only its own batch: if it is refused for every credential of its kind, the
    * run stops without a window of secrets written for nothing, and it leaves as soon as it can.
    */
-  ready(index: number, readAhead = true): Promise<void> {
-    const want = readAhead ? Math.min(index + this.window, this.items.length - 1) : index;
-    while (this.next <= want) this.startBatch();
-    return this.batches[Math.floor(index / this.batch)]!;
+  ready(index: number, readAhead = true): Promise<void> | undefined {
+    const b = Math.floor(index / this.batch);
+    if (this.durable[b] === true) {
+      // The usual case: this batch went to disk long ago. Topping the window up (passwords, JSON, a
+      // write) waits until the request has left: a lane's next request never waits for it.
+      if (readAhead && this.next <= Math.min(index + this.window, this.items.length - 1) && !this.topUpQueued) {
+        this.topUpQueued = true;
+        setImmediate(() => {
+          this.topUpQueued = false;
+          this.topUp(this.highest);
+        });
+      }
+      if (index > this.highest) this.highest = index;
+      return undefined;
+    }
+    if (index > this.highest) this.highest = index;
+    this.topUp(readAhead ? index : -1, index);
+    return this.batches[b]!;
   }
+
+  /** Journals ahead up to index + window (or up to `at` only, for a canary). */
+  private topUp(index: number, at = index): void {
+    const want = index >= 0 ? Math.min(index + this.window, this.items.length - 1) : at;
+    while (this.next <= want) this.startBatch();
+  }
+
+  /** durable[b]: batch b is on disk (its promise resolved); read without a microtask hop. */
+  private readonly durable: boolean[] = [];
+  private topUpQueued = false;
+  /** The furthest item any lane has asked for: deferred top-ups reach a window past it. */
+  private highest = 0;
 
   private outcomeTimer: NodeJS.Timeout | undefined;
 
@@ -112,13 +138,19 @@ class IntentReadAhead {
     }
     this.next = to;
     if (intents === 0) {
+      // Nothing new to make durable (a resume's items are journaled already).
+      this.durable[this.batches.length] = true;
       this.batches.push(records.length > 0 ? this.lazy(records) : Promise.resolve());
       return;
     }
     const durable = this.state.journal.appendMany(records);
+    const b = this.batches.length;
     // A batch written ahead may fail before any job waits on it: stop the run at once (nothing of
     // it is sent: its jobs see the rejection in ready()), and never leave the rejection unhandled.
-    durable.catch((e: unknown) => this.state.haltWith(this.state.fileFailure(e), 'file'));
+    durable.then(
+      () => (this.durable[b] = true),
+      (e: unknown) => this.state.haltWith(this.state.fileFailure(e), 'file'),
+    );
     this.batches.push(durable);
   }
 
@@ -177,6 +209,7 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   const refusals = new Map<string, number>();
   // The first change of each kind goes alone: a refusal that would hit every credential costs one.
   const canaries = new Map<KindName, Promise<void>>();
+  const canariesBack = new Set<KindName>();
   // Sized for the most requests that may be in flight (under auto, the limit can grow to its ceiling).
   const most = state.adaptive ? MAX_CONCURRENCY : work.concurrency;
   const readAhead = new IntentReadAhead(items, state, Math.max(64, 4 * most), Math.max(16, most));
@@ -242,14 +275,17 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
     const kind = item.credential.kind;
     const canary = canaries.get(kind);
     let isCanary = false;
-    if (canary) await canary;
-    else {
+    if (canary) {
+      // Once a kind's canary is back, its jobs go straight on (no hop through the microtask queue).
+      if (!canariesBack.has(kind)) await canary;
+    } else {
       isCanary = true;
       let release!: () => void;
       canaries.set(kind, new Promise<void>((r) => (release = r)));
       try {
         await runItem(item, index, true);
       } finally {
+        canariesBack.add(kind);
         release();
       }
     }
@@ -259,7 +295,8 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   const runItem = async (item: WorkItem, index: number, canary: boolean): Promise<void> => {
     if (state.halt.signal.aborted) return;
     try {
-      await readAhead.ready(index, !canary);
+      const durable = readAhead.ready(index, !canary);
+      if (durable) await durable;
     } catch (e) {
       // Without a durable journal nothing may be sent: stop everything.
       state.haltWith(state.fileFailure(e), 'file');

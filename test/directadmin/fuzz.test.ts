@@ -23,6 +23,7 @@ import {
   parseSessions,
 } from '../../src/directadmin/credentials.js';
 import { interpretApiAnswer } from '../../src/directadmin/json-api.js';
+import { parseFormReference, parseUrlEncoded, parseUrlEncodedEntities } from '../../src/directadmin/parse.js';
 
 const C = 'CMD_API_USER_PASSWD';
 // A fixed seed keeps CI deterministic; FC_SEED=N replays or explores (the seed is in each suite's title).
@@ -164,5 +165,25 @@ describe(`credential parsers and the JSON API judge under random answers (FC_SEE
       }),
       RUNS,
     );
+  });
+});
+
+describe(`parseUrlEncoded agrees with URLSearchParams (seed ${RUNS.seed})`, () => {
+  // The hand-split fast path must decode every form exactly as the URLSearchParams reference does.
+  const pieces = fc.constantFrom('a', 'list%5B%5D', 'list[]', '=', '&', '&&', '+', '%', '%2', '%41', '%E2%82%AC', '%C3', '%FF', '&#49;', '%26%2349%3B', '?', ' ', 'é', '€');
+  const forms = fc.oneof(fc.array(pieces, { maxLength: 30 }).map((p) => p.join('')), fc.string({ maxLength: 200 }), mutated);
+  it('gives the same fields, in the same order, for any form', () => {
+    fc.assert(
+      fc.property(forms, (form) => {
+        const fast = [...parseUrlEncoded(form)];
+        const reference = [...parseFormReference(parseUrlEncodedEntities(form).trim())];
+        assert.deepEqual(fast, reference);
+      }),
+      RUNS,
+    );
+  });
+  it('reads a listing of thousands of names', () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `user${i}`);
+    assert.deepEqual(parseUrlEncoded(names.map((n) => `list%5B%5D=${n}`).join('&')).get('list[]'), names);
   });
 });
