@@ -71,7 +71,7 @@ const leanUndici = {
       loader: 'js',
       contents: [
         'function assert(value, message) {',
-        "  if (value) return;",
+        '  if (value) return;',
         "  const e = new Error(typeof message === 'string' ? message : 'undici: internal assertion failed');",
         "  e.code = 'ERR_ASSERTION';",
         '  throw e;',
