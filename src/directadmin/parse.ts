@@ -120,6 +120,8 @@ function splitForm(form: string): Map<string, string[]> | undefined {
   // URLSearchParams drops one leading "?"; leave that rare form to it.
   if (form.startsWith('?')) return undefined;
   const fields = new Map<string, string[]>();
+  let lastRawKey: string | undefined;
+  let lastKey: string | undefined;
   let at = 0;
   while (at <= form.length) {
     let end = form.indexOf('&', at);
@@ -127,7 +129,11 @@ function splitForm(form: string): Map<string, string[]> | undefined {
     if (end > at) {
       const eq = form.indexOf('=', at);
       const split = eq >= 0 && eq < end;
-      const key = formDecode(form.slice(at, split ? eq : end));
+      const rawKey = form.slice(at, split ? eq : end);
+      // A listing repeats one name (list%5B%5D) thousands of times: decoded once.
+      const key = rawKey === lastRawKey ? lastKey : formDecode(rawKey);
+      lastRawKey = rawKey;
+      lastKey = key;
       const value = split ? formDecode(form.slice(eq + 1, end)) : '';
       if (key === undefined || value === undefined) return undefined;
       const list = fields.get(key);

@@ -12,11 +12,13 @@ export const accountPassword: CredentialKind = {
   name: 'account',
   action: 'change',
   commands: ['CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD'],
-  async list(_ctx, owner) {
+  // Both on the hot path, so neither is async: the list needs no request (one credential, the
+  // account itself), and the change hands back the client's promise without another frame.
+  list(_ctx, owner) {
     return [{ kind: 'account', owner, name: owner }];
   },
-  async apply(ctx, c, secret) {
-    await ctx.client.changePassword(c.owner, secret!);
+  apply(ctx, c, secret) {
+    return ctx.client.changePassword(c.owner, secret!);
   },
   async check(ctx, c, secret) {
     if (!ctx.canVerifyAccounts()) return undefined;

@@ -60,10 +60,10 @@ export interface CredentialKind {
   readonly commands: readonly string[];
   /** Limits the server puts on this kind's secrets beyond the run's policy. */
   readonly secretRules?: SecretRules;
-  /** The account's credentials of this kind. */
-  list(ctx: KindContext, owner: string): Promise<Credential[]>;
-  /** The one write: set `secret` (change) or revoke. A plan never reaches it. */
-  apply(ctx: KindContext, credential: Credential, secret: string | undefined): Promise<void>;
+  /** The account's credentials of this kind; at once (no promise) when that needs no request. */
+  list(ctx: KindContext, owner: string): Promise<Credential[]> | Credential[];
+  /** The one write: set `secret` (change) or revoke. A plan never reaches it. Its answer is not used. */
+  apply(ctx: KindContext, credential: Credential, secret: string | undefined): Promise<unknown>;
   /**
    * A read that proves the outcome: true when the change is in effect (the secret is live, the key
    * is gone), false when it is not, undefined when no such read is possible here. Without one, an

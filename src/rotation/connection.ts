@@ -70,6 +70,9 @@ export async function preflight(client: DirectAdminClient, retry: ReadRetryOptio
   } catch (e) {
     throw new RunAborted(msg.loginTestFailed(secrets.scrub(describeError(e))), { cause: e });
   }
+  // undici hands a keep-alive socket back one turn of the event loop after its answer: asked at
+  // once, the next request would open a second connection (on a remote server, a TLS handshake).
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** The kind context of a run: login-as clients made once per account, verification switched off when refused. */

@@ -68,7 +68,8 @@ export async function listCredentials(
       const kind = kinds[Math.floor(index / accounts.length)]!;
       const owner = accounts[index % accounts.length]!;
       try {
-        found[index] = await kind.list(lctx, owner);
+        const listed = kind.list(lctx, owner);
+        found[index] = Array.isArray(listed) ? listed : await listed;
       } catch (e) {
         if (isDirectAdminError(e) && e.fatal) fatal ??= e;
         else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });

@@ -186,7 +186,8 @@ export async function finish(
     if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
     state.report.write(row);
   }
-  await state.journal
+  // The end mark and the report's last write and fsync go to disk side by side (neither needs the other).
+  const ended = state.journal
     .append({ t: 'end', at: new Date().toISOString(), pid: process.pid, reason: interrupted ? 'interrupted' : aborted ? 'aborted' : 'complete' })
     .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
   let reportError: string | undefined;
@@ -197,6 +198,7 @@ export async function finish(
     reportError = msg.reportNotWritten(base.report, journalPath, describeError(e));
     ctx.log.error(reportError);
   }
+  await ended;
   const unsettled = counts.unknown + counts['not-started'] > 0;
   const resumeCommand = interrupted || aborted || unsettled || reportError ? state.resumeCommand(journalPath) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
