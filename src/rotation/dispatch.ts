@@ -40,14 +40,26 @@ export function secretFor(state: RunState, credential: Credential): string | und
 
 /**
  * Journals intents ahead of the requests: a whole window of credentials (max(64, 4 x concurrency))
- * is kept journaled ahead of the one being sent, in batches (one write + fdatasync each; batches
- * queued while one is on its way share the next write). So a request never waits for the disk
- * unless the disk falls a window behind. The rule stays "on disk before sent"; an intent journaled
- * but never sent is harmless: a resume proves it before anything else.
+ * is kept journaled ahead of the one being sent, in batches of max(64, concurrency) (one write +
+ * fdatasync each; batches queued while one is on its way share the next write). So a request never
+ * waits for the disk unless the disk falls a window behind. The rule stays "on disk before sent";
+ * an intent journaled but never sent is harmless: a resume proves it before anything else.
+ *
+ * Why batches this large: every fdatasync of an appended file is a filesystem journal commit, and
+ * on a small machine that kernel work competes with the requests. With 16 intents a batch, 4 000
+ * changes took 250 commits and a bare client loop that journaled this way lost 1.5 to 2.5 points of
+ * throughput; with 64 it lost 0.5 to 1 (scripts/bench-floor.mjs's loop, the plain stand-in, c = 16).
  */
 class IntentReadAhead {
   private next = 0;
   private readonly batches: Array<Promise<void>> = [];
+  /** batchOf[i]: the batch that journals items[i] (valid for i < next). */
+  private readonly batchOf: Int32Array;
+  /** durable[b]: batch b is on disk (its promise resolved); read without a microtask hop. */
+  private readonly durable: boolean[] = [];
+  private topUpQueued = false;
+  /** The furthest item any lane has asked for: deferred top-ups reach a window past it. */
+  private highest = 0;
   readonly journaledHere = new Set<string>();
   /** Outcomes waiting to share the next write (they need not be durable: their intents are). */
   private outcomes: OutcomeRecord[] = [];
@@ -57,51 +69,55 @@ class IntentReadAhead {
     private readonly state: RunState,
     private readonly window: number,
     private readonly batch: number,
-  ) {}
+  ) {
+    this.batchOf = new Int32Array(items.length);
+  }
 
   /**
-   * Resolves once items[index]'s intent is durable; keeps the next window journaled or on its way.
-   * A canary journals only its own batch: if it is refused for every credential of its kind, the
-   * run stops without a window of secrets written for nothing, and it leaves as soon as it can.
+   * Resolves once items[index]'s intent is durable (undefined when it already is: no await needed);
+   * keeps the next window journaled or on its way. A canary journals only itself: if it is refused
+   * for every credential of its kind, the run stops without a window of secrets written for
+   * nothing, and it leaves as soon as it can.
    */
   ready(index: number, readAhead = true): Promise<void> | undefined {
-    const b = Math.floor(index / this.batch);
-    if (this.durable[b] === true) {
-      // The usual case: this batch went to disk long ago. Topping the window up (passwords, JSON, a
-      // write) waits until the request has left: a lane's next request never waits for it.
-      if (readAhead && this.next <= Math.min(index + this.window, this.items.length - 1) && !this.topUpQueued) {
-        this.topUpQueued = true;
-        setImmediate(() => {
-          this.topUpQueued = false;
-          this.topUp(this.highest);
-        });
-      }
-      if (index > this.highest) this.highest = index;
-      return undefined;
-    }
     if (index > this.highest) this.highest = index;
-    this.topUp(readAhead ? index : -1, index);
-    return this.batches[b]!;
+    if (index < this.next) {
+      const b = this.batchOf[index]!;
+      if (this.durable[b] === true) {
+        // The usual case: this batch went to disk long ago. Topping the window up (passwords, JSON,
+        // a write) waits until the request has left: a lane's next request never waits for it.
+        if (readAhead && this.next <= this.wanted(index) && !this.topUpQueued) {
+          this.topUpQueued = true;
+          setImmediate(() => {
+            this.topUpQueued = false;
+            this.topUp(this.wanted(this.highest));
+          });
+        }
+        return undefined;
+      }
+      if (readAhead) this.topUp(this.wanted(index));
+      return this.batches[b];
+    }
+    if (readAhead) this.topUp(this.wanted(index));
+    else this.startBatch(index + 1);
+    return this.batches[this.batchOf[index]!];
   }
 
-  /** Journals ahead up to index + window (or up to `at` only, for a canary). */
-  private topUp(index: number, at = index): void {
-    const want = index >= 0 ? Math.min(index + this.window, this.items.length - 1) : at;
-    while (this.next <= want) this.startBatch();
+  private wanted(index: number): number {
+    return Math.min(index + this.window, this.items.length - 1);
   }
 
-  /** durable[b]: batch b is on disk (its promise resolved); read without a microtask hop. */
-  private readonly durable: boolean[] = [];
-  private topUpQueued = false;
-  /** The furthest item any lane has asked for: deferred top-ups reach a window past it. */
-  private highest = 0;
+  /** Journals ahead through items[want]. */
+  private topUp(want: number): void {
+    while (this.next <= want) this.startBatch(Math.min(this.items.length, this.next + this.batch));
+  }
 
   private outcomeTimer: NodeJS.Timeout | undefined;
 
   /** Queues an outcome record: written with the next batch of intents, a batch's worth at a time, or within 200 ms. */
   outcome(record: OutcomeRecord): void {
     this.outcomes.push(record);
-    if (this.outcomes.length >= this.batch) this.flushOutcomes();
+    if (this.outcomes.length >= OUTCOMES_PER_WRITE) this.flushOutcomes();
     else this.outcomeTimer ??= setTimeout(() => this.flushOutcomes(), 200);
   }
 
@@ -116,9 +132,10 @@ class IntentReadAhead {
     this.state.journal.appendMany(records, false).catch((e: unknown) => this.state.haltWith(this.state.fileFailure(e), 'file'));
   }
 
-  private startBatch(): void {
+  /** Journals items[next .. to) in one write and one fdatasync. */
+  private startBatch(to: number): void {
     const from = this.next;
-    const to = Math.min(this.items.length, from + this.batch);
+    const b = this.batches.length;
     const records: Array<IntentRecord | OutcomeRecord> = this.outcomes;
     this.outcomes = [];
     if (this.outcomeTimer) {
@@ -128,6 +145,7 @@ class IntentReadAhead {
     let intents = 0;
     const at = new Date().toISOString();
     for (let i = from; i < to; i++) {
+      this.batchOf[i] = b;
       const item = this.items[i]!;
       if (item.journaled) continue;
       const id = item.id;
@@ -139,12 +157,11 @@ class IntentReadAhead {
     this.next = to;
     if (intents === 0) {
       // Nothing new to make durable (a resume's items are journaled already).
-      this.durable[this.batches.length] = true;
+      this.durable[b] = true;
       this.batches.push(records.length > 0 ? this.lazy(records) : Promise.resolve());
       return;
     }
     const durable = this.state.journal.appendMany(records);
-    const b = this.batches.length;
     // A batch written ahead may fail before any job waits on it: stop the run at once (nothing of
     // it is sent: its jobs see the rejection in ready()), and never leave the rejection unhandled.
     durable.then(
@@ -159,6 +176,9 @@ class IntentReadAhead {
     return Promise.resolve();
   }
 }
+
+/** Outcome records are written 16 at a time (or with the next batch of intents, or within 200 ms): a crash loses few, and a resume proves those from their intents anyway. */
+const OUTCOMES_PER_WRITE = 16;
 
 export function outcomeRow(server: string, o: CredentialOutcome): ReportRow {
   const c = o.credential;
@@ -212,7 +232,7 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   const canariesBack = new Set<KindName>();
   // Sized for the most requests that may be in flight (under auto, the limit can grow to its ceiling).
   const most = state.adaptive ? MAX_CONCURRENCY : work.concurrency;
-  const readAhead = new IntentReadAhead(items, state, Math.max(64, 4 * most), Math.max(16, most));
+  const readAhead = new IntentReadAhead(items, state, Math.max(64, 4 * most), Math.max(64, most));
   const workers = new Map<KindName, WorkerContext>();
   const workerFor = (kind: KindName): WorkerContext => {
     let w = workers.get(kind);

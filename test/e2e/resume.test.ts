@@ -60,7 +60,7 @@ describe('interruption, lock, verify', { timeout: 120_000 }, () => {
       assert.match(r.stderr, /second signal/);
       const state = readJournal(journal);
       for (const [user, live] of snapshot(sim)) {
-        if (live !== original.get(user)) assert.equal(state.intents.get(user)?.pw, live, `${user}: changed but not journaled`);
+        if (live !== original.get(user)) assert.equal(state.intents.get(`account:${user}:${user}`)?.pw, live, `${user}: changed but not journaled`);
       }
       sim.setOptions({ faults: {} });
       const resumed = await runCli(['resume', journal, '--yes'], { env: { DA_URL: daUrl(sim) } });
