@@ -19,6 +19,8 @@ export interface ReportSink {
   write(row: ReportRow): void;
   onFailure(listener: (e: unknown) => void): void;
   close(): Promise<void>;
+  /** Closes and removes a report nothing was written to yet (the run stopped before its first change). */
+  discard(): Promise<void>;
 }
 
 export class EncryptedReport implements ReportSink {
@@ -41,6 +43,13 @@ export class EncryptedReport implements ReportSink {
 
   /** Nothing is written before close: there is nothing to fail early. */
   onFailure(): void {}
+
+  /** Nothing is on disk before close: dropping the rows is all. */
+  discard(): Promise<void> {
+    this.closed = true;
+    this.rows.length = 0;
+    return Promise.resolve();
+  }
 
   async close(): Promise<void> {
     if (this.closed) return;

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import type { SealingHeader } from '../crypto/index.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from '../files.js';
@@ -219,6 +220,12 @@ export class JournalWriter {
       }
     }
     this.flushing = false;
+  }
+
+  /** Closes and removes a journal nothing was appended to (the run stopped before its header). */
+  async discard(): Promise<void> {
+    await this.close().catch(() => undefined);
+    await unlink(this.path);
   }
 
   /** Writes what is queued, fsyncs and closes; rejects with the failure if any write failed. */

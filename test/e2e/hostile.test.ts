@@ -57,6 +57,11 @@ describe('fail closed', { timeout: 120_000 }, () => {
         assert.match(r.stderr, re);
         assert.equal(sim.stats.totalRequests, 1);
         assert.equal(sim.stats.failedLogins, 1);
+        // The report and journal opened while the login test was on the wire are gone again: nothing was journaled.
+        assert.deepEqual(
+          readdirSync(out).filter((f) => f.startsWith('r.')),
+          [],
+        );
       });
     });
   }
