@@ -80,6 +80,20 @@ const leanUndici = {
         'module.exports = assert;',
       ].join('\n'),
     }));
+    // Two more of client-h1's requires, both lazy: fetch's body extractor (only for a body that is a
+    // stream, iterable or FormData; every body here is a string) pulls in about 40 KB of fetch and
+    // webidl; llhttp without SIMD (72 KB of base64) is only the fallback when WebAssembly SIMD is
+    // missing, so it stays in node_modules and is required from there if ever needed.
+    b.onResolve({ filter: /^\.\.\/(web\/fetch\/body|llhttp\/llhttp-wasm)\.js$/ }, (args) => {
+      if (!args.importer.endsWith(join('undici', 'lib', 'dispatcher', 'client-h1.js'))) return undefined;
+      if (args.path.includes('llhttp')) return { path: 'undici/lib/llhttp/llhttp-wasm.js', external: true };
+      return { path: 'fetch-body', namespace: 'lean-undici' };
+    });
+    b.onLoad({ filter: /^fetch-body$/, namespace: 'lean-undici' }, () => ({
+      loader: 'js',
+      contents:
+        "exports.extractBody = function extractBody() { throw new Error('da-rotate: a request body other than a string reached undici; this build leaves fetch bodies out (scripts/postbuild.mjs)'); };",
+    }));
     b.onLoad({ filter: /^client-h2$/, namespace: 'lean-undici' }, () => ({
       loader: 'js',
       contents:

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI, ROOT, runCli } from './helpers.js';
+import { CLI, daUrl, ROOT, runCli, summaryOf, withSim } from './helpers.js';
 
 describe('the built package', { timeout: 120_000 }, () => {
   it('has an executable bin that reports the package version', async () => {
@@ -14,6 +14,15 @@ describe('the built package', { timeout: 120_000 }, () => {
     const r = await runCli(['--version']);
     assert.equal(r.code, 0);
     assert.equal(r.stdout.trim(), pkg.version);
+  });
+
+  it('rotates with the HTTP parser the bundle leaves in node_modules (no WebAssembly SIMD)', async () => {
+    // The bundle carries llhttp built for SIMD only; without SIMD undici requires the other build from node_modules.
+    await withSim({ users: 5, resellers: 0 }, async (sim, out) => {
+      const r = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim), UNDICI_NO_WASM_SIMD: '1' } });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(summaryOf(r).counts.rotated, 5);
+    });
   });
 
   it('exposes the core as a library', async () => {
