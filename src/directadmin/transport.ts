@@ -141,7 +141,10 @@ export class Transport {
   }
 
   async close(): Promise<void> {
-    await this.#pool.close().catch(() => this.#pool.destroy());
+    // Nothing in flight: the keep-alive sockets are idle, so ending them at once loses nothing
+    // (a graceful close waits for each socket to finish closing: about 3 ms at the end of every run).
+    if (this.#inFlight.size === 0) await this.#pool.destroy().catch(() => undefined);
+    else await this.#pool.close().catch(() => this.#pool.destroy());
   }
 
   async #transportError(label: string, e: unknown, sent: boolean, timedOut: boolean): Promise<DirectAdminError> {
