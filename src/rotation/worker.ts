@@ -81,10 +81,50 @@ export async function changeCredential(
   secret: string | undefined,
   options: ChangeOptions = {},
 ): Promise<CredentialOutcome> {
-  const sleep = ctx.sleep ?? sleepUnlessAborted;
   const startedAt = new Date().toISOString();
-  const success: OutcomeStatus = ctx.kind.action === 'revoke' ? 'revoked' : 'rotated';
   ctx.secrets.add(secret);
+  try {
+    if (options.verifyFirst !== true && !ctx.signal.aborted) {
+      // The usual case, kept to one short frame (it runs once per credential, on the hot path):
+      // the first attempt of a change nobody sent before. Anything but success goes on in settle().
+      let first: unknown;
+      try {
+        await ctx.kind.apply(ctx.kctx, credential, secret);
+        return {
+          credential,
+          status: ctx.kind.action === 'revoke' ? 'revoked' : 'rotated',
+          secret,
+          attempts: 1,
+          verified: false,
+          startedAt,
+          finishedAt: new Date().toISOString(),
+        };
+      } catch (e) {
+        if (!isDirectAdminError(e)) throw e;
+        first = e;
+      }
+      return await settle(ctx, credential, secret, startedAt, options, { error: first as DirectAdminError });
+    }
+    return await settle(ctx, credential, secret, startedAt, options, undefined);
+  } finally {
+    ctx.secrets.delete(secret);
+  }
+}
+
+/**
+ * The outcome rule, attempt by attempt. `firstAttempt` is the answer of an attempt already made
+ * (changeCredential's first): it is judged here exactly as one made in the loop would be.
+ */
+async function settle(
+  ctx: WorkerContext,
+  credential: Credential,
+  secret: string | undefined,
+  startedAt: string,
+  options: ChangeOptions,
+  firstAttempt: { error: DirectAdminError } | undefined,
+): Promise<CredentialOutcome> {
+  const sleep = ctx.sleep ?? sleepUnlessAborted;
+  const success: OutcomeStatus = ctx.kind.action === 'revoke' ? 'revoked' : 'rotated';
   let attempts = 0;
   const done = (status: OutcomeStatus, verified: boolean, error?: unknown): CredentialOutcome => ({
     credential,
@@ -98,18 +138,25 @@ export async function changeCredential(
     startedAt,
     finishedAt: new Date().toISOString(),
   });
-  try {
-    /** Some attempt may have applied the change. Sticky: a read saying "not live" is no proof (servers lie for suspended accounts). */
-    let maybeLive = options.verifyFirst === true;
-    let needCheck = maybeLive;
-    let lastError: unknown;
-    for (;;) {
-      if (needCheck) {
-        needCheck = false;
-        const r = await runCheck(ctx, credential, secret);
-        if (r.proved === true) return done(success, true);
-        if (r.proved === undefined && r.error) return done('unknown', false, r.error);
-      }
+  /** Some attempt may have applied the change. Sticky: a read saying "not live" is no proof (servers lie for suspended accounts). */
+  let maybeLive = options.verifyFirst === true;
+  let needCheck = maybeLive;
+  let lastError: unknown;
+  let made = firstAttempt;
+  for (;;) {
+    if (needCheck) {
+      needCheck = false;
+      const r = await runCheck(ctx, credential, secret);
+      if (r.proved === true) return done(success, true);
+      if (r.proved === undefined && r.error) return done('unknown', false, r.error);
+    }
+    let e: DirectAdminError;
+    if (made) {
+      // The attempt changeCredential already made: counted, and judged below like any other.
+      attempts++;
+      e = made.error;
+      made = undefined;
+    } else {
       if (attempts > ctx.retries) break;
       // Stopping: nothing new leaves; a resume settles this credential from the journal.
       if (ctx.signal.aborted) return done(maybeLive ? 'unknown' : 'not-sent', false, lastError ?? 'run stopped');
@@ -122,32 +169,31 @@ export async function changeCredential(
       try {
         await ctx.kind.apply(ctx.kctx, credential, secret);
         return done(success, false);
-      } catch (e) {
-        if (!isDirectAdminError(e)) throw e;
-        lastError = e;
-        if (e.fatal) return done(maybeLive || e.mayHaveWritten ? 'unknown' : 'not-sent', false, e);
-        if (e.kind === 'command') {
-          // "isn't different" / "already gone": the change is in effect, whoever applied it.
-          if (ctx.kind.provesDone(e)) return done(success, true);
-          return done(maybeLive ? 'unknown' : 'failed', false, e);
-        }
-        if (e.mayHaveWritten) {
-          maybeLive = true;
-          needCheck = ctx.kind.check !== undefined;
-        }
-        // Not safe to send again (a 4xx from a proxy): settle by reading only.
-        if (!e.retryable) {
-          if (needCheck) {
-            needCheck = false;
-            const r = await runCheck(ctx, credential, secret);
-            if (r.proved === true) return done(success, true);
-          }
-          break;
-        }
+      } catch (x) {
+        if (!isDirectAdminError(x)) throw x;
+        e = x;
       }
     }
-    return done(maybeLive ? 'unknown' : 'failed', false, lastError);
-  } finally {
-    ctx.secrets.delete(secret);
+    lastError = e;
+    if (e.fatal) return done(maybeLive || e.mayHaveWritten ? 'unknown' : 'not-sent', false, e);
+    if (e.kind === 'command') {
+      // "isn't different" / "already gone": the change is in effect, whoever applied it.
+      if (ctx.kind.provesDone(e)) return done(success, true);
+      return done(maybeLive ? 'unknown' : 'failed', false, e);
+    }
+    if (e.mayHaveWritten) {
+      maybeLive = true;
+      needCheck = ctx.kind.check !== undefined;
+    }
+    // Not safe to send again (a 4xx from a proxy): settle by reading only.
+    if (!e.retryable) {
+      if (needCheck) {
+        needCheck = false;
+        const r = await runCheck(ctx, credential, secret);
+        if (r.proved === true) return done(success, true);
+      }
+      break;
+    }
   }
+  return done(maybeLive ? 'unknown' : 'failed', false, lastError);
 }
