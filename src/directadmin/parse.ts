@@ -100,12 +100,12 @@ export function decodeNumericEntities(s: string): string {
  * arrived percent-encoded are undone after the form is decoded.
  */
 export function parseUrlEncoded(body: string): Map<string, string[]> {
-  const form = parseUrlEncodedEntities(body).trim();
+  const form = escapeRawEntities(body).trim();
   return splitForm(form) ?? parseFormReference(form);
 }
 
 /** Raw entities turned into percent-escapes, so that their `&` does not split the form. */
-export function parseUrlEncodedEntities(body: string): string {
+export function escapeRawEntities(body: string): string {
   return body.includes('&#') ? body.replace(ENTITY, (m) => encodeURIComponent(decodeNumericEntities(m))) : body;
 }
 

@@ -273,12 +273,13 @@ export class ReportWriter {
     for (const l of this.failureListeners.splice(0)) l(e);
   }
 
-  /** Writes what is pending, fsyncs and closes; rejects with the failure if any write failed. */
+  /** Closes and removes a report the run never used (it stopped before its first change). */
   async discard(): Promise<void> {
     await this.close().catch(() => undefined);
     await fsp.unlink(this.path);
   }
 
+  /** Writes what is pending, fsyncs and closes; rejects with the failure if any write failed. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

@@ -87,23 +87,21 @@ export async function changeCredential(
     if (options.verifyFirst !== true && !ctx.signal.aborted) {
       // The usual case, kept to one short frame (it runs once per credential, on the hot path):
       // the first attempt of a change nobody sent before. Anything but success goes on in settle().
-      let first: unknown;
       try {
         await ctx.kind.apply(ctx.kctx, credential, secret);
-        return {
-          credential,
-          status: ctx.kind.action === 'revoke' ? 'revoked' : 'rotated',
-          secret,
-          attempts: 1,
-          verified: false,
-          startedAt,
-          finishedAt: new Date().toISOString(),
-        };
       } catch (e) {
         if (!isDirectAdminError(e)) throw e;
-        first = e;
+        return await settle(ctx, credential, secret, startedAt, options, { error: e });
       }
-      return await settle(ctx, credential, secret, startedAt, options, { error: first as DirectAdminError });
+      return {
+        credential,
+        status: ctx.kind.action === 'revoke' ? 'revoked' : 'rotated',
+        secret,
+        attempts: 1,
+        verified: false,
+        startedAt,
+        finishedAt: new Date().toISOString(),
+      };
     }
     return await settle(ctx, credential, secret, startedAt, options, undefined);
   } finally {
