@@ -69,7 +69,7 @@ export default tseslint.config(
     // scripts/*.mjs are plain JavaScript (bench, demo, postbuild): without type annotations every value read from
     // JSON or a child process is `any`, so the no-unsafe-* rules would flag every line. The promise rules still run
     // (the types of Node's own APIs are known), which is what matters in scripts that spawn and wait.
-    files: ['scripts/**/*.mjs', 'eslint.config.js'],
+    files: ['scripts/**/*.mjs', 'deploy/**/*.mjs', 'eslint.config.js'],
     rules: {
       '@typescript-eslint/no-unsafe-member-access': 'off',
       '@typescript-eslint/no-unsafe-assignment': 'off',

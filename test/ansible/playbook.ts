@@ -136,7 +136,7 @@ describe('deploy/ansible/site.yml over three servers on localhost', { skip: SKIP
       d.addIdentity(identity);
       csv = Buffer.from(await d.decrypt(readFileSync(path))).toString('utf8');
     }
-    return parse(csv, { columns: true }) as Row[];
+    return parse<Row>(csv, { columns: true });
   }
 
   /** The host's fetched report, decrypted; every `rotated` row's password is live on its simulator. */
@@ -144,7 +144,10 @@ describe('deploy/ansible/site.yml over three servers on localhost', { skip: SKIP
     const dir = join(root, 'fetched', runId, host);
     const reports = readdirSync(dir).filter((f) => f.endsWith('.csv.age'));
     assert.equal(reports.length, 1, `${host}: one encrypted report fetched (${readdirSync(dir).join(', ')})`);
-    assert.ok(readdirSync(dir).some((f) => f.endsWith('.journal.jsonl')), `${host}: its journal fetched`);
+    assert.ok(
+      readdirSync(dir).some((f) => f.endsWith('.journal.jsonl')),
+      `${host}: its journal fetched`,
+    );
     assert.ok(!readdirSync(dir).some((f) => f.endsWith('.csv')), `${host}: no report in clear`);
     const rows = await decrypt(join(dir, reports[0]!));
     const sim = sims.get(host)!;
@@ -184,7 +187,12 @@ describe('deploy/ansible/site.yml over three servers on localhost', { skip: SKIP
     assert.equal(h1.exitCode, 0, h1.error);
     assert.equal(h1.rotated, USERS);
     await checkReport(runId, 'host1', h1);
-    const afterFirst1 = new Map(sims.get('host1')!.accounts().map((a) => [a.username, a.password]));
+    const afterFirst1 = new Map(
+      sims
+        .get('host1')!
+        .accounts()
+        .map((a) => [a.username, a.password]),
+    );
 
     // host2: no key, nothing sent: every password is the one it had.
     const h2 = by1.get('host2')!;
@@ -198,7 +206,8 @@ describe('deploy/ansible/site.yml over three servers on localhost', { skip: SKIP
     assert.ok(h3.rotated > 0 && h3.notStarted > 0, JSON.stringify(h3));
     const rows3 = await checkReport(runId, 'host3', h3);
     const rotatedFirst3 = new Map(rows3.filter((r) => r.status === 'rotated').map((r) => [r.username, r.password]));
-    for (const r of rows3.filter((x) => x.status === 'not-started')) assert.equal(sims.get('host3')!.password(r.username), initial.get('host3')!.get(r.username));
+    for (const r of rows3.filter((x) => x.status === 'not-started'))
+      assert.equal(sims.get('host3')!.password(r.username), initial.get('host3')!.get(r.username));
 
     // Rerun the same run id once host2 has a key and host3's panel accepts the change.
     rmSync(join(root, 'bin', 'host2', 'broken'));

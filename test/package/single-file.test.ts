@@ -97,7 +97,9 @@ describe('npm run package: the single file', { timeout: 180_000 }, () => {
       const identity = await generateIdentity();
       const recipient = await identityToRecipient(identity);
       const before = new Map(sim.accounts().map((a) => [a.username, a.password]));
-      const r = await runAlone(dir, ['rotate', '--scope', 'all', '--yes', '--json', '--encrypt-to', recipient, '--output', 'out/r.csv'], { DA_URL: daUrl(sim) });
+      const r = await runAlone(dir, ['rotate', '--scope', 'all', '--yes', '--json', '--encrypt-to', recipient, '--output', 'out/r.csv'], {
+        DA_URL: daUrl(sim),
+      });
       assert.equal(r.code, 0, r.stderr);
       const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { counts: Record<string, number>; report: string };
       const accounts = sim.accounts().filter((a) => a.username !== sim.adminUser);
@@ -105,7 +107,7 @@ describe('npm run package: the single file', { timeout: 180_000 }, () => {
       assert.equal(summary.report, join(dir, 'out', 'r.csv.age'));
       const d = new Decrypter();
       d.addIdentity(identity);
-      const rows = parse(Buffer.from(await d.decrypt(readFileSync(summary.report))).toString('utf8'), { columns: true }) as Row[];
+      const rows = parse<Row>(Buffer.from(await d.decrypt(readFileSync(summary.report))).toString('utf8'), { columns: true });
       const rotated = rows.filter((row) => row.status === 'rotated');
       assert.equal(rotated.length, accounts.length);
       for (const row of rotated) {
@@ -126,14 +128,18 @@ describe('npm run package: the single file', { timeout: 180_000 }, () => {
       const env = { DA_URL: daUrl(sim) };
       // Every change answered 500 and --max-failures 1: the run stops early; resume does the rest.
       sim.setFaults({ error500: { rate: 1, commands: ['CMD_API_USER_PASSWD'] } });
-      const first = await runAlone(dir, ['rotate', '--yes', '--json', '--retries', '0', '--max-failures', '1', '--concurrency', '1', '--output', 'res/r.csv'], env);
+      const first = await runAlone(
+        dir,
+        ['rotate', '--yes', '--json', '--retries', '0', '--max-failures', '1', '--concurrency', '1', '--output', 'res/r.csv'],
+        env,
+      );
       assert.equal(first.code, 3, `--max-failures stops the run (exit 3): ${first.stderr}`);
       const stopped = JSON.parse(first.stdout.trim().split('\n').at(-1)!) as { counts: Record<string, number>; resumeCommand?: string };
       assert.ok(stopped.counts['not-started']! > 0 && stopped.resumeCommand, 'some accounts were left for resume');
       sim.setFaults({});
       const second = await runAlone(dir, ['resume', join('res', 'r.journal.jsonl'), '--yes', '--json'], env);
       assert.equal(second.code, 0, second.stderr);
-      const rows = parse(readFileSync(join(dir, 'res', 'r.csv'), 'utf8'), { columns: true }) as Row[];
+      const rows = parse<Row>(readFileSync(join(dir, 'res', 'r.csv'), 'utf8'), { columns: true });
       const rotated = rows.filter((row) => row.status === 'rotated');
       assert.equal(rotated.length, 12);
       for (const row of rotated) assert.equal(sim.password(row.username), row.password, row.username);
