@@ -244,4 +244,30 @@ describe('deploy/ansible/site.yml over three servers on localhost', { skip: SKIP
 
     process.stderr.write(`# ansible: first run ${firstMs} ms, rerun ${secondMs} ms (3 hosts, ${USERS} accounts each)\n`);
   });
+
+  it('plan mode with --limit: the plan of one host, nothing changed, and the summary covers only that host', async () => {
+    const before1 = new Map(
+      sims
+        .get('host1')!
+        .accounts()
+        .map((a) => [a.username, a.password]),
+    );
+    const r = await ansible(
+      ['-i', inventory, PLAYBOOK, '-e', `@${join(root, 'vars.json')}`, '-e', 'da_rotate_run_id=audit-1', '-e', 'da_rotate_mode=plan', '--limit', 'host1'],
+      root,
+    );
+    assert.equal(r.code, 0, r.out);
+    const s = JSON.parse(readFileSync(join(root, 'fetched', 'audit-1', 'summary.json'), 'utf8')) as { hosts: Array<HostRow & { planned: number }> };
+    assert.deepEqual(
+      s.hosts.map((h) => [h.host, h.action, h.exitCode, h.planned]),
+      [['host1', 'start', 0, USERS]],
+    );
+    const rows = parse<Row>(readFileSync(join(root, 'fetched', 'audit-1', 'host1', 'plan-1.csv'), 'utf8'), { columns: true });
+    assert.equal(rows.filter((x) => x.status === 'planned').length, USERS);
+    assert.ok(
+      rows.every((x) => x.password === ''),
+      'a plan holds no secret',
+    );
+    for (const a of sims.get('host1')!.accounts()) assert.equal(a.password, before1.get(a.username), `${a.username} unchanged by plan`);
+  });
 });
