@@ -42,6 +42,8 @@ function fail(error, extra = {}) {
   process.exit(2);
 }
 
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 20 || (major === 20 && minor < 19)) fail(`node ${process.versions.node} on this host: da-rotate needs node >= 20.19 (set da_rotate_node to one)`);
 if (!dir || !existsSync(join(dir, 'da-rotate.mjs'))) fail(`DRH_DIR ${dir ?? '(unset)'} holds no da-rotate.mjs`);
 if (!/^[A-Za-z0-9._-]{1,64}$/.test(runId)) fail(`run id "${runId}": use 1 to 64 of A-Z a-z 0-9 . _ -`);
 if (!['rotate', 'plan', 'sweep'].includes(mode)) fail(`mode "${mode}": rotate, plan or sweep`);
