@@ -154,6 +154,12 @@ describe('deploy/ansible/site.yml over three servers on localhost', { skip: SKIP
     const rotated = rows.filter((r) => r.status === 'rotated');
     assert.equal(rotated.length, row.rotated, `${host}: the summary's count is the report's`);
     for (const r of rotated) assert.equal(sim.password(r.username), r.password, `${host} ${r.username}: the report's password is live`);
+    // Everything else fetched (journal, results, da-rotate's log) holds no secret in clear.
+    for (const f of readdirSync(dir).filter((x) => !x.endsWith('.age'))) {
+      const text = readFileSync(join(dir, f), 'utf8');
+      assert.ok(!text.includes(sim.adminPassword), `${host}/${f} holds the admin key`);
+      for (const r of rotated) assert.ok(!text.includes(r.password), `${host}/${f} holds ${r.username}'s new password in clear`);
+    }
     return rows;
   }
 
