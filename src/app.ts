@@ -24,6 +24,7 @@ import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } 
 import { readJournal } from './rotation/journal.js';
 import type { LevelWithSilent, LogFormat } from './log.js';
 import { wantsFleet } from './fleet/wants.js';
+import { checkMetricsFile, formatMetrics, MetricsRecorder, writeMetricsFile } from './rotation/metrics.js';
 import type { CommandIo } from './io.js';
 
 /** The process a command runs in (src/io.ts). */
@@ -150,12 +151,51 @@ async function checkFlagsTogether(command: AppCommand, argv: Argv, io: AppIo): P
 export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): Promise<number> {
   // Commands load what they need when they run: start-up stays small for every other command.
   if (command === 'notify') return (await import('./notify/main.js')).runNotify(input, io);
+  if (command === 'prune' || command === 'key-scope') return runCommand(command, input, io, undefined);
+  const started = Date.now();
+  const metrics = new MetricsRecorder();
+  const code = await runCommand(command, input, io, metrics);
+  return writeMetrics(command, input, io, metrics, started, code);
+}
+
+/** --metrics-file (or the inventory's metrics_file): written after every run, whatever its exit code. */
+async function writeMetrics(command: AppCommand, input: ArgvInput, io: AppIo, metrics: MetricsRecorder, started: number, code: number): Promise<number> {
+  if (!metrics.path) return code;
+  const runs = metrics.all();
+  if (runs.length === 0) {
+    // Stopped before it knew its server (a usage error): the run is still reported, under the server asked for.
+    let asked = '';
+    try {
+      const argv = checkedArgv(input);
+      asked = argv.inventory !== undefined ? '' : safeOrigin(argv.server ?? io.env.DA_URL ?? '');
+    } catch {
+      // The flags themselves were wrong: no server to name.
+    }
+    const m = metrics.server(asked === '<server>' ? '' : asked);
+    m.startedAt = started;
+    m.endedAt = Date.now();
+  }
+  for (const m of metrics.all()) if (m.exitCode < 0) m.exitCode = code;
+  try {
+    await writeMetricsFile(metrics.path, formatMetrics(command, metrics.all()));
+    return code;
+  } catch (e) {
+    io.stderr.write(`da-rotate: could not write the metrics file ${metrics.path}: ${describeError(e)}\n`);
+    return code === ExitCode.Ok ? ExitCode.Aborted : code;
+  }
+}
+
+async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInput, io: AppIo, metrics: MetricsRecorder | undefined): Promise<number> {
   const argv = checkedArgv(input);
   const secrets = new SecretRegistry();
   const json = argv.json;
   const quiet = argv.quiet === true;
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
   try {
+    if (metrics && argv.metricsFile !== undefined) {
+      await checkMetricsFile(argv.metricsFile);
+      metrics.path = argv.metricsFile;
+    }
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
       if (argv.inventory !== undefined) return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
@@ -181,6 +221,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       onProgress: io.stderr.isTTY === true && !quiet ? (p) => io.stderr.write(`\r\x1b[K${formatProgress(p)}`) : undefined,
       stop,
       resumeCommand: resumeCommandFor(argv),
+      metrics,
       confirm: async (question) => {
         const asked = Date.now();
         // node:readline is loaded only when a question is asked (most runs say --yes).
@@ -206,7 +247,12 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
         // verify reads reports back: the CSV parser loads with it, not with every run.
         const { runVerify } = await import('./rotation/verify.js');
         const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
-        if (json) io.stdout.write(JSON.stringify(v) + '\n');
+        if (metrics) {
+          const m = metrics.server(v.server);
+          m.endedAt = Date.now();
+          m.byKind = v.byKind;
+        }
+        if (json) io.stdout.write(JSON.stringify({ command, ...v }) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)
           io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
         return v.exitCode;
@@ -257,7 +303,11 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
         io.stderr.write(secrets.scrub(formatSummary(summary)));
         if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
       }
-      if (json) io.stdout.write(JSON.stringify(summary) + '\n');
+      if (json) {
+        // One field name for what ran, as notify and the fleet say it: `command`.
+        const { mode, ...rest } = summary;
+        io.stdout.write(JSON.stringify({ command: mode, ...rest }) + '\n');
+      }
       return summary.exitCode;
     } finally {
       uninstall();

@@ -1,5 +1,9 @@
 /** Every sentence the tool says to an operator, kept apart from the logic that decides to say it. */
 import type { Coverage, MissingAccount, TypeCounts } from './rotation/enumerate.js';
+import { formatKindTable, type KindCounts } from './rotation/tally.js';
+
+/** Kinds in the order a summary lists them. */
+const KIND_ROWS = ['account', 'email', 'ftp', 'db-user', 'login-key', 'session'];
 
 export type StatusCounts = Record<'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned', number>;
 
@@ -21,14 +25,18 @@ export interface SummaryView {
   concurrencyMode?: 'auto';
   /** What the scope covers of the server and what it leaves out (rotate and plan). */
   coverage?: Coverage;
+  /** The counts by kind and status. */
+  byKind?: KindCounts;
+  /** Database users that changed (or would): the sites whose configuration must be edited. */
+  dbSites?: string[];
 }
 
 /** What the confirmation prompt shows before anything is changed. */
 export interface ConfirmView {
   server: string;
   user: string;
-  /** The credentials to change (kind and owner are all it reads). */
-  credentials: ReadonlyArray<{ kind: string; owner: string }>;
+  /** The credentials to change (kind, owner and name are all it reads). */
+  credentials: ReadonlyArray<{ kind: string; owner: string; name?: string }>;
   /** Types of the accounts, when the server was counted. */
   types?: ReadonlyMap<string, string>;
   /** Where the report goes: the file, or the directory a new name is made in. */
@@ -71,6 +79,11 @@ export function coverageLines(c: Coverage, user: string): string[] {
   return [`${own}; the server has ${typeList(c.server)}`, `    LEFT OUT by --scope users: ${typeList(c.leftOut)} (--scope all includes them)`];
 }
 
+/** The sites whose configuration a database user change breaks, as "owner (database user)". */
+export function dbUserSites(credentials: ReadonlyArray<{ kind: string; owner: string; name?: string }>): string[] {
+  return credentials.filter((c) => c.kind === 'db-user').map((c) => `${c.owner} (database user ${c.name ?? '?'})`);
+}
+
 export function confirmQuestion(v: ConfirmView): string {
   const accounts = new Set(v.credentials.map((c) => c.owner));
   const byKind = new Map<string, number>();
@@ -86,6 +99,13 @@ export function confirmQuestion(v: ConfirmView): string {
     const t: TypeCounts = { user: 0, reseller: 0, admin: 0 };
     for (const a of accounts) t[(v.types.get(a) ?? 'user') as keyof TypeCounts]++;
     lines.push(`  accounts: ${typeList(t)}`);
+  }
+  const sites = dbUserSites(v.credentials);
+  if (sites.length) {
+    lines.push(
+      `  ${count(sites.length)} database user(s) change: the site using each stops working until its configuration (e.g. wp-config.php) has the new password:`,
+    );
+    lines.push(...wrapNames(sites, '    '));
   }
   lines.push(`  the report${v.encrypted ? ' (encrypted)' : ''} with the new secrets goes to ${v.report}`);
   lines.push('Type "yes" to go on: ');
@@ -244,6 +264,13 @@ export function formatSummary(s: SummaryView): string {
     if (c['not-started']) parts.push(`not started ${c['not-started']}`);
     lines.push(`  ${parts.join(', ')}`);
   }
+  if (s.byKind) lines.push(...formatKindTable(s.byKind, KIND_ROWS, '    '));
+  if (s.dbSites?.length) {
+    lines.push(
+      `  ${s.mode === 'plan' ? 'would change' : 'changed'} database user(s): the sites using them stop working until their configuration holds the new password:`,
+    );
+    lines.push(...wrapNames(s.dbSites, '    '));
+  }
   const h = s.health;
   if (h && (h.retries || h.serverErrors || h.transportErrors)) {
     lines.push(
@@ -286,6 +313,8 @@ export interface VerifyView {
   drift: string[];
   errors: Array<{ username: string; error: string }>;
   aborted?: string;
+  byKind?: KindCounts;
+  unverifiable?: Array<{ kind: string; count: number; why: string }>;
 }
 
 /** Names wrapped to `width`, at most `max` of them; the rest counted, never printed on one endless line. */
@@ -313,6 +342,8 @@ export function formatVerify(v: VerifyView, width = 100): string {
     lines.push(`  drift (password changed since the rotation), ${count(v.drift.length)} account(s):`);
     lines.push(...wrapNames(v.drift, '    ', width));
   }
+  if (v.byKind) lines.push(...formatKindTable(v.byKind, KIND_ROWS, '    '));
+  for (const u of v.unverifiable ?? []) lines.push(`  not verified: ${count(u.count)} ${KIND_LABELS[u.kind] ?? u.kind}: ${u.why}`);
   for (const e of v.errors.slice(0, 40)) lines.push(`  ${e.username}: ${e.error}`);
   if (v.errors.length > 40) lines.push(`  ... and ${count(v.errors.length - 40)} more not checkable (--json lists them all)`);
   if (v.aborted) lines.push(`  ABORTED: ${v.aborted}`);

@@ -39,6 +39,8 @@ export interface Inventory {
   /** Absolute path. */
   file: string;
   servers: InventoryServer[];
+  /** [defaults] metrics_file, absolute: the fleet run's metrics (one sample per server). */
+  metricsFile?: string;
 }
 
 /** One problem in an inventory, located. */
@@ -62,7 +64,7 @@ export class InventoryError extends UsageError {
 }
 
 const SERVER_KEYS = ['name', 'url', 'user', 'secret_env', 'secret_file', 'fingerprint', 'ca', 'concurrency', 'scope', 'exclude', 'include', 'tags'] as const;
-const DEFAULT_KEYS = ['user', 'secret_env', 'secret_file', 'ca', 'concurrency', 'scope', 'exclude', 'include'] as const;
+const DEFAULT_KEYS = ['user', 'secret_env', 'secret_file', 'ca', 'concurrency', 'scope', 'exclude', 'include', 'metrics_file'] as const;
 /** Keys that would hold a secret: refused outright, whatever their value. */
 const SECRET_KEY = /^(secret|password|passwd|pass|pw|key|login_?key|api_?key|token)$|password|passwd|secret(?!_(env|file)$)/i;
 export const NAME = /^[A-Za-z0-9._-]{1,64}$/;
@@ -270,12 +272,15 @@ export function parseInventory(text: string, file: string): Inventory {
     });
   }
   let defaults: Common = {};
+  let metricsFile: string | undefined;
   if (doc.defaults !== undefined) {
     if (!isTable(doc.defaults)) problems.push({ line: lines.of('top', 'defaults'), key: 'defaults', message: 'must be a table: [defaults]' });
     else {
       const r = new TableReader(doc.defaults, problems, (k) => lines.of('defaults', k), 'defaults');
       r.checkKeys(DEFAULT_KEYS);
       defaults = readCommon(r, baseDir);
+      const metrics = r.string('metrics_file');
+      if (metrics) metricsFile = resolve(baseDir, metrics);
     }
   }
   const rawServers = doc.server;
@@ -349,7 +354,7 @@ export function parseInventory(text: string, file: string): Inventory {
       file,
       problems.sort((a, b) => a.line - b.line),
     );
-  return { file, servers };
+  return { file, servers, ...(metricsFile ? { metricsFile } : {}) };
 }
 
 export function loadInventory(path: string): Inventory {

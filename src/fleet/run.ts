@@ -12,6 +12,7 @@ import type { Argv, Env, OptionName } from '../options.js';
 export { wantsFleet } from './wants.js';
 import { optionGiven, resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
+import { checkMetricsFile, MetricsRecorder } from '../rotation/metrics.js';
 import { confirmFleet } from './confirm.js';
 import { resolveConnections, type CommonConnection } from './connect.js';
 import { loadInventory, selectServers, type InventoryServer } from './inventory.js';
@@ -105,6 +106,11 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   if (previous && command === 'resume' && previous.manifest.command !== 'rotate')
     throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
   const inventory = loadInventory(argv.inventory ?? previous!.manifest.inventory);
+  // --metrics-file wins over the inventory's metrics_file; either is checked before any request.
+  if (base.metrics && base.metrics.path === undefined && inventory.metricsFile) {
+    await checkMetricsFile(inventory.metricsFile);
+    base.metrics.path = inventory.metricsFile;
+  }
   const selectors = argv.servers;
   let selected = selectServers(inventory, selectors);
   const settings: FleetSettings = {
@@ -200,7 +206,9 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
         limit(async () => {
           const state = states[i]!;
           if (base.stop.stopped) return;
+          const metrics = base.metrics ? new MetricsRecorder() : undefined;
           const ctx: RunContext = {
+            metrics,
             log: log.child({ fleetServer: state.name }),
             secrets: base.secrets,
             stderr: io.stderr,
@@ -211,7 +219,16 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
             outputDir: state.dir,
             resumeCommand: () => fleetMsg.resumeCommand(manifest.runId, outputDir),
           };
-          await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
+          const started = Date.now();
+          try {
+            await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
+          } finally {
+            // One sample set per server, labelled with its inventory URL, whatever its run's origin.
+            if (base.metrics) {
+              const m = base.metrics.server(state.url);
+              Object.assign(m, metrics!.all()[0] ?? { startedAt: started, endedAt: Date.now() }, { server: state.url });
+            }
+          }
         }),
       ),
     );
@@ -227,6 +244,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     }
     display.close();
   }
+  for (const s of states) if (base.metrics) base.metrics.server(s.url).exitCode = s.exitCode ?? ExitCode.Internal;
   const rows = manifest.servers.map(summaryRow);
   const summaryPath = join(runDir, 'summary.csv');
   let exitCode = worstExitCode(states.map((s) => s.exitCode ?? ExitCode.Internal));

@@ -213,6 +213,14 @@ export const OPTIONS = {
     commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope', 'notify', 'prune'],
     describe: 'Print a machine-readable summary on stdout',
   },
+  'metrics-file': {
+    type: 'string',
+    needsValue: true,
+    group: G_OUT,
+    commands: WORK,
+    describe:
+      "After every run, write its metrics (Prometheus text format, for node_exporter's textfile collector) to FILE, replaced atomically; with --inventory, [defaults] metrics_file",
+  },
   'log-level': {
     type: 'string',
     choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],

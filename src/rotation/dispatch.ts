@@ -269,7 +269,7 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
     finished.add(id);
     readAhead.outcome(outcomeRecord(id, outcome));
     const row = outcomeRow(state.server, outcome);
-    state.counts[row.status]++;
+    state.count(row);
     state.report.write(row);
     if (ctx.log.isLevelEnabled('debug')) {
       ctx.log.debug(

@@ -12,7 +12,7 @@ import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
-import { closeFiles, connect, finish, lockServer, openClient, type RunContext, type RunSummary } from './skeleton.js';
+import { closeFiles, connect, finish, lockServer, openClient, recordMetrics, type RunContext, type RunSummary } from './skeleton.js';
 import { RunState } from './state.js';
 
 export interface ResumeRequest {
@@ -68,7 +68,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       );
       state.report = recipients ? new EncryptedReport(reportPath, recipients, true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
       state.report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
-      for (const r of settledRows) state.counts[r.status]++;
+      for (const r of settledRows) state.count(r);
       let samePassword = req.samePassword;
       if (header.options.samePassword && !samePassword) {
         const first = journalState.intents.values().next().value;
@@ -107,6 +107,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       await closeFiles(state);
     }
   } finally {
+    recordMetrics(state, ctx, started);
     await lock?.release();
     state.dispose();
     ctx.secrets.delete(c.secret);

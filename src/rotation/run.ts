@@ -9,7 +9,8 @@ import type { AgeRecipient } from '../crypto/index.js';
 import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
 import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
-import { msg } from '../messages.js';
+import { dbUserSites, msg } from '../messages.js';
+import { tallyRow, type KindCounts } from './tally.js';
 import { listCredentials, type ListingFailure } from './credentials.js';
 import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
@@ -29,6 +30,7 @@ import {
   journalPathFor,
   lockServer,
   openClient,
+  recordMetrics,
   type RunContext,
   type RunSummary,
   type SummaryBase,
@@ -229,7 +231,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
 
     if (req.mode === 'plan') {
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
-      return await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
+      const plan = await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
+      Object.assign(state.byKind, plan.byKind);
+      return plan;
     }
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
@@ -298,7 +302,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       }
       await recordLastRun(req.stateDir, server, journalPath);
       for (const row of headRows) {
-        state.counts[row.status]++;
+        state.count(row);
         state.report.write(row);
       }
       const items: WorkItem[] = listed.credentials.map((credential) => ({ credential, id: credentialId(credential), secret: undefined, journaled: false }));
@@ -310,6 +314,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   } finally {
     // Stopped before the files were taken over (a failed login, an empty selection refused...): nothing was journaled, so nothing stays.
     if (early) await discardRunFiles(early);
+    recordMetrics(state, ctx, started);
     await lock?.release();
     if (deadline) clearTimeout(deadline);
     state.dispose();
@@ -325,13 +330,16 @@ const BRUTE_FORCE_DEFAULT = 10;
 /** A plan: the report lists every credential that would change; nothing can write, there is no writer. */
 async function writePlan(base: SummaryBase, report: ReportSink, headRows: ReportRow[], credentials: Credential[], started: number): Promise<RunSummary> {
   const counts = emptyCounts();
+  const byKind: KindCounts = {};
   const now = new Date().toISOString();
   for (const row of headRows) {
     counts[row.status]++;
+    tallyRow(byKind, row);
     report.write(row);
   }
   for (const cred of credentials) {
     counts.planned++;
+    tallyRow(byKind, { kind: cred.kind, status: 'planned' });
     const advice = kindByName(cred.kind).advice?.(cred);
     const details = [cred.details, advice].filter(Boolean).join('; ') || undefined;
     report.write({ ...baseRow(base.server, cred), details, status: 'planned', attempts: 0, verified: false, startedAt: now, finishedAt: now });
@@ -340,6 +348,8 @@ async function writePlan(base: SummaryBase, report: ReportSink, headRows: Report
   return {
     ...base,
     counts,
+    byKind,
+    ...(dbUserSites(credentials).length ? { dbSites: dbUserSites(credentials) } : {}),
     durationMs: Date.now() - started,
     exitCode: counts.failed > 0 ? ExitCode.Partial : ExitCode.Ok,
     planned: credentials.map(credentialId),

@@ -4,7 +4,7 @@
  */
 import { describeError, ExitCode, RunAborted } from '../errors.js';
 import type { Logger, SecretRegistry } from '../log.js';
-import { msg, type StatusCounts, type SummaryView } from '../messages.js';
+import { dbUserSites, msg, type StatusCounts, type SummaryView } from '../messages.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
 import type { DispatchResult, WorkItem } from './dispatch.js';
@@ -13,6 +13,7 @@ import { baseRow, type ReportRow } from './report.js';
 import type { ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings } from './settings.js';
 import type { RunState } from './state.js';
+import type { MetricsRecorder } from './metrics.js';
 
 /** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
 export class StopSignal {
@@ -54,6 +55,8 @@ export interface RunContext {
   outputDir?: string;
   /** The command line that resumes this run, for messages; built by the CLI. */
   resumeCommand?: (journal: string) => string;
+  /** --metrics-file: each server's run records what it did here, whatever its end. */
+  metrics?: MetricsRecorder;
 }
 
 export interface RunSummary extends SummaryView {
@@ -182,7 +185,7 @@ export async function finish(
       .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
   }
   for (const row of unfinishedRows(state, items, result, interrupted ? 'run interrupted' : 'run stopped')) {
-    counts[row.status]++;
+    state.count(row);
     if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
     state.report.write(row);
   }
@@ -202,9 +205,18 @@ export async function finish(
   const unsettled = counts.unknown + counts['not-started'] > 0;
   const resumeCommand = interrupted || aborted || unsettled || reportError ? state.resumeCommand(journalPath) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
+  // Database users that changed or may have: their sites break until their configuration is edited.
+  const failed = new Set(state.failedIds);
+  const dbSites = dbUserSites(
+    items
+      .filter((i) => i.credential.kind === 'db-user' && ((result.finished.has(i.id) && !failed.has(i.id)) || state.unknownIds.includes(i.id)))
+      .map((i) => i.credential),
+  );
   return {
     ...base,
     counts,
+    byKind: state.byKind,
+    ...(dbSites.length ? { dbSites } : {}),
     durationMs: Date.now() - started,
     journal: journalPath,
     aborted: aborted ? ctx.secrets.scrub(aborted) : undefined,
@@ -220,4 +232,16 @@ export async function finish(
     // A report that could not be written stops like a journal that could not: exit 3, the resume line rebuilds it.
     exitCode: reportError && !interrupted ? ExitCode.Aborted : exitCodeFor(state, aborted),
   };
+}
+
+/** What a run against one server did, for --metrics-file (called however the run ended). */
+export function recordMetrics(state: RunState, ctx: RunContext, started: number): void {
+  if (!ctx.metrics || !state.server) return;
+  const m = ctx.metrics.server(state.server);
+  m.startedAt = started;
+  m.endedAt = Date.now();
+  m.byKind = state.byKind;
+  m.requests = state.health.requests;
+  m.retries = state.health.retries;
+  m.failedLogins = state.health.failedLogins;
 }

@@ -13,6 +13,7 @@ import type { PasswordPolicy } from './password.js';
 import type { ReportSink } from './encrypted-report.js';
 import type { RunContext } from './skeleton.js';
 import type { WorkSettings } from './settings.js';
+import { tallyRow, type KindCounts } from './tally.js';
 
 export type HaltKind = 'interrupt' | 'deadline' | 'fatal' | 'refusal' | 'max-failures' | 'file';
 
@@ -29,6 +30,8 @@ export interface SecretSealing {
 
 export class RunState {
   readonly counts = emptyCounts();
+  /** The same outcomes by kind and status (summary, --json, metrics). */
+  readonly byKind: KindCounts = {};
   /** Aborted when the run stops dispatching, for whatever reason: nothing new is sent. */
   readonly halt = new AbortController();
   /** Aborted a grace period after the halt: requests still in flight are abandoned. */
@@ -106,6 +109,12 @@ export class RunState {
   resumeCommand(journal: string): string {
     const line = this.ctx.resumeCommand?.(journal) ?? `da-rotate resume ${journal}`;
     return this.sealing && !/\s--identity\s/.test(line) ? `${line} --identity AGE_IDENTITY_FILE` : line;
+  }
+
+  /** One row's outcome counted, by status and by kind. */
+  count(row: { kind: string; status: keyof StatusCounts }): void {
+    this.counts[row.status]++;
+    tallyRow(this.byKind, row);
   }
 
   intentRecord(c: string, secret: string | undefined, at: string): IntentRecord {

@@ -10,6 +10,14 @@ import { parseReport, type ParsedReportRow } from './report-parse.js';
 import { withReadRetries } from './retry.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
 import type { RunContext } from './skeleton.js';
+import { tallyRow, type KindCounts } from './tally.js';
+
+/** Why a kind cannot be proved: DirectAdmin has no command that checks its secret (directadmin-api.md). */
+const UNPROVABLE: Record<string, string> = {
+  email: 'DirectAdmin has no command that checks a mailbox password (only a login by IMAP/POP3 would)',
+  ftp: 'DirectAdmin has no command that checks an FTP password (only an FTP login would)',
+  'db-user': 'DirectAdmin has no command that checks a database user password (only a MySQL login would)',
+};
 
 export interface VerifyRequest {
   report: string;
@@ -30,6 +38,13 @@ export interface VerifySummary {
   errors: Array<{ username: string; error: string }>;
   /** Rotated credentials of kinds the API cannot check (mailboxes, FTP accounts): counted, not checked. */
   notCheckable: number;
+  /**
+   * Kind × status: verified (the live secret is the report's), drifted, error (could not be checked),
+   * unverifiable (no DirectAdmin command can prove that kind's secret without changing it).
+   */
+  byKind: KindCounts;
+  /** The kinds that could not be proved, with why. */
+  unverifiable?: Array<{ kind: string; count: number; why: string }>;
   aborted?: string;
   exitCode: number;
 }
@@ -87,7 +102,17 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
       ),
     );
     drift.sort();
+    const byKind: KindCounts = {};
+    const drifted = new Set(drift);
+    const failed = new Set(errors.map((e) => e.username));
+    for (const r of toCheck) tallyRow(byKind, { kind: r.kind, status: drifted.has(r.username) ? 'drifted' : failed.has(r.username) ? 'error' : 'verified' });
+    const others = new Map<string, number>();
+    for (const r of rotated) if (r.kind !== 'account') others.set(r.kind, (others.get(r.kind) ?? 0) + 1);
+    for (const [kind, n] of others) (byKind[kind] ??= {}).unverifiable = n;
+    const unverifiable = [...others].map(([kind, count]) => ({ kind, count, why: UNPROVABLE[kind] ?? 'no DirectAdmin command checks it' }));
     return {
+      byKind,
+      ...(unverifiable.length ? { unverifiable } : {}),
       server,
       report: reportPath,
       checked: toCheck.length,
