@@ -296,9 +296,20 @@ export interface ProgressView {
   concurrency: number;
   /** Credentials per second since dispatch began. */
   rate?: number;
+  server?: string;
+  phase?: 'login' | 'listing';
+  accounts?: number;
+  credentials?: number;
+  fraction?: number;
 }
 
 export function formatProgress(p: ProgressView): string {
+  if (p.phase === 'login') return `logging in to ${p.server ?? 'the server'}...`;
+  if (p.phase === 'listing') {
+    if (p.accounts === undefined) return 'listing accounts...';
+    const pct = p.fraction !== undefined ? ` (${Math.floor(p.fraction * 100)}%)` : '';
+    return `listing: ${count(p.accounts)} account(s), ${count(p.credentials ?? 0)} credential(s) so far${pct}`;
+  }
   const c = p.counts;
   const eta = p.rate && p.rate > 0 ? `, ${formatDuration(Math.round(((p.total - p.done) / p.rate) * 1000))} left` : '';
   const rate = p.rate ? `, ${p.rate.toFixed(0)}/s${eta}` : '';

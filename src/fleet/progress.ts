@@ -4,6 +4,7 @@
  * writeAbove() so they never tear the drawn block.
  */
 import type { ProgressEvent } from '../rotation/run.js';
+import { formatProgress } from '../messages.js';
 import { formatOutcome, formatServerLine } from './summary.js';
 import type { ManifestServer } from './manifest.js';
 
@@ -22,6 +23,7 @@ function progressLine(name: string, width: number, s: ManifestServer | undefined
   if (s && s.status !== 'running' && s.status !== 'pending') return `${label}  ${formatOutcome(s)}`;
   if (!s || s.status === 'pending') return `${label}  waiting`;
   if (!p) return `${label}  connecting`;
+  if (p.phase) return `${label}  ${formatProgress({ ...p, server: undefined })}`;
   const c = p.counts;
   const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
   return `${label}  ${String(pct).padStart(3)}% ${p.done}/${p.total}  rotated ${c.rotated}, failed ${c.failed}, unknown ${c.unknown}  (${p.concurrency} in flight)`;

@@ -51,7 +51,7 @@ export async function listCredentials(
   kctx: KindContext,
   accounts: readonly string[],
   include: readonly KindName[],
-  o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry },
+  o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry; onListed?: (credentials: number, fraction: number) => void },
 ): Promise<CredentialList> {
   const lctx = listingContext(kctx, o.retry);
   const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
@@ -62,6 +62,8 @@ export async function listCredentials(
   // plan of 100 000 accounts holds the list, not 100 000 queued jobs.
   const total = kinds.length * accounts.length;
   let next = 0;
+  let credentialsSoFar = 0;
+  let pairsDone = 0;
   const lane = async (): Promise<void> => {
     while (next < total && fatal === undefined && !o.retry.signal.aborted) {
       const index = next++;
@@ -69,11 +71,13 @@ export async function listCredentials(
       const owner = accounts[index % accounts.length]!;
       try {
         const listed = kind.list(lctx, owner);
-        found[index] = Array.isArray(listed) ? listed : await listed;
+        const list = (found[index] = Array.isArray(listed) ? listed : await listed);
+        credentialsSoFar += list.length;
       } catch (e) {
         if (isDirectAdminError(e) && e.fatal) fatal ??= e;
         else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
       }
+      o.onListed?.(credentialsSoFar, ++pairsDone / total);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, total)) }, lane));

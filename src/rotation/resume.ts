@@ -12,6 +12,7 @@ import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
+import { PhaseProgress } from './phase-progress.js';
 import { closeFiles, connect, finish, lockServer, openClient, recordMetrics, type RunContext, type RunSummary } from './skeleton.js';
 import { RunState } from './state.js';
 
@@ -56,7 +57,13 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
     }
     const reportPath = header.report;
     lock = await lockServer(req.stateDir, server, ctx);
-    await connect(state, c, ctx);
+    const phases = new PhaseProgress(ctx, () => state.server);
+    phases.set({ phase: 'login' });
+    try {
+      await connect(state, c, ctx);
+    } finally {
+      phases.stop();
+    }
     try {
       state.journalPath = journalPath;
       state.journal = await JournalWriter.openAppend(journalPath);

@@ -36,6 +36,7 @@ import {
   type SummaryBase,
 } from './skeleton.js';
 import { emptyCounts, RunState } from './state.js';
+import { PhaseProgress } from './phase-progress.js';
 
 export { hostKey, journalPathFor, StopSignal, type ProgressEvent, type RunContext, type RunSummary } from './skeleton.js';
 export { runResume, type ResumeRequest } from './resume.js';
@@ -173,6 +174,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   const deadline = req.work.deadlineMs ? setTimeout(() => state.haltWith(msg.deadline(req.work.deadlineMs!), 'deadline'), req.work.deadlineMs) : undefined;
   deadline?.unref();
   let lock: AcquiredLock | undefined;
+  const phases = new PhaseProgress(ctx, () => state.server);
   /** The run's files, opened ahead (--yes); set until the run takes them over. */
   let early: Promise<RunFiles> | undefined;
   try {
@@ -204,13 +206,19 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     // before the first change), and removed again if the run stops before it journals anything.
     early = req.mode === 'rotate' && req.yes ? openRunFiles(req, outDir, server) : undefined;
     early?.catch(() => undefined);
+    phases.set({ phase: 'login' });
     const retry = await connect(state, c, ctx);
+    phases.set({ phase: 'listing', credentials: 0 });
     const selection = await select(retryingReader(state.client, retry), req, ctx);
+    const accounts = selection.selected.length;
+    phases.set({ phase: 'listing', accounts, credentials: 0, fraction: 0 });
     const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
       concurrency: req.work.concurrency,
       retry,
       secrets: ctx.secrets,
+      onListed: (credentials, fraction) => phases.set({ phase: 'listing', accounts, credentials, fraction }),
     });
+    phases.stop();
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
     if (state.halt.signal.aborted) {
       if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
@@ -313,6 +321,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
   } finally {
     // Stopped before the files were taken over (a failed login, an empty selection refused...): nothing was journaled, so nothing stays.
+    phases.stop();
     if (early) await discardRunFiles(early);
     recordMetrics(state, ctx, started);
     await lock?.release();

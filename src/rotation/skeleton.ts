@@ -39,6 +39,12 @@ export interface ProgressEvent {
   concurrency: number;
   /** Credentials settled per second since dispatch began. */
   rate: number;
+  /** Before the first change: logging in, or listing (then changes follow; absent while changing). */
+  phase?: 'login' | 'listing';
+  /** Listing: accounts selected (once known) and credentials found so far, and the share of the listing done (0..1). */
+  accounts?: number;
+  credentials?: number;
+  fraction?: number;
 }
 
 export interface RunContext {
