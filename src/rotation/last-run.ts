@@ -37,7 +37,29 @@ export function unfinishedRun(stateDir: string, server: string): UnfinishedRun |
   }
 }
 
-/** Records `journal` as the server's last run: written whole beside it, then renamed into place. */
-export async function recordLastRun(stateDir: string, server: string, journal: string): Promise<void> {
-  await replaceFile(lastRunPathFor(stateDir, server), JSON.stringify({ server, journal, at: new Date().toISOString() }) + '\n');
+/** How the last run ended, recorded once it has (a record without one: the run started and never finished). */
+export interface LastRunOutcome {
+  exitCode: number;
+  endedAt: string;
+  durationMs: number;
+  counts: Record<string, number>;
+  byKind?: Record<string, Record<string, number> | undefined>;
+}
+
+export function outcomeOf(s: { exitCode: number; durationMs: number; counts: object; byKind?: object }): LastRunOutcome {
+  return {
+    exitCode: s.exitCode,
+    endedAt: new Date().toISOString(),
+    durationMs: s.durationMs,
+    counts: s.counts as LastRunOutcome['counts'],
+    ...(s.byKind ? { byKind: s.byKind as LastRunOutcome['byKind'] } : {}),
+  };
+}
+
+/** Records `journal` as the server's last run (with its outcome once it ended): written whole beside it, then renamed into place. */
+export async function recordLastRun(stateDir: string, server: string, journal: string, outcome?: LastRunOutcome): Promise<void> {
+  await replaceFile(
+    lastRunPathFor(stateDir, server),
+    JSON.stringify({ server, journal, at: new Date().toISOString(), ...(outcome ? { outcome } : {}) }) + '\n',
+  );
 }

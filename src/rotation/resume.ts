@@ -7,7 +7,7 @@ import { msg } from '../messages.js';
 import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport } from './encrypted-report.js';
 import { isSettled, JournalWriter, readJournal } from './journal.js';
-import { recordLastRun } from './last-run.js';
+import { outcomeOf, recordLastRun } from './last-run.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
@@ -108,6 +108,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
         report: reportPath,
       };
       const summary = await finish(state, base, items, result, journalPath, started);
+      await recordLastRun(req.stateDir, server, journalPath, outcomeOf(summary)).catch((e: unknown) => ctx.log.warn(describeError(e)));
       ctx.secrets.delete(samePassword);
       return summary;
     } finally {

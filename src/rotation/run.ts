@@ -6,7 +6,7 @@ import { dirname, join, resolve } from 'node:path';
 import { unlink } from 'node:fs/promises';
 import type { DirectAdminClient } from '../directadmin/index.js';
 import type { AgeRecipient } from '../crypto/index.js';
-import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
+import { describeError, ExitCode, PreviousRunUnfinished, RunAborted, RunInterrupted, UsageError } from '../errors.js';
 import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
 import { dbUserSites, msg } from '../messages.js';
@@ -16,7 +16,7 @@ import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
 import { hashCredentials, JournalWriter, type JournalHeader } from './journal.js';
-import { recordLastRun, unfinishedRun } from './last-run.js';
+import { outcomeOf, recordLastRun, unfinishedRun } from './last-run.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { baseRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
@@ -194,7 +194,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       const previous = unfinishedRun(req.stateDir, server);
       if (previous && !req.abandonPrevious) {
         const resume = ctx.resumeCommand?.(previous.journal) ?? `da-rotate resume ${previous.journal}`;
-        throw new UsageError(
+        throw new PreviousRunUnfinished(
           msg.unfinishedRun(server, previous.journal, previous.unsettled, previous.sealed ? `${resume} --identity AGE_IDENTITY_FILE` : resume),
         );
       }
@@ -315,7 +315,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       }
       const items: WorkItem[] = listed.credentials.map((credential) => ({ credential, id: credentialId(credential), secret: undefined, journaled: false }));
       const result = await dispatch(items, state);
-      return await finish(state, base, items, result, journalPath, started);
+      const summary = await finish(state, base, items, result, journalPath, started);
+      await recordLastRun(req.stateDir, server, journalPath, outcomeOf(summary)).catch((e: unknown) => ctx.log.warn(describeError(e)));
+      return summary;
     } finally {
       await closeFiles(state);
     }
