@@ -40,6 +40,15 @@ const REDACTED = '[REDACTED]';
  * Logs and error messages are scrubbed by value against this set, so a secret echoed back by a
  * server inside an error text still never reaches stderr or the report's error column.
  */
+/**
+ * A short secret (under 8 characters: a wrong one typed by hand can be an ordinary word) where a
+ * value stands, never in prose: after = : / or a quote, or before @ (key=value, user:secret@host, "secret").
+ */
+function asValue(s: string): RegExp {
+  const e = s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<=[=:/"'])${e}(?![\\p{L}\\p{N}])|(?<![\\p{L}\\p{N}])${e}(?=@)`, 'gu');
+}
+
 export class SecretRegistry {
   /** Secret -> how many holders; one password can be in flight for many accounts (--same-password). */
   private readonly secrets = new Map<string, number>();
@@ -65,10 +74,14 @@ export class SecretRegistry {
     if (this.secrets.size === 0 || text.length < 5) return text;
     let out = text;
     for (const s of this.secrets.keys()) {
-      if (out.includes(s)) out = out.split(s).join(REDACTED);
       // Servers and encoders may echo a secret percent-encoded.
       const enc = encodeURIComponent(s);
-      if (enc !== s && out.includes(enc)) out = out.split(enc).join(REDACTED);
+      for (const form of enc === s ? [s] : [s, enc]) {
+        if (!out.includes(form)) continue;
+        // A secret of 8+ characters is redacted wherever it appears; a shorter one (a wrong secret
+        // that happens to be an ordinary word) only where it stands as a value, never in a sentence.
+        out = form.length >= 8 ? out.split(form).join(REDACTED) : out.replace(asValue(form), REDACTED);
+      }
     }
     return out;
   }
