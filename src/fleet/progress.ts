@@ -105,3 +105,16 @@ export class LineDisplay implements FleetDisplay {
   }
   close(): void {}
 }
+
+/** --quiet: a line only for a server that did not end well; log lines (errors only) pass through. */
+export class QuietDisplay implements FleetDisplay {
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  progress(): void {}
+  update(s: ManifestServer): void {
+    if (s.status !== 'running' && s.status !== 'pending' && s.status !== 'ok') this.out.write(`${formatServerLine(s)}\n`);
+  }
+  writeAbove(text: string): void {
+    this.out.write(text);
+  }
+  close(): void {}
+}

@@ -28,7 +28,7 @@ import {
   type ManifestServer,
 } from './manifest.js';
 import { fleetMsg } from './messages.js';
-import { LineDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
+import { LineDisplay, QuietDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
 import { runServer, type FleetSettings } from './server-run.js';
 import { isFinished, summaryCsv, summaryRow, worstExitCode, type SummaryRow } from './summary.js';
 
@@ -180,12 +180,16 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     states = manifest.servers;
   }
 
-  const display: FleetDisplay = io.stderr.isTTY
-    ? new TerminalDisplay(
-        io.stderr,
-        states.map((s) => s.name),
-      )
-    : new LineDisplay(io.stderr);
+  // --quiet: nothing unless something went wrong (cron mails any output), as a single server run.
+  const quiet = argv.quiet === true;
+  const display: FleetDisplay = quiet
+    ? new QuietDisplay(io.stderr)
+    : io.stderr.isTTY
+      ? new TerminalDisplay(
+          io.stderr,
+          states.map((s) => s.name),
+        )
+      : new LineDisplay(io.stderr);
   const writer = new ManifestWriter(manifestPath(runDir), manifest, () => base.stop.stop());
   const changed = (s: ManifestServer) => () => {
     display.update(s);
@@ -197,8 +201,14 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     display.close();
     throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, describeError(e)));
   }
-  display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
-  const log = createLogger({ level: argv.logLevel ?? 'info', secrets: base.secrets, destination: logSink(display) });
+  if (!quiet) display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
+  // As a single server's run: on a terminal text lines at warn (never JSON inside the drawn block), elsewhere JSON at info.
+  const log = createLogger({
+    level: argv.logLevel ?? (quiet ? 'error' : io.stderr.isTTY ? 'warn' : 'info'),
+    format: argv.logFormat ?? (io.stderr.isTTY ? 'text' : 'json'),
+    secrets: base.secrets,
+    destination: logSink(display),
+  });
   const limit = pLimit(parallel);
   try {
     await Promise.all(
@@ -258,7 +268,8 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   }
   const all = manifest.servers.map((s) => s.exitCode ?? ExitCode.Internal);
   const result: FleetResult = { runId: manifest.runId, command, exitCode, manifest: manifestPath(runDir), summary: summaryPath, servers: rows };
-  io.stderr.write(base.secrets.scrub(fleetMsg.finished(command, manifest, summaryPath, worstExitCode(all), outputDir)));
+  if (!quiet || worstExitCode(all) !== ExitCode.Ok)
+    io.stderr.write(base.secrets.scrub(fleetMsg.finished(command, manifest, summaryPath, worstExitCode(all), outputDir)));
   if (json) io.stdout.write(JSON.stringify(result) + '\n');
   return exitCode;
 }
