@@ -5,9 +5,12 @@
 import { UsageError } from '../errors.js';
 import { parseReport, type ParsedReportRow } from '../rotation/report-parse.js';
 
-/** The credential kinds a customer is told about; other kinds (keys, sessions, db users) stay with the operator. */
-export type DeliverableKind = 'account' | 'email' | 'ftp';
-const DELIVERABLE = new Set<string>(['account', 'email', 'ftp']);
+/**
+ * The credential kinds a customer is told about; keys and sessions stay with the operator. A
+ * database user is told too: the customer's site stops working until its configuration has the new password.
+ */
+export type DeliverableKind = 'account' | 'email' | 'ftp' | 'db-user';
+const DELIVERABLE = new Set<string>(['account', 'email', 'ftp', 'db-user']);
 const KNOWN_KINDS = new Set<string>(['account', 'email', 'ftp', 'login-key', 'session', 'db-user']);
 
 /** One report row, as the report module reads it back. */
@@ -45,7 +48,7 @@ export function parseReportCsv(text: string, where: string): ReportLine[] {
   }
 }
 
-const KIND_ORDER: Record<DeliverableKind, number> = { account: 0, email: 1, ftp: 2 };
+const KIND_ORDER: Record<DeliverableKind, number> = { account: 0, email: 1, ftp: 2, 'db-user': 3 };
 
 /** Groups deliverable rows per owning account, keeping only rotated rows (and unknown ones if asked). */
 export function groupForDelivery(lines: readonly ReportLine[], options: { includeUnknown: boolean }): Grouping {
