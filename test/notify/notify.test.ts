@@ -93,7 +93,10 @@ describe('notify over real SMTP (STARTTLS + AUTH)', { timeout: 60_000 }, () => {
     assert.match(b1, /phone/);
     assert.match(b1, /brute-force/);
     // The database user's customer learns that the site needs its configuration edited.
-    assert.match(b1, /Database user: user00001_wp\r?\n {2}new password: Db1-Pw-Delta-114\r?\n {2}IMPORTANT: your website uses this database user: .*wp-config\.php/);
+    assert.match(
+      b1,
+      /Database user: user00001_wp\r?\n {2}new password: Db1-Pw-Delta-114\r?\n {2}IMPORTANT: your website uses this database user: .*wp-config\.php/,
+    );
     assert.doesNotMatch(bodyOf(got.find((m) => m.to[0] === 'user00002@example.net')!.raw), /brute-force/, 'no mailbox changed: no device notice');
     assert.match(r.stderr, /1 credential\(s\) have status unknown/);
     assert.deepEqual(r.json.suspended, ['user00003']);
