@@ -6,10 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { link, lstat, unlink } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { msg } from '../messages.js';
+import { dirname } from 'node:path';
 import type { SealingHeader } from '../crypto/index.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
-import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from '../files.js';
+import { createTempBeside, fileUsageError, FileWriteFailed, openAppendNoFollow, PrivateFile, syncDir } from '../files.js';
 import type { SkippedAccount } from './enumerate.js';
 
 export const JOURNAL_VERSION = 2;
@@ -40,6 +43,11 @@ export interface JournalHeader {
   skipped: SkippedAccount[];
   /** An interrupted earlier journal this run was told to leave behind (--abandon-previous). */
   supersedes?: string;
+  /**
+   * Listings that failed (an account's mailboxes, login keys...): their credentials are not in
+   * `credentials`, so the report names them as failed rows, and so does every resume.
+   */
+  listingFailures?: JournalListingFailure[];
   /** Set when secrets are sealed for age recipients (--encrypt-to): intents carry `spw`, never `pw`. */
   encryption?: SealingHeader;
 }
@@ -76,9 +84,32 @@ export interface MarkRecord {
   at: string;
   pid: number;
   reason?: string;
+  /** A resume's --length/--symbols: the policy of every secret made from here on (a later resume keeps it). */
+  policy?: { length: number; symbols: boolean };
 }
 
-export type JournalRecord = JournalHeader | IntentRecord | OutcomeRecord | MarkRecord;
+export interface JournalListingFailure {
+  owner: string;
+  kind: KindName;
+  error: string;
+}
+
+/** Appended to a journal when a later run of its server starts: this journal is never resumed or notified again. */
+export interface SupersededRecord {
+  t: 'superseded';
+  /** The later run's journal. */
+  by: string;
+  at: string;
+}
+
+/** Appended by `resume --salvage`: the damaged lines it read past (1-based), so the journal reads again. */
+export interface SalvagedRecord {
+  t: 'salvaged';
+  lines: number[];
+  at: string;
+}
+
+export type JournalRecord = JournalHeader | IntentRecord | OutcomeRecord | MarkRecord | SupersededRecord | SalvagedRecord;
 
 export function hashCredentials(credentials: readonly Credential[]): string {
   return createHash('sha256').update(credentials.map(credentialId).join('\n')).digest('hex');
@@ -135,11 +166,42 @@ export class JournalWriter {
   }
 
   /**
-   * Creates a new journal, 0600, exclusively, never through a link; refuses an existing file with
-   * a UsageError naming it. The new directory entry is fsync'd.
+   * Creates a new journal whole, its header already in it: the header is written to a 0600
+   * temporary file beside it (random name, exclusive, never through a link) and fsync'd, then
+   * linked into place (link(2) fails on anything already there, a link included) and the directory
+   * fsync'd. A crash at any instant leaves no journal or a journal with its header, never an empty
+   * or headless one. An existing file is a UsageError naming it.
    */
-  static async create(path: string): Promise<JournalWriter> {
-    return new JournalWriter(await createExclusive(path), 0);
+  static async create(path: string, header: JournalHeader): Promise<JournalWriter> {
+    const tmp = await createTempBeside(path);
+    const bytes = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
+    try {
+      await tmp.writeAll(bytes);
+      await tmp.datasync();
+      try {
+        await link(tmp.path, path);
+      } catch (e) {
+        // link(2) answers EEXIST for a planted link or a directory too: say which it is.
+        const st = await lstat(path).catch(() => undefined);
+        if (st?.isSymbolicLink()) throw new UsageError(msg.isASymlink(path));
+        if (st?.isDirectory()) throw new UsageError(msg.isADirectory(path));
+        throw fileUsageError(path, e);
+      }
+    } catch (e) {
+      await tmp.close().catch(() => undefined);
+      await unlink(tmp.path).catch(() => undefined);
+      throw e;
+    }
+    // The same open file, now under its own name.
+    const file = new PrivateFile(path, tmp.handle);
+    try {
+      await unlink(tmp.path);
+      await syncDir(dirname(path));
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    return new JournalWriter(file, bytes.length);
   }
 
   /**
@@ -222,10 +284,11 @@ export class JournalWriter {
     this.flushing = false;
   }
 
-  /** Closes and removes a journal nothing was appended to (the run stopped before its header). */
+  /** Closes and removes a journal nothing was sent for (the run stopped before its first intent). */
   async discard(): Promise<void> {
     await this.close().catch(() => undefined);
     await unlink(this.path);
+    await syncDir(dirname(this.path)).catch(() => undefined);
   }
 
   /** Writes what is queued, fsyncs and closes; rejects with the failure if any write failed. */
@@ -273,15 +336,31 @@ async function cutTornTail(file: PrivateFile): Promise<number> {
   }
 }
 
+export interface DamagedLine {
+  /** 1-based line number. */
+  line: number;
+  reason: string;
+  /** The credential id the line seems to name, when that much can be read. */
+  credential?: string;
+  /** An earlier salvage already read past it (journaled). */
+  acknowledged?: boolean;
+}
+
 export interface JournalState {
   header: JournalHeader;
-  /** The intent written for each credential that got one, by credentialId. */
+  /** The pending intent of each credential: its last intent, unless an outcome came after it. */
   intents: Map<string, IntentRecord>;
-  /** The last outcome for each credential. */
+  /** The last outcome of each credential, dropped again by an intent written after it (a new attempt). */
   outcomes: Map<string, OutcomeRecord>;
   ended: boolean;
   /** True when the last line was cut short (the process died mid-write); it is ignored. */
   truncatedTail: boolean;
+  /** The journal of the later run of this server that superseded this one, if any. */
+  supersededBy?: string;
+  /** Lines that could not be read: read past under salvage, or acknowledged by an earlier salvage. */
+  damaged: DamagedLine[];
+  /** The password policy a resume set last (its --length/--symbols), over the header's. */
+  policy?: { length: number; symbols: boolean };
 }
 
 /** A version 1 journal (account passwords only) read as version 2. */
@@ -295,7 +374,61 @@ function v1Id(rec: { c?: string; u?: string }): string {
   return rec.c ?? `account:${rec.u}:${rec.u}`;
 }
 
-export function parseJournal(text: string, path = 'journal'): JournalState {
+const OUTCOME_STATUSES: ReadonlySet<string> = new Set<OutcomeStatus>(['rotated', 'revoked', 'failed', 'unknown', 'not-sent']);
+
+/** The one place a credential's state moves: its records folded in journal order. */
+export function foldRecord(intents: Map<string, IntentRecord>, outcomes: Map<string, OutcomeRecord>, rec: IntentRecord | OutcomeRecord): void {
+  if (rec.t === 'intent') {
+    // A new attempt: whatever an earlier outcome said (not-sent, a policy refusal) is history now,
+    // and this intent's secret may be live until an outcome says otherwise.
+    intents.set(rec.c, rec);
+    outcomes.delete(rec.c);
+  } else {
+    outcomes.set(rec.c, rec);
+  }
+}
+
+/** Why a line is not a record we can use, or undefined when it is one. */
+function problemOf(rec: unknown): string | undefined {
+  if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) return 'not a record';
+  const r = rec as Record<string, unknown>;
+  switch (r.t) {
+    case 'intent':
+      if (typeof r.c !== 'string' && typeof r.u !== 'string') return 'an intent without its credential';
+      if (r.pw !== undefined && typeof r.pw !== 'string') return 'an intent with a damaged secret';
+      return undefined;
+    case 'outcome':
+      if (typeof r.c !== 'string' && typeof r.u !== 'string') return 'an outcome without its credential';
+      if (typeof r.status !== 'string' || !OUTCOME_STATUSES.has(r.status)) return 'an outcome with an unknown status';
+      return undefined;
+    case 'end':
+    case 'resume':
+      return undefined;
+    case 'superseded':
+      return typeof r.by === 'string' ? undefined : 'a supersession mark without its run';
+    case 'salvaged':
+      return Array.isArray(r.lines) ? undefined : 'a salvage mark without its lines';
+    default:
+      return 'an unknown record type';
+  }
+}
+
+function credentialNamedIn(line: string): string | undefined {
+  const m = /"c":("(?:[^"\\]|\\.)*")/.exec(line);
+  if (!m) return undefined;
+  try {
+    return JSON.parse(m[1]!) as string;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface ParseOptions {
+  /** Read past damaged lines (keeping every whole record) instead of refusing the journal. */
+  salvage?: boolean;
+}
+
+export function parseJournal(text: string, path = 'journal', options: ParseOptions = {}): JournalState {
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   let header: JournalHeader | undefined;
@@ -303,16 +436,23 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
   const outcomes = new Map<string, OutcomeRecord>();
   let ended = false;
   let truncatedTail = false;
+  let supersededBy: string | undefined;
+  let policy: { length: number; symbols: boolean } | undefined;
+  const damaged: DamagedLine[] = [];
+  const acknowledged = new Set<number>();
   for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
     let rec: JournalRecord;
     try {
-      rec = JSON.parse(lines[i]!) as JournalRecord;
+      rec = JSON.parse(line) as JournalRecord;
     } catch {
       if (i === lines.length - 1 && !text.endsWith('\n')) {
         truncatedTail = true;
         break;
       }
-      throw new JournalError(`${path}: line ${i + 1} is not valid JSON; the journal is damaged`);
+      if (i === 0) throw new JournalError(`${path}: line 1 (the header) is not valid JSON; the journal is damaged beyond salvage`);
+      damaged.push({ line: i + 1, reason: 'not valid JSON', ...optionalCredential(line) });
+      continue;
     }
     if (i === 0) {
       if (rec?.t !== 'header') throw new JournalError(`${path}: not a da-rotate journal (no header on line 1)`);
@@ -321,38 +461,59 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
       else throw new JournalError(`${path}: journal version ${rec.v} is not supported`);
       continue;
     }
+    const problem = problemOf(rec);
+    if (problem) {
+      damaged.push({ line: i + 1, reason: problem, ...optionalCredential(line) });
+      continue;
+    }
     switch (rec.t) {
       case 'intent':
-        intents.set(v1Id(rec), { ...rec, c: v1Id(rec) });
-        break;
       case 'outcome':
-        outcomes.set(v1Id(rec), { ...rec, c: v1Id(rec) });
+        foldRecord(intents, outcomes, { ...rec, c: v1Id(rec) });
         break;
       case 'end':
         ended = true;
         break;
       case 'resume':
         ended = false;
+        if (rec.policy) policy = rec.policy;
         break;
-      default:
-        throw new JournalError(`${path}: line ${i + 1} has an unknown record type`);
+      case 'superseded':
+        supersededBy = rec.by;
+        break;
+      case 'salvaged':
+        for (const n of rec.lines) acknowledged.add(n);
+        break;
     }
   }
   if (!header) throw new JournalError(`${path}: the journal is empty`);
   if (hashCredentials(header.credentials) !== header.credentialsSha256) {
     throw new JournalError(`${path}: the credential list does not match its checksum; the journal was altered`);
   }
-  return { header, intents, outcomes, ended, truncatedTail };
+  const unread = damaged.filter((d) => !acknowledged.has(d.line));
+  if (unread.length > 0 && !options.salvage) {
+    const first = unread[0]!;
+    throw new JournalError(
+      `${path}: line ${first.line} is ${first.reason === 'not valid JSON' ? 'not valid JSON' : first.reason}; the journal is damaged (${unread.length} line${unread.length === 1 ? '' : 's'}): \`da-rotate resume ${path} --salvage\` keeps every whole record and says what it could not read`,
+    );
+  }
+  for (const d of damaged) if (acknowledged.has(d.line)) d.acknowledged = true;
+  return { header, intents, outcomes, ended, truncatedTail, ...(supersededBy ? { supersededBy } : {}), damaged, ...(policy ? { policy } : {}) };
 }
 
-export function readJournal(path: string): JournalState {
+function optionalCredential(line: string): { credential?: string } {
+  const c = credentialNamedIn(line);
+  return c === undefined ? {} : { credential: c };
+}
+
+export function readJournal(path: string, options: ParseOptions = {}): JournalState {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
     throw new JournalError(`cannot read the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  return parseJournal(text, path);
+  return parseJournal(text, path, options);
 }
 
 /** Settled credentials are never touched again; everything else is work for a resume. */
