@@ -213,7 +213,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       if (command === 'verify') {
         // verify reads reports back: the CSV parser loads with it, not with every run.
         const { runVerify } = await import('./rotation/verify.js');
-        const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
+        const files = await resolveFiles(argv, io.env);
+        const v = await runVerify({ report: argv.report!, connection, work, identities: files.identities, stateDir: files.stateDir }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)
           io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));

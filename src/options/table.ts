@@ -190,7 +190,7 @@ export const OPTIONS = {
   'state-dir': {
     type: 'string',
     group: G_OUT,
-    commands: ['rotate', 'plan', 'resume'],
+    commands: ['rotate', 'plan', 'resume', 'verify', 'notify'],
     describe: 'Where per-server locks and last-run records live (default $XDG_STATE_HOME/da-rotate or ~/.local/state/da-rotate)',
   },
   salvage: {

@@ -137,3 +137,30 @@ export async function removeLeftovers(csvPath: string, encrypted: boolean, serve
     await lock.release();
   }
 }
+
+/**
+ * The later run of the report's server, when `report` (a .csv or .csv.age) is not the newest: read
+ * from the journal beside it (its supersession mark, and the server's last run in `stateDir`). A
+ * report without its journal is judged by the last-run record alone: when that names another run
+ * that sent something, this report is not the newest.
+ */
+export function newerRunThanReport(report: string, server: string, stateDir: string | undefined): string | undefined {
+  const csv = report.replace(/\.age$/i, '');
+  const journal = csv.replace(/\.csv$/i, '') + '.journal.jsonl';
+  let state: JournalState | undefined;
+  try {
+    state = readJournal(journal, { salvage: true });
+  } catch {
+    state = undefined;
+  }
+  if (state) return supersededBy(journal, state, stateDir);
+  const last = stateDir ? lastRunJournal(stateDir, server) : undefined;
+  if (!last || last === journal) return undefined;
+  try {
+    const other = readJournal(last, { salvage: true });
+    const sameReport = other.header.report.replace(/\.age$/i, '') === csv;
+    return !sameReport && other.header.server === server && other.intents.size > 0 ? last : undefined;
+  } catch {
+    return undefined;
+  }
+}

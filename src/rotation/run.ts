@@ -341,7 +341,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         await Promise.all([report.discard().catch(() => undefined), journal.discard().catch(() => undefined)]);
         ctx.log.warn(truthMsg.removedUnsent(report.path, journalPath));
         if (state.haltKind === 'interrupt') throw new RunInterrupted(truthMsg.interruptedNothingSent(report.path, journalPath));
-        throw new RunAborted(`${state.haltReason ?? 'stopped'} (nothing was sent; ${report.path} and ${journalPath} removed)`);
+        const why = state.fileError ? msg.writeStoppedBeforeSending(state.fileError.path, state.fileError.errno) : (state.haltReason ?? 'stopped');
+        throw new RunAborted(`${why}; ${report.path} and ${journalPath} removed`);
       }
       return await finish(state, base, items, result, journalPath, started);
     } finally {
