@@ -109,7 +109,10 @@ async function keepLive(todo: AccountBundle[], server: NotifyServer, summary: No
       } catch (e) {
         if (isFatalServerError(e)) throw e;
         live = false;
-        summary.failed.push({ account: b.username, error: `could not check that the ${c.kind} password of ${c.credential} is still live: ${(e as Error).message}` });
+        summary.failed.push({
+          account: b.username,
+          error: `could not check that the ${c.kind} password of ${c.credential} is still live: ${(e as Error).message}`,
+        });
         continue;
       }
       if (live === false) {

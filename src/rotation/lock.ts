@@ -142,11 +142,7 @@ export function hostLockPathForServer(serverOrigin: string, env: NodeJS.ProcessE
  * Checks (creates 0700) the state directory and takes the server's locks: the host-wide one first
  * (one run per server per host, whatever the state directory), then the one in the state directory.
  */
-export async function acquireServerLock(
-  stateDir: string,
-  serverOrigin: string,
-  command = 'rotate',
-): Promise<AcquiredLock & { stateDir: PrivateDirCheck }> {
+export async function acquireServerLock(stateDir: string, serverOrigin: string, command = 'rotate'): Promise<AcquiredLock & { stateDir: PrivateDirCheck }> {
   const dir = await checkPrivateDir(stateDir, { create: true });
   const extra = { command, stateDir: dir.path };
   const host = await acquireLock(hostLockPathForServer(serverOrigin), serverOrigin, extra);
@@ -192,7 +188,11 @@ async function readLock(path: string): Promise<{ info: LockInfo | undefined; tex
     if (!st.isFile()) throw new LockHeld(path, undefined, msg.lockNotAFile(path));
     const uid = process.getuid?.();
     if (uid !== undefined && st.uid !== uid)
-      throw new LockHeld(path, undefined, `another user (uid ${st.uid}) holds ${path} since ${st.mtime.toISOString()}: a da-rotate run of this server is going on as that user; if none is, that user or root removes the file`);
+      throw new LockHeld(
+        path,
+        undefined,
+        `another user (uid ${st.uid}) holds ${path} since ${st.mtime.toISOString()}: a da-rotate run of this server is going on as that user; if none is, that user or root removes the file`,
+      );
     let info: LockInfo | undefined;
     const text = await h.readFile('utf8');
     try {

@@ -50,7 +50,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
   const { header } = journalState;
   const refuseIfSuperseded = (st: JournalState) => {
     const later = supersededBy(journalPath, st, req.stateDir);
-    if (later) throw new UsageError(truthMsg.superseded(journalPath, later, 'resuming it would replace the newer run\'s passwords, so nothing was sent'));
+    if (later) throw new UsageError(truthMsg.superseded(journalPath, later, "resuming it would replace the newer run's passwords, so nothing was sent"));
   };
   refuseIfSuperseded(journalState);
   const c = req.connection;

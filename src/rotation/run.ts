@@ -227,7 +227,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
           msg.unfinishedRun(server, previous.journal, previous.unsettled, previous.sealed ? `${resume} --identity AGE_IDENTITY_FILE` : resume),
         );
       }
-      if (previous) ctx.log.warn(previous.damaged ? truthMsg.abandoningDamaged(previous.journal) : msg.abandoningPrevious(previous.journal, previous.unsettled));
+      if (previous)
+        ctx.log.warn(previous.damaged ? truthMsg.abandoningDamaged(previous.journal) : msg.abandoningPrevious(previous.journal, previous.unsettled));
       lastJournal = lastRunJournal(req.stateDir, server);
     }
     const retry = await connect(state, c, ctx);
@@ -305,7 +306,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       credentials: listed.credentials,
       credentialsSha256: hashCredentials(listed.credentials),
       skipped: selection.skipped,
-      ...(listed.failures.length > 0 ? { listingFailures: listed.failures.map((f) => ({ owner: f.owner, kind: f.kind, error: listingFailureRow(server, f).error! })) } : {}),
+      ...(listed.failures.length > 0
+        ? { listingFailures: listed.failures.map((f) => ({ owner: f.owner, kind: f.kind, error: listingFailureRow(server, f).error! })) }
+        : {}),
       ...(supersedes ? { supersedes } : {}),
       ...(encryption ? { encryption } : {}),
     });

@@ -6,8 +6,7 @@ export const truthMsg = {
   abandoningDamaged: (journal: string) => `--abandon-previous: leaving the damaged journal ${journal} behind; the new journal records it`,
   previousBusy: (journal: string, why: string) => `cannot mark ${journal} as superseded: ${why}`,
   cannotMark: (journal: string, why: string) => `could not mark ${journal} as superseded (${why}); the last-run record names the newer run`,
-  removedLeftovers: (journal: string, report: string) =>
-    `removed ${journal} and ${report}: left by a run of this server that stopped before it sent anything`,
+  removedLeftovers: (journal: string, report: string) => `removed ${journal} and ${report}: left by a run of this server that stopped before it sent anything`,
   removedUnsent: (report: string, journal: string) => `nothing was sent: removed ${report} and ${journal}`,
   interruptedNothingSent: (report: string, journal: string) => `interrupted before the first change: nothing was sent; removed ${report} and ${journal}`,
   superseded: (journal: string, later: string, what: string) =>
