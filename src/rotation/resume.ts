@@ -91,8 +91,11 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid, ...(policyChanged ? { policy } : {}) });
       await recordLastRun(req.stateDir, server, journalPath);
       const secretOf = (i: Parameters<RunState['secretOf']>[0]) => state.secretOf(i);
+      // A credential a damaged line names is settled again: what the lost line said cannot be trusted.
+      const damagedIds = new Set(journalState.damaged.filter((d) => !d.acknowledged && d.credential).map((d) => d.credential!));
+      const settledHere = (id: string) => !damagedIds.has(id) && isSettled(journalState.outcomes.get(id));
       const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
-        (r) => r.status === 'skipped' || r.credential === '*' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),
+        (r) => r.status === 'skipped' || r.credential === '*' || settledHere(`${r.kind}:${r.username}:${r.credential}`),
       );
       state.report = recipients ? new EncryptedReport(reportPath, recipients, true, settledRows) : await ReportWriter.rebuild(reportPath, settledRows);
       state.report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
@@ -110,7 +113,13 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       for (const cred of header.credentials) {
         const id = credentialId(cred);
         const outcome = journalState.outcomes.get(id);
-        if (isSettled(outcome)) continue;
+        if (settledHere(id)) continue;
+        if (damagedIds.has(id)) {
+          // Its last readable intent is proved (or resent); without one, a new secret settles it.
+          const intent = journalState.intents.get(id);
+          items.push({ credential: cred, id, secret: intent ? state.secretOf(intent) : undefined, journaled: intent !== undefined });
+          continue;
+        }
         // Never sent, or refused for the whole kind (a password policy): nothing applied, so a new
         // secret under the (possibly new) policy is safe. Anything else journaled may be live: prove or resend it.
         const nothingApplied = outcome?.status === 'not-sent' || outcome?.systematic === true;

@@ -231,18 +231,22 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         ctx.log.warn(previous.damaged ? truthMsg.abandoningDamaged(previous.journal) : msg.abandoningPrevious(previous.journal, previous.unsettled));
       lastJournal = lastRunJournal(req.stateDir, server);
     }
-    const retry = await connect(state, c, ctx);
-    const selection = await select(retryingReader(state.client, retry), req, ctx);
+    // A stop (SIGINT, SIGTERM, SIGHUP) while connecting or listing ends what was on the wire: it is
+    // an interruption before any change, not a listing failure.
+    const interrupted = (e: unknown): never => {
+      if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
+      throw e;
+    };
+    const retry = await connect(state, c, ctx).catch(interrupted);
+    const selection = await select(retryingReader(state.client, retry), req, ctx).catch(interrupted);
     const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
       concurrency: req.work.concurrency,
       retry,
       secrets: ctx.secrets,
-    });
+    }).catch(interrupted);
+    if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
-    if (state.halt.signal.aborted) {
-      if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
-      throw new RunAborted(state.haltReason ?? 'stopped');
-    }
+    if (state.halt.signal.aborted) throw new RunAborted(state.haltReason ?? 'stopped');
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
     const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
     const baseOf = (report: string) => ({
@@ -343,7 +347,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         await closeFiles(state);
         await Promise.all([report.discard().catch(() => undefined), journal.discard().catch(() => undefined)]);
         ctx.log.warn(truthMsg.removedUnsent(report.path, journalPath));
-        if (state.haltKind === 'interrupt') throw new RunInterrupted(truthMsg.interruptedNothingSent(report.path, journalPath));
+        if ((state.haltKind as string | undefined) === 'interrupt') throw new RunInterrupted(truthMsg.interruptedNothingSent(report.path, journalPath));
         const why = state.fileError ? msg.writeStoppedBeforeSending(state.fileError.path, state.fileError.errno) : (state.haltReason ?? 'stopped');
         throw new RunAborted(`${why}; ${report.path} and ${journalPath} removed`);
       }
