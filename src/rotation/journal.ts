@@ -408,6 +408,8 @@ function problemOf(rec: unknown): string | undefined {
       return typeof r.by === 'string' ? undefined : 'a supersession mark without its run';
     case 'salvaged':
       return Array.isArray(r.lines) ? undefined : 'a salvage mark without its lines';
+    case 'header':
+      return 'a second header';
     default:
       return 'an unknown record type';
   }
@@ -484,6 +486,8 @@ export function parseJournal(text: string, path = 'journal', options: ParseOptio
       case 'salvaged':
         for (const n of rec.lines) acknowledged.add(n);
         break;
+      case 'header':
+        break; // problemOf refused it: only line 1 is a header
     }
   }
   if (!header) throw new JournalError(`${path}: the journal is empty`);

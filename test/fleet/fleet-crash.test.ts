@@ -100,7 +100,7 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
     for (const s of sims) s.sim.resetStats();
 
     // The printed line, as printed (plus output flags), finishes the killed run.
-    const resumed = await runCli([...printed[1]!.split(' ').slice(1), '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], {
+    const resumed = await runCli([...printed[1].split(' ').slice(1), '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], {
       env: inv.env,
     });
     assert.equal(resumed.code, 0, resumed.stderr);

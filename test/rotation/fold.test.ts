@@ -196,3 +196,23 @@ describe('reading a damaged journal', () => {
     assert.deepEqual(s.policy, { length: 30, symbols: true });
   });
 });
+
+describe('prune and a journal that never sent anything', () => {
+  it('a header-only journal (a run stopped before its first change) is not protected; one with an unsettled intent is', async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { journalProtection } = await import('../../src/rotation/prune.js');
+    const d = mkdtempSync(join(tmpdir(), 'da-rotate-fold-'));
+    try {
+      const headerOnly = join(d, 'a.journal.jsonl');
+      writeFileSync(headerOnly, journalOf([]), { mode: 0o600 });
+      assert.equal(journalProtection(headerOnly), undefined);
+      const sent = join(d, 'b.journal.jsonl');
+      writeFileSync(sent, journalOf([{ t: 'intent', c: id('amy'), pw: 'PwAmy11111', at: 'x' }]), { mode: 0o600 });
+      assert.equal(journalProtection(sent)?.unsettled, 3);
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  });
+});
