@@ -1,7 +1,9 @@
 /** Every sentence the tool says to an operator, kept apart from the logic that decides to say it. */
+import type { KindName } from './kinds/kind.js';
 import type { Coverage, MissingAccount, TypeCounts } from './rotation/enumerate.js';
+import type { ReportStatus } from './rotation/report.js';
 
-export type StatusCounts = Record<'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned', number>;
+export type StatusCounts = Record<ReportStatus, number>;
 
 export interface SummaryView {
   mode: 'rotate' | 'plan' | 'resume';
@@ -36,7 +38,7 @@ export interface ConfirmView {
   encrypted: boolean;
 }
 
-const KIND_LABELS: Record<string, string> = {
+const KIND_LABELS: Record<KindName, string> = {
   account: 'account passwords',
   email: 'mailbox passwords',
   ftp: 'FTP passwords',
@@ -81,7 +83,7 @@ export function confirmQuestion(v: ConfirmView): string {
       ? `About to change the passwords of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`
       : `About to change ${count(v.credentials.length)} credential(s) of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`,
   ];
-  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k] ?? k}`).join(', ')}`);
+  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k as KindName] ?? k}`).join(', ')}`);
   if (v.types) {
     const t: TypeCounts = { user: 0, reseller: 0, admin: 0 };
     for (const a of accounts) t[(v.types.get(a) ?? 'user') as keyof TypeCounts]++;
