@@ -29,79 +29,6 @@ const pureSources = {
   },
 };
 
-/**
- * undici's index loads every dispatcher, fetch, WebSocket, caches and mocks (about 80 ms); the
- * client uses Pool (with its own dispatch handler, none of undici's request API) and
- * buildConnector. This stand-in loads those two only. If the client ever imports anything else
- * from undici, esbuild fails the build ("No matching export"), so this cannot go stale silently.
- *
- * HTTP/2 is left out as well: undici's client-h2.js loads node:http2 as it is imported (about
- * 6 ms of every start), and it only runs when TLS negotiates h2, which undici offers only with
- * allowH2, which the client never sets. The stub throws if that ever changes.
- */
-const leanUndici = {
-  name: 'lean-undici',
-  setup(b) {
-    // Pure as well: a chunk that does not use the client does not load undici.
-    b.onResolve({ filter: /^undici$/ }, () => ({ path: 'undici-lean', namespace: 'lean-undici', sideEffects: false }));
-    b.onLoad({ filter: /^undici-lean$/, namespace: 'lean-undici' }, () => ({
-      resolveDir: root,
-      loader: 'js',
-      contents: [
-        "import Pool from 'undici/lib/dispatcher/pool.js';",
-        "import buildConnector from 'undici/lib/core/connect.js';",
-        'export { Pool, buildConnector };',
-      ].join('\n'),
-    }));
-    b.onResolve({ filter: /^\.\/client-h2\.js$/ }, (args) =>
-      args.importer.endsWith(join('undici', 'lib', 'dispatcher', 'client.js')) ? { path: 'client-h2', namespace: 'lean-undici' } : undefined,
-    );
-    // node:http (eight modules) is asked by undici for two things only: http.maxHeaderSize, read as
-    // client.js loads (the transport passes maxHeaderSize itself, so the value here is never used),
-    // and IncomingMessage, to tell a proxied request body when destroying one (our bodies are
-    // strings). node:assert (four modules) backs plain assert(condition) calls.
-    b.onResolve({ filter: /^node:(http|assert)$/ }, (args) =>
-      args.importer.includes(join('node_modules', 'undici', 'lib')) ? { path: args.path.slice(5), namespace: 'lean-undici' } : undefined,
-    );
-    b.onLoad({ filter: /^http$/, namespace: 'lean-undici' }, () => ({
-      loader: 'js',
-      contents: 'module.exports = { maxHeaderSize: 16384, IncomingMessage: class NotUsedByThisBuild {} };',
-    }));
-    b.onLoad({ filter: /^assert$/, namespace: 'lean-undici' }, () => ({
-      loader: 'js',
-      contents: [
-        'function assert(value, message) {',
-        '  if (value) return;',
-        "  const e = new Error(typeof message === 'string' ? message : 'undici: internal assertion failed');",
-        "  e.code = 'ERR_ASSERTION';",
-        '  throw e;',
-        '}',
-        'assert.ok = assert;',
-        'module.exports = assert;',
-      ].join('\n'),
-    }));
-    // Two more of client-h1's requires, both lazy: fetch's body extractor (only for a body that is a
-    // stream, iterable or FormData; every body here is a string) pulls in about 40 KB of fetch and
-    // webidl; llhttp without SIMD (72 KB of base64) is only the fallback when WebAssembly SIMD is
-    // missing, so it stays in node_modules and is required from there if ever needed.
-    b.onResolve({ filter: /^\.\.\/(web\/fetch\/body|llhttp\/llhttp-wasm)\.js$/ }, (args) => {
-      if (!args.importer.endsWith(join('undici', 'lib', 'dispatcher', 'client-h1.js'))) return undefined;
-      if (args.path.includes('llhttp')) return { path: 'undici/lib/llhttp/llhttp-wasm.js', external: true };
-      return { path: 'fetch-body', namespace: 'lean-undici' };
-    });
-    b.onLoad({ filter: /^fetch-body$/, namespace: 'lean-undici' }, () => ({
-      loader: 'js',
-      contents:
-        "exports.extractBody = function extractBody() { throw new Error('da-rotate: a request body other than a string reached undici; this build leaves fetch bodies out (scripts/postbuild.mjs)'); };",
-    }));
-    b.onLoad({ filter: /^client-h2$/, namespace: 'lean-undici' }, () => ({
-      loader: 'js',
-      contents:
-        "module.exports = function connectH2() { throw new Error('da-rotate: HTTP/2 was negotiated, but this build of undici leaves it out (scripts/postbuild.mjs)'); };",
-    }));
-  },
-};
-
 rmSync(join(dist, 'cli-chunks'), { recursive: true, force: true });
 const result = await build({
   metafile: true,
@@ -129,7 +56,7 @@ const result = await build({
   banner: {
     js: "const require = (id) => process.getBuiltinModule(id) ?? process.getBuiltinModule('node:module').createRequire(import.meta.url)(id);",
   },
-  plugins: [pureSources, leanUndici],
+  plugins: [pureSources],
   logLevel: 'warning',
 });
 if (process.env.DA_BUILD_META) (await import('node:fs')).writeFileSync(process.env.DA_BUILD_META, JSON.stringify(result.metafile));

@@ -5,16 +5,7 @@
  * (cli-args.ts), and yargs, the run and the simulator are imported only when used.
  */
 import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { describeError, ExitCode } from './errors.js';
-
-// undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
-// compiler (Liftoff), then recompiles the hot parser with TurboFan on background threads, and the
-// process waits for that at exit: ~150 ms of CPU, and of wall time on a busy machine, for a run of
-// a few requests. Measured on this workload, Liftoff code alone is cheaper for 4, 200 and 2 000
-// requests alike (37 vs 192, 123 vs 317, 741 vs 1 027 ms of CPU). Only this process is affected,
-// and only WebAssembly; set before undici compiles anything.
-setFlagsFromString('--liftoff-only');
 
 /** The package version; the bundle has it inlined at build time, tsc output reads package.json. */
 declare const __DA_ROTATE_VERSION__: string | undefined;
