@@ -46,6 +46,11 @@ export interface KindContext {
   client: DirectAdminClient;
   /** The same connection acting as `owner` (login-as): domain-level commands answer only their owner. */
   as(owner: string): DirectAdminClient;
+  /**
+   * Sends one read (a list or show request): every read a kind's list() sends goes through this, so
+   * the listing retries each on its own (one fault costs one resend, not the whole listing).
+   */
+  read<T>(request: () => Promise<T>): Promise<T>;
   /** The domains `owner` holds, asked once per run however many kinds need them. */
   domains(owner: string): Promise<string[]>;
   /** False once the server refused CMD_API_VERIFY_PASSWORD to this login (a reseller), or with --settle resend. */
