@@ -1,11 +1,10 @@
 // After tsc: bundle the CLI with esbuild into dist/cli.js (tsc's dist/ modules stay for the library,
 // the demo and the tests). Start-up is most of a small run's cost: one file per code path, loaded
 // when that path is taken, compiles much faster than hundreds of modules resolved one by one.
-//   dist/cli.js                entry: --version, argument parsing without yargs
-//   dist/cli-chunks/*.js       yargs (help and usage errors), the run, the simulator: on demand
+//   dist/cli.js                entry
+//   dist/cli-chunks/*.js       the command line (yargs), the run, the simulator: on demand
 import { build } from 'esbuild';
-import { spawn } from 'node:child_process';
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -62,29 +61,3 @@ const result = await build({
 if (process.env.DA_BUILD_META) (await import('node:fs')).writeFileSync(process.env.DA_BUILD_META, JSON.stringify(result.metafile));
 // tsc does not set the executable bit; npm links bins either way, but a direct ./dist/cli.js needs it.
 chmodSync(join(dist, 'cli.js'), 0o755);
-
-// yargs' help for `--help` and `<command> --help` at the widths yargs picks for a pipe (100) and
-// the usual terminals (80, 110+), rendered now by yargs itself so `--help` need not load it.
-// Other widths and any other help request still go through yargs.
-{
-  const { HELP_LINES, HELP_WIDTHS } = await import(join(dist, 'cli-args.js'));
-  const render = (line, width) =>
-    new Promise((res, rej) => {
-      const code = `const m = await import(${JSON.stringify(join(dist, 'cli-args.js'))});
-        await m.parseWithYargs(${JSON.stringify(line)}, { onCommand: async () => process.exit(9), onFail: () => process.exit(8) }, ${JSON.stringify(pkg.version)}, ${width});`;
-      const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (d) => (out += d));
-      child.on('error', rej);
-      child.on('exit', (c) => (c === 0 && out ? res(out) : rej(new Error(`rendering help for ${line.join(' ')} at ${width} exited ${c}`))));
-    });
-  const help = {};
-  await Promise.all(
-    HELP_WIDTHS.flatMap((w) =>
-      HELP_LINES.map(async (line) => {
-        (help[w] ??= {})[line.join(' ')] = await render(line, w);
-      }),
-    ),
-  );
-  writeFileSync(join(dist, 'cli-help.json'), JSON.stringify(help));
-}
