@@ -4,6 +4,8 @@
  */
 import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
 import { createLogger, SecretRegistry } from './log.js';
+import { newRunId } from './run-id.js';
+import { packageVersion } from './version.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
   checkedArgv,
@@ -155,6 +157,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
   const json = argv.json;
   const quiet = argv.quiet === true;
   const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
+  const human = (text: string) => io.stderr.write(secrets.scrub(text));
   try {
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
@@ -167,7 +170,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       return ExitCode.Ok;
     }
     const logging = logSettings(argv, io.stderr.isTTY === true);
-    const log = createLogger({ ...logging, secrets, destination: io.stderr });
+    const log = createLogger({ ...logging, secrets, destination: io.stderr, runId: newRunId(), version: packageVersion() });
     /** Time spent waiting at the confirmation prompt: not part of the run's duration. */
     let promptMs = 0;
     const stop = new StopSignal();
@@ -207,8 +210,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
         const { runVerify } = await import('./rotation/verify.js');
         const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
-        if (!quiet || v.exitCode !== ExitCode.Ok)
-          io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
+        if (!quiet || v.exitCode !== ExitCode.Ok) human(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100)));
         return v.exitCode;
       }
       let summary: RunSummary;
@@ -254,8 +256,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       if (io.stderr.isTTY === true && !quiet) io.stderr.write('\r\x1b[K');
       // --quiet: a run that went well prints nothing (cron mails any output); anything else is said.
       if (!quiet || summary.exitCode !== ExitCode.Ok) {
-        io.stderr.write(secrets.scrub(formatSummary(summary)));
-        if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
+        const interrupted = summary.interrupted && summary.resumeCommand ? msg.interrupted(summary.resumeCommand) + '\n' : '';
+        human(formatSummary(summary) + interrupted);
       }
       if (json) io.stdout.write(JSON.stringify(summary) + '\n');
       return summary.exitCode;

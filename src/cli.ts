@@ -3,15 +3,8 @@
  * The command line: thin. yargs parses it (cli-args.ts), app.ts runs the command; the simulator has
  * its own command line and is imported only when asked for.
  */
-import { readFileSync } from 'node:fs';
 import { describeError, ExitCode } from './errors.js';
-
-/** The package version; the bundle has it inlined at build time, tsc output reads package.json. */
-declare const __DA_ROTATE_VERSION__: string | undefined;
-function packageVersion(): string {
-  if (typeof __DA_ROTATE_VERSION__ === 'string') return __DA_ROTATE_VERSION__;
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
+import { packageVersion } from './version.js';
 
 function usageError(message: string): never {
   process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);

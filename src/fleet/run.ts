@@ -30,6 +30,7 @@ import { fleetMsg } from './messages.js';
 import { LineDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
 import { runServer, type FleetSettings } from './server-run.js';
 import { isFinished, summaryCsv, summaryRow, worstExitCode, type SummaryRow } from './summary.js';
+import { packageVersion } from '../version.js';
 
 export interface FleetIo {
   env: Env;
@@ -192,7 +193,13 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, describeError(e)));
   }
   display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
-  const log = createLogger({ level: argv.logLevel ?? 'info', secrets: base.secrets, destination: logSink(display) });
+  const log = createLogger({
+    level: argv.logLevel ?? 'info',
+    secrets: base.secrets,
+    destination: logSink(display),
+    runId: manifest.runId,
+    version: packageVersion(),
+  });
   const limit = pLimit(parallel);
   try {
     await Promise.all(
@@ -201,7 +208,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
           const state = states[i]!;
           if (base.stop.stopped) return;
           const ctx: RunContext = {
-            log: log.child({ fleetServer: state.name }),
+            log: log.child({ server: state.url, fleetServer: state.name }),
             secrets: base.secrets,
             stderr: io.stderr,
             interactive: false,

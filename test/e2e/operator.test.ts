@@ -125,7 +125,7 @@ describe('output a person can read', { timeout: 60_000 }, () => {
       assert.equal(json.code, 0);
       assert.match(
         json.stderr,
-        /^\{"level":"info","time":"[^"]+","pid":\d+,"server":"http:\/\/127\.0\.0\.1:\d+","user":"admin","secretSource":"DA_URL","msg":"connecting"\}$/m,
+        /^\{"level":"info","time":"[^"]+","pid":\d+,"runId":"\d{8}T\d{6}Z-[0-9a-z]{6}","version":"\d+\.\d+\.\d+","server":"http:\/\/127\.0\.0\.1:\d+","user":"admin","secretSource":"DA_URL","msg":"connecting"\}$/m,
       );
       const text = await runCli(['plan', '--log-format', 'text', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(text.code, 0);
