@@ -186,7 +186,7 @@ export function createLogger(options: LogOptions, bindings: Record<string, unkno
         // The message text is scrubbed by value as well.
         logMethod(args, method) {
           const scrubbed = args.map((a) => (typeof a === 'string' ? secrets.scrub(a) : a)) as Parameters<typeof method>;
-          const first = scrubbed[0] as unknown;
+          const first = scrubbed[0];
           // log.error(err) or log.warn({ err }) with no text: pino would take the error's message as the line's; scrub it first.
           const err = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
           if (scrubbed.length === 1 && err instanceof Error) return method.apply(this, [first, secrets.scrub(err.message)] as Parameters<typeof method>);
