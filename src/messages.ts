@@ -152,6 +152,7 @@ export const msg = {
     `requests still in flight ${formatDuration(ms)} after the stop were abandoned; their credentials are unknown and keep their new secrets`,
   notAReport: (path: string, why: string) => `cannot verify ${path}: ${why}; give a report written by da-rotate rotate or resume`,
   nothingToVerify: (path: string) => `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
+  notCheckable: (kind: string) => `this login may not check a ${kind} secret (CMD_API_VERIFY_PASSWORD refused): not checkable`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
   // Files the tool writes (src/files.ts, src/rotation/lock.ts): what went wrong with which path, and the fix.

@@ -1,5 +1,5 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
-import { isDirectAdminError } from '../directadmin/index.js';
+import { isDirectAdminError } from '../directadmin/errors.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
 import type { SecretRegistry } from '../log.js';

@@ -1,6 +1,6 @@
 /** Backoff and retries shared by every request the run sends, reads and writes alike. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDirectAdminError, type DirectAdminError } from '../directadmin/index.js';
+import { isDirectAdminError, type DirectAdminError } from '../directadmin/errors.js';
 
 /** Exponential backoff with full jitter, capped at 30 s. */
 export function backoffDelay(baseMs: number, retry: number): number {
