@@ -53,7 +53,7 @@ describe(`report lines (seed ${RUNS.seed})`, () => {
       fc.property(fc.array(row, { maxLength: 5 }), (rows) => {
         const text = formatRows(rows, true);
         assert.equal(text.split('\n').length, rows.length + 2, 'one line per row, after the header');
-        const records = parse<string[]>(text, {});
+        const records: string[][] = parse(text);
         assert.deepEqual(records[0], HEADER);
         assert.equal(records.length, rows.length + 1);
         rows.forEach((r, i) => {
