@@ -32,6 +32,7 @@ export function worthRetrying(e: unknown): e is DirectAdminError {
 }
 
 export class ReadRetriesSpent extends Error {
+  readonly code = 'READ_RETRIES_SPENT';
   constructor(
     readonly command: string,
     readonly attempts: number,
