@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { generateKeyPair, isSealed, SealedSecretError, SecretSealer } from '../../src/crypto/index.js';
 import { UsageError } from '../../src/errors.js';
 
