@@ -87,4 +87,21 @@ describe('the JSON-line logger', { timeout: 10_000 }, () => {
     log.child({ server: 'a' }).info('hello');
     assert.equal(records()[0]!.server, 'a');
   });
+
+  it('--log-format text: the same records as "level: text (fields)" lines, secrets scrubbed, no JSON', () => {
+    const secrets = new SecretRegistry();
+    secrets.add('hunter2-secret');
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info', secrets, destination, format: 'text', runId: 'run-1', version: '9.9.9' });
+    setLogServer(log, 'https://h:2222');
+    log.warn({ accounts: 3, note: 'a b' }, 'careful with hunter2-secret');
+    log.error(new Error('refused'));
+    assert.deepEqual(lines, ['warn: careful with [REDACTED] (server=https://h:2222, accounts=3, note="a b")', 'error: refused (server=https://h:2222)']);
+  });
 });
