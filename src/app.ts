@@ -3,7 +3,7 @@
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
 import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
-import { createLogger, SecretRegistry } from './log.js';
+import { createLogger, SecretRegistry, type Logger } from './log.js';
 import { newRunId } from './run-id.js';
 import { packageVersion } from './version.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
@@ -156,8 +156,21 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
   const secrets = new SecretRegistry();
   const json = argv.json;
   const quiet = argv.quiet === true;
-  const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
-  const human = (text: string) => io.stderr.write(secrets.scrub(text));
+  /**
+   * JSON log lines and human text never share a stream: with JSON logs (the default off a terminal,
+   * or --log-format json) what a person would read goes out as a log record; with text logs (a
+   * terminal, or --log-format text) as text.
+   */
+  let log: Logger | undefined;
+  let asText = true;
+  const say = (line: string, level: 'info' | 'error' = 'error') => {
+    if (log && !asText) log[level](line);
+    else io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
+  };
+  const human = (text: string, failed: boolean) => {
+    if (log && !asText) log[failed ? 'error' : 'info']({ text: text.trimEnd() }, 'summary');
+    else io.stderr.write(secrets.scrub(text));
+  };
   try {
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
@@ -170,7 +183,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       return ExitCode.Ok;
     }
     const logging = logSettings(argv, io.stderr.isTTY === true);
-    const log = createLogger({ ...logging, secrets, destination: io.stderr, runId: newRunId(), version: packageVersion() });
+    asText = logging.format === 'text';
+    log = createLogger({ ...logging, secrets, destination: io.stderr, runId: newRunId(), version: packageVersion() });
     /** Time spent waiting at the confirmation prompt: not part of the run's duration. */
     let promptMs = 0;
     const stop = new StopSignal();
@@ -210,7 +224,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
         const { runVerify } = await import('./rotation/verify.js');
         const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
-        if (!quiet || v.exitCode !== ExitCode.Ok) human(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100)));
+        if (!quiet || v.exitCode !== ExitCode.Ok)
+          human(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100)), v.exitCode !== ExitCode.Ok);
         return v.exitCode;
       }
       let summary: RunSummary;
@@ -219,7 +234,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
         const journalPolicy = journalPolicyOf(argv.journal!);
         // Unless told otherwise, a resume runs as hard as the run it finishes did, and says so.
         if (!concurrencyGiven(argv) && journalPolicy.concurrency !== undefined && !work.adaptive) work.concurrency = journalPolicy.concurrency;
-        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency));
+        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency), 'info');
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv.passwordStdin === true);
         const files = await resolveFiles(argv, io.env);
         summary = await runResume(
@@ -257,7 +272,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       // --quiet: a run that went well prints nothing (cron mails any output); anything else is said.
       if (!quiet || summary.exitCode !== ExitCode.Ok) {
         const interrupted = summary.interrupted && summary.resumeCommand ? msg.interrupted(summary.resumeCommand) + '\n' : '';
-        human(formatSummary(summary) + interrupted);
+        human(formatSummary(summary) + interrupted, summary.exitCode !== ExitCode.Ok);
       }
       if (json) io.stdout.write(JSON.stringify(summary) + '\n');
       return summary.exitCode;
