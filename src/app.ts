@@ -163,12 +163,14 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
    */
   let log: Logger | undefined;
   let asText = true;
+  // --log-level silent writes no JSON at all: what must still be said (an error) goes out as text.
+  const jsonLogs = (l: Logger | undefined): l is Logger => l !== undefined && !asText && l.level !== 'silent';
   const say = (line: string, level: 'info' | 'error' = 'error') => {
-    if (log && !asText) log[level](line);
+    if (jsonLogs(log)) log[level](line);
     else io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
   };
   const human = (text: string, failed: boolean) => {
-    if (log && !asText) log[failed ? 'error' : 'info']({ text: text.trimEnd() }, 'summary');
+    if (jsonLogs(log)) log[failed ? 'error' : 'info']({ text: text.trimEnd() }, 'summary');
     else io.stderr.write(secrets.scrub(text));
   };
   try {
