@@ -44,16 +44,20 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  // A closed SSH session: stopped like SIGTERM, never killed mid-write.
+  process.on('SIGHUP', handler);
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+    process.off('SIGHUP', handler);
   };
 }
 
-function journalPolicyOf(path: string): { length: number; symbols: boolean; concurrency?: number } {
+function journalPolicyOf(path: string, salvage: boolean): { length: number; symbols: boolean; concurrency?: number } {
   try {
-    const { options } = readJournal(path).header;
-    return { length: options.length, symbols: options.symbols, concurrency: options.concurrency };
+    const j = readJournal(path, { salvage });
+    const { options } = j.header;
+    return { length: j.policy?.length ?? options.length, symbols: j.policy?.symbols ?? options.symbols, concurrency: options.concurrency };
   } catch (e) {
     throw new UsageError(describeError(e));
   }
@@ -78,6 +82,10 @@ function resumeCommandFor(argv: Argv): (journal: string) => string {
     for (const [flag, v] of Object.entries(values)) if (v) parts.push(`--${flag}`, shellQuote(v));
     const switches = { 'password-stdin': argv.passwordStdin, insecure: argv.insecure, 'allow-http': argv.allowHttp };
     for (const [flag, on] of Object.entries(switches)) if (on === true) parts.push(`--${flag}`);
+    // Every option that changes what a resume sends or which run it may finish (the journal keeps the rest: --include, --exclude, --only).
+    const carried = { length: argv.length, 'state-dir': argv.stateDir, identity: argv.identity, format: argv.format };
+    for (const [flag, v] of Object.entries(carried)) if (v !== undefined && v !== '') parts.push(`--${flag}`, shellQuote(String(v)));
+    if (argv.symbols === true) parts.push('--symbols');
     parts.push('--yes');
     return parts.join(' ');
   };
@@ -224,7 +232,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       if (command === 'verify') {
         // verify reads reports back: the CSV parser loads with it, not with every run.
         const { runVerify } = await import('./rotation/verify.js');
-        const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
+        const files = await resolveFiles(argv, io.env);
+        const v = await runVerify({ report: argv.report!, connection, work, identities: files.identities, stateDir: files.stateDir }, ctx);
         if (json) io.stdout.write(JSON.stringify(v) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)
           human(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100)), v.exitCode !== ExitCode.Ok);
@@ -233,7 +242,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       let summary: RunSummary;
       if (command === 'resume') {
         // A shared password given again must meet the policy the journal's run used.
-        const journalPolicy = journalPolicyOf(argv.journal!);
+        const journalPolicy = journalPolicyOf(argv.journal!, argv.salvage === true);
         // Unless told otherwise, a resume runs as hard as the run it finishes did, and says so.
         if (!concurrencyGiven(argv) && journalPolicy.concurrency !== undefined && !work.adaptive) work.concurrency = journalPolicy.concurrency;
         if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency), 'info');
@@ -248,6 +257,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
             policy: resolvePolicyOverride(argv),
             stateDir: files.stateDir,
             identities: files.identities,
+            salvage: argv.salvage === true,
           },
           ctx,
         );

@@ -3,7 +3,7 @@
  * connection, client, concurrency, journal and report under output/<run id>/<server name>/, one
  * manifest and one summary for all. A server that fails is reported with its reason; the others go on.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
@@ -216,7 +216,8 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
             confirm: async () => false,
             stop: base.stop,
             outputDir: state.dir,
-            resumeCommand: () => fleetMsg.resumeCommand(manifest.runId, outputDir),
+            // The run that must be finished: the one whose directory holds the journal (an earlier fleet run, or this one).
+            resumeCommand: (journal) => fleetResumeFor(journal, outputDir),
           };
           await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
         }),
@@ -250,4 +251,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   io.stderr.write(base.secrets.scrub(fleetMsg.finished(command, manifest, summaryPath, worstExitCode(all), outputDir)));
   if (json) io.stdout.write(JSON.stringify(result) + '\n');
   return exitCode;
+}
+
+/** `resume --run <id>` of the fleet run that owns `journal` (`<output dir>/<id>/<server>/...`); else the plain resume of the journal. */
+function fleetResumeFor(journal: string, outputDir: string): string {
+  const rel = relative(resolve(outputDir), resolve(journal));
+  const parts = rel.split(sep);
+  if (!rel.startsWith('..') && !isAbsolute(rel) && parts.length >= 3) return fleetMsg.resumeCommand(parts[0]!, outputDir);
+  return `da-rotate resume ${journal}`;
 }

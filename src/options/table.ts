@@ -191,8 +191,14 @@ export const OPTIONS = {
   'state-dir': {
     type: 'string',
     group: G_OUT,
-    commands: ['rotate', 'plan', 'resume'],
+    commands: ['rotate', 'plan', 'resume', 'verify', 'notify'],
     describe: 'Where per-server locks and last-run records live (default $XDG_STATE_HOME/da-rotate or ~/.local/state/da-rotate)',
+  },
+  salvage: {
+    type: 'boolean',
+    group: G_PW,
+    commands: ['resume'],
+    describe: 'Read a damaged journal record by record: keep every whole record, say which lines could not be read, and finish the run',
   },
   'abandon-previous': {
     type: 'boolean',

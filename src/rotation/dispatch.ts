@@ -27,6 +27,8 @@ export interface DispatchResult {
   finished: Set<string>;
   /** Credentials whose intent this dispatch journaled ahead but never sent. */
   prefetchedNotSent: Set<string>;
+  /** Changes whose request was started (0: nothing was sent). */
+  sent: number;
 }
 
 /** A fresh secret for a credential, within the run's policy and the kind's limits. */
@@ -342,5 +344,5 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
     readAhead.flushOutcomes();
   }
   const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((id) => !started.has(id)));
-  return { finished, prefetchedNotSent };
+  return { finished, prefetchedNotSent, sent: started.size };
 }

@@ -86,7 +86,10 @@ export function findRuns(dir: string): RunFiles[] {
 /** Why a run's journal must stay, or undefined when every credential in it is settled. */
 export function journalProtection(journal: string): ProtectedRun | undefined {
   try {
-    const n = unsettled(readJournal(journal)).length;
+    const state = readJournal(journal);
+    // Not one intent: nothing was ever sent from it (a run stopped before its first change), nothing can be live.
+    if (state.intents.size === 0) return undefined;
+    const n = unsettled(state).length;
     return n > 0 ? { journal, unsettled: n, why: `${n} credential(s) not settled: run \`da-rotate resume ${journal}\` first` } : undefined;
   } catch (e) {
     return { journal, why: `it cannot be read (${e instanceof Error ? e.message : String(e)}): check it by hand` };

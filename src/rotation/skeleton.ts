@@ -8,7 +8,7 @@ import { msg, type StatusCounts, type SummaryView } from '../messages.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
 import type { DispatchResult, WorkItem } from './dispatch.js';
-import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
+import { acquireLock, acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
 import { baseRow, type ReportRow } from './report.js';
 import type { ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings } from './settings.js';
@@ -111,12 +111,27 @@ export async function connect(state: RunState, connection: ConnectionSettings, c
 }
 
 /** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
-export async function lockServer(stateDir: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
+export async function lockServer(stateDir: string, server: string, ctx: RunContext, command = 'rotate'): Promise<AcquiredLock> {
   try {
-    const lock = await acquireServerLock(stateDir, server);
+    const lock = await acquireServerLock(stateDir, server, command);
     if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
+  } catch (e) {
+    if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * The journal's own lock, `<journal>.lock` beside it (Node has no flock(2)): created exclusively by
+ * link(2), holding pid, host and start time; a lock whose pid is dead on this host is taken over
+ * (lock.ts). `rotate` and `resume` hold it while they write the journal, so two resumes of one
+ * journal never both run, even from two hosts sharing the directory.
+ */
+export async function lockJournal(journal: string, server: string, command = 'rotate'): Promise<AcquiredLock> {
+  try {
+    return await acquireLock(`${journal}.lock`, server, { command });
   } catch (e) {
     if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
     throw e;

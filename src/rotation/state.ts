@@ -57,6 +57,8 @@ export class RunState {
   report!: ReportSink;
   samePassword: string | undefined;
   sealing: SecretSealing | undefined;
+  /** The first failed write of the run's files, if any. */
+  fileError: FileWriteFailed | undefined;
 
   constructor(
     readonly ctx: RunContext,
@@ -98,6 +100,7 @@ export class RunState {
 
   /** A journal that cannot be written stops the run: the message names the file and the way on. */
   fileFailure(e: unknown): string {
+    if (e instanceof FileWriteFailed) this.fileError ??= e;
     if (e instanceof FileWriteFailed && this.journalPath) {
       return msg.writeStopped(e.path, e.errno, this.resumeCommand(this.journalPath));
     }

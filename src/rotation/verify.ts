@@ -8,7 +8,9 @@ import { msg } from '../messages.js';
 import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
 import type { AgeIdentity } from '../crypto/index.js';
 import { parseReport, type ParsedReportRow } from './report-parse.js';
+import { newerRunThanReport } from './last-run.js';
 import { withReadRetries } from './retry.js';
+import { truthMsg } from './truth-messages.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
 import type { RunContext } from './skeleton.js';
 
@@ -18,6 +20,8 @@ export interface VerifyRequest {
   work: WorkSettings;
   /** Opens an encrypted report (.csv.age). */
   identities?: AgeIdentity[];
+  /** Where the server's last run is recorded: a report a later run superseded is refused. */
+  stateDir?: string;
 }
 
 export interface VerifySummary {
@@ -67,6 +71,9 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
   try {
     const foreign = toCheck.find((r) => r.server !== server);
     if (foreign) throw new UsageError(msg.reportServerMismatch(foreign.server, server));
+    // Only the newest report of a server says what is live: an older one is refused, not "drift".
+    const later = newerRunThanReport(reportPath, server, req.stateDir);
+    if (later) throw new UsageError(truthMsg.superseded(reportPath, later, 'verify the newest report instead'));
     const retry = readRetryOptions(req.work, halt.signal);
     await preflight(client, retry, ctx.secrets);
     const limit = pLimit(req.work.concurrency);

@@ -42,6 +42,8 @@ function newReport(rows: Row[] = ROWS): string {
   const dir = mkdtempSync(join(root, 'r-'));
   const path = join(dir, 'rotation.csv');
   writeReport(path, sim.url, rows);
+  // The report's account passwords are the live ones (notify sends none a server no longer has).
+  for (const [user, kind, , , pw] of rows) if (kind === 'account' && pw) sim.setPassword(user, pw);
   return path;
 }
 
