@@ -3,7 +3,9 @@
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
 import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
-import { createLogger, SecretRegistry } from './log.js';
+import { createLogger, SecretRegistry, type Logger } from './log.js';
+import { newRunId } from './run-id.js';
+import { packageVersion } from './version.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
   checkedArgv,
@@ -198,7 +200,23 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
   const secrets = new SecretRegistry();
   const json = argv.json;
   const quiet = argv.quiet === true;
-  const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
+  /**
+   * JSON log lines and human text never share a stream: with JSON logs (the default off a terminal,
+   * or --log-format json) what a person would read goes out as a log record; with text logs (a
+   * terminal, or --log-format text) as text.
+   */
+  let log: Logger | undefined;
+  let asText = true;
+  // --log-level silent writes no JSON at all: what must still be said (an error) goes out as text.
+  const jsonLogs = (l: Logger | undefined): l is Logger => l !== undefined && !asText && l.level !== 'silent';
+  const say = (line: string, level: 'info' | 'error' = 'error') => {
+    if (jsonLogs(log)) log[level](line);
+    else io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
+  };
+  const human = (text: string, failed: boolean) => {
+    if (jsonLogs(log)) log[failed ? 'error' : 'info']({ text: text.trimEnd() }, 'summary');
+    else io.stderr.write(secrets.scrub(text));
+  };
   try {
     if (metrics && argv.metricsFile !== undefined) {
       await checkMetricsFile(argv.metricsFile);
@@ -215,7 +233,8 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
       return ExitCode.Ok;
     }
     const logging = logSettings(argv, io.stderr.isTTY === true);
-    const log = createLogger({ ...logging, secrets, destination: io.stderr });
+    asText = logging.format === 'text';
+    log = createLogger({ ...logging, secrets, destination: io.stderr, runId: newRunId(), version: packageVersion() });
     /** Time spent waiting at the confirmation prompt: not part of the run's duration. */
     let promptMs = 0;
     const stop = new StopSignal();
@@ -263,7 +282,7 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
         }
         if (json) io.stdout.write(JSON.stringify({ command, ...v }) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)
-          io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
+          human(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100)), v.exitCode !== ExitCode.Ok);
         return v.exitCode;
       }
       let summary: RunSummary;
@@ -272,7 +291,7 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
         const journalPolicy = journalPolicyOf(argv.journal!, argv.salvage === true);
         // Unless told otherwise, a resume runs as hard as the run it finishes did, and says so.
         if (!concurrencyGiven(argv) && journalPolicy.concurrency !== undefined && !work.adaptive) work.concurrency = journalPolicy.concurrency;
-        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency));
+        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency), 'info');
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv.passwordStdin === true);
         const files = await resolveFiles(argv, io.env);
         summary = await runResume(
@@ -310,8 +329,8 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
       if (io.stderr.isTTY === true && !quiet) io.stderr.write('\r\x1b[K');
       // --quiet: a run that went well prints nothing (cron mails any output); anything else is said.
       if (!quiet || summary.exitCode !== ExitCode.Ok) {
-        io.stderr.write(secrets.scrub(formatSummary(summary)));
-        if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
+        const interrupted = summary.interrupted && summary.resumeCommand ? msg.interrupted(summary.resumeCommand) + '\n' : '';
+        human(formatSummary(summary) + interrupted, summary.exitCode !== ExitCode.Ok);
       }
       if (json) {
         // One field name for what ran, as notify and the fleet say it: `command`.

@@ -1,11 +1,13 @@
 /** Every sentence the tool says to an operator, kept apart from the logic that decides to say it. */
+import type { KindName } from './kinds/kind.js';
 import type { Coverage, MissingAccount, TypeCounts } from './rotation/enumerate.js';
 import { formatKindTable, type KindCounts } from './rotation/tally.js';
+import type { ReportStatus } from './rotation/report.js';
 
 /** Kinds in the order a summary lists them. */
 const KIND_ROWS = ['account', 'email', 'ftp', 'db-user', 'login-key', 'session'];
 
-export type StatusCounts = Record<'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned', number>;
+export type StatusCounts = Record<ReportStatus, number>;
 
 export interface SummaryView {
   mode: 'rotate' | 'plan' | 'resume';
@@ -44,7 +46,7 @@ export interface ConfirmView {
   encrypted: boolean;
 }
 
-const KIND_LABELS: Record<string, string> = {
+const KIND_LABELS: Record<KindName, string> = {
   account: 'account passwords',
   email: 'mailbox passwords',
   ftp: 'FTP passwords',
@@ -94,7 +96,7 @@ export function confirmQuestion(v: ConfirmView): string {
       ? `About to change the passwords of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`
       : `About to change ${count(v.credentials.length)} credential(s) of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`,
   ];
-  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k] ?? k}`).join(', ')}`);
+  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k as KindName] ?? k}`).join(', ')}`);
   if (v.types) {
     const t: TypeCounts = { user: 0, reseller: 0, admin: 0 };
     for (const a of accounts) t[(v.types.get(a) ?? 'user') as keyof TypeCounts]++;
@@ -170,6 +172,7 @@ export const msg = {
     `requests still in flight ${formatDuration(ms)} after the stop were abandoned; their credentials are unknown and keep their new secrets`,
   notAReport: (path: string, why: string) => `cannot verify ${path}: ${why}; give a report written by da-rotate rotate or resume`,
   nothingToVerify: (path: string) => `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
+  notCheckable: (kind: string) => `this login may not check a ${kind} secret (CMD_API_VERIFY_PASSWORD refused): not checkable`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
   // Files the tool writes (src/files.ts, src/rotation/lock.ts): what went wrong with which path, and the fix.
@@ -354,7 +357,7 @@ export function formatVerify(v: VerifyView, width = 100): string {
     lines.push(...wrapNames(v.drift, '    ', width));
   }
   if (v.byKind) lines.push(...formatKindTable(v.byKind, KIND_ROWS, '    '));
-  for (const u of v.unverifiable ?? []) lines.push(`  not verified: ${count(u.count)} ${KIND_LABELS[u.kind] ?? u.kind}: ${u.why}`);
+  for (const u of v.unverifiable ?? []) lines.push(`  not verified: ${count(u.count)} ${(KIND_LABELS as Record<string, string>)[u.kind] ?? u.kind}: ${u.why}`);
   for (const e of v.errors.slice(0, 40)) lines.push(`  ${e.username}: ${e.error}`);
   if (v.errors.length > 40) lines.push(`  ... and ${count(v.errors.length - 40)} more not checkable (--json lists them all)`);
   if (v.aborted) lines.push(`  ABORTED: ${v.aborted}`);

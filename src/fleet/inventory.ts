@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { isLoopbackHost, parseServerUrl } from '../directadmin/index.js';
 import { UsageError } from '../errors.js';
+import { KIND_LIST_TEXT, KIND_NAMES } from '../kinds/kind.js';
 
 export interface InventoryServer {
   name: string;
@@ -69,7 +70,7 @@ const DEFAULT_KEYS = ['user', 'secret_env', 'secret_file', 'ca', 'concurrency', 
 const SECRET_KEY = /^(secret|password|passwd|pass|pw|key|login_?key|api_?key|token)$|password|passwd|secret(?!_(env|file)$)/i;
 export const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const KIND = /^(account|email|ftp|login-key|session|db-user|all)$/;
+const KIND = new RegExp(`^(${[...KIND_NAMES, 'all'].join('|')})$`);
 
 /**
  * Where keys are written: smol-toml gives no positions for values, so the text is scanned for
@@ -218,7 +219,7 @@ function readCommon(r: TableReader, baseDir: string): Common {
   if (scope) out.scope = scope;
   const exclude = r.strings('exclude');
   if (exclude) out.exclude = exclude;
-  const include = r.strings('include', KIND, 'credential kinds are account, email, ftp, login-key, session, db-user or all');
+  const include = r.strings('include', KIND, `credential kinds are ${KIND_LIST_TEXT} or all`);
   if (include) out.include = include;
   return out;
 }

@@ -31,6 +31,7 @@ import { fleetMsg } from './messages.js';
 import { LineDisplay, QuietDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
 import { runServer, type FleetSettings } from './server-run.js';
 import { isFinished, summaryCsv, summaryRow, worstExitCode, type SummaryRow } from './summary.js';
+import { packageVersion } from '../version.js';
 
 export interface FleetIo {
   env: Env;
@@ -208,6 +209,8 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     format: argv.logFormat ?? (io.stderr.isTTY ? 'text' : 'json'),
     secrets: base.secrets,
     destination: logSink(display),
+    runId: manifest.runId,
+    version: packageVersion(),
   });
   const limit = pLimit(parallel);
   try {
@@ -219,7 +222,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
           const metrics = base.metrics ? new MetricsRecorder() : undefined;
           const ctx: RunContext = {
             metrics,
-            log: log.child({ fleetServer: state.name }),
+            log: log.child({ server: state.url, fleetServer: state.name }),
             secrets: base.secrets,
             stderr: io.stderr,
             interactive: false,

@@ -3,6 +3,7 @@
  * the mailbox and FTP passwords of that same account, nothing of anyone else's.
  */
 import { UsageError } from '../errors.js';
+import { isKindName } from '../kinds/kind.js';
 import { parseReport, type ParsedReportRow } from '../rotation/report-parse.js';
 
 /**
@@ -11,7 +12,6 @@ import { parseReport, type ParsedReportRow } from '../rotation/report-parse.js';
  */
 export type DeliverableKind = 'account' | 'email' | 'ftp' | 'db-user';
 const DELIVERABLE = new Set<string>(['account', 'email', 'ftp', 'db-user']);
-const KNOWN_KINDS = new Set<string>(['account', 'email', 'ftp', 'login-key', 'session', 'db-user']);
 
 /** One report row, as the report module reads it back. */
 export type ReportLine = ParsedReportRow;
@@ -56,7 +56,7 @@ export function groupForDelivery(lines: readonly ReportLine[], options: { includ
   let heldUnknown = 0;
   let includedUnknown = 0;
   for (const line of lines) {
-    if (!KNOWN_KINDS.has(line.kind))
+    if (!isKindName(line.kind))
       throw new UsageError(`the report has a row of unknown kind "${line.kind}" (account ${line.username}): use the da-rotate version that wrote it`);
     if (!DELIVERABLE.has(line.kind)) continue;
     if (line.status !== 'rotated' && line.status !== 'unknown') continue;

@@ -4,6 +4,7 @@
  * derived from it. Kept light: the CLI reads it before it loads anything else (start-up time).
  */
 import { DEFAULT_LENGTH, GENERATED_SYMBOLS, MAX_LENGTH, MIN_LENGTH } from '../rotation/password.js';
+import { KIND_LIST_TEXT, OPT_IN_KINDS } from '../kinds/kind.js';
 import type { CommandName } from './commands.js';
 import type { OptionSpec } from './types.js';
 
@@ -96,7 +97,7 @@ export const OPTIONS = {
     type: 'array',
     group: G_SEL,
     commands: SELECT,
-    describe: 'Credential kinds to change: account, email, ftp, login-key, session, db-user, or all (all = every kind but db-user). Default: account',
+    describe: `Credential kinds to change: ${KIND_LIST_TEXT}, or all (all = every kind but ${OPT_IN_KINDS.join(', ')}). Default: account`,
   },
 
   length: {

@@ -93,6 +93,8 @@ export function kindContext(client: DirectAdminClient, work: Pick<WorkSettings, 
       }
       return c;
     },
+    // Sent once here; the listing (credentials.ts) wraps it with retries.
+    read: (request) => request(),
     domains(owner) {
       let d = domains.get(owner);
       if (!d) {

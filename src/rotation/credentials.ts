@@ -1,5 +1,5 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
-import { isDirectAdminError, type DirectAdminClient } from '../directadmin/index.js';
+import { isDirectAdminError } from '../directadmin/errors.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
 import type { SecretRegistry } from '../log.js';
@@ -20,29 +20,11 @@ export interface CredentialList {
   fatal?: unknown;
 }
 
-/** Read commands of a client (list*, show*) each retried on their own: a listing is several requests, one fault must cost one resend, not the whole listing. */
-function retryingReads(client: DirectAdminClient, retry: ReadRetryOptions): DirectAdminClient {
-  return new Proxy(client, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      const f = value as (...a: unknown[]) => Promise<unknown>;
-      if (typeof prop === 'string' && /^(list|show)/.test(prop)) return (...a: unknown[]) => withReadRetries(() => f.apply(target, a), retry);
-      return f.bind(target);
-    },
-  });
-}
-
-/** The kind context for listing: every read of every owner retried per request. */
+/** The kind context for listing: every read a kind sends (ctx.read) and every owner's domains retried per request. */
 function listingContext(kctx: KindContext, retry: ReadRetryOptions): KindContext {
-  const asOwner = new Map<string, DirectAdminClient>();
   return {
     ...kctx,
-    as(owner) {
-      let c = asOwner.get(owner);
-      if (!c) asOwner.set(owner, (c = retryingReads(kctx.as(owner), retry)));
-      return c;
-    },
+    read: (request) => withReadRetries(request, retry),
     domains: (owner) => withReadRetries(() => kctx.domains(owner), retry),
   };
 }

@@ -115,6 +115,7 @@ export function hashCredentials(credentials: readonly Credential[]): string {
 }
 
 export class JournalError extends Error {
+  readonly code = 'JOURNAL';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'JournalError';

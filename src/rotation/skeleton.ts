@@ -14,6 +14,7 @@ import type { ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings } from './settings.js';
 import type { RunState } from './state.js';
 import type { MetricsRecorder } from './metrics.js';
+import { setLogServer } from '../log.js';
 
 /** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
 export class StopSignal {
@@ -105,13 +106,15 @@ export function openClient(state: RunState, connection: ConnectionSettings, ctx:
     onSample: state.adaptive ? (e) => state.sample(e) : undefined,
   });
   state.server = state.client.origin;
+  // Every later log line of this run names the server.
+  setLogServer(ctx.log, state.server);
   state.kctx = kindContext(state.client, state.work, ctx.log);
 }
 
 /** The first request: the login test. */
 export async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
   const retry = readRetryOptions(state.work, state.halt.signal, state.health);
-  ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
+  ctx.log.info({ user: connection.username, secretSource: connection.secretSource }, 'connecting');
   await preflight(state.client, retry, ctx.secrets);
   return retry;
 }

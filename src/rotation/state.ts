@@ -3,7 +3,8 @@ import type { DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
 import { FileWriteFailed } from '../files.js';
 import { AdaptiveConcurrency, MAX_CONCURRENCY } from './adaptive-concurrency.js';
-import type { RequestEvent, TransportError } from '../directadmin/index.js';
+import type { RequestEvent } from '../directadmin/index.js';
+import type { TransportError } from '../directadmin/errors.js';
 import type { KindContext } from '../kinds/index.js';
 import type { StatusCounts } from '../messages.js';
 import { msg } from '../messages.js';
@@ -11,6 +12,7 @@ import { emptyHealth } from './connection.js';
 import type { IntentRecord, JournalWriter } from './journal.js';
 import type { PasswordPolicy } from './password.js';
 import type { ReportSink } from './encrypted-report.js';
+import { REPORT_STATUSES } from './report.js';
 import type { RunContext } from './skeleton.js';
 import type { WorkSettings } from './settings.js';
 import { tallyRow, type KindCounts } from './tally.js';
@@ -18,7 +20,7 @@ import { tallyRow, type KindCounts } from './tally.js';
 export type HaltKind = 'interrupt' | 'deadline' | 'fatal' | 'refusal' | 'max-failures' | 'file';
 
 export function emptyCounts(): StatusCounts {
-  return { rotated: 0, revoked: 0, failed: 0, unknown: 0, skipped: 0, 'not-started': 0, planned: 0 };
+  return Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as StatusCounts;
 }
 
 /** Seals secrets for the journal when the run encrypts (--encrypt-to); absent, secrets go in clear into a 0600 file. */

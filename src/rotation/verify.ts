@@ -1,10 +1,11 @@
-/** Re-checks a report's rotated account passwords against the server, changing nothing. */
+/** Re-checks a report's rotated secrets against the server through each kind's check(), changing nothing. */
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
-import { isDirectAdminError } from '../directadmin/index.js';
+import { isDirectAdminError } from '../directadmin/errors.js';
+import { isKindName, kindByName, type CredentialKind } from '../kinds/index.js';
 import { describeError, ExitCode, UsageError } from '../errors.js';
 import { msg } from '../messages.js';
-import { makeClient, preflight, readRetryOptions } from './connection.js';
+import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
 import type { AgeIdentity } from '../crypto/index.js';
 import { parseReport, type ParsedReportRow } from './report-parse.js';
 import { newerRunThanReport } from './last-run.js';
@@ -68,13 +69,19 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
   const reportPath = resolve(req.report);
   const rows = await loadReportForVerify(reportPath, req.identities);
   const rotated = rows.filter((r) => r.status === 'rotated' && r.password);
-  const toCheck = rotated.filter((r) => r.kind === 'account');
+  /** A kind whose check() proves a secret is live (today the account password); others are counted, not checked. */
+  const checking = (r: ParsedReportRow): CredentialKind | undefined => {
+    const kind = isKindName(r.kind) ? kindByName(r.kind) : undefined;
+    return kind?.action === 'change' && kind.check ? kind : undefined;
+  };
+  const toCheck = rotated.filter((r) => checking(r) !== undefined);
   if (toCheck.length === 0) throw new UsageError(msg.nothingToVerify(reportPath));
   const c = req.connection;
   ctx.secrets.add(c.secret);
   const halt = new AbortController();
   ctx.stop.onStop(() => halt.abort());
   const client = makeClient(c, req.work.concurrency, { log: ctx.log });
+  const kctx = kindContext(client, { settle: 'verify' }, ctx.log);
   const server = client.origin;
   try {
     const foreign = toCheck.find((r) => r.server !== server);
@@ -96,7 +103,11 @@ export async function runVerify(req: VerifyRequest, ctx: RunContext): Promise<Ve
           if (aborted || halt.signal.aborted) return;
           ctx.secrets.add(row.password);
           try {
-            if (await withReadRetries(() => client.verifyPassword(row.username, row.password), retry)) matching++;
+            const kind = checking(row)!;
+            const credential = { kind: kind.name, owner: row.username, name: row.credential || row.username };
+            const live = await withReadRetries(() => kind.check!(kctx, credential, row.password), retry);
+            if (live === undefined) errors.push({ username: row.username, error: msg.notCheckable(kind.name) });
+            else if (live) matching++;
             else drift.push(row.username);
           } catch (e) {
             const text = ctx.secrets.scrub(describeError(e));

@@ -108,8 +108,12 @@ async function runAndSignal(
  * Resolves once the simulator has finished every request it received: a killed client's last
  * requests may still be applied after the kill (they were journaled before they were sent).
  */
-async function serverIdle(sim: Simulator): Promise<void> {
-  while (sim.stats.inFlight > 0 || sim.stats.processing > 0) await new Promise((r) => setTimeout(r, 5));
+async function serverIdle(sim: Simulator, deadlineMs = 20_000): Promise<void> {
+  const giveUp = Date.now() + deadlineMs;
+  while (sim.stats.inFlight > 0 || sim.stats.processing > 0) {
+    if (Date.now() > giveUp) throw new Error(`the simulator still had ${sim.stats.inFlight} request(s) in flight after ${deadlineMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 interface World {

@@ -260,7 +260,7 @@ describe('supersession, printed resume lines, salvage', T, () => {
       assert.equal(first.code, 3, first.stderr);
       assert.equal(sim.stats.passwordChangesApplied, 0);
       sim.setOptions({ faults: { latencyMs: 15 } });
-      const { result } = await runUntil(['resume', journal, '--yes', '--symbols', '--concurrency', '2'], {
+      const { result } = await runUntil(['resume', journal, '--log-format', 'text', '--yes', '--symbols', '--concurrency', '2'], {
         env,
         signal: 'SIGINT',
         watch: out,
