@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The static checks of `npm test`, run at the same time (they are independent; on 2 cores this saves
-// about a third of their time): type-check of src/ and test/, ESLint, and Prettier's check.
+// about a third of their time): type-check of src/ and test/, ESLint, Prettier's check and the layering (dependency-cruiser).
 // Every check runs to the end and prints its own output; the exit code is 1 when any failed.
 // `node scripts/check.mjs typecheck lint` runs only those.
 import { spawn } from 'node:child_process';
@@ -13,6 +13,8 @@ const CHECKS = {
   typecheck: [bin('tsc'), ['-p', 'tsconfig.check.json']],
   lint: [bin('eslint'), ['.']],
   format: [bin('prettier'), ['--check', '--log-level', 'warn', '.']],
+  // The layering cli -> app -> rotation -> kinds -> directadmin (.dependency-cruiser.cjs): an upward import fails.
+  layers: [bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']],
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {

@@ -3,7 +3,9 @@
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
 import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
-import { createLogger, SecretRegistry } from './log.js';
+import { createLogger, SecretRegistry, type Logger } from './log.js';
+import { newRunId } from './run-id.js';
+import { packageVersion } from './version.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
   checkedArgv,
@@ -24,6 +26,7 @@ import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } 
 import { readJournal } from './rotation/journal.js';
 import type { LevelWithSilent, LogFormat } from './log.js';
 import { wantsFleet } from './fleet/wants.js';
+import { checkMetricsFile, formatMetrics, MetricsRecorder, writeMetricsFile } from './rotation/metrics.js';
 import type { CommandIo } from './io.js';
 
 /** The process a command runs in (src/io.ts). */
@@ -42,16 +45,20 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  // A closed SSH session: stopped like SIGTERM, never killed mid-write.
+  process.on('SIGHUP', handler);
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
+    process.off('SIGHUP', handler);
   };
 }
 
-function journalPolicyOf(path: string): { length: number; symbols: boolean; concurrency?: number } {
+function journalPolicyOf(path: string, salvage: boolean): { length: number; symbols: boolean; concurrency?: number } {
   try {
-    const { options } = readJournal(path).header;
-    return { length: options.length, symbols: options.symbols, concurrency: options.concurrency };
+    const j = readJournal(path, { salvage });
+    const { options } = j.header;
+    return { length: j.policy?.length ?? options.length, symbols: j.policy?.symbols ?? options.symbols, concurrency: options.concurrency };
   } catch (e) {
     throw new UsageError(describeError(e));
   }
@@ -76,6 +83,10 @@ function resumeCommandFor(argv: Argv): (journal: string) => string {
     for (const [flag, v] of Object.entries(values)) if (v) parts.push(`--${flag}`, shellQuote(v));
     const switches = { 'password-stdin': argv.passwordStdin, insecure: argv.insecure, 'allow-http': argv.allowHttp };
     for (const [flag, on] of Object.entries(switches)) if (on === true) parts.push(`--${flag}`);
+    // Every option that changes what a resume sends or which run it may finish (the journal keeps the rest: --include, --exclude, --only).
+    const carried = { length: argv.length, 'state-dir': argv.stateDir, identity: argv.identity, format: argv.format };
+    for (const [flag, v] of Object.entries(carried)) if (v !== undefined && v !== '') parts.push(`--${flag}`, shellQuote(String(v)));
+    if (argv.symbols === true) parts.push('--symbols');
     parts.push('--yes');
     return parts.join(' ');
   };
@@ -150,12 +161,67 @@ async function checkFlagsTogether(command: AppCommand, argv: Argv, io: AppIo): P
 export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): Promise<number> {
   // Commands load what they need when they run: start-up stays small for every other command.
   if (command === 'notify') return (await import('./notify/main.js')).runNotify(input, io);
+  if (command === 'prune' || command === 'key-scope') return runCommand(command, input, io, undefined);
+  const started = Date.now();
+  const metrics = new MetricsRecorder();
+  const code = await runCommand(command, input, io, metrics);
+  return writeMetrics(command, input, io, metrics, started, code);
+}
+
+/** --metrics-file (or the inventory's metrics_file): written after every run, whatever its exit code. */
+async function writeMetrics(command: AppCommand, input: ArgvInput, io: AppIo, metrics: MetricsRecorder, started: number, code: number): Promise<number> {
+  if (!metrics.path) return code;
+  const runs = metrics.all();
+  if (runs.length === 0) {
+    // Stopped before it knew its server (a usage error): the run is still reported, under the server asked for.
+    let asked = '';
+    try {
+      const argv = checkedArgv(input);
+      asked = argv.inventory !== undefined ? '' : safeOrigin(argv.server ?? io.env.DA_URL ?? '');
+    } catch {
+      // The flags themselves were wrong: no server to name.
+    }
+    const m = metrics.server(asked === '<server>' ? '' : asked);
+    m.startedAt = started;
+    m.endedAt = Date.now();
+  }
+  for (const m of metrics.all()) if (m.exitCode < 0) m.exitCode = code;
+  try {
+    await writeMetricsFile(metrics.path, formatMetrics(command, metrics.all()));
+    return code;
+  } catch (e) {
+    io.stderr.write(`da-rotate: could not write the metrics file ${metrics.path}: ${describeError(e)}\n`);
+    return code === ExitCode.Ok ? ExitCode.Aborted : code;
+  }
+}
+
+async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInput, io: AppIo, metrics: MetricsRecorder | undefined): Promise<number> {
   const argv = checkedArgv(input);
   const secrets = new SecretRegistry();
   const json = argv.json;
   const quiet = argv.quiet === true;
-  const say = (line: string) => io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
+  /**
+   * JSON log lines and human text never share a stream: with JSON logs (the default off a terminal,
+   * or --log-format json) what a person would read goes out as a log record; with text logs (a
+   * terminal, or --log-format text) as text.
+   */
+  let log: Logger | undefined;
+  let asText = true;
+  // --log-level silent writes no JSON at all: what must still be said (an error) goes out as text.
+  const jsonLogs = (l: Logger | undefined): l is Logger => l !== undefined && !asText && l.level !== 'silent';
+  const say = (line: string, level: 'info' | 'error' = 'error') => {
+    if (jsonLogs(log)) log[level](line);
+    else io.stderr.write(`da-rotate: ${secrets.scrub(line)}\n`);
+  };
+  const human = (text: string, failed: boolean) => {
+    if (jsonLogs(log)) log[failed ? 'error' : 'info']({ text: text.trimEnd() }, 'summary');
+    else io.stderr.write(secrets.scrub(text));
+  };
   try {
+    if (metrics && argv.metricsFile !== undefined) {
+      await checkMetricsFile(argv.metricsFile);
+      metrics.path = argv.metricsFile;
+    }
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
       if (argv.inventory !== undefined) return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
@@ -167,7 +233,8 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       return ExitCode.Ok;
     }
     const logging = logSettings(argv, io.stderr.isTTY === true);
-    const log = createLogger({ ...logging, secrets, destination: io.stderr });
+    asText = logging.format === 'text';
+    log = createLogger({ ...logging, secrets, destination: io.stderr, runId: newRunId(), version: packageVersion() });
     /** Time spent waiting at the confirmation prompt: not part of the run's duration. */
     let promptMs = 0;
     const stop = new StopSignal();
@@ -181,6 +248,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       onProgress: io.stderr.isTTY === true && !quiet ? (p) => io.stderr.write(`\r\x1b[K${formatProgress(p)}`) : undefined,
       stop,
       resumeCommand: resumeCommandFor(argv),
+      metrics,
       confirm: async (question) => {
         const asked = Date.now();
         // node:readline is loaded only when a question is asked (most runs say --yes).
@@ -205,19 +273,25 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       if (command === 'verify') {
         // verify reads reports back: the CSV parser loads with it, not with every run.
         const { runVerify } = await import('./rotation/verify.js');
-        const v = await runVerify({ report: argv.report!, connection, work, identities: (await resolveFiles(argv, io.env)).identities }, ctx);
-        if (json) io.stdout.write(JSON.stringify(v) + '\n');
+        const files = await resolveFiles(argv, io.env);
+        const v = await runVerify({ report: argv.report!, connection, work, identities: files.identities, stateDir: files.stateDir }, ctx);
+        if (metrics) {
+          const m = metrics.server(v.server);
+          m.endedAt = Date.now();
+          m.byKind = v.byKind;
+        }
+        if (json) io.stdout.write(JSON.stringify({ command, ...v }) + '\n');
         if (!quiet || v.exitCode !== ExitCode.Ok)
-          io.stderr.write(secrets.scrub(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100))));
+          human(formatVerify(v, Math.min(110, (io.stderr as { columns?: number }).columns ?? 100)), v.exitCode !== ExitCode.Ok);
         return v.exitCode;
       }
       let summary: RunSummary;
       if (command === 'resume') {
         // A shared password given again must meet the policy the journal's run used.
-        const journalPolicy = journalPolicyOf(argv.journal!);
+        const journalPolicy = journalPolicyOf(argv.journal!, argv.salvage === true);
         // Unless told otherwise, a resume runs as hard as the run it finishes did, and says so.
         if (!concurrencyGiven(argv) && journalPolicy.concurrency !== undefined && !work.adaptive) work.concurrency = journalPolicy.concurrency;
-        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency));
+        if (!quiet) say(msg.resumeConcurrency(work.concurrency, concurrencyGiven(argv) ? undefined : journalPolicy.concurrency), 'info');
         const samePassword = await resolveSamePassword(argv, journalPolicy, io, argv.passwordStdin === true);
         const files = await resolveFiles(argv, io.env);
         summary = await runResume(
@@ -229,6 +303,7 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
             policy: resolvePolicyOverride(argv),
             stateDir: files.stateDir,
             identities: files.identities,
+            salvage: argv.salvage === true,
           },
           ctx,
         );
@@ -254,10 +329,14 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
       if (io.stderr.isTTY === true && !quiet) io.stderr.write('\r\x1b[K');
       // --quiet: a run that went well prints nothing (cron mails any output); anything else is said.
       if (!quiet || summary.exitCode !== ExitCode.Ok) {
-        io.stderr.write(secrets.scrub(formatSummary(summary)));
-        if (summary.interrupted && summary.resumeCommand) io.stderr.write(msg.interrupted(summary.resumeCommand) + '\n');
+        const interrupted = summary.interrupted && summary.resumeCommand ? msg.interrupted(summary.resumeCommand) + '\n' : '';
+        human(formatSummary(summary) + interrupted, summary.exitCode !== ExitCode.Ok);
       }
-      if (json) io.stdout.write(JSON.stringify(summary) + '\n');
+      if (json) {
+        // One field name for what ran, as notify and the fleet say it: `command`.
+        const { mode, ...rest } = summary;
+        io.stdout.write(JSON.stringify({ command: mode, ...rest }) + '\n');
+      }
       return summary.exitCode;
     } finally {
       uninstall();

@@ -1,37 +1,10 @@
 #!/usr/bin/env node
 /**
- * The command line. Start-up is most of a small run's cost, so this file loads nothing it does not
- * need: `--version` answers from package.json, a plain command line is parsed without yargs
- * (cli-args.ts), and yargs, the run and the simulator are imported only when used.
+ * The command line: thin. yargs parses it (cli-args.ts), app.ts runs the command; the simulator has
+ * its own command line and is imported only when asked for.
  */
-import { readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
 import { describeError, ExitCode } from './errors.js';
-
-// undici parses HTTP with llhttp compiled to WebAssembly. V8 first compiles it with its baseline
-// compiler (Liftoff), then recompiles the hot parser with TurboFan on background threads, and the
-// process waits for that at exit: ~150 ms of CPU, and of wall time on a busy machine, for a run of
-// a few requests. Measured on this workload, Liftoff code alone is cheaper for 4, 200 and 2 000
-// requests alike (37 vs 192, 123 vs 317, 741 vs 1 027 ms of CPU). Only this process is affected,
-// and only WebAssembly; set before undici compiles anything.
-setFlagsFromString('--liftoff-only');
-
-/** The package version; the bundle has it inlined at build time, tsc output reads package.json. */
-declare const __DA_ROTATE_VERSION__: string | undefined;
-function packageVersion(): string {
-  if (typeof __DA_ROTATE_VERSION__ === 'string') return __DA_ROTATE_VERSION__;
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
-
-function prerenderedHelp(raw: string[]): string | undefined {
-  try {
-    const all = JSON.parse(readFileSync(new URL('./cli-help.json', import.meta.url), 'utf8')) as Record<string, Record<string, string>>;
-    const width = Math.min(110, process.stderr.columns ?? 100);
-    return all[String(width)]?.[raw.join(' ')];
-  } catch {
-    return undefined; // not built (running from source): yargs renders it
-  }
-}
+import { packageVersion } from './version.js';
 
 function usageError(message: string): never {
   process.stderr.write(`da-rotate: ${message}\nRun \`da-rotate --help\` for usage.\n`);
@@ -42,18 +15,6 @@ function usageError(message: string): never {
 
 async function main(): Promise<void> {
   const raw = process.argv.slice(2);
-  if (raw.length === 1 && raw[0] === '--version') {
-    process.stdout.write(packageVersion() + '\n');
-    return;
-  }
-  if (raw.at(-1) === '--help' && raw.length <= 2) {
-    // yargs' help, rendered at build time for the usual widths (see scripts/postbuild.mjs).
-    const text = prerenderedHelp(raw);
-    if (text !== undefined) {
-      process.stdout.write(text);
-      return;
-    }
-  }
   if (raw[0] === 'simulate') {
     // The simulator has its own small CLI; hand it the rest of the arguments untouched.
     const { runSimulatorMain } = await import('./simulator/main.js');
@@ -70,14 +31,12 @@ async function main(): Promise<void> {
   // If the event loop ever drained before a command finished, that is a bug, not a success.
   process.exitCode = ExitCode.Internal;
   let exit: number = ExitCode.Ok;
-  const { fastParse, parseWithYargs } = await import('./cli-args.js');
+  const { parseWithYargs } = await import('./cli-args.js');
   const onCommand = async ({ command, argv }: import('./cli-args.js').ParsedCommand) => {
     const { runApp } = await import('./app.js');
     exit = await runApp(command, argv, { env: process.env, stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, handleSignals: true });
   };
-  const fast = fastParse(raw);
-  if (fast) await onCommand(fast);
-  else await parseWithYargs(raw, { onCommand, onFail: usageError }, packageVersion());
+  await parseWithYargs(raw, { onCommand, onFail: usageError }, packageVersion());
   process.exitCode = exit;
 }
 

@@ -10,6 +10,8 @@ export const ExitCode = {
   Aborted: 3,
   /** An internal error: a bug in da-rotate. Nothing is left unjournaled. */
   Internal: 4,
+  /** rotate refused: the server's previous run did not finish (resume it, or --abandon-previous). Nothing was sent. */
+  Unfinished: 5,
   /** Interrupted by SIGINT/SIGTERM; the journal holds everything needed to resume. */
   Interrupted: 130,
 } as const;
@@ -21,7 +23,7 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
  * aborted by a DirectAdmin error (DA_AUTH_FAILED, DA_BLACKLISTED, DA_TLS...), a failed write
  * (FILE_WRITE_FAILED) or a held lock (LOCK_HELD) carries that error's code.
  */
-export type ToolErrorCode = 'USAGE' | 'ABORTED' | 'INTERNAL';
+export type ToolErrorCode = 'USAGE' | 'ABORTED' | 'INTERNAL' | 'UNFINISHED_RUN';
 
 /** Bad input from the operator: a one-line message saying what is wrong and how to fix it. */
 export class UsageError extends Error {
@@ -41,6 +43,16 @@ export class RunAborted extends Error {
     super(message, options);
     this.name = 'RunAborted';
     this.code = stableCodeOf(options?.cause) ?? 'ABORTED';
+  }
+}
+
+/** The server's last run did not finish: exit 5, code UNFINISHED_RUN (not a typo: resume it or abandon it). */
+export class PreviousRunUnfinished extends RunAborted {
+  override readonly exitCode: number = ExitCode.Unfinished;
+  override readonly code: string = 'UNFINISHED_RUN';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PreviousRunUnfinished';
   }
 }
 

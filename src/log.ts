@@ -1,12 +1,11 @@
 /**
- * Scrubbing of secrets, and the run's JSON-line logger. The logger writes the same lines pino did
- * ({"level":"info","time":"<ISO>","pid":N,...fields,"msg":"..."}) without loading pino: a run logs
- * a handful of lines at the default level, and pino's start-up cost (about 25 ms) was most of what
- * logging cost a small run. Methods of levels that are off are a shared no-op, so a disabled
- * trace/debug call costs a function call and nothing else (callers that build a record per request
- * should still guard with isLevelEnabled).
+ * Scrubbing of secrets, and the run's logger: pino. Every line is JSON
+ * ({"level":"info","time":"<ISO>","pid":N,"runId":...,"version":...,"server":...,...fields,"msg":"..."});
+ * pino's redaction removes secret keys, and a formatter scrubs every value against the secrets the
+ * process holds (SecretRegistry), so a secret a server echoes inside an error text never reaches a
+ * log. On a terminal (--log-format text) the same records are written as `warn: text (k=v)` lines.
  */
-import { writeSync } from 'node:fs';
+import { pino, type DestinationStream } from 'pino';
 
 export type LevelWithSilent = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 export type Level = Exclude<LevelWithSilent, 'silent'>;
@@ -17,9 +16,9 @@ export interface LogFn {
   (obj: object, msg?: string): void;
 }
 
-/** The subset of pino's Logger this project uses; a pino logger satisfies it too. */
+/** The subset of pino's Logger this project uses (a pino logger is one). */
 export interface Logger {
-  readonly level: LevelWithSilent;
+  level: string;
   isLevelEnabled(level: Level): boolean;
   child(bindings: Record<string, unknown>): Logger;
   trace: LogFn;
@@ -40,6 +39,15 @@ const REDACTED = '[REDACTED]';
  * Logs and error messages are scrubbed by value against this set, so a secret echoed back by a
  * server inside an error text still never reaches stderr or the report's error column.
  */
+/**
+ * A short secret (under 8 characters: a wrong one typed by hand can be an ordinary word) where a
+ * value stands, never in prose: after = : / or a quote, or before @ (key=value, user:secret@host, "secret").
+ */
+function asValue(s: string): RegExp {
+  const e = s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(?<=[=:/"'])${e}(?![\\p{L}\\p{N}])|(?<![\\p{L}\\p{N}])${e}(?=@)`, 'gu');
+}
+
 export class SecretRegistry {
   /** Secret -> how many holders; one password can be in flight for many accounts (--same-password). */
   private readonly secrets = new Map<string, number>();
@@ -65,10 +73,14 @@ export class SecretRegistry {
     if (this.secrets.size === 0 || text.length < 5) return text;
     let out = text;
     for (const s of this.secrets.keys()) {
-      if (out.includes(s)) out = out.split(s).join(REDACTED);
       // Servers and encoders may echo a secret percent-encoded.
       const enc = encodeURIComponent(s);
-      if (enc !== s && out.includes(enc)) out = out.split(enc).join(REDACTED);
+      for (const form of enc === s ? [s] : [s, enc]) {
+        if (!out.includes(form)) continue;
+        // A secret of 8+ characters is redacted wherever it appears; a shorter one (a wrong secret
+        // that happens to be an ordinary word) only where it stands as a value, never in a sentence.
+        out = form.length >= 8 ? out.split(form).join(REDACTED) : out.replace(asValue(form), REDACTED);
+      }
     }
     return out;
   }
@@ -95,6 +107,10 @@ export interface LogOptions {
   destination?: NodeJS.WritableStream | number;
   /** json (default): one JSON object a line, for machines; text: `warn: message (field=value)`, for a person at a terminal. */
   format?: LogFormat;
+  /** This run's id, on every line. */
+  runId?: string;
+  /** da-rotate's version, on every line. */
+  version?: string;
 }
 
 export type LogFormat = 'json' | 'text';
@@ -110,90 +126,89 @@ function textValue(v: unknown): string {
 }
 
 /** `warn: the message (server=https://h:2222, accounts=3)`: bindings and fields after the text. */
-function textLine(name: Level, text: string | undefined, fields: Record<string, unknown>): string {
+function textLine(name: string, text: string | undefined, fields: Record<string, unknown>): string {
   const parts = Object.entries(fields)
-    .filter(([, v]) => v !== undefined)
+    .filter(([, v]) => v !== undefined && v !== null)
     .map(([k, v]) => `${k}=${textValue(v)}`);
   const head = text ?? '';
   const tail = parts.length ? (head ? ` (${parts.join(', ')})` : parts.join(', ')) : '';
   return `${name}: ${head}${tail}\n`;
 }
 
-const LEVELS: Record<LevelWithSilent, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
-const noop: LogFn = () => undefined;
+/** Fields a person at a terminal does not need on every line. */
+const MACHINE_FIELDS = new Set(['level', 'time', 'pid', 'runId', 'version', 'msg']);
 
-/** One line's fields: an Error (first argument or under `err`) becomes { type, message, code }. */
-function fieldsOf(obj: object, secrets: SecretRegistry): Record<string, unknown> {
-  if (obj instanceof Error) return { err: secrets.scrubDeep(obj) };
-  return secrets.scrubDeep(obj) as Record<string, unknown>;
+/** A pino destination that writes each JSON record as a text line to `out` (--log-format text). */
+function textDestination(out: (line: string) => void): DestinationStream {
+  return {
+    write(record: string) {
+      for (const line of record.split('\n')) {
+        if (!line) continue;
+        const o = JSON.parse(line) as Record<string, unknown>;
+        const fields: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(o)) if (!MACHINE_FIELDS.has(k)) fields[k] = v;
+        // An error under `err` reads best as its message.
+        const err = fields.err as { message?: unknown } | undefined;
+        if (err && typeof err === 'object' && typeof err.message === 'string') {
+          if (o.msg === undefined || o.msg === err.message) delete fields.err;
+          else fields.err = err.message;
+        }
+        out(textLine(String(o.level), typeof o.msg === 'string' ? o.msg : typeof err?.message === 'string' ? err.message : undefined, fields));
+      }
+    },
+  };
+}
+
+/** Where a logger's server comes from once the run knows it (setLogServer): one per root logger. */
+const serverOf = new WeakMap<object, { server?: string }>();
+
+/** Names the server on every later line of this logger and its children (a root logger from createLogger). */
+export function setLogServer(log: Logger, server: string): void {
+  const holder = serverOf.get(log);
+  if (holder) holder.server = server;
 }
 
 export function createLogger(options: LogOptions, bindings: Record<string, unknown> = {}): Logger {
   const { secrets, level } = options;
-  if (!(level in LEVELS)) throw new Error(`unknown log level ${String(level)}`);
-  const threshold = LEVELS[level];
-  const dest = options.destination;
-  const fd = typeof dest === 'number' ? dest : dest === undefined ? 2 : undefined;
-  const write = fd !== undefined ? (line: string) => writeSync(fd, line) : (line: string) => void (dest as NodeJS.WritableStream).write(line);
-  const base = JSON.stringify({ pid: process.pid, ...(secrets.scrubDeep(bindings) as object) }).slice(1, -1);
-
-  const textMethodFor = (name: Level): LogFn => {
-    if (LEVELS[name] < threshold) return noop;
-    const bound = secrets.scrubDeep(bindings) as Record<string, unknown>;
-    return (a: unknown, b?: unknown) => {
-      let fields: Record<string, unknown> = {};
-      let text: unknown;
-      if (typeof a === 'string') text = a;
-      else if (a !== null && typeof a === 'object') {
-        fields = fieldsOf(a, secrets);
-        text = b;
-        if (text === undefined && a instanceof Error) {
-          text = a.message;
-          fields = {};
-        }
-      } else text = a === undefined ? b : String(a);
-      // An error under `err` reads best as its message.
-      const err = fields.err as { message?: unknown } | undefined;
-      if (err && typeof err === 'object' && typeof err.message === 'string') fields = { ...fields, err: err.message };
-      write(textLine(name, typeof text === 'string' ? secrets.scrub(text) : undefined, { ...bound, ...fields }));
-    };
-  };
-
-  const methodFor = (name: Level): LogFn => {
-    if (options.format === 'text') return textMethodFor(name);
-    if (LEVELS[name] < threshold) return noop;
-    const head = `{"level":"${name}","time":"`;
-    return (a: unknown, b?: unknown) => {
-      let fields = '';
-      let text: unknown;
-      if (typeof a === 'string') text = a;
-      else if (a !== null && typeof a === 'object') {
-        let f: string;
-        try {
-          f = JSON.stringify(fieldsOf(a, secrets)).slice(1, -1);
-        } catch {
-          // A cycle deeper than scrubDeep looks, or a BigInt: the line still goes out, without them.
-          f = '"fields":"[unserializable]"';
-        }
-        if (f) fields = ',' + f;
-        text = b;
-        if (text === undefined && a instanceof Error) text = a.message;
-      } else text = a === undefined ? b : String(a);
-      const msgPart = typeof text === 'string' ? `,"msg":${JSON.stringify(secrets.scrub(text))}` : '';
-      write(`${head}${new Date().toISOString()}",${base}${fields}${msgPart}}\n`);
-    };
-  };
-
-  const logger: Logger = {
-    level,
-    isLevelEnabled: (l) => LEVELS[l] >= threshold,
-    child: (more) => createLogger(options, { ...bindings, ...more }),
-    trace: methodFor('trace'),
-    debug: methodFor('debug'),
-    info: methodFor('info'),
-    warn: methodFor('warn'),
-    error: methodFor('error'),
-    fatal: methodFor('fatal'),
-  };
+  const dest = options.destination ?? 2;
+  const raw: DestinationStream = typeof dest === 'number' ? pino.destination({ dest, sync: true }) : { write: (line: string) => void dest.write(line) };
+  const destination = options.format === 'text' ? textDestination((line) => raw.write(line)) : raw;
+  const holder: { server?: string } = {};
+  const logger = pino(
+    {
+      level,
+      // Every line: when (ISO), which process, which run, which version; the server once known.
+      timestamp: pino.stdTimeFunctions.isoTime,
+      base: {
+        pid: process.pid,
+        ...(options.runId !== undefined ? { runId: options.runId } : {}),
+        ...(options.version !== undefined ? { version: options.version } : {}),
+        ...(secrets.scrubDeep(bindings) as object),
+      },
+      mixin: () => (holder.server !== undefined ? { server: holder.server } : {}),
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Our value scrubbing: secrets by value anywhere in a record, secret keys at any depth, errors as { type, message, code }.
+        log: (record) => secrets.scrubDeep(record) as Record<string, unknown>,
+        bindings: (b) => secrets.scrubDeep(b) as Record<string, unknown>,
+      },
+      // pino's own redaction: the secret keys where records put them.
+      redact: { paths: [...SECRET_KEYS, ...SECRET_KEYS.map((k) => `*.${k}`)], censor: REDACTED },
+      serializers: { err: (e: unknown) => secrets.scrubDeep(e) },
+      hooks: {
+        // The message text is scrubbed by value as well.
+        logMethod(args, method) {
+          const scrubbed = args.map((a) => (typeof a === 'string' ? secrets.scrub(a) : a)) as Parameters<typeof method>;
+          const first = scrubbed[0];
+          // log.error(err) or log.warn({ err }) with no text: pino would take the error's message as the line's; scrub it first.
+          const err = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
+          if (scrubbed.length === 1 && err instanceof Error) return method.apply(this, [first, secrets.scrub(err.message)] as Parameters<typeof method>);
+          return method.apply(this, scrubbed);
+        },
+      },
+    },
+    destination,
+  );
+  serverOf.set(logger, holder);
   return logger;
 }

@@ -1,7 +1,13 @@
 /** Every sentence the tool says to an operator, kept apart from the logic that decides to say it. */
+import type { KindName } from './kinds/kind.js';
 import type { Coverage, MissingAccount, TypeCounts } from './rotation/enumerate.js';
+import { formatKindTable, type KindCounts } from './rotation/tally.js';
+import type { ReportStatus } from './rotation/report.js';
 
-export type StatusCounts = Record<'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned', number>;
+/** Kinds in the order a summary lists them. */
+const KIND_ROWS = ['account', 'email', 'ftp', 'db-user', 'login-key', 'session'];
+
+export type StatusCounts = Record<ReportStatus, number>;
 
 export interface SummaryView {
   mode: 'rotate' | 'plan' | 'resume';
@@ -21,14 +27,18 @@ export interface SummaryView {
   concurrencyMode?: 'auto';
   /** What the scope covers of the server and what it leaves out (rotate and plan). */
   coverage?: Coverage;
+  /** The counts by kind and status. */
+  byKind?: KindCounts;
+  /** Database users that changed (or would): the sites whose configuration must be edited. */
+  dbSites?: string[];
 }
 
 /** What the confirmation prompt shows before anything is changed. */
 export interface ConfirmView {
   server: string;
   user: string;
-  /** The credentials to change (kind and owner are all it reads). */
-  credentials: ReadonlyArray<{ kind: string; owner: string }>;
+  /** The credentials to change (kind, owner and name are all it reads). */
+  credentials: ReadonlyArray<{ kind: string; owner: string; name?: string }>;
   /** Types of the accounts, when the server was counted. */
   types?: ReadonlyMap<string, string>;
   /** Where the report goes: the file, or the directory a new name is made in. */
@@ -36,7 +46,7 @@ export interface ConfirmView {
   encrypted: boolean;
 }
 
-const KIND_LABELS: Record<string, string> = {
+const KIND_LABELS: Record<KindName, string> = {
   account: 'account passwords',
   email: 'mailbox passwords',
   ftp: 'FTP passwords',
@@ -71,6 +81,11 @@ export function coverageLines(c: Coverage, user: string): string[] {
   return [`${own}; the server has ${typeList(c.server)}`, `    LEFT OUT by --scope users: ${typeList(c.leftOut)} (--scope all includes them)`];
 }
 
+/** The sites whose configuration a database user change breaks, as "owner (database user)". */
+export function dbUserSites(credentials: ReadonlyArray<{ kind: string; owner: string; name?: string }>): string[] {
+  return credentials.filter((c) => c.kind === 'db-user').map((c) => `${c.owner} (database user ${c.name ?? '?'})`);
+}
+
 export function confirmQuestion(v: ConfirmView): string {
   const accounts = new Set(v.credentials.map((c) => c.owner));
   const byKind = new Map<string, number>();
@@ -81,11 +96,18 @@ export function confirmQuestion(v: ConfirmView): string {
       ? `About to change the passwords of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`
       : `About to change ${count(v.credentials.length)} credential(s) of ${count(accounts.size)} account(s) on ${v.server} (logged in as ${v.user}).`,
   ];
-  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k] ?? k}`).join(', ')}`);
+  if (!accountOnly) lines.push(`  by kind: ${[...byKind].map(([k, n]) => `${count(n)} ${KIND_LABELS[k as KindName] ?? k}`).join(', ')}`);
   if (v.types) {
     const t: TypeCounts = { user: 0, reseller: 0, admin: 0 };
     for (const a of accounts) t[(v.types.get(a) ?? 'user') as keyof TypeCounts]++;
     lines.push(`  accounts: ${typeList(t)}`);
+  }
+  const sites = dbUserSites(v.credentials);
+  if (sites.length) {
+    lines.push(
+      `  ${count(sites.length)} database user(s) change: the site using each stops working until its configuration (e.g. wp-config.php) has the new password:`,
+    );
+    lines.push(...wrapNames(sites, '    '));
   }
   lines.push(`  the report${v.encrypted ? ' (encrypted)' : ''} with the new secrets goes to ${v.report}`);
   lines.push('Type "yes" to go on: ');
@@ -150,6 +172,7 @@ export const msg = {
     `requests still in flight ${formatDuration(ms)} after the stop were abandoned; their credentials are unknown and keep their new secrets`,
   notAReport: (path: string, why: string) => `cannot verify ${path}: ${why}; give a report written by da-rotate rotate or resume`,
   nothingToVerify: (path: string) => `${path} has no rotated account password to check (a plan, or a run that changed nothing): nothing to verify`,
+  notCheckable: (kind: string) => `this login may not check a ${kind} secret (CMD_API_VERIFY_PASSWORD refused): not checkable`,
   reportServerMismatch: (report: string, given: string) =>
     `this report is for ${report} but the connection given is ${given}: connect to ${report} to verify it`,
   // Files the tool writes (src/files.ts, src/rotation/lock.ts): what went wrong with which path, and the fix.
@@ -244,6 +267,13 @@ export function formatSummary(s: SummaryView): string {
     if (c['not-started']) parts.push(`not started ${c['not-started']}`);
     lines.push(`  ${parts.join(', ')}`);
   }
+  if (s.byKind) lines.push(...formatKindTable(s.byKind, KIND_ROWS, '    '));
+  if (s.dbSites?.length) {
+    lines.push(
+      `  ${s.mode === 'plan' ? 'would change' : 'changed'} database user(s): the sites using them stop working until their configuration holds the new password:`,
+    );
+    lines.push(...wrapNames(s.dbSites, '    '));
+  }
   const h = s.health;
   if (h && (h.retries || h.serverErrors || h.transportErrors)) {
     lines.push(
@@ -269,9 +299,20 @@ export interface ProgressView {
   concurrency: number;
   /** Credentials per second since dispatch began. */
   rate?: number;
+  server?: string;
+  phase?: 'login' | 'listing';
+  accounts?: number;
+  credentials?: number;
+  fraction?: number;
 }
 
 export function formatProgress(p: ProgressView): string {
+  if (p.phase === 'login') return `logging in to ${p.server ?? 'the server'}...`;
+  if (p.phase === 'listing') {
+    if (p.accounts === undefined) return 'listing accounts...';
+    const pct = p.fraction !== undefined ? ` (${Math.floor(p.fraction * 100)}%)` : '';
+    return `listing: ${count(p.accounts)} account(s), ${count(p.credentials ?? 0)} credential(s) so far${pct}`;
+  }
   const c = p.counts;
   const eta = p.rate && p.rate > 0 ? `, ${formatDuration(Math.round(((p.total - p.done) / p.rate) * 1000))} left` : '';
   const rate = p.rate ? `, ${p.rate.toFixed(0)}/s${eta}` : '';
@@ -286,6 +327,8 @@ export interface VerifyView {
   drift: string[];
   errors: Array<{ username: string; error: string }>;
   aborted?: string;
+  byKind?: KindCounts;
+  unverifiable?: Array<{ kind: string; count: number; why: string }>;
 }
 
 /** Names wrapped to `width`, at most `max` of them; the rest counted, never printed on one endless line. */
@@ -313,6 +356,8 @@ export function formatVerify(v: VerifyView, width = 100): string {
     lines.push(`  drift (password changed since the rotation), ${count(v.drift.length)} account(s):`);
     lines.push(...wrapNames(v.drift, '    ', width));
   }
+  if (v.byKind) lines.push(...formatKindTable(v.byKind, KIND_ROWS, '    '));
+  for (const u of v.unverifiable ?? []) lines.push(`  not verified: ${count(u.count)} ${(KIND_LABELS as Record<string, string>)[u.kind] ?? u.kind}: ${u.why}`);
   for (const e of v.errors.slice(0, 40)) lines.push(`  ${e.username}: ${e.error}`);
   if (v.errors.length > 40) lines.push(`  ... and ${count(v.errors.length - 40)} more not checkable (--json lists them all)`);
   if (v.aborted) lines.push(`  ABORTED: ${v.aborted}`);

@@ -18,6 +18,7 @@ export const SEALING_SCHEME = 'age-x25519/aes-256-gcm/v1';
 
 /** A sealed value that fails authentication: the journal was altered, truncated, or mixed up. */
 export class SealedSecretError extends Error {
+  readonly code = 'SEALED_SECRET';
   constructor(message: string) {
     super(message);
     this.name = 'SealedSecretError';

@@ -185,10 +185,14 @@ function isIp(host: string): boolean {
   return /^[\d.]+$/.test(host) || host.includes(':');
 }
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  readonly code = 'BODY_TOO_LARGE';
+}
 
 /** The request was stopped here (its deadline, or the run abandoning it) before undici settled it. */
-class StoppedLocally extends Error {}
+class StoppedLocally extends Error {
+  readonly code = 'STOPPED_LOCALLY';
+}
 
 /**
  * One request's undici handler: collects the answer in memory (no stream, no async iterator) up

@@ -9,6 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse, TomlError } from 'smol-toml';
 import { isLoopbackHost, parseServerUrl } from '../directadmin/index.js';
 import { UsageError } from '../errors.js';
+import { KIND_LIST_TEXT, KIND_NAMES } from '../kinds/kind.js';
 
 export interface InventoryServer {
   name: string;
@@ -39,6 +40,8 @@ export interface Inventory {
   /** Absolute path. */
   file: string;
   servers: InventoryServer[];
+  /** [defaults] metrics_file, absolute: the fleet run's metrics (one sample per server). */
+  metricsFile?: string;
 }
 
 /** One problem in an inventory, located. */
@@ -62,12 +65,12 @@ export class InventoryError extends UsageError {
 }
 
 const SERVER_KEYS = ['name', 'url', 'user', 'secret_env', 'secret_file', 'fingerprint', 'ca', 'concurrency', 'scope', 'exclude', 'include', 'tags'] as const;
-const DEFAULT_KEYS = ['user', 'secret_env', 'secret_file', 'ca', 'concurrency', 'scope', 'exclude', 'include'] as const;
+const DEFAULT_KEYS = ['user', 'secret_env', 'secret_file', 'ca', 'concurrency', 'scope', 'exclude', 'include', 'metrics_file'] as const;
 /** Keys that would hold a secret: refused outright, whatever their value. */
 const SECRET_KEY = /^(secret|password|passwd|pass|pw|key|login_?key|api_?key|token)$|password|passwd|secret(?!_(env|file)$)/i;
 export const NAME = /^[A-Za-z0-9._-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const KIND = /^(account|email|ftp|login-key|session|db-user|all)$/;
+const KIND = new RegExp(`^(${[...KIND_NAMES, 'all'].join('|')})$`);
 
 /**
  * Where keys are written: smol-toml gives no positions for values, so the text is scanned for
@@ -216,7 +219,7 @@ function readCommon(r: TableReader, baseDir: string): Common {
   if (scope) out.scope = scope;
   const exclude = r.strings('exclude');
   if (exclude) out.exclude = exclude;
-  const include = r.strings('include', KIND, 'credential kinds are account, email, ftp, login-key, session, db-user or all');
+  const include = r.strings('include', KIND, `credential kinds are ${KIND_LIST_TEXT} or all`);
   if (include) out.include = include;
   return out;
 }
@@ -270,12 +273,15 @@ export function parseInventory(text: string, file: string): Inventory {
     });
   }
   let defaults: Common = {};
+  let metricsFile: string | undefined;
   if (doc.defaults !== undefined) {
     if (!isTable(doc.defaults)) problems.push({ line: lines.of('top', 'defaults'), key: 'defaults', message: 'must be a table: [defaults]' });
     else {
       const r = new TableReader(doc.defaults, problems, (k) => lines.of('defaults', k), 'defaults');
       r.checkKeys(DEFAULT_KEYS);
       defaults = readCommon(r, baseDir);
+      const metrics = r.string('metrics_file');
+      if (metrics) metricsFile = resolve(baseDir, metrics);
     }
   }
   const rawServers = doc.server;
@@ -349,7 +355,7 @@ export function parseInventory(text: string, file: string): Inventory {
       file,
       problems.sort((a, b) => a.line - b.line),
     );
-  return { file, servers };
+  return { file, servers, ...(metricsFile ? { metricsFile } : {}) };
 }
 
 export function loadInventory(path: string): Inventory {

@@ -4,12 +4,12 @@
  * temp file created exclusively, fsync'd, renamed over), so a kill at any instant leaves the last
  * complete version; `resume --run` reads it to find the servers that did not finish.
  */
-import { randomBytes } from 'node:crypto';
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { replaceFile } from '../files.js';
 import type { StatusCounts } from '../messages.js';
+import { newRunId } from '../run-id.js';
 
 export const MANIFEST_VERSION = 1;
 export const RUN_ID = /^\d{8}T\d{6}Z-[a-z0-9]{6}$/;
@@ -62,14 +62,7 @@ export interface FleetManifest {
   servers: ManifestServer[];
 }
 
-export function newRunId(d = new Date()): string {
-  const t = d
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d+Z$/, 'Z');
-  // 6 characters of base 36 from 8 random bytes: two runs in the same second still differ.
-  return `${t}-${(randomBytes(8).readBigUInt64BE() % 36n ** 6n).toString(36).padStart(6, '0')}`;
-}
+export { newRunId };
 
 /** Creates output/<run id>/ (0700) under a fresh id; mkdir is exclusive, so ids never collide. */
 export async function createRunDir(outputDir: string): Promise<{ runId: string; dir: string }> {

@@ -37,7 +37,12 @@ export const fleetMsg = {
       ...m.servers.filter((s) => s.status !== 'ok').map((s) => `  ${formatServerLine(s)}`),
       `  summary: ${summary}`,
     ];
-    if (m.command === 'rotate' && m.servers.some((s) => !isFinished(s))) lines.push(`  to finish the rest: ${fleetMsg.resumeCommand(m.runId, outputDir)}`);
+    // A server refused because an earlier run must be finished first names that run's line; resuming this one would refuse the same way.
+    const elsewhere = (s: (typeof m.servers)[number]) => /da-rotate resume --run (\S+)/.exec(s.error ?? '')?.[1]?.replace(/;$/, '') ?? undefined;
+    const others = [...new Set(m.servers.map(elsewhere).filter((r): r is string => r !== undefined && r !== m.runId))];
+    if (others.length > 0) for (const r of others) lines.push(`  finish the earlier run first: ${fleetMsg.resumeCommand(r, outputDir)}`);
+    if (m.command === 'rotate' && m.servers.some((s) => !isFinished(s) && !others.includes(elsewhere(s) ?? '')))
+      lines.push(`  to finish the rest: ${fleetMsg.resumeCommand(m.runId, outputDir)}`);
     if (exitCode !== 0 && command === 'rotate') lines.push('  fix what each failed server says, then resume the run: finished servers are not touched again');
     return lines.join('\n') + '\n';
   },

@@ -4,6 +4,7 @@
  * writeAbove() so they never tear the drawn block.
  */
 import type { ProgressEvent } from '../rotation/run.js';
+import { formatProgress } from '../messages.js';
 import { formatOutcome, formatServerLine } from './summary.js';
 import type { ManifestServer } from './manifest.js';
 
@@ -22,6 +23,7 @@ function progressLine(name: string, width: number, s: ManifestServer | undefined
   if (s && s.status !== 'running' && s.status !== 'pending') return `${label}  ${formatOutcome(s)}`;
   if (!s || s.status === 'pending') return `${label}  waiting`;
   if (!p) return `${label}  connecting`;
+  if (p.phase) return `${label}  ${formatProgress({ ...p, server: undefined })}`;
   const c = p.counts;
   const pct = p.total ? Math.floor((100 * p.done) / p.total) : 100;
   return `${label}  ${String(pct).padStart(3)}% ${p.done}/${p.total}  rotated ${c.rotated}, failed ${c.failed}, unknown ${c.unknown}  (${p.concurrency} in flight)`;
@@ -97,6 +99,19 @@ export class LineDisplay implements FleetDisplay {
   progress(): void {}
   update(s: ManifestServer): void {
     if (s.status !== 'running' && s.status !== 'pending') this.out.write(`${formatServerLine(s)}\n`);
+  }
+  writeAbove(text: string): void {
+    this.out.write(text);
+  }
+  close(): void {}
+}
+
+/** --quiet: a line only for a server that did not end well; log lines (errors only) pass through. */
+export class QuietDisplay implements FleetDisplay {
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  progress(): void {}
+  update(s: ManifestServer): void {
+    if (s.status !== 'running' && s.status !== 'pending' && s.status !== 'ok') this.out.write(`${formatServerLine(s)}\n`);
   }
   writeAbove(text: string): void {
     this.out.write(text);

@@ -3,7 +3,7 @@
  * connection, client, concurrency, journal and report under output/<run id>/<server name>/, one
  * manifest and one summary for all. A server that fails is reported with its reason; the others go on.
  */
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
@@ -12,6 +12,7 @@ import type { Argv, Env, OptionName } from '../options.js';
 export { wantsFleet } from './wants.js';
 import { optionGiven, resolveFiles, resolvePolicy, resolveSelection, resolveWork } from '../options.js';
 import type { RunContext } from '../rotation/run.js';
+import { checkMetricsFile, MetricsRecorder } from '../rotation/metrics.js';
 import { confirmFleet } from './confirm.js';
 import { resolveConnections, type CommonConnection } from './connect.js';
 import { loadInventory, selectServers, type InventoryServer } from './inventory.js';
@@ -27,9 +28,10 @@ import {
   type ManifestServer,
 } from './manifest.js';
 import { fleetMsg } from './messages.js';
-import { LineDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
+import { LineDisplay, QuietDisplay, TerminalDisplay, type FleetDisplay } from './progress.js';
 import { runServer, type FleetSettings } from './server-run.js';
 import { isFinished, summaryCsv, summaryRow, worstExitCode, type SummaryRow } from './summary.js';
+import { packageVersion } from '../version.js';
 
 export interface FleetIo {
   env: Env;
@@ -105,6 +107,11 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   if (previous && command === 'resume' && previous.manifest.command !== 'rotate')
     throw new UsageError(fleetMsg.resumeNotRotate(previous.manifest.runId, previous.manifest.command));
   const inventory = loadInventory(argv.inventory ?? previous!.manifest.inventory);
+  // --metrics-file wins over the inventory's metrics_file; either is checked before any request.
+  if (base.metrics && base.metrics.path === undefined && inventory.metricsFile) {
+    await checkMetricsFile(inventory.metricsFile);
+    base.metrics.path = inventory.metricsFile;
+  }
   const selectors = argv.servers;
   let selected = selectServers(inventory, selectors);
   const settings: FleetSettings = {
@@ -174,12 +181,16 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     states = manifest.servers;
   }
 
-  const display: FleetDisplay = io.stderr.isTTY
-    ? new TerminalDisplay(
-        io.stderr,
-        states.map((s) => s.name),
-      )
-    : new LineDisplay(io.stderr);
+  // --quiet: nothing unless something went wrong (cron mails any output), as a single server run.
+  const quiet = argv.quiet === true;
+  const display: FleetDisplay = quiet
+    ? new QuietDisplay(io.stderr)
+    : io.stderr.isTTY
+      ? new TerminalDisplay(
+          io.stderr,
+          states.map((s) => s.name),
+        )
+      : new LineDisplay(io.stderr);
   const writer = new ManifestWriter(manifestPath(runDir), manifest, () => base.stop.stop());
   const changed = (s: ManifestServer) => () => {
     display.update(s);
@@ -191,8 +202,16 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     display.close();
     throw new RunAborted(fleetMsg.manifestNotWritten(writer.path, describeError(e)));
   }
-  display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
-  const log = createLogger({ level: argv.logLevel ?? 'info', secrets: base.secrets, destination: logSink(display) });
+  if (!quiet) display.writeAbove(fleetMsg.starting(command, manifest.runId, states.length, parallel, runDir));
+  // As a single server's run: on a terminal text lines at warn (never JSON inside the drawn block), elsewhere JSON at info.
+  const log = createLogger({
+    level: argv.logLevel ?? (quiet ? 'error' : io.stderr.isTTY ? 'warn' : 'info'),
+    format: argv.logFormat ?? (io.stderr.isTTY ? 'text' : 'json'),
+    secrets: base.secrets,
+    destination: logSink(display),
+    runId: manifest.runId,
+    version: packageVersion(),
+  });
   const limit = pLimit(parallel);
   try {
     await Promise.all(
@@ -200,8 +219,10 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
         limit(async () => {
           const state = states[i]!;
           if (base.stop.stopped) return;
+          const metrics = base.metrics ? new MetricsRecorder() : undefined;
           const ctx: RunContext = {
-            log: log.child({ fleetServer: state.name }),
+            metrics,
+            log: log.child({ server: state.url, fleetServer: state.name }),
             secrets: base.secrets,
             stderr: io.stderr,
             interactive: false,
@@ -209,9 +230,19 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
             confirm: async () => false,
             stop: base.stop,
             outputDir: state.dir,
-            resumeCommand: () => fleetMsg.resumeCommand(manifest.runId, outputDir),
+            // The run that must be finished: the one whose directory holds the journal (an earlier fleet run, or this one).
+            resumeCommand: (journal) => fleetResumeFor(journal, outputDir),
           };
-          await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
+          const started = Date.now();
+          try {
+            await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
+          } finally {
+            // One sample set per server, labelled with its inventory URL, whatever its run's origin.
+            if (base.metrics) {
+              const m = base.metrics.server(state.url);
+              Object.assign(m, metrics!.all()[0] ?? { startedAt: started, endedAt: Date.now() }, { server: state.url });
+            }
+          }
         }),
       ),
     );
@@ -227,6 +258,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
     }
     display.close();
   }
+  for (const s of states) if (base.metrics) base.metrics.server(s.url).exitCode = s.exitCode ?? ExitCode.Internal;
   const rows = manifest.servers.map(summaryRow);
   const summaryPath = join(runDir, 'summary.csv');
   let exitCode = worstExitCode(states.map((s) => s.exitCode ?? ExitCode.Internal));
@@ -240,7 +272,16 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   }
   const all = manifest.servers.map((s) => s.exitCode ?? ExitCode.Internal);
   const result: FleetResult = { runId: manifest.runId, command, exitCode, manifest: manifestPath(runDir), summary: summaryPath, servers: rows };
-  io.stderr.write(base.secrets.scrub(fleetMsg.finished(command, manifest, summaryPath, worstExitCode(all), outputDir)));
+  if (!quiet || worstExitCode(all) !== ExitCode.Ok)
+    io.stderr.write(base.secrets.scrub(fleetMsg.finished(command, manifest, summaryPath, worstExitCode(all), outputDir)));
   if (json) io.stdout.write(JSON.stringify(result) + '\n');
   return exitCode;
+}
+
+/** `resume --run <id>` of the fleet run that owns `journal` (`<output dir>/<id>/<server>/...`); else the plain resume of the journal. */
+function fleetResumeFor(journal: string, outputDir: string): string {
+  const rel = relative(resolve(outputDir), resolve(journal));
+  const parts = rel.split(sep);
+  if (!rel.startsWith('..') && !isAbsolute(rel) && parts.length >= 3) return fleetMsg.resumeCommand(parts[0]!, outputDir);
+  return `da-rotate resume ${journal}`;
 }

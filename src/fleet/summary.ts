@@ -30,7 +30,15 @@ export const SUMMARY_COLUMNS = [
  * blacklist, lock) whatever else happened; an interrupted one only needs `resume --run`; a usage
  * error in one server's run changed nothing there; partial is the mildest failure.
  */
-const SEVERITY: readonly number[] = [ExitCode.Internal, ExitCode.Aborted, ExitCode.Interrupted, ExitCode.Usage, ExitCode.Partial, ExitCode.Ok];
+const SEVERITY: readonly number[] = [
+  ExitCode.Internal,
+  ExitCode.Aborted,
+  ExitCode.Unfinished,
+  ExitCode.Interrupted,
+  ExitCode.Usage,
+  ExitCode.Partial,
+  ExitCode.Ok,
+];
 
 export function worstExitCode(codes: readonly number[]): number {
   let worst: number = ExitCode.Ok;
@@ -50,6 +58,7 @@ export function statusFor(exitCode: number): ServerStatus {
     case ExitCode.Usage:
       return 'usage';
     case ExitCode.Aborted:
+    case ExitCode.Unfinished:
       return 'aborted';
     case ExitCode.Interrupted:
       return 'interrupted';

@@ -11,7 +11,7 @@ export const dbUser: CredentialKind = {
   commands: ['/api/db-show/users', '/api/db-manage/users'],
   secretRules: { minLength: 8, maxLength: 128 },
   async list(ctx, owner) {
-    const users = await ctx.as(owner).listDbUsers();
+    const users = await ctx.read(() => ctx.as(owner).listDbUsers());
     return users.map((u): Credential => ({
       kind: 'db-user',
       owner,

@@ -14,8 +14,8 @@ export const ftpAccount: CredentialKind = {
     const out: Credential[] = [];
     const as = ctx.as(owner);
     for (const domain of await ctx.domains(owner)) {
-      for (const a of await as.listFtpAccounts(domain)) {
-        const d = await as.showFtpAccount(domain, a.user);
+      for (const a of await ctx.read(() => as.listFtpAccounts(domain))) {
+        const d = await ctx.read(() => as.showFtpAccount(domain, a.user));
         out.push({
           kind: 'ftp',
           owner,

@@ -5,7 +5,7 @@ import { ftpAccount } from './ftp-account.js';
 import { loginKey } from './login-key.js';
 import { mailbox } from './mailbox.js';
 import { panelSession } from './session.js';
-import { KIND_ORDER, OPT_IN_KINDS, type CredentialKind, type KindName } from './kind.js';
+import { KIND_NAMES, KIND_ORDER, OPT_IN_KINDS, type CredentialKind, type KindName } from './kind.js';
 
 export * from './kind.js';
 
@@ -35,5 +35,5 @@ export function defaultAllKinds(): KindName[] {
 }
 
 // The options table names kinds without loading them (start-up): the two lists must agree.
-for (const k of KIND_ORDER) if (!KINDS[k]) throw new Error(`kind ${k} has no module`);
+for (const k of KIND_NAMES) if (!KINDS[k] || !KIND_ORDER.includes(k)) throw new Error(`kind ${k} has no module or no place in KIND_ORDER`);
 for (const k of OPT_IN_KINDS) if (!KINDS[k]?.optIn) throw new Error(`kind ${k} is listed opt-in but its module is not`);

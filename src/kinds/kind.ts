@@ -6,13 +6,22 @@
  */
 import type { DirectAdminClient, DirectAdminError } from '../directadmin/index.js';
 
-export type KindName = 'account' | 'login-key' | 'session' | 'email' | 'ftp' | 'db-user';
+/** Every credential kind's name, the one list: help text, inventory and report validation derive from it. */
+export const KIND_NAMES = ['account', 'email', 'ftp', 'login-key', 'session', 'db-user'] as const;
+export type KindName = (typeof KIND_NAMES)[number];
+
+export function isKindName(name: string): name is KindName {
+  return (KIND_NAMES as readonly string[]).includes(name);
+}
 
 /** Every kind, in the order a sweep touches them per account: what lets an intruder act without a password goes first. */
 export const KIND_ORDER: readonly KindName[] = ['login-key', 'session', 'account', 'email', 'ftp', 'db-user'];
 
 /** Kinds never part of `--include all`: a changed database password breaks the site using it. */
 export const OPT_IN_KINDS: readonly KindName[] = ['db-user'];
+
+/** "account, email, ..., db-user": the kinds as help text and error messages name them. */
+export const KIND_LIST_TEXT = KIND_NAMES.join(', ');
 
 export interface Credential {
   kind: KindName;
@@ -37,6 +46,11 @@ export interface KindContext {
   client: DirectAdminClient;
   /** The same connection acting as `owner` (login-as): domain-level commands answer only their owner. */
   as(owner: string): DirectAdminClient;
+  /**
+   * Sends one read (a list or show request): every read a kind's list() sends goes through this, so
+   * the listing retries each on its own (one fault costs one resend, not the whole listing).
+   */
+  read<T>(request: () => Promise<T>): Promise<T>;
   /** The domains `owner` holds, asked once per run however many kinds need them. */
   domains(owner: string): Promise<string[]>;
   /** False once the server refused CMD_API_VERIFY_PASSWORD to this login (a reseller), or with --settle resend. */

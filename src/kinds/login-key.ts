@@ -33,7 +33,7 @@ export const loginKey: CredentialKind = {
   action: 'revoke',
   commands: ['CMD_API_LOGIN_KEYS', '/api/login-keys/keys'],
   async list(ctx, owner) {
-    const keys = await listKeys(ctx.as(owner));
+    const keys = await ctx.read(() => listKeys(ctx.as(owner)));
     return keys.map((k): Credential => ({ kind: 'login-key', owner, name: k.id, details: describeKey(k), data: { api: k.api } }));
   },
   async apply(ctx, c) {

@@ -9,7 +9,7 @@ export const mailbox: CredentialKind = {
   async list(ctx, owner) {
     const out: Credential[] = [];
     for (const domain of await ctx.domains(owner)) {
-      for (const local of await ctx.as(owner).listMailboxes(domain)) {
+      for (const local of await ctx.read(() => ctx.as(owner).listMailboxes(domain))) {
         out.push({ kind: 'email', owner, name: `${local}@${domain}`, data: { domain, local } });
       }
     }

@@ -7,7 +7,7 @@ export const panelSession: CredentialKind = {
   action: 'revoke',
   commands: ['/api/sessions'],
   async list(ctx, owner) {
-    const sessions = await ctx.as(owner).listSessions();
+    const sessions = await ctx.read(() => ctx.as(owner).listSessions());
     // The session this run's own request opened (if the server makes one) is not the intruder's.
     return sessions
       .filter((s) => !s.current)

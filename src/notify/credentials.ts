@@ -3,12 +3,15 @@
  * the mailbox and FTP passwords of that same account, nothing of anyone else's.
  */
 import { UsageError } from '../errors.js';
+import { isKindName } from '../kinds/kind.js';
 import { parseReport, type ParsedReportRow } from '../rotation/report-parse.js';
 
-/** The credential kinds a customer is told about; other kinds (keys, sessions, db users) stay with the operator. */
-export type DeliverableKind = 'account' | 'email' | 'ftp';
-const DELIVERABLE = new Set<string>(['account', 'email', 'ftp']);
-const KNOWN_KINDS = new Set<string>(['account', 'email', 'ftp', 'login-key', 'session', 'db-user']);
+/**
+ * The credential kinds a customer is told about; keys and sessions stay with the operator. A
+ * database user is told too: the customer's site stops working until its configuration has the new password.
+ */
+export type DeliverableKind = 'account' | 'email' | 'ftp' | 'db-user';
+const DELIVERABLE = new Set<string>(['account', 'email', 'ftp', 'db-user']);
 
 /** One report row, as the report module reads it back. */
 export type ReportLine = ParsedReportRow;
@@ -45,7 +48,7 @@ export function parseReportCsv(text: string, where: string): ReportLine[] {
   }
 }
 
-const KIND_ORDER: Record<DeliverableKind, number> = { account: 0, email: 1, ftp: 2 };
+const KIND_ORDER: Record<DeliverableKind, number> = { account: 0, email: 1, ftp: 2, 'db-user': 3 };
 
 /** Groups deliverable rows per owning account, keeping only rotated rows (and unknown ones if asked). */
 export function groupForDelivery(lines: readonly ReportLine[], options: { includeUnknown: boolean }): Grouping {
@@ -53,7 +56,7 @@ export function groupForDelivery(lines: readonly ReportLine[], options: { includ
   let heldUnknown = 0;
   let includedUnknown = 0;
   for (const line of lines) {
-    if (!KNOWN_KINDS.has(line.kind))
+    if (!isKindName(line.kind))
       throw new UsageError(`the report has a row of unknown kind "${line.kind}" (account ${line.username}): use the da-rotate version that wrote it`);
     if (!DELIVERABLE.has(line.kind)) continue;
     if (line.status !== 'rotated' && line.status !== 'unknown') continue;

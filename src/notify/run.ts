@@ -5,11 +5,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { ExitCode, RunAborted, UsageError } from '../errors.js';
 import { readReportText } from '../crypto/report-file.js';
 import { looksLikeAge, type AgeIdentity } from '../crypto/age.js';
 import { globToRegExp } from '../rotation/enumerate.js';
+import { newerRunThanReport } from '../rotation/last-run.js';
+import { truthMsg } from '../rotation/truth-messages.js';
 import { groupForDelivery, parseReportCsv, type AccountBundle } from './credentials.js';
 import { notifyMsg } from './messages.js';
 import { parseSentLog, SentLog, sentLogPathFor, type AccountDelivery } from './sent-log.js';
@@ -36,6 +39,8 @@ export interface NotifySettings {
   yes: boolean;
   /** Where dry-run messages go (informational, the sender writes them). */
   emlDir?: string;
+  /** Where the server's last run is recorded: a report a later run superseded is refused. */
+  stateDir?: string;
 }
 
 export interface NotifyDeps {
@@ -89,6 +94,37 @@ function hostOf(origin: string): string {
   }
 }
 
+/**
+ * Drops every password the server no longer has (a later run changed it, or someone did by hand):
+ * proved by the kinds' read (the account's password check); a credential no read can prove is kept.
+ */
+async function keepLive(todo: AccountBundle[], server: NotifyServer, summary: NotifySummary, say: (line: string) => void): Promise<AccountBundle[]> {
+  const kept: AccountBundle[] = [];
+  for (const b of todo) {
+    const credentials = [];
+    for (const c of b.credentials) {
+      let live: boolean | undefined;
+      try {
+        live = await server.isLive!(b.username, c);
+      } catch (e) {
+        if (isFatalServerError(e)) throw e;
+        live = false;
+        summary.failed.push({
+          account: b.username,
+          error: `could not check that the ${c.kind} password of ${c.credential} is still live: ${(e as Error).message}`,
+        });
+        continue;
+      }
+      if (live === false) {
+        summary.failed.push({ account: b.username, error: `the ${c.kind} password of ${c.credential} in the report is no longer live: not sent` });
+        say(`${b.username}: the ${c.kind} password of ${c.credential} is no longer live on the server; it is not sent`);
+      } else credentials.push(c);
+    }
+    if (credentials.length > 0) kept.push({ ...b, credentials });
+  }
+  return kept;
+}
+
 export async function notify(settings: NotifySettings, deps: NotifyDeps): Promise<NotifySummary> {
   const { server, say } = deps;
   const now = deps.now ?? (() => new Date());
@@ -103,6 +139,9 @@ export async function notify(settings: NotifySettings, deps: NotifyDeps): Promis
   const reportServer = lines[0]?.server ?? server.origin;
   if (reportServer !== server.origin) throw new UsageError(notifyMsg.reportServerMismatch(reportServer, server.origin));
   if (settings.deliver === 'login-link' && !server.loginLinks && !settings.dryRun) throw new UsageError(notifyMsg.loginLinksUnavailable);
+  // Only the newest report of its server holds live passwords: an older one sends nothing.
+  const later = newerRunThanReport(resolve(settings.report), reportServer, settings.stateDir);
+  if (later) throw new UsageError(truthMsg.superseded(settings.report, later, 'notify sends nothing from it; notify the newest report'));
 
   const grouping = groupForDelivery(lines, { includeUnknown: settings.includeUnknown });
   if (grouping.heldUnknown) say(notifyMsg.heldUnknown(grouping.heldUnknown));
@@ -164,8 +203,10 @@ export async function notify(settings: NotifySettings, deps: NotifyDeps): Promis
     }
     if (summary.uncertain.length) say(notifyMsg.uncertainHeld(summary.uncertain));
 
-    // 4. Contact addresses and suspension, all looked up before anything is sent.
-    const planned = await lookUp(todo, settings, server, summary);
+    // 4. Every password still live (the kinds' proving read), contact addresses and suspension,
+    // all looked up before anything is sent.
+    const live = server.isLive ? await keepLive(todo, server, summary, say) : todo;
+    const planned = await lookUp(live, settings, server, summary);
     summary.planned = planned.length;
     if (planned.length === 0) return finish(summary);
 

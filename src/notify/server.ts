@@ -3,6 +3,8 @@
  * builds it from the DirectAdminClient.
  */
 import { DirectAdminClient, isDirectAdminError } from '../directadmin/index.js';
+import { kindByName, type KindContext, type KindName } from '../kinds/index.js';
+import { kindContext } from '../rotation/connection.js';
 
 export interface NotifyServer {
   /** scheme://host:port, compared with the report's `server` column. */
@@ -13,6 +15,11 @@ export interface NotifyServer {
   userConfig(user: string): Promise<Record<string, string>>;
   /** A one-time login URL for `user` (single use, short expiry), created through login-as. */
   createLoginLink(user: string): Promise<string>;
+  /**
+   * Whether `credential` of `owner` still has the report's password, through the kind's proving
+   * read: true, false, or undefined when no read can prove it. Absent: not checked.
+   */
+  isLive?(owner: string, credential: { kind: KindName; credential: string; password: string }): Promise<boolean | undefined>;
   close(): Promise<void>;
 }
 
@@ -25,7 +32,14 @@ export function isFatalServerError(e: unknown): boolean {
 }
 
 export function notifyServerFromClient(client: DirectAdminClient): NotifyServer {
+  let kctx: KindContext | undefined;
   return {
+    isLive: async (owner, c) => {
+      const check = kindByName(c.kind).check;
+      if (!check) return undefined;
+      kctx ??= kindContext(client, { settle: 'verify' });
+      return check(kctx, { kind: c.kind, owner, name: c.credential }, c.password);
+    },
     origin: client.origin,
     loginLinks: true,
     userConfig: (user) => client.showUserConfig(user),

@@ -4,6 +4,7 @@ import { UsageError } from '../errors.js';
 import { checkedArgv, type ArgvInput, type Env } from '../options.js';
 import { readIdentityFile } from '../crypto/age.js';
 import type { NotifySettings } from './run.js';
+import { stateDirFor } from '../rotation/lock.js';
 import { checkTemplate, DEFAULT_TEMPLATES, loadTemplateFile, type DeliveryMode } from './template.js';
 
 /** `Name <addr@host>` or a bare address. */
@@ -69,5 +70,6 @@ export function resolveNotifySettings(input: ArgvInput, env: Env): NotifyCliSett
     emlDir: dryRun ? (argv.emlDir ?? `output/notify-${fileStamp(new Date())}`) : undefined,
     smtpInsecure: argv.smtpInsecure,
     smtpCa,
+    stateDir: stateDirFor(env, argv.stateDir),
   };
 }

@@ -126,7 +126,12 @@ const KIND_LABEL: Record<DeliverableCredential['kind'], string> = {
   account: 'Account (control panel, FTP, SSH)',
   email: 'Mailbox',
   ftp: 'FTP account',
+  'db-user': 'Database user',
 };
+
+/** Said under every database user: its site breaks until its configuration is edited. */
+export const DATABASE_NOTICE =
+  'your website uses this database user: it cannot reach its database until its configuration file ' + '(for example wp-config.php) holds the new password';
 
 /** The {{credentials}} block: with passwords, or (login-link mode) only which credentials changed. */
 export function credentialsBlock(bundle: AccountBundle, mode: DeliveryMode): string {
@@ -135,13 +140,14 @@ export function credentialsBlock(bundle: AccountBundle, mode: DeliveryMode): str
     for (const c of bundle.credentials) {
       const note = c.status === 'unknown' ? '  (may not be active yet: if it does not work, contact us)' : '';
       lines.push(`${KIND_LABEL[c.kind]}: ${c.credential}\n  new password: ${c.password}${note}`);
+      if (c.kind === 'db-user') lines.push(`  IMPORTANT: ${DATABASE_NOTICE}.`);
     }
     return lines.join('\n') + '\n';
   }
   const others = bundle.credentials.filter((c) => c.kind !== 'account');
   if (others.length === 0) return '';
   lines.push('These passwords were changed too; after logging in, set new ones in the control panel:');
-  for (const c of others) lines.push(`  ${KIND_LABEL[c.kind]}: ${c.credential}`);
+  for (const c of others) lines.push(`  ${KIND_LABEL[c.kind]}: ${c.credential}${c.kind === 'db-user' ? `\n    IMPORTANT: ${DATABASE_NOTICE}.` : ''}`);
   return lines.join('\n') + '\n';
 }
 

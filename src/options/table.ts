@@ -4,6 +4,7 @@
  * derived from it. Kept light: the CLI reads it before it loads anything else (start-up time).
  */
 import { DEFAULT_LENGTH, GENERATED_SYMBOLS, MAX_LENGTH, MIN_LENGTH } from '../rotation/password.js';
+import { KIND_LIST_TEXT, OPT_IN_KINDS } from '../kinds/kind.js';
 import type { CommandName } from './commands.js';
 import type { OptionSpec } from './types.js';
 
@@ -96,7 +97,7 @@ export const OPTIONS = {
     type: 'array',
     group: G_SEL,
     commands: SELECT,
-    describe: 'Credential kinds to change: account, email, ftp, login-key, session, db-user, or all (all = every kind but db-user). Default: account',
+    describe: `Credential kinds to change: ${KIND_LIST_TEXT}, or all (all = every kind but ${OPT_IN_KINDS.join(', ')}). Default: account`,
   },
 
   length: {
@@ -190,8 +191,14 @@ export const OPTIONS = {
   'state-dir': {
     type: 'string',
     group: G_OUT,
-    commands: ['rotate', 'plan', 'resume'],
+    commands: ['rotate', 'plan', 'resume', 'verify', 'notify'],
     describe: 'Where per-server locks and last-run records live (default $XDG_STATE_HOME/da-rotate or ~/.local/state/da-rotate)',
+  },
+  salvage: {
+    type: 'boolean',
+    group: G_PW,
+    commands: ['resume'],
+    describe: 'Read a damaged journal record by record: keep every whole record, say which lines could not be read, and finish the run',
   },
   'abandon-previous': {
     type: 'boolean',
@@ -212,6 +219,14 @@ export const OPTIONS = {
     group: G_OUT,
     commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope', 'notify', 'prune'],
     describe: 'Print a machine-readable summary on stdout',
+  },
+  'metrics-file': {
+    type: 'string',
+    needsValue: true,
+    group: G_OUT,
+    commands: WORK,
+    describe:
+      "After every run, write its metrics (Prometheus text format, for node_exporter's textfile collector) to FILE, replaced atomically; with --inventory, [defaults] metrics_file",
   },
   'log-level': {
     type: 'string',

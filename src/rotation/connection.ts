@@ -14,10 +14,12 @@ export interface ServerHealth {
   retries: number;
   serverErrors: number;
   transportErrors: number;
+  /** Logins the server refused (wrong credential, blacklisted IP): DirectAdmin blacklists after about 10. */
+  failedLogins: number;
 }
 
 export function emptyHealth(): ServerHealth {
-  return { requests: 0, retries: 0, serverErrors: 0, transportErrors: 0 };
+  return { requests: 0, retries: 0, serverErrors: 0, transportErrors: 0, failedLogins: 0 };
 }
 
 export interface ClientHooks {
@@ -42,6 +44,7 @@ export function makeClient(c: ConnectionSettings, concurrency: number, hooks: Cl
                 health.requests++;
                 if (e.status >= 500) health.serverErrors++;
                 if (e.error?.kind === 'transport') health.transportErrors++;
+                if (e.error?.kind === 'authentication' || e.error?.kind === 'blacklisted') health.failedLogins++;
               }
               onSample?.(e);
               // Per-request trace: command, status and time only; the client never hands over a secret.
@@ -90,6 +93,8 @@ export function kindContext(client: DirectAdminClient, work: Pick<WorkSettings, 
       }
       return c;
     },
+    // Sent once here; the listing (credentials.ts) wraps it with retries.
+    read: (request) => request(),
     domains(owner) {
       let d = domains.get(owner);
       if (!d) {

@@ -1,5 +1,5 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
-import { isDirectAdminError, type DirectAdminClient } from '../directadmin/index.js';
+import { isDirectAdminError } from '../directadmin/errors.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
 import type { SecretRegistry } from '../log.js';
@@ -20,29 +20,11 @@ export interface CredentialList {
   fatal?: unknown;
 }
 
-/** Read commands of a client (list*, show*) each retried on their own: a listing is several requests, one fault must cost one resend, not the whole listing. */
-function retryingReads(client: DirectAdminClient, retry: ReadRetryOptions): DirectAdminClient {
-  return new Proxy(client, {
-    get(target, prop) {
-      const value: unknown = Reflect.get(target, prop, target);
-      if (typeof value !== 'function') return value;
-      const f = value as (...a: unknown[]) => Promise<unknown>;
-      if (typeof prop === 'string' && /^(list|show)/.test(prop)) return (...a: unknown[]) => withReadRetries(() => f.apply(target, a), retry);
-      return f.bind(target);
-    },
-  });
-}
-
-/** The kind context for listing: every read of every owner retried per request. */
+/** The kind context for listing: every read a kind sends (ctx.read) and every owner's domains retried per request. */
 function listingContext(kctx: KindContext, retry: ReadRetryOptions): KindContext {
-  const asOwner = new Map<string, DirectAdminClient>();
   return {
     ...kctx,
-    as(owner) {
-      let c = asOwner.get(owner);
-      if (!c) asOwner.set(owner, (c = retryingReads(kctx.as(owner), retry)));
-      return c;
-    },
+    read: (request) => withReadRetries(request, retry),
     domains: (owner) => withReadRetries(() => kctx.domains(owner), retry),
   };
 }
@@ -51,7 +33,7 @@ export async function listCredentials(
   kctx: KindContext,
   accounts: readonly string[],
   include: readonly KindName[],
-  o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry },
+  o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry; onListed?: (credentials: number, fraction: number) => void },
 ): Promise<CredentialList> {
   const lctx = listingContext(kctx, o.retry);
   const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
@@ -62,6 +44,8 @@ export async function listCredentials(
   // plan of 100 000 accounts holds the list, not 100 000 queued jobs.
   const total = kinds.length * accounts.length;
   let next = 0;
+  let credentialsSoFar = 0;
+  let pairsDone = 0;
   const lane = async (): Promise<void> => {
     while (next < total && fatal === undefined && !o.retry.signal.aborted) {
       const index = next++;
@@ -69,11 +53,13 @@ export async function listCredentials(
       const owner = accounts[index % accounts.length]!;
       try {
         const listed = kind.list(lctx, owner);
-        found[index] = Array.isArray(listed) ? listed : await listed;
+        const list = (found[index] = Array.isArray(listed) ? listed : await listed);
+        credentialsSoFar += list.length;
       } catch (e) {
         if (isDirectAdminError(e) && e.fatal) fatal ??= e;
         else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
       }
+      o.onListed?.(credentialsSoFar, ++pairsDone / total);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(o.concurrency, total)) }, lane));

@@ -1,8 +1,9 @@
 /**
  * Sends the changes: intents journaled a window ahead, the first change of each kind sent alone
- * (a canary), lanes (below) for the rest, and every way a run stops (signal, fatal error, a refusal that
+ * (a canary), p-limit (the worker's one concurrency limit) for the rest, and every way a run stops (signal, fatal error, a refusal that
  * would hit everyone, --max-failures, --deadline) funnelled into one halt.
  */
+import pLimit from 'p-limit';
 import { kindByName, type Credential, type KindName } from '../kinds/index.js';
 import { msg, type StatusCounts } from '../messages.js';
 import type { IntentRecord, OutcomeRecord } from './journal.js';
@@ -26,6 +27,8 @@ export interface DispatchResult {
   finished: Set<string>;
   /** Credentials whose intent this dispatch journaled ahead but never sent. */
   prefetchedNotSent: Set<string>;
+  /** Changes whose request was started (0: nothing was sent). */
+  sent: number;
 }
 
 /** A fresh secret for a credential, within the run's policy and the kind's limits. */
@@ -221,9 +224,10 @@ export function countRow(counts: StatusCounts, status: ReportStatus): void {
 
 export async function dispatch(items: WorkItem[], state: RunState): Promise<DispatchResult> {
   const { ctx, work } = state;
-  const limit = new Lanes(state.adaptive?.current ?? work.concurrency);
+  // The worker's one concurrency limit; under --concurrency auto the learnt limit sets it as it changes.
+  const limit = pLimit(state.adaptive?.current ?? work.concurrency);
   state.limiter = limit;
-  state.adaptive?.onChange((n) => limit.setConcurrency(n));
+  state.adaptive?.onChange((n) => (limit.concurrency = n));
   let failures = 0;
   let done = 0;
   const finished = new Set<string>();
@@ -269,7 +273,7 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
     finished.add(id);
     readAhead.outcome(outcomeRecord(id, outcome));
     const row = outcomeRow(state.server, outcome);
-    state.counts[row.status]++;
+    state.count(row);
     state.report.write(row);
     if (ctx.log.isLevelEnabled('debug')) {
       ctx.log.debug(
@@ -334,56 +338,11 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
   };
 
   try {
-    await limit.run(items, job);
+    await limit.map(items, job);
   } finally {
     if (progress) clearInterval(progress);
     readAhead.flushOutcomes();
   }
   const prefetchedNotSent = new Set([...readAhead.journaledHere].filter((id) => !started.has(id)));
-  return { finished, prefetchedNotSent };
-}
-
-/**
- * Runs job(items[i], i) for every item with at most `concurrency` at once, in order; the limit
- * may change while it runs (--concurrency auto). Leaner than p-limit per item (no promise per
- * queued item, no hop through the microtask queue between one job ending and the next starting).
- * Rejects with the first job that throws, as Promise.all would.
- */
-class Lanes {
-  activeCount = 0;
-  #next = 0;
-  #settled = 0;
-  #pump: (() => void) | undefined;
-
-  constructor(public concurrency: number) {}
-
-  setConcurrency(n: number): void {
-    this.concurrency = n;
-    this.#pump?.();
-  }
-
-  run<T>(items: readonly T[], job: (item: T, index: number) => Promise<void>): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const n = items.length;
-      const finish = (): void => {
-        this.activeCount--;
-        this.#settled++;
-        if (this.#settled === n) resolve();
-        else pump();
-      };
-      const pump = (): void => {
-        while (this.activeCount < this.concurrency && this.#next < n) {
-          const i = this.#next++;
-          this.activeCount++;
-          job(items[i]!, i).then(finish, (e: unknown) => {
-            reject(e);
-            finish();
-          });
-        }
-      };
-      this.#pump = pump;
-      if (n === 0) resolve();
-      else pump();
-    });
-  }
+  return { finished, prefetchedNotSent, sent: started.size };
 }

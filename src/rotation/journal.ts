@@ -5,11 +5,13 @@
  * run killed at any instant leaves every password that might now be live in this file.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { link, lstat, unlink } from 'node:fs/promises';
+import { UsageError } from '../errors.js';
+import { msg } from '../messages.js';
+import { dirname } from 'node:path';
 import type { SealingHeader } from '../crypto/index.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
-import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from '../files.js';
+import { createTempBeside, fileUsageError, FileWriteFailed, openAppendNoFollow, PrivateFile, syncDir } from '../files.js';
 import type { SkippedAccount } from './enumerate.js';
 
 export const JOURNAL_VERSION = 2;
@@ -40,6 +42,11 @@ export interface JournalHeader {
   skipped: SkippedAccount[];
   /** An interrupted earlier journal this run was told to leave behind (--abandon-previous). */
   supersedes?: string;
+  /**
+   * Listings that failed (an account's mailboxes, login keys...): their credentials are not in
+   * `credentials`, so the report names them as failed rows, and so does every resume.
+   */
+  listingFailures?: JournalListingFailure[];
   /** Set when secrets are sealed for age recipients (--encrypt-to): intents carry `spw`, never `pw`. */
   encryption?: SealingHeader;
 }
@@ -76,15 +83,39 @@ export interface MarkRecord {
   at: string;
   pid: number;
   reason?: string;
+  /** A resume's --length/--symbols: the policy of every secret made from here on (a later resume keeps it). */
+  policy?: { length: number; symbols: boolean };
 }
 
-export type JournalRecord = JournalHeader | IntentRecord | OutcomeRecord | MarkRecord;
+export interface JournalListingFailure {
+  owner: string;
+  kind: KindName;
+  error: string;
+}
+
+/** Appended to a journal when a later run of its server starts: this journal is never resumed or notified again. */
+export interface SupersededRecord {
+  t: 'superseded';
+  /** The later run's journal. */
+  by: string;
+  at: string;
+}
+
+/** Appended by `resume --salvage`: the damaged lines it read past (1-based), so the journal reads again. */
+export interface SalvagedRecord {
+  t: 'salvaged';
+  lines: number[];
+  at: string;
+}
+
+export type JournalRecord = JournalHeader | IntentRecord | OutcomeRecord | MarkRecord | SupersededRecord | SalvagedRecord;
 
 export function hashCredentials(credentials: readonly Credential[]): string {
   return createHash('sha256').update(credentials.map(credentialId).join('\n')).digest('hex');
 }
 
 export class JournalError extends Error {
+  readonly code = 'JOURNAL';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'JournalError';
@@ -135,11 +166,42 @@ export class JournalWriter {
   }
 
   /**
-   * Creates a new journal, 0600, exclusively, never through a link; refuses an existing file with
-   * a UsageError naming it. The new directory entry is fsync'd.
+   * Creates a new journal whole, its header already in it: the header is written to a 0600
+   * temporary file beside it (random name, exclusive, never through a link) and fsync'd, then
+   * linked into place (link(2) fails on anything already there, a link included) and the directory
+   * fsync'd. A crash at any instant leaves no journal or a journal with its header, never an empty
+   * or headless one. An existing file is a UsageError naming it.
    */
-  static async create(path: string): Promise<JournalWriter> {
-    return new JournalWriter(await createExclusive(path), 0);
+  static async create(path: string, header: JournalHeader): Promise<JournalWriter> {
+    const tmp = await createTempBeside(path);
+    const bytes = Buffer.from(JSON.stringify(header) + '\n', 'utf8');
+    try {
+      await tmp.writeAll(bytes);
+      await tmp.datasync();
+      try {
+        await link(tmp.path, path);
+      } catch (e) {
+        // link(2) answers EEXIST for a planted link or a directory too: say which it is.
+        const st = await lstat(path).catch(() => undefined);
+        if (st?.isSymbolicLink()) throw new UsageError(msg.isASymlink(path));
+        if (st?.isDirectory()) throw new UsageError(msg.isADirectory(path));
+        throw fileUsageError(path, e);
+      }
+    } catch (e) {
+      await tmp.close().catch(() => undefined);
+      await unlink(tmp.path).catch(() => undefined);
+      throw e;
+    }
+    // The same open file, now under its own name.
+    const file = new PrivateFile(path, tmp.handle);
+    try {
+      await unlink(tmp.path);
+      await syncDir(dirname(path));
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    return new JournalWriter(file, bytes.length);
   }
 
   /**
@@ -222,10 +284,11 @@ export class JournalWriter {
     this.flushing = false;
   }
 
-  /** Closes and removes a journal nothing was appended to (the run stopped before its header). */
+  /** Closes and removes a journal nothing was sent for (the run stopped before its first intent). */
   async discard(): Promise<void> {
     await this.close().catch(() => undefined);
     await unlink(this.path);
+    await syncDir(dirname(this.path)).catch(() => undefined);
   }
 
   /** Writes what is queued, fsyncs and closes; rejects with the failure if any write failed. */
@@ -273,95 +336,4 @@ async function cutTornTail(file: PrivateFile): Promise<number> {
   }
 }
 
-export interface JournalState {
-  header: JournalHeader;
-  /** The intent written for each credential that got one, by credentialId. */
-  intents: Map<string, IntentRecord>;
-  /** The last outcome for each credential. */
-  outcomes: Map<string, OutcomeRecord>;
-  ended: boolean;
-  /** True when the last line was cut short (the process died mid-write); it is ignored. */
-  truncatedTail: boolean;
-}
-
-/** A version 1 journal (account passwords only) read as version 2. */
-function upgradeV1(rec: JournalHeader): JournalHeader {
-  const accounts = (rec as unknown as { accounts?: string[] }).accounts ?? [];
-  const credentials = accounts.map((u): Credential => ({ kind: 'account', owner: u, name: u }));
-  return { ...rec, v: JOURNAL_VERSION, options: { ...rec.options, include: ['account'] }, credentials, credentialsSha256: hashCredentials(credentials) };
-}
-
-function v1Id(rec: { c?: string; u?: string }): string {
-  return rec.c ?? `account:${rec.u}:${rec.u}`;
-}
-
-export function parseJournal(text: string, path = 'journal'): JournalState {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  let header: JournalHeader | undefined;
-  const intents = new Map<string, IntentRecord>();
-  const outcomes = new Map<string, OutcomeRecord>();
-  let ended = false;
-  let truncatedTail = false;
-  for (let i = 0; i < lines.length; i++) {
-    let rec: JournalRecord;
-    try {
-      rec = JSON.parse(lines[i]!) as JournalRecord;
-    } catch {
-      if (i === lines.length - 1 && !text.endsWith('\n')) {
-        truncatedTail = true;
-        break;
-      }
-      throw new JournalError(`${path}: line ${i + 1} is not valid JSON; the journal is damaged`);
-    }
-    if (i === 0) {
-      if (rec?.t !== 'header') throw new JournalError(`${path}: not a da-rotate journal (no header on line 1)`);
-      if (rec.v === 1) header = upgradeV1(rec);
-      else if (rec.v === JOURNAL_VERSION) header = rec;
-      else throw new JournalError(`${path}: journal version ${rec.v} is not supported`);
-      continue;
-    }
-    switch (rec.t) {
-      case 'intent':
-        intents.set(v1Id(rec), { ...rec, c: v1Id(rec) });
-        break;
-      case 'outcome':
-        outcomes.set(v1Id(rec), { ...rec, c: v1Id(rec) });
-        break;
-      case 'end':
-        ended = true;
-        break;
-      case 'resume':
-        ended = false;
-        break;
-      default:
-        throw new JournalError(`${path}: line ${i + 1} has an unknown record type`);
-    }
-  }
-  if (!header) throw new JournalError(`${path}: the journal is empty`);
-  if (hashCredentials(header.credentials) !== header.credentialsSha256) {
-    throw new JournalError(`${path}: the credential list does not match its checksum; the journal was altered`);
-  }
-  return { header, intents, outcomes, ended, truncatedTail };
-}
-
-export function readJournal(path: string): JournalState {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new JournalError(`cannot read the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
-  return parseJournal(text, path);
-}
-
-/** Settled credentials are never touched again; everything else is work for a resume. */
-export function isSettled(outcome: OutcomeRecord | undefined): boolean {
-  if (outcome === undefined) return false;
-  return outcome.status === 'rotated' || outcome.status === 'revoked' || (outcome.status === 'failed' && !outcome.systematic);
-}
-
-/** Credentials of a journal that a resume still has to settle. */
-export function unsettled(state: JournalState): Credential[] {
-  return state.header.credentials.filter((c) => !isSettled(state.outcomes.get(credentialId(c))));
-}
+export { foldRecord, isSettled, parseJournal, readJournal, unsettled, type DamagedLine, type JournalState, type ParseOptions } from './journal-read.js';

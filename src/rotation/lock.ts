@@ -5,8 +5,9 @@
  */
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { homedir, hostname } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
+import { homedir, hostname, tmpdir } from 'node:os';
+import { accessSync, lstatSync, realpathSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { msg } from '../messages.js';
 import { checkPrivateDir, createTempBeside, fileUsageError, type PrivateDirCheck } from '../files.js';
 
@@ -17,6 +18,9 @@ export interface LockInfo {
   server: string;
   /** Random, so a lock is told apart from a later one that happens to reuse its inode. */
   nonce?: string;
+  /** What the holder is doing, for the message that refuses a second run. */
+  command?: string;
+  stateDir?: string;
 }
 
 export class LockHeld extends Error {
@@ -29,7 +33,7 @@ export class LockHeld extends Error {
     super(
       message ??
         (holder
-          ? `another da-rotate run holds ${path}: pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}; wait for it to finish`
+          ? `another da-rotate run holds ${path}: ${holder.command ? `${holder.command} of ${holder.server}, ` : ''}pid ${holder.pid} on ${holder.host}, started ${holder.startedAt}${holder.stateDir ? `, state directory ${holder.stateDir}` : ''}; wait for it to finish`
           : `another da-rotate run holds ${path} (unreadable lock); remove it only if no run is going on`),
     );
     this.name = 'LockHeld';
@@ -94,11 +98,70 @@ export interface AcquiredLock {
   release(): Promise<void>;
 }
 
-/** Checks (creates 0700) the state directory and takes the server's lock in it. */
-export async function acquireServerLock(stateDir: string, serverOrigin: string): Promise<AcquiredLock & { stateDir: PrivateDirCheck }> {
+/**
+ * The host-wide lock directory: $DA_ROTATE_LOCK_DIR, else /run/lock when this user can write it,
+ * else the system temp directory. Whatever the state directory (another HOME, --state-dir,
+ * XDG_STATE_HOME), two runs of one server on one host meet here. The directory must not be a link
+ * (its real path is used), must belong to root or this user, and if others can write it it must
+ * be sticky (/tmp, /run/lock): nobody else can then remove or replace our 0600 entries.
+ */
+export function hostLockDir(env: NodeJS.ProcessEnv = process.env): string {
+  const given = env.DA_ROTATE_LOCK_DIR;
+  const candidates = given ? [given] : ['/run/lock', tmpdir()];
+  for (const c of candidates) {
+    let dir: string;
+    try {
+      dir = realpathSync(c);
+      accessSync(dir, constants.W_OK | constants.X_OK);
+    } catch {
+      if (given) throw new LockHeld(c, undefined, `the lock directory ${c} (DA_ROTATE_LOCK_DIR) is missing or not writable: create it (mode 0700) or unset it`);
+      continue;
+    }
+    const st = lstatSync(dir);
+    const uid = process.getuid?.();
+    const othersWrite = (st.mode & 0o022) !== 0;
+    const sticky = (st.mode & 0o1000) !== 0;
+    if (!st.isDirectory() || (uid !== undefined && st.uid !== 0 && st.uid !== uid) || (othersWrite && !sticky))
+      throw new LockHeld(
+        dir,
+        undefined,
+        `the lock directory ${dir} is not safe (owner uid ${st.uid}, mode ${(st.mode & 0o7777).toString(8)}): it must belong to root or you and, if others can write it, be sticky; set DA_ROTATE_LOCK_DIR to a private directory`,
+      );
+    return dir;
+  }
+  return tmpdir();
+}
+
+/** `<lock dir>/da-rotate-<host>+<port>.lock`: one fixed name per server, documented. */
+export function hostLockPathForServer(serverOrigin: string, env: NodeJS.ProcessEnv = process.env): string {
+  const perDir = lockPathForServer(hostLockDir(env), serverOrigin);
+  return join(dirname(perDir), `da-rotate-${basename(perDir)}`);
+}
+
+/**
+ * Checks (creates 0700) the state directory and takes the server's locks: the host-wide one first
+ * (one run per server per host, whatever the state directory), then the one in the state directory.
+ */
+export async function acquireServerLock(stateDir: string, serverOrigin: string, command = 'rotate'): Promise<AcquiredLock & { stateDir: PrivateDirCheck }> {
   const dir = await checkPrivateDir(stateDir, { create: true });
-  const lock = await acquireLock(lockPathForServer(dir.path, serverOrigin), serverOrigin);
-  return Object.assign(lock, { stateDir: dir });
+  const extra = { command, stateDir: dir.path };
+  const host = await acquireLock(hostLockPathForServer(serverOrigin), serverOrigin, extra);
+  let lock: AcquiredLock;
+  try {
+    lock = await acquireLock(lockPathForServer(dir.path, serverOrigin), serverOrigin, extra);
+  } catch (e) {
+    await host.release();
+    throw e;
+  }
+  return {
+    path: lock.path,
+    ...(lock.tookOver || host.tookOver ? { tookOver: (lock.tookOver ?? host.tookOver)! } : {}),
+    release: async () => {
+      await lock.release();
+      await host.release();
+    },
+    stateDir: dir,
+  };
 }
 
 /** Reads a lock without following a link; undefined when it is not a regular file or not JSON. */
@@ -110,11 +173,26 @@ async function readLock(path: string): Promise<{ info: LockInfo | undefined; tex
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return undefined;
     if (code === 'ELOOP' || code === 'EMLINK') throw new LockHeld(path, undefined, msg.lockNotAFile(path));
+    if (code === 'EACCES') {
+      const st = await fsp.lstat(path).catch(() => undefined);
+      throw new LockHeld(
+        path,
+        undefined,
+        `another user (uid ${st?.uid ?? '?'}) holds ${path}${st ? ` since ${st.mtime.toISOString()}` : ''}: a da-rotate run of this server is going on as that user; if none is, that user or root removes the file`,
+      );
+    }
     throw e;
   }
   try {
     const st = await h.stat();
     if (!st.isFile()) throw new LockHeld(path, undefined, msg.lockNotAFile(path));
+    const uid = process.getuid?.();
+    if (uid !== undefined && st.uid !== uid)
+      throw new LockHeld(
+        path,
+        undefined,
+        `another user (uid ${st.uid}) holds ${path} since ${st.mtime.toISOString()}: a da-rotate run of this server is going on as that user; if none is, that user or root removes the file`,
+      );
     let info: LockInfo | undefined;
     const text = await h.readFile('utf8');
     try {
@@ -167,8 +245,8 @@ async function publish(path: string, content: string): Promise<boolean> {
  * lock, so two takers can never remove each other's fresh lock. A `.takeover` file left by a run
  * that died in those few system calls is not broken automatically: LockHeld names it.
  */
-export async function acquireLock(path: string, server: string): Promise<AcquiredLock> {
-  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server, nonce: randomBytes(8).toString('hex') };
+export async function acquireLock(path: string, server: string, extra: Pick<LockInfo, 'command' | 'stateDir'> = {}): Promise<AcquiredLock> {
+  const me: LockInfo = { pid: process.pid, host: hostname(), startedAt: new Date().toISOString(), server, nonce: randomBytes(8).toString('hex'), ...extra };
   const content = JSON.stringify(me) + '\n';
   let tookOver: LockInfo | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {

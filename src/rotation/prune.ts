@@ -4,26 +4,32 @@
  * (`rotation-<host>_<port>-<time>[-n]`, `plan-...`), so files named with --output are never
  * touched. The newest N runs of each server and kind are kept, and a journal that still has
  * credentials to settle is never deleted, nor the report beside it: its new secrets may be live and
- * only that journal knows them (`resume` settles it; then it may go).
+ * only that journal knows them (`resume` settles it; then it may go). A report's notify sent-log
+ * (<name>.csv.sent.jsonl) goes with it, and notify --dry-run's notify-<time>/ directories of .eml
+ * files (they hold passwords) are kept and pruned by the same rule.
  */
 import { readdirSync, lstatSync } from 'node:fs';
-import { unlink } from 'node:fs/promises';
+import { rmdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { readJournal, unsettled } from './journal.js';
 
 /** rotation-<hostKey>-<20261129T040000.123Z>[-n].<ext>, as uniqueReportPath names them. */
-const RUN_FILE = /^(rotation|plan)-(.+)-(\d{8}T\d{6}(?:\.\d+)?Z)(?:-(\d+))?\.(csv|csv\.age|journal\.jsonl)$/;
+const RUN_FILE = /^(rotation|plan)-(.+)-(\d{8}T\d{6}(?:\.\d+)?Z)(?:-(\d+))?\.(csv|csv\.age|journal\.jsonl|csv\.sent\.jsonl)$/;
+/** notify --dry-run's default directory of .eml files (they hold the new passwords). */
+const EML_DIR = /^notify-(\d{8}T\d{6}(?:\.\d+)?Z)(?:-(\d+))?$/;
 
 export interface RunFiles {
   /** The common stem, e.g. /out/rotation-da.example.com_2222-20261129T040000.123Z */
   stem: string;
-  kind: 'rotation' | 'plan';
+  kind: 'rotation' | 'plan' | 'notify';
   server: string;
   /** When the run started (from its name), ms since the epoch; ties broken by the -n suffix. */
   time: number;
   seq: number;
   files: string[];
   journal?: string;
+  /** notify: the directory of .eml files, removed once emptied. */
+  dir?: string;
 }
 
 export interface PruneOptions {
@@ -66,6 +72,24 @@ function timeOf(stamp: string): number {
 export function findRuns(dir: string): RunFiles[] {
   const runs = new Map<string, RunFiles>();
   for (const name of readdirSync(dir)) {
+    const eml = EML_DIR.exec(name);
+    if (eml) {
+      const path = join(dir, name);
+      if (!lstatSync(path).isDirectory()) continue;
+      const entries = readdirSync(path);
+      // Only a directory of .eml regular files is ours to remove; anything else in it keeps it.
+      if (!entries.every((e) => e.endsWith('.eml') && lstatSync(join(path, e)).isFile())) continue;
+      runs.set(path, {
+        stem: path,
+        kind: 'notify',
+        server: '',
+        time: timeOf(eml[1]!),
+        seq: Number(eml[2] ?? 1),
+        files: entries.map((e) => join(path, e)),
+        dir: path,
+      });
+      continue;
+    }
     const m = RUN_FILE.exec(name);
     if (!m) continue;
     const path = join(dir, name);
@@ -86,7 +110,10 @@ export function findRuns(dir: string): RunFiles[] {
 /** Why a run's journal must stay, or undefined when every credential in it is settled. */
 export function journalProtection(journal: string): ProtectedRun | undefined {
   try {
-    const n = unsettled(readJournal(journal)).length;
+    const state = readJournal(journal);
+    // Not one intent: nothing was ever sent from it (a run stopped before its first change), nothing can be live.
+    if (state.intents.size === 0) return undefined;
+    const n = unsettled(state).length;
     return n > 0 ? { journal, unsettled: n, why: `${n} credential(s) not settled: run \`da-rotate resume ${journal}\` first` } : undefined;
   } catch (e) {
     return { journal, why: `it cannot be read (${e instanceof Error ? e.message : String(e)}): check it by hand` };
@@ -120,6 +147,10 @@ export async function prune(options: PruneOptions): Promise<PruneResult> {
       for (const f of files) {
         if (options.delete) await unlink(f);
         result.removed.push(f);
+      }
+      if (run.dir) {
+        if (options.delete) await rmdir(run.dir);
+        result.removed.push(run.dir);
       }
     }
   }

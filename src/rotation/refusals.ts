@@ -3,7 +3,7 @@
  * use, a server-wide error. One of them will hit every credential of its kind, so the run stops
  * after the first or second instead of sending the rest, and names the fix.
  */
-import { CommandFailed, type DirectAdminError } from '../directadmin/index.js';
+import { CommandFailed, type DirectAdminError } from '../directadmin/errors.js';
 
 export interface SystematicRefusal {
   /** Groups equal refusals: the same policy or permission problem. */

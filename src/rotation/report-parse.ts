@@ -15,7 +15,9 @@ export interface ParsedReportRow {
   error: string;
 }
 
-export class NotAReport extends Error {}
+export class NotAReport extends Error {
+  readonly code = 'NOT_A_REPORT';
+}
 
 /** Parses a report back (for verify and notify). Cells escaped against formula injection are un-escaped. */
 export function parseReport(text: string, path = 'report'): ParsedReportRow[] {

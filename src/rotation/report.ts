@@ -3,6 +3,7 @@
  * credential appended as it finishes. It can always be rebuilt from the journal (rowsFromJournal).
  * Reading a report back is report-parse.ts: a run that only writes one never loads the CSV parser.
  */
+import { stringify } from 'csv-stringify/sync';
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import {
@@ -35,7 +36,8 @@ export const REPORT_COLUMNS = [
 ] as const;
 
 /** `not-started`: the run stopped before this credential was sent; `resume` does it. */
-export type ReportStatus = 'rotated' | 'revoked' | 'failed' | 'unknown' | 'skipped' | 'not-started' | 'planned';
+export const REPORT_STATUSES = ['rotated', 'revoked', 'failed', 'unknown', 'skipped', 'not-started', 'planned'] as const;
+export type ReportStatus = (typeof REPORT_STATUSES)[number];
 
 export interface ReportRow {
   server: string;
@@ -66,78 +68,37 @@ export function printable(value: string): string {
   return value.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
+export type ReportColumn = (typeof REPORT_COLUMNS)[number];
+
+/** Each column's cell of a row: keyed by REPORT_COLUMNS, so a column added there must say its cell here. */
+const CELL: Record<ReportColumn, (row: ReportRow) => string> = {
+  server: (r) => r.server,
+  username: (r) => r.username,
+  kind: (r) => r.kind,
+  credential: (r) => r.credential,
+  status: (r) => r.status,
+  password: (r) => r.password ?? '',
+  attempts: (r) => String(r.attempts),
+  verified: (r) => (r.verified ? 'yes' : 'no'),
+  error: (r) => r.error ?? '',
+  started_at: (r) => r.startedAt ?? '',
+  finished_at: (r) => r.finishedAt ?? '',
+  details: (r) => r.details ?? '',
+};
+
+/** A row's cells in REPORT_COLUMNS order, made safe for a spreadsheet and one line each. */
 export function rowToCells(row: ReportRow): string[] {
-  return [
-    row.server,
-    row.username,
-    row.kind,
-    row.credential,
-    row.status,
-    row.password ?? '',
-    String(row.attempts),
-    row.verified ? 'yes' : 'no',
-    row.error ?? '',
-    row.startedAt ?? '',
-    row.finishedAt ?? '',
-    row.details ?? '',
-  ].map((c) => neutralizeCell(printable(c)));
+  return REPORT_COLUMNS.map((c) => neutralizeCell(printable(CELL[c](row))));
 }
 
-/** One CSV field: quoted (quotes doubled) only when it holds a delimiter, a quote or a line break, as csv-stringify does. */
-function csvField(value: string): string {
-  return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
-const NEEDS_QUOTES = /[",\r\n]/;
-
-/** A cell that needs none of the above: no control character, quote or comma, no formula start. */
-const PLAIN = /^(?![=+\-@\t\r])[^\u0000-\u001f\u007f",]*$/;
-
-/** One cell of a line, as rowToCells and csvField make it; one regex test for the usual plain cell. */
-function cell(value: string): string {
-  return PLAIN.test(value) ? value : csvField(neutralizeCell(printable(value)));
-}
-
-/**
- * One CSV line (RFC 4180, \n line end) of a row: the cells of rowToCells, in its order, built in
- * one pass (one row per credential on the hot path: no arrays, one test per plain cell).
- */
+/** One whole CSV line (RFC 4180, \n line end) of a row, written by csv-stringify. */
 function formatRow(row: ReportRow): string {
-  return (
-    cell(row.server) +
-    ',' +
-    cell(row.username) +
-    ',' +
-    cell(row.kind) +
-    ',' +
-    cell(row.credential) +
-    ',' +
-    cell(row.status) +
-    ',' +
-    cell(row.password ?? '') +
-    ',' +
-    String(row.attempts) +
-    ',' +
-    (row.verified ? 'yes' : 'no') +
-    ',' +
-    cell(row.error ?? '') +
-    ',' +
-    cell(row.startedAt ?? '') +
-    ',' +
-    cell(row.finishedAt ?? '') +
-    ',' +
-    cell(row.details ?? '') +
-    '\n'
-  );
-}
-
-/** The same line through rowToCells and csvField, cell by cell: the reference formatRow is tested against. */
-export function formatRowReference(row: ReportRow): string {
-  return rowToCells(row).map(csvField).join(',') + '\n';
+  return stringify([rowToCells(row)], { record_delimiter: 'unix' });
 }
 
 /** CSV lines of rows, after the header when asked. */
 export function formatRows(rows: readonly ReportRow[], header: boolean): string {
-  let out = header ? REPORT_COLUMNS.join(',') + '\n' : '';
+  let out = header ? stringify([[...REPORT_COLUMNS]], { record_delimiter: 'unix' }) : '';
   for (const row of rows) out += formatRow(row);
   return out;
 }
@@ -314,6 +275,9 @@ export function baseRow(server: string, c: Credential): Pick<ReportRow, 'server'
 export function rowsFromJournal(state: JournalState, options: { includePending: boolean; secretOf: (i: IntentRecord) => string | undefined }): ReportRow[] {
   const { header } = state;
   const rows: ReportRow[] = header.skipped.map((s) => skippedRow(header.server, s));
+  // A listing that failed is a failed row in every report of the run, resumes included.
+  for (const f of header.listingFailures ?? [])
+    rows.push({ server: header.server, username: f.owner, kind: f.kind, credential: '*', status: 'failed', attempts: 0, verified: false, error: f.error });
   for (const c of header.credentials) {
     const id = credentialId(c);
     const o = state.outcomes.get(id);

@@ -1,5 +1,6 @@
 /** Backoff and retries shared by every request the run sends, reads and writes alike. */
-import { isDirectAdminError, type DirectAdminError } from '../directadmin/index.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDirectAdminError, type DirectAdminError } from '../directadmin/errors.js';
 
 /** Exponential backoff with full jitter, capped at 30 s. */
 export function backoffDelay(baseMs: number, retry: number): number {
@@ -8,17 +9,9 @@ export function backoffDelay(baseMs: number, retry: number): number {
 }
 
 /** Sleeps, or returns at once when the signal aborts (a stop must never wait out a backoff). */
-export function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+export async function sleepUnlessAborted(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return;
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
 }
 
 export interface ReadRetryOptions {
@@ -39,6 +32,7 @@ export function worthRetrying(e: unknown): e is DirectAdminError {
 }
 
 export class ReadRetriesSpent extends Error {
+  readonly code = 'READ_RETRIES_SPENT';
   constructor(
     readonly command: string,
     readonly attempts: number,

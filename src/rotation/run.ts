@@ -3,19 +3,21 @@
  * accounts, list their credentials, then write the plan or dispatch the changes (skeleton.ts).
  */
 import { dirname, join, resolve } from 'node:path';
-import { unlink } from 'node:fs/promises';
+import { lstat, unlink } from 'node:fs/promises';
 import type { DirectAdminClient } from '../directadmin/index.js';
 import type { AgeRecipient } from '../crypto/index.js';
-import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
-import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
+import { describeError, ExitCode, PreviousRunUnfinished, RunAborted, RunInterrupted, UsageError } from '../errors.js';
+import { checkNewFile, checkPrivateDir, fileTimestamp, FileWriteFailed, uniqueReportPath } from '../files.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
-import { msg } from '../messages.js';
+import { dbUserSites, msg } from '../messages.js';
+import { tallyRow, type KindCounts } from './tally.js';
 import { listCredentials, type ListingFailure } from './credentials.js';
 import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
 import { hashCredentials, JournalWriter, type JournalHeader } from './journal.js';
-import { recordLastRun, unfinishedRun } from './last-run.js';
+import { lastRunJournal, markSuperseded, outcomeOf, recordLastRun, removeLeftovers, unfinishedRun, type UnfinishedRun } from './last-run.js';
+import { truthMsg } from './truth-messages.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { baseRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
@@ -27,13 +29,16 @@ import {
   finish,
   hostKey,
   journalPathFor,
+  lockJournal,
   lockServer,
   openClient,
+  recordMetrics,
   type RunContext,
   type RunSummary,
   type SummaryBase,
 } from './skeleton.js';
 import { emptyCounts, RunState } from './state.js';
+import { PhaseProgress } from './phase-progress.js';
 
 export { hostKey, journalPathFor, StopSignal, type ProgressEvent, type RunContext, type RunSummary } from './skeleton.js';
 export { runResume, type ResumeRequest } from './resume.js';
@@ -133,31 +138,56 @@ async function openReport(req: RotationRequest, dir: string, server: string): Pr
   return Object.assign(new EncryptedReport(encryptedReportPath(csvPath), req.encryptTo), { csvPath });
 }
 
-interface RunFiles {
-  report: ReportSink & { csvPath: string };
-  journal: JournalWriter;
+/**
+ * The journal, created whole with its header (journal.ts), under its own lock, then the report
+ * beside it. Default names: the first free `<prefix>-<host>-<time>[-n]` whose report and journal
+ * are both free (link(2) decides a race). A crash before the link leaves nothing; after it, a
+ * journal with its header (resume rebuilds a missing report).
+ */
+async function createRunFiles(
+  req: RotationRequest,
+  dir: string,
+  server: string,
+  header: (reportPath: string) => JournalHeader,
+): Promise<{ report: ReportSink & { csvPath: string }; journal: JournalWriter; journalLock: AcquiredLock }> {
+  const stems = req.output ? [resolve(req.output).replace(/\.csv$/i, '')] : candidateStems(dir, hostKey(server));
+  for (const stem of stems) {
+    const csvPath = req.output ? resolve(req.output) : `${stem}.csv`;
+    const reportPath = req.encryptTo ? encryptedReportPath(csvPath) : csvPath;
+    const journalPath = journalPathFor(csvPath);
+    if (!req.output && (await exists(reportPath))) continue;
+    const journalLock = await lockJournal(journalPath, server);
+    let journal: JournalWriter;
+    try {
+      journal = await JournalWriter.create(journalPath, header(reportPath));
+    } catch (e) {
+      await journalLock.release();
+      if (!req.output && e instanceof UsageError && (await exists(journalPath))) continue;
+      throw e;
+    }
+    try {
+      const report: ReportSink = req.encryptTo ? new EncryptedReport(reportPath, req.encryptTo) : await ReportWriter.create(csvPath);
+      return { report: Object.assign(report, { csvPath }), journal, journalLock };
+    } catch (e) {
+      // Nothing was sent: the journal goes again with its lock.
+      await journal.discard().catch(() => undefined);
+      await journalLock.release();
+      throw e;
+    }
+  }
+  throw new UsageError(`no free report name in ${dir} for ${hostKey(server)}: prune old runs (da-rotate prune)`);
 }
 
-/** The report, then its journal beside it; if the journal cannot be created, the report is removed again. */
-async function openRunFiles(req: RotationRequest, dir: string, server: string): Promise<RunFiles> {
-  const report = await openReport(req, dir, server);
-  try {
-    return { report, journal: await JournalWriter.create(journalPathFor(report.csvPath)) };
-  } catch (e) {
-    await report.discard().catch(() => undefined);
-    throw e;
-  }
+function* candidateStems(dir: string, key: string): Generator<string> {
+  const base = join(resolve(dir), `rotation-${key}-${fileTimestamp(new Date())}`);
+  for (let n = 1; n <= 1000; n++) yield n === 1 ? base : `${base}-${n}`;
 }
 
-/** Closes and removes files a run opened ahead and never used (one that failed to open left nothing). */
-async function discardRunFiles(files: Promise<RunFiles>): Promise<void> {
-  let f: RunFiles;
-  try {
-    f = await files;
-  } catch {
-    return;
-  }
-  await Promise.all([f.report.discard().catch(() => undefined), f.journal.discard().catch(() => undefined)]);
+async function exists(path: string): Promise<boolean> {
+  return lstat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function runRotation(req: RotationRequest, ctx: RunContext): Promise<RunSummary> {
@@ -171,8 +201,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
   const deadline = req.work.deadlineMs ? setTimeout(() => state.haltWith(msg.deadline(req.work.deadlineMs!), 'deadline'), req.work.deadlineMs) : undefined;
   deadline?.unref();
   let lock: AcquiredLock | undefined;
-  /** The run's files, opened ahead (--yes); set until the run takes them over. */
-  let early: Promise<RunFiles> | undefined;
+  let journalLock: AcquiredLock | undefined;
+  const phases = new PhaseProgress(ctx, () => state.server);
   try {
     // Everything that needs no server comes first: a bad directory, a taken file, another run or an
     // unfinished one stop here, before a single request (or login-key use) is spent.
@@ -183,37 +213,50 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       ctx.log.warn(msg.concurrencyVsBruteForce(req.work.concurrency, BRUTE_FORCE_DEFAULT));
     openClient(state, c, ctx);
     const server = state.server;
-    const outDir = await checkOutput(req, ctx);
-    let supersedes: string | undefined;
+    let previous: UnfinishedRun | undefined;
+    let lastJournal: string | undefined;
     if (req.mode === 'rotate') {
-      lock = await lockServer(req.stateDir, server, ctx);
-      const previous = unfinishedRun(req.stateDir, server);
+      lock = await lockServer(req.stateDir, server, ctx, 'rotate');
+      // Under the lock: leftovers of an earlier run of this server that sent nothing (killed before
+      // its first change) are removed, so the same command runs again.
+      if (req.output) await removeLeftovers(resolve(req.output), req.encryptTo !== undefined, server, ctx);
+    }
+    const outDir = await checkOutput(req, ctx);
+    if (req.mode === 'rotate') {
+      previous = unfinishedRun(req.stateDir, server);
       if (previous && !req.abandonPrevious) {
         const resume = ctx.resumeCommand?.(previous.journal) ?? `da-rotate resume ${previous.journal}`;
-        throw new UsageError(
+        if (previous.damaged) throw new UsageError(truthMsg.previousDamaged(server, previous.journal, previous.damaged));
+        throw new PreviousRunUnfinished(
           msg.unfinishedRun(server, previous.journal, previous.unsettled, previous.sealed ? `${resume} --identity AGE_IDENTITY_FILE` : resume),
         );
       }
-      if (previous) ctx.log.warn(msg.abandoningPrevious(previous.journal, previous.unsettled));
-      supersedes = previous?.journal;
+      if (previous)
+        ctx.log.warn(previous.damaged ? truthMsg.abandoningDamaged(previous.journal) : msg.abandoningPrevious(previous.journal, previous.unsettled));
+      lastJournal = lastRunJournal(req.stateDir, server);
     }
-    // With --yes nothing waits between the listing and the first change: the report and the
-    // journal are created while the login test and the listing are on the wire (about 8 ms less
-    // before the first change), and removed again if the run stops before it journals anything.
-    early = req.mode === 'rotate' && req.yes ? openRunFiles(req, outDir, server) : undefined;
-    early?.catch(() => undefined);
-    const retry = await connect(state, c, ctx);
-    const selection = await select(retryingReader(state.client, retry), req, ctx);
+    // A stop (SIGINT, SIGTERM, SIGHUP) while connecting or listing ends what was on the wire: it is
+    // an interruption before any change, not a listing failure.
+    const interrupted = (e: unknown): never => {
+      if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
+      throw e;
+    };
+    phases.set({ phase: 'login' });
+    const retry = await connect(state, c, ctx).catch(interrupted);
+    phases.set({ phase: 'listing', credentials: 0 });
+    const selection = await select(retryingReader(state.client, retry), req, ctx).catch(interrupted);
+    const accounts = selection.selected.length;
+    phases.set({ phase: 'listing', accounts, credentials: 0, fraction: 0 });
     const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
       concurrency: req.work.concurrency,
       retry,
       secrets: ctx.secrets,
-    });
+      onListed: (credentials, fraction) => phases.set({ phase: 'listing', accounts, credentials, fraction }),
+    }).catch(interrupted);
+    phases.stop();
+    if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
-    if (state.halt.signal.aborted) {
-      if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
-      throw new RunAborted(state.haltReason ?? 'stopped');
-    }
+    if (state.halt.signal.aborted) throw new RunAborted(state.haltReason ?? 'stopped');
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
     const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
     const baseOf = (report: string) => ({
@@ -229,7 +272,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
 
     if (req.mode === 'plan') {
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
-      return await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
+      const plan = await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
+      Object.assign(state.byKind, plan.byKind);
+      return plan;
     }
 
     if (listed.credentials.length === 0) ctx.log.warn(msg.nothingSelected);
@@ -247,69 +292,87 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       });
       if (!(await ctx.confirm(question))) throw new UsageError(msg.notConfirmed);
     }
-    const files = early ?? openRunFiles(req, outDir, server);
-    early = undefined;
-    const { report, journal } = await files;
+    let encryption: JournalHeader['encryption'];
+    if (req.encryptTo) {
+      // age is loaded only by runs that encrypt.
+      const { SecretSealer, SEALING_SCHEME } = await import('../crypto/index.js');
+      const { sealer, wrappedKey } = await SecretSealer.create(req.encryptTo);
+      state.sealing = sealer;
+      encryption = { scheme: SEALING_SCHEME, recipients: req.encryptTo, wrappedKey };
+    }
+    const supersedes = previous?.journal;
+    const header = (reportPath: string): JournalHeader => ({
+      t: 'header',
+      v: 2,
+      server,
+      host: new URL(server).host,
+      user: c.username,
+      scope: req.selection.scope,
+      startedAt: new Date(started).toISOString(),
+      report: reportPath,
+      options: {
+        length: req.policy.length,
+        symbols: req.policy.symbols,
+        samePassword: req.samePassword !== undefined,
+        exclude: req.selection.exclude,
+        only: req.selection.only ?? null,
+        include: req.selection.include,
+        concurrency: req.work.concurrency,
+      },
+      credentials: listed.credentials,
+      credentialsSha256: hashCredentials(listed.credentials),
+      skipped: selection.skipped,
+      ...(listed.failures.length > 0
+        ? { listingFailures: listed.failures.map((f) => ({ owner: f.owner, kind: f.kind, error: listingFailureRow(server, f).error! })) }
+        : {}),
+      ...(supersedes ? { supersedes } : {}),
+      ...(encryption ? { encryption } : {}),
+    });
+    let files;
+    try {
+      files = await createRunFiles(req, outDir, server, header);
+    } catch (e) {
+      // Nothing was sent yet: the run stops here, and there is nothing to resume.
+      if (e instanceof FileWriteFailed) throw new RunAborted(msg.writeStoppedBeforeSending(e.path, e.errno), { cause: e });
+      throw e;
+    }
+    journalLock = files.journalLock;
+    const { report, journal } = files;
     state.report = report;
-    state.journalPath = journalPathFor(report.csvPath);
+    state.journal = journal;
+    const journalPath = journal.path;
+    state.journalPath = journalPath;
     report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
-    const journalPath = journalPathFor(report.csvPath);
     const base = baseOf(report.path);
     try {
-      state.journal = journal;
-      let encryption: JournalHeader['encryption'];
-      if (req.encryptTo) {
-        // age is loaded only by runs that encrypt.
-        const { SecretSealer, SEALING_SCHEME } = await import('../crypto/index.js');
-        const { sealer, wrappedKey } = await SecretSealer.create(req.encryptTo);
-        state.sealing = sealer;
-        encryption = { scheme: SEALING_SCHEME, recipients: req.encryptTo, wrappedKey };
-      }
-      const header: JournalHeader = {
-        t: 'header',
-        v: 2,
-        server,
-        host: new URL(server).host,
-        user: c.username,
-        scope: req.selection.scope,
-        startedAt: new Date(started).toISOString(),
-        report: report.path,
-        options: {
-          length: req.policy.length,
-          symbols: req.policy.symbols,
-          samePassword: req.samePassword !== undefined,
-          exclude: req.selection.exclude,
-          only: req.selection.only ?? null,
-          include: req.selection.include,
-          concurrency: req.work.concurrency,
-        },
-        credentials: listed.credentials,
-        credentialsSha256: hashCredentials(listed.credentials),
-        skipped: selection.skipped,
-        ...(supersedes ? { supersedes } : {}),
-        ...(encryption ? { encryption } : {}),
-      };
-      try {
-        await state.journal.append(header);
-      } catch (e) {
-        // Nothing was sent yet: the run stops here, and there is nothing to resume.
-        if (e instanceof FileWriteFailed) throw new RunAborted(msg.writeStoppedBeforeSending(e.path, e.errno), { cause: e });
-        throw e;
-      }
       await recordLastRun(req.stateDir, server, journalPath);
+      // The run this one follows is never resumed or notified again: it says so itself, before anything is sent.
+      if (lastJournal && lastJournal !== journalPath) await markSuperseded(lastJournal, journalPath, server, ctx);
       for (const row of headRows) {
-        state.counts[row.status]++;
+        state.count(row);
         state.report.write(row);
       }
       const items: WorkItem[] = listed.credentials.map((credential) => ({ credential, id: credentialId(credential), secret: undefined, journaled: false }));
       const result = await dispatch(items, state);
-      return await finish(state, base, items, result, journalPath, started);
+      if (result.sent === 0 && listed.credentials.length > 0 && state.halt.signal.aborted) {
+        // Stopped before a single intent: nothing was sent, so nothing stays.
+        await closeFiles(state);
+        await Promise.all([report.discard().catch(() => undefined), journal.discard().catch(() => undefined)]);
+        ctx.log.warn(truthMsg.removedUnsent(report.path, journalPath));
+        if ((state.haltKind as string | undefined) === 'interrupt') throw new RunInterrupted(truthMsg.interruptedNothingSent(report.path, journalPath));
+        const why = state.fileError ? msg.writeStoppedBeforeSending(state.fileError.path, state.fileError.errno) : (state.haltReason ?? 'stopped');
+        throw new RunAborted(`${why}; ${report.path} and ${journalPath} removed`);
+      }
+      const summary = await finish(state, base, items, result, journalPath, started);
+      await recordLastRun(req.stateDir, server, journalPath, outcomeOf(summary)).catch((e: unknown) => ctx.log.warn(describeError(e)));
+      return summary;
     } finally {
       await closeFiles(state);
     }
   } finally {
-    // Stopped before the files were taken over (a failed login, an empty selection refused...): nothing was journaled, so nothing stays.
-    if (early) await discardRunFiles(early);
+    phases.stop();
+    recordMetrics(state, ctx, started);
+    await journalLock?.release();
     await lock?.release();
     if (deadline) clearTimeout(deadline);
     state.dispose();
@@ -325,13 +388,16 @@ const BRUTE_FORCE_DEFAULT = 10;
 /** A plan: the report lists every credential that would change; nothing can write, there is no writer. */
 async function writePlan(base: SummaryBase, report: ReportSink, headRows: ReportRow[], credentials: Credential[], started: number): Promise<RunSummary> {
   const counts = emptyCounts();
+  const byKind: KindCounts = {};
   const now = new Date().toISOString();
   for (const row of headRows) {
     counts[row.status]++;
+    tallyRow(byKind, row);
     report.write(row);
   }
   for (const cred of credentials) {
     counts.planned++;
+    tallyRow(byKind, { kind: cred.kind, status: 'planned' });
     const advice = kindByName(cred.kind).advice?.(cred);
     const details = [cred.details, advice].filter(Boolean).join('; ') || undefined;
     report.write({ ...baseRow(base.server, cred), details, status: 'planned', attempts: 0, verified: false, startedAt: now, finishedAt: now });
@@ -340,6 +406,8 @@ async function writePlan(base: SummaryBase, report: ReportSink, headRows: Report
   return {
     ...base,
     counts,
+    byKind,
+    ...(dbUserSites(credentials).length ? { dbSites: dbUserSites(credentials) } : {}),
     durationMs: Date.now() - started,
     exitCode: counts.failed > 0 ? ExitCode.Partial : ExitCode.Ok,
     planned: credentials.map(credentialId),

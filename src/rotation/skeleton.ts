@@ -4,15 +4,17 @@
  */
 import { describeError, ExitCode, RunAborted } from '../errors.js';
 import type { Logger, SecretRegistry } from '../log.js';
-import { msg, type StatusCounts, type SummaryView } from '../messages.js';
+import { dbUserSites, msg, type StatusCounts, type SummaryView } from '../messages.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import { kindContext, makeClient, preflight, readRetryOptions } from './connection.js';
 import type { DispatchResult, WorkItem } from './dispatch.js';
-import { acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
+import { acquireLock, acquireServerLock, LockHeld, type AcquiredLock } from './lock.js';
 import { baseRow, type ReportRow } from './report.js';
 import type { ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings } from './settings.js';
 import type { RunState } from './state.js';
+import type { MetricsRecorder } from './metrics.js';
+import { setLogServer } from '../log.js';
 
 /** Set by SIGINT/SIGTERM (or a test): stop dispatching, let in-flight work settle. */
 export class StopSignal {
@@ -38,6 +40,12 @@ export interface ProgressEvent {
   concurrency: number;
   /** Credentials settled per second since dispatch began. */
   rate: number;
+  /** Before the first change: logging in, or listing (then changes follow; absent while changing). */
+  phase?: 'login' | 'listing';
+  /** Listing: accounts selected (once known) and credentials found so far, and the share of the listing done (0..1). */
+  accounts?: number;
+  credentials?: number;
+  fraction?: number;
 }
 
 export interface RunContext {
@@ -54,6 +62,8 @@ export interface RunContext {
   outputDir?: string;
   /** The command line that resumes this run, for messages; built by the CLI. */
   resumeCommand?: (journal: string) => string;
+  /** --metrics-file: each server's run records what it did here, whatever its end. */
+  metrics?: MetricsRecorder;
 }
 
 export interface RunSummary extends SummaryView {
@@ -96,24 +106,41 @@ export function openClient(state: RunState, connection: ConnectionSettings, ctx:
     onSample: state.adaptive ? (e) => state.sample(e) : undefined,
   });
   state.server = state.client.origin;
+  // Every later log line of this run names the server.
+  setLogServer(ctx.log, state.server);
   state.kctx = kindContext(state.client, state.work, ctx.log);
 }
 
 /** The first request: the login test. */
 export async function connect(state: RunState, connection: ConnectionSettings, ctx: RunContext): Promise<ReadRetryOptions> {
   const retry = readRetryOptions(state.work, state.halt.signal, state.health);
-  ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
+  ctx.log.info({ user: connection.username, secretSource: connection.secretSource }, 'connecting');
   await preflight(state.client, retry, ctx.secrets);
   return retry;
 }
 
 /** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
-export async function lockServer(stateDir: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
+export async function lockServer(stateDir: string, server: string, ctx: RunContext, command = 'rotate'): Promise<AcquiredLock> {
   try {
-    const lock = await acquireServerLock(stateDir, server);
+    const lock = await acquireServerLock(stateDir, server, command);
     if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
+  } catch (e) {
+    if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * The journal's own lock, `<journal>.lock` beside it (Node has no flock(2)): created exclusively by
+ * link(2), holding pid, host and start time; a lock whose pid is dead on this host is taken over
+ * (lock.ts). `rotate` and `resume` hold it while they write the journal, so two resumes of one
+ * journal never both run, even from two hosts sharing the directory.
+ */
+export async function lockJournal(journal: string, server: string, command = 'rotate'): Promise<AcquiredLock> {
+  try {
+    return await acquireLock(`${journal}.lock`, server, { command });
   } catch (e) {
     if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
     throw e;
@@ -182,7 +209,7 @@ export async function finish(
       .catch((e: unknown) => ctx.log.error(state.fileFailure(e)));
   }
   for (const row of unfinishedRows(state, items, result, interrupted ? 'run interrupted' : 'run stopped')) {
-    counts[row.status]++;
+    state.count(row);
     if (row.status === 'unknown') state.unknownIds.push(`${row.kind}:${row.username}:${row.credential}`);
     state.report.write(row);
   }
@@ -202,9 +229,18 @@ export async function finish(
   const unsettled = counts.unknown + counts['not-started'] > 0;
   const resumeCommand = interrupted || aborted || unsettled || reportError ? state.resumeCommand(journalPath) : undefined;
   ctx.log.info({ counts, aborted, interrupted }, 'run finished');
+  // Database users that changed or may have: their sites break until their configuration is edited.
+  const failed = new Set(state.failedIds);
+  const dbSites = dbUserSites(
+    items
+      .filter((i) => i.credential.kind === 'db-user' && ((result.finished.has(i.id) && !failed.has(i.id)) || state.unknownIds.includes(i.id)))
+      .map((i) => i.credential),
+  );
   return {
     ...base,
     counts,
+    byKind: state.byKind,
+    ...(dbSites.length ? { dbSites } : {}),
     durationMs: Date.now() - started,
     journal: journalPath,
     aborted: aborted ? ctx.secrets.scrub(aborted) : undefined,
@@ -220,4 +256,16 @@ export async function finish(
     // A report that could not be written stops like a journal that could not: exit 3, the resume line rebuilds it.
     exitCode: reportError && !interrupted ? ExitCode.Aborted : exitCodeFor(state, aborted),
   };
+}
+
+/** What a run against one server did, for --metrics-file (called however the run ended). */
+export function recordMetrics(state: RunState, ctx: RunContext, started: number): void {
+  if (!ctx.metrics || !state.server) return;
+  const m = ctx.metrics.server(state.server);
+  m.startedAt = started;
+  m.endedAt = Date.now();
+  m.byKind = state.byKind;
+  m.requests = state.health.requests;
+  m.retries = state.health.retries;
+  m.failedLogins = state.health.failedLogins;
 }

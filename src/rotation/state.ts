@@ -3,7 +3,8 @@ import type { DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
 import { FileWriteFailed } from '../files.js';
 import { AdaptiveConcurrency, MAX_CONCURRENCY } from './adaptive-concurrency.js';
-import type { RequestEvent, TransportError } from '../directadmin/index.js';
+import type { RequestEvent } from '../directadmin/index.js';
+import type { TransportError } from '../directadmin/errors.js';
 import type { KindContext } from '../kinds/index.js';
 import type { StatusCounts } from '../messages.js';
 import { msg } from '../messages.js';
@@ -11,13 +12,15 @@ import { emptyHealth } from './connection.js';
 import type { IntentRecord, JournalWriter } from './journal.js';
 import type { PasswordPolicy } from './password.js';
 import type { ReportSink } from './encrypted-report.js';
+import { REPORT_STATUSES } from './report.js';
 import type { RunContext } from './skeleton.js';
 import type { WorkSettings } from './settings.js';
+import { tallyRow, type KindCounts } from './tally.js';
 
 export type HaltKind = 'interrupt' | 'deadline' | 'fatal' | 'refusal' | 'max-failures' | 'file';
 
 export function emptyCounts(): StatusCounts {
-  return { rotated: 0, revoked: 0, failed: 0, unknown: 0, skipped: 0, 'not-started': 0, planned: 0 };
+  return Object.fromEntries(REPORT_STATUSES.map((s) => [s, 0])) as StatusCounts;
 }
 
 /** Seals secrets for the journal when the run encrypts (--encrypt-to); absent, secrets go in clear into a 0600 file. */
@@ -29,6 +32,8 @@ export interface SecretSealing {
 
 export class RunState {
   readonly counts = emptyCounts();
+  /** The same outcomes by kind and status (summary, --json, metrics). */
+  readonly byKind: KindCounts = {};
   /** Aborted when the run stops dispatching, for whatever reason: nothing new is sent. */
   readonly halt = new AbortController();
   /** Aborted a grace period after the halt: requests still in flight are abandoned. */
@@ -55,6 +60,8 @@ export class RunState {
   report!: ReportSink;
   samePassword: string | undefined;
   sealing: SecretSealing | undefined;
+  /** The first failed write of the run's files, if any. */
+  fileError: FileWriteFailed | undefined;
 
   constructor(
     readonly ctx: RunContext,
@@ -96,6 +103,7 @@ export class RunState {
 
   /** A journal that cannot be written stops the run: the message names the file and the way on. */
   fileFailure(e: unknown): string {
+    if (e instanceof FileWriteFailed) this.fileError ??= e;
     if (e instanceof FileWriteFailed && this.journalPath) {
       return msg.writeStopped(e.path, e.errno, this.resumeCommand(this.journalPath));
     }
@@ -106,6 +114,12 @@ export class RunState {
   resumeCommand(journal: string): string {
     const line = this.ctx.resumeCommand?.(journal) ?? `da-rotate resume ${journal}`;
     return this.sealing && !/\s--identity\s/.test(line) ? `${line} --identity AGE_IDENTITY_FILE` : line;
+  }
+
+  /** One row's outcome counted, by status and by kind. */
+  count(row: { kind: string; status: keyof StatusCounts }): void {
+    this.counts[row.status]++;
+    tallyRow(this.byKind, row);
   }
 
   intentRecord(c: string, secret: string | undefined, at: string): IntentRecord {

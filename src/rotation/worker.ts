@@ -6,7 +6,7 @@
  * the credential ends `rotated`/`revoked` (proved or answered) or `unknown`, and the secret stays
  * with it. `failed` and `not-sent` are only for changes that cannot have applied.
  */
-import { isDirectAdminError, type DirectAdminError } from '../directadmin/index.js';
+import { isDirectAdminError, type DirectAdminError } from '../directadmin/errors.js';
 import type { Credential, CredentialKind, KindContext } from '../kinds/kind.js';
 import type { SecretRegistry } from '../log.js';
 import { describeError } from '../errors.js';

@@ -6,112 +6,92 @@
  */
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
+import yargs from 'yargs';
 import { randomPassword, startSimulator, type Faults, type FaultRate, type SimulatorOptions } from './server.js';
 import { SimulatorSetupError } from './certificate.js';
 
-const HELP = `Usage: da-rotate simulate [options]
+/** The simulator's options: yargs parses them and writes the help from this table. */
+const SIM_OPTIONS = {
+  users: { type: 'string', describe: 'plain user accounts (default 200, up to 100000)' },
+  resellers: { type: 'string', describe: 'resellers (default 3)' },
+  admins: { type: 'string', describe: 'extra admins besides the one you log in as (default 1)' },
+  seed: { type: 'string', describe: 'layout seed (default 1)' },
+  host: { type: 'string', describe: 'listen address (default 127.0.0.1)' },
+  port: { type: 'string', describe: 'port (default 0: any free port)' },
+  tls: { type: 'boolean', describe: 'HTTPS with a fresh self-signed certificate (fingerprint printed)' },
+  'admin-user': { type: 'string', describe: '(default admin)' },
+  'admin-password-file': { type: 'string', describe: 'admin password from a file (default: random, printed)' },
+  'auth-failure': { type: 'string', describe: 'login-page | evolution-page | 401 | 401-json (default login-page)' },
+  'blacklist-after': { type: 'string', describe: 'failed logins before an IP is blacklisted (default 5, 0 never)' },
+  'urlencoded-brackets': { type: 'string', describe: 'plain | encoded (default encoded: list%5B%5D=)' },
+  'empty-list': { type: 'string', describe: 'empty-body | no-key (how an empty url-encoded list looks)' },
+  'list-style': { type: 'string', describe: 'array | object | wrapped (JSON lists: ["a"], {"0":"a"}, {"list":["a"]})' },
+  'json-extended': { type: 'boolean', describe: 'add "extended":"true" to JSON successes' },
+  'swap-error-text': { type: 'boolean', describe: 'errors carry the reason in text= and the headline in details=' },
+  'needs-https': { type: 'boolean', describe: 'answer everything with X-Use-Https: yes / "use https"' },
+  'redirect-to': { type: 'string', describe: 'answer everything with a 302 to URL' },
+  'fault-html': { type: 'string', describe: 'rate (0..1) of an HTML page answered after a write applies' },
+  entities: { type: 'boolean', describe: 'HTML numeric entities (&#49;) for digits inside values' },
+  'difficult-passwords': { type: 'boolean', describe: 'enforce upper, lower, digit and a special character' },
+  latency: { type: 'string', describe: 'every request answered this many ms (+ up to --jitter) after it arrives' },
+  jitter: { type: 'string', describe: 'up to this many ms more latency, at random' },
+  capacity: { type: 'string', describe: 'at most N requests processed at once' },
+  'fault-500': { type: 'string', describe: 'rate (0..1) of HTTP 500 answers (faults hit write requests unless --fault-commands)' },
+  'fault-reset-before': { type: 'string', describe: 'rate (0..1) of connections reset before a write applies' },
+  'fault-reset-after': { type: 'string', describe: 'rate (0..1) of connections reset after a write applies' },
+  'fault-empty-after': { type: 'string', describe: 'rate (0..1) of empty answers after a write applies' },
+  'fault-hang': { type: 'string', describe: 'rate (0..1) of requests never answered' },
+  'fault-commands': { type: 'string', describe: 'the commands those faults hit: comma-separated names or /api/ paths, * = all' },
+  trickle: { type: 'string', describe: 'rate (0..1) of answers sent slowly, --trickle-bps bytes a second' },
+  'trickle-bps': { type: 'string', describe: 'bytes a second of a trickled answer (default 1)' },
+  'trickle-stall': { type: 'boolean', describe: 'a trickled answer sends its headers and then nothing' },
+  'degrade-capacity': { type: 'string', describe: 'past N requests at once every request slows by (1 + overload^2)' },
+  'verify-invalid-for-suspended': { type: 'boolean', describe: 'VERIFY_PASSWORD answers valid=0 for suspended accounts' },
+  'accept-unchanged-password': { type: 'boolean', describe: 'accept a change to the current password silently' },
+  'api-with-password-no': { type: 'string', describe: 'accounts whose password is refused for API logins (keys work)' },
+  'no-json-api': { type: 'boolean', describe: 'an old server: every /api/ path answers 404' },
+  'mailboxes-per-domain': { type: 'string', describe: 'mailboxes of each domain (default 2)' },
+  'ftp-per-domain': { type: 'string', describe: 'FTP accounts of each domain (default 1)' },
+  'db-users-per-user': { type: 'string', describe: 'database users of each account (default 0)' },
+  'login-keys-per-user': { type: 'string', describe: 'login keys of each account (default 0)' },
+  'sessions-per-user': { type: 'string', describe: 'open panel sessions of each account (default 0)' },
+  'key-commands': { type: 'string', describe: 'create an admin login key allowed only these commands (comma-separated) and print it' },
+  'json-status': {
+    type: 'boolean',
+    describe: 'print one JSON line {url,port,adminUser,adminPassword,fingerprint256,loginKey} (loginKey: with --key-commands, else null)',
+  },
+} as const satisfies Record<string, { type: 'string' | 'boolean'; describe?: string }>;
 
-Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
+type SimValues = { [K in keyof typeof SIM_OPTIONS]?: (typeof SIM_OPTIONS)[K]['type'] extends 'boolean' ? boolean : string };
 
-  --users N                 plain user accounts (default 200, up to 100000)
-  --resellers N             resellers (default 3)
-  --admins N                extra admins besides the one you log in as (default 1)
-  --seed N                  layout seed (default 1)
-  --host H                  listen address (default 127.0.0.1)
-  --port N                  port (default 0: any free port)
-  --tls                     HTTPS with a fresh self-signed certificate (fingerprint printed)
-  --admin-user NAME         (default admin)
-  --admin-password-file F   admin password from a file (default: random, printed)
-  --auth-failure STYLE      login-page | evolution-page | 401 | 401-json (default login-page)
-  --blacklist-after N       failed logins before an IP is blacklisted (default 5, 0 never)
-  --urlencoded-brackets S   plain | encoded (default encoded: list%5B%5D=)
-  --empty-list S            empty-body | no-key (how an empty url-encoded list looks)
-  --list-style S            array | object | wrapped (JSON lists: ["a"], {"0":"a"}, {"list":["a"]})
-  --json-extended           add "extended":"true" to JSON successes
-  --swap-error-text         errors carry the reason in text= and the headline in details=
-  --entities                HTML numeric entities (&#49;) for digits inside values
-  --needs-https             answer everything with X-Use-Https: yes / "use https"
-  --redirect-to URL         answer everything with a 302 to URL
-  --difficult-passwords     enforce upper, lower, digit and a special character
-  --latency MS --jitter MS  every request answered MS (+ up to jitter) ms after it arrives
-  --capacity N              at most N requests processed at once
-  --fault-500 R --fault-reset-before R --fault-reset-after R --fault-empty-after R --fault-hang R
-  --fault-html R            fault rates (0..1), by default on write requests only
-  --fault-commands LIST     the commands those faults hit: comma-separated names or /api/ paths, * = all
-  --trickle R               answer slowly (rate 0..1), --trickle-bps N bytes per second (default 1),
-  --trickle-stall           or send the headers and then nothing
-  --degrade-capacity N      past N requests at once every request slows by (1 + overload^2)
-  --verify-invalid-for-suspended   VERIFY_PASSWORD answers valid=0 for suspended accounts
-  --accept-unchanged-password      accept a change to the current password silently
-  --api-with-password-no LIST      accounts whose password is refused for API logins (keys work)
-  --no-json-api             an old server: every /api/ path answers 404
-  --mailboxes-per-domain N --ftp-per-domain N --db-users-per-user N --login-keys-per-user N
-  --sessions-per-user N     the other credentials of each account (defaults 2, 1, 0, 0, 0)
-  --key-commands LIST       create an admin login key allowed only these commands (comma-separated)
-                            and print it: rehearse the restricted key of the README
-  --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256,loginKey}
-                            (loginKey: {name,key,commands} with --key-commands, else null)
-  -h, --help
-`;
+/** Parses the simulator's command line with yargs; undefined when help was printed. */
+async function parseSimulatorArgs(argv: string[]): Promise<SimValues | undefined> {
+  const parsed = await yargs(argv)
+    .scriptName('da-rotate simulate')
+    .usage(
+      '$0 [options]\n\nStart a DirectAdmin stand-in serving the API commands da-rotate uses. With stdin not a terminal, JSON lines on stdin control it (faults, options, stats, reset).',
+    )
+    // --no-json-api is an option of its own, not the negation of a --json-api.
+    .parserConfiguration({ 'boolean-negation': false })
+    .options(SIM_OPTIONS)
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version(false)
+    .exitProcess(false)
+    .fail((message, error) => {
+      throw error ?? new Error(message);
+    })
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .parseAsync();
+  // -h / --help: yargs printed the help (exitProcess(false) hands back instead of exiting).
+  if (parsed.help === true) return undefined;
+  return parsed;
+}
 
 export async function runSimulatorMain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    strict: true,
-    options: {
-      users: { type: 'string' },
-      resellers: { type: 'string' },
-      admins: { type: 'string' },
-      seed: { type: 'string' },
-      host: { type: 'string' },
-      port: { type: 'string' },
-      tls: { type: 'boolean' },
-      'admin-user': { type: 'string' },
-      'admin-password-file': { type: 'string' },
-      'auth-failure': { type: 'string' },
-      'blacklist-after': { type: 'string' },
-      'urlencoded-brackets': { type: 'string' },
-      'empty-list': { type: 'string' },
-      'list-style': { type: 'string' },
-      'json-extended': { type: 'boolean' },
-      'swap-error-text': { type: 'boolean' },
-      'needs-https': { type: 'boolean' },
-      'redirect-to': { type: 'string' },
-      'fault-html': { type: 'string' },
-      entities: { type: 'boolean' },
-      'difficult-passwords': { type: 'boolean' },
-      latency: { type: 'string' },
-      jitter: { type: 'string' },
-      capacity: { type: 'string' },
-      'fault-500': { type: 'string' },
-      'fault-reset-before': { type: 'string' },
-      'fault-reset-after': { type: 'string' },
-      'fault-empty-after': { type: 'string' },
-      'fault-hang': { type: 'string' },
-      'fault-commands': { type: 'string' },
-      trickle: { type: 'string' },
-      'trickle-bps': { type: 'string' },
-      'trickle-stall': { type: 'boolean' },
-      'degrade-capacity': { type: 'string' },
-      'verify-invalid-for-suspended': { type: 'boolean' },
-      'accept-unchanged-password': { type: 'boolean' },
-      'api-with-password-no': { type: 'string' },
-      'no-json-api': { type: 'boolean' },
-      'mailboxes-per-domain': { type: 'string' },
-      'ftp-per-domain': { type: 'string' },
-      'db-users-per-user': { type: 'string' },
-      'login-keys-per-user': { type: 'string' },
-      'sessions-per-user': { type: 'string' },
-      'key-commands': { type: 'string' },
-      'json-status': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+  const values = await parseSimulatorArgs(argv);
+  if (!values) return 0;
   const num = (v: string | undefined, name: string, def?: number): number | undefined => {
     if (v === undefined) return def;
     const n = Number(v);

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fastParse, parseWithYargs, type ParsedCommand } from '../../src/cli-args.js';
+import { parseWithYargs, type ParsedCommand } from '../../src/cli-args.js';
 import { UsageError } from '../../src/errors.js';
 import { checkedArgv, OPTIONS, optionValue, type ArgvOf, type OptionName, type RawArgv } from '../../src/options.js';
 
@@ -11,7 +11,7 @@ async function viaYargs(raw: string[]): Promise<ParsedCommand | { error: string 
     raw,
     {
       onCommand: async (p) => {
-        result = p;
+        result ??= p; // a usage error the handler did not exit on must not be overwritten by the run
       },
       onFail: (message) => {
         result = { error: message };
@@ -23,72 +23,31 @@ async function viaYargs(raw: string[]): Promise<ParsedCommand | { error: string 
   return result;
 }
 
-/** yargs leaves keys of options that were not given as undefined; the fast path leaves them out. */
-function defined(argv: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(argv).filter(([, v]) => v !== undefined));
+/** What yargs prints for a help request on this command line (captured from stdout). */
+async function helpText(raw: string[]): Promise<string> {
+  let out = '';
+  const write = process.stdout.write.bind(process.stdout);
+  const exit = process.exit.bind(process);
+  process.stdout.write = (chunk: string) => ((out += chunk), true);
+  process.exit = (code?: number) => {
+    assert.equal(code ?? 0, 0, 'help exits 0');
+    throw new Error('help exit');
+  };
+  try {
+    await parseWithYargs(raw, { onCommand: async () => assert.fail('help ran a command'), onFail: (m) => assert.fail(`help failed: ${m}`) }, '9.9.9', 100);
+  } catch (e) {
+    if (!(e instanceof Error && e.message === 'help exit')) throw e;
+  } finally {
+    process.stdout.write = write;
+    process.exit = exit;
+  }
+  return out;
 }
 
-const PLAIN: string[][] = [
-  ['plan'],
-  ['rotate', '--yes'],
-  ['rotate', '-y', '--concurrency', '16', '--log-level', 'warn', '--output', '/tmp/x.csv'],
-  ['plan', '--scope', 'all', '--exclude', 'admin', '--exclude', 'test*', '--only', 'bob,carol'],
-  ['plan', '--server=https://da.example.com:2222', '--user', 'admin', '--password-file', '/tmp/pw', '--json'],
-  ['rotate', '--yes', '--length', '30', '--symbols', '--retries', '0', '--retry-delay', '0.25', '--max-failures', '5'],
-  ['rotate', '--yes', '--same-password-file', '/tmp/s', '--timeout', '5', '--format', 'urlencoded', '--insecure', '--allow-http'],
-  ['resume', '/tmp/run.journal.jsonl', '--yes', '--concurrency', '4'],
-  ['resume', '--run', '20261129T000000Z-abc123', '--yes'],
-  ['rotate', '--yes', '--concurrency', 'auto', '--include', 'email', '--include', 'ftp'],
-  ['notify', '--report', '/tmp/r.csv', '--dry-run'],
-  ['verify', '/tmp/report.csv', '--fingerprint', 'AA:BB', '--ca', '/tmp/ca.pem', '--password-stdin'],
-  ['key-scope', '--scope', 'all', '--json'],
-  ['plan', '--users-file', 'users.txt', '--log-level', 'silent'],
-];
-
-/** Lines the fast path must leave to yargs: help, errors, and what yargs reads its own way. */
-const DECLINED: string[][] = [
-  [],
-  ['--help'],
-  ['plan', '--help'],
-  ['plan', '--version'],
-  ['rotat'],
-  ['plan', '--concurency', '4'],
-  ['plan', '--concurrency', '4', '--concurrency', '8'],
-  ['plan', '--scope', 'everything'],
-  ['plan', '--exclude', 'a', 'b'],
-  ['plan', '--exclude', '123'],
-  ['plan', '--no-json'],
-  ['plan', '--json', 'true'],
-  ['plan', '--server'],
-  ['plan', '--server', ''],
-  ['plan', 'extra'],
-  ['plan', '--', '--json'],
-  ['resume', 'a', 'b'],
-  ['key-scope', '--concurrency', '4'],
-  ['rotate', '--timeout', '-1'],
-];
-
-describe('command-line parsing without yargs', { timeout: 60_000 }, () => {
-  for (const raw of PLAIN) {
-    it(`agrees with yargs on: ${raw.join(' ')}`, async () => {
-      const fast = fastParse(raw);
-      assert.ok(fast, 'the fast path took it');
-      const slow = await viaYargs(raw);
-      assert.ok(!('error' in slow), `yargs refused it: ${'error' in slow ? slow.error : ''}`);
-      assert.equal(fast.command, slow.command);
-      assert.deepEqual(defined(fast.argv), defined(slow.argv));
-    });
-  }
-
-  for (const raw of DECLINED) {
-    it(`leaves to yargs: ${raw.join(' ') || '(nothing)'}`, () => {
-      assert.equal(fastParse(raw), undefined);
-    });
-  }
-
-  it('reads the values the way the run needs them', () => {
-    const p = fastParse(['rotate', '-y', '--concurrency', '16', '--exclude', 'a', '--exclude', 'b', '--retry-delay', '0.5']);
-    assert.ok(p);
+describe('command-line parsing: yargs, every line', { timeout: 60_000 }, () => {
+  it('reads the values the way the run needs them', async () => {
+    const p = await viaYargs(['rotate', '-y', '--concurrency', '16', '--exclude', 'a', '--exclude', 'b', '--retry-delay', '0.5']);
+    assert.ok(!('error' in p), 'error' in p ? p.error : '');
     assert.equal(p.command, 'rotate');
     assert.equal(p.argv.yes, true);
     assert.equal(p.argv.concurrency, '16', 'a string: --concurrency also takes auto');
@@ -96,12 +55,36 @@ describe('command-line parsing without yargs', { timeout: 60_000 }, () => {
     assert.equal(p.argv['retry-delay'], 0.5);
     assert.equal(p.argv.timeout, 30, 'defaults are filled in');
     assert.equal(p.argv['log-level'], undefined, 'no default: it depends on whether stderr is a terminal');
-    assert.equal(fastParse(['plan'])!.argv.concurrency, undefined, "no default: resume runs at the journal's");
+    const plan = await viaYargs(['plan']);
+    assert.ok(!('error' in plan));
+    assert.equal(plan.argv.concurrency, undefined, "no default: resume runs at the journal's");
     assert.equal(p.argv.scope, 'users');
-    const r = fastParse(['resume', 'j.jsonl']);
-    assert.ok(r);
+    const r = await viaYargs(['resume', 'j.jsonl']);
+    assert.ok(!('error' in r));
     assert.equal(r.argv.journal, 'j.jsonl');
     assert.equal(r.argv.scope, undefined, 'resume has no --scope');
+  });
+
+  for (const raw of [['rotat'], ['plan', '--concurency', '4'], []]) {
+    it(`refuses: ${raw.join(' ')}`, async () => {
+      const r = await viaYargs(raw);
+      assert.ok('error' in r, `yargs took it: ${JSON.stringify(r)}`);
+    });
+  }
+
+  it("a command's help (-h or --help) shows that command's options, examples and exit codes only", async () => {
+    for (const flag of ['-h', '--help']) {
+      const rotate = await helpText(['rotate', flag]);
+      assert.match(rotate, /--include/);
+      assert.match(rotate, /Examples:/);
+      assert.match(rotate, /Exit codes: 0 all done/);
+      assert.doesNotMatch(rotate, /--eml-dir/, "notify's options are not rotate's");
+      assert.doesNotMatch(rotate, /--keep\b/, "prune's options are not rotate's");
+      const notify = await helpText(['notify', flag]);
+      assert.match(notify, /--eml-dir/);
+      assert.doesNotMatch(notify, /--max-failures/);
+    }
+    assert.match(await helpText(['-h']), /Commands:/);
   });
 });
 

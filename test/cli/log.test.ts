@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createLogger, SecretRegistry, type LevelWithSilent } from '../../src/log.js';
+import { createLogger, SecretRegistry, setLogServer, type LevelWithSilent } from '../../src/log.js';
 
 function capture(level: LevelWithSilent, secrets = new SecretRegistry()) {
   const lines: string[] = [];
@@ -11,22 +11,33 @@ function capture(level: LevelWithSilent, secrets = new SecretRegistry()) {
       cb();
     },
   });
-  return { log: createLogger({ level, secrets, destination }), lines, records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+  return {
+    log: createLogger({ level, secrets, destination, runId: 'run-1', version: '9.9.9' }),
+    lines,
+    records: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
 }
 
 describe('the JSON-line logger', { timeout: 10_000 }, () => {
-  it('writes pino-style lines: level label, ISO time, pid, fields, msg', () => {
+  it('writes pino lines: level label, ISO time, pid, run id, version, server once known, fields, msg', () => {
     const { log, records } = capture('info');
     log.info({ server: 'https://da.example.com:2222', selected: 3 }, 'connecting');
     log.warn('a warning');
     const [a, b] = records();
-    assert.deepEqual(Object.keys(a!), ['level', 'time', 'pid', 'server', 'selected', 'msg']);
+    assert.deepEqual(Object.keys(a!), ['level', 'time', 'pid', 'runId', 'version', 'server', 'selected', 'msg']);
+    assert.equal(a!.runId, 'run-1');
+    assert.equal(a!.version, '9.9.9');
     assert.equal(a!.level, 'info');
     assert.match(String(a!.time), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     assert.equal(a!.pid, process.pid);
     assert.equal(a!.selected, 3);
     assert.equal(a!.msg, 'connecting');
-    assert.deepEqual(b, { level: 'warn', time: b!.time, pid: process.pid, msg: 'a warning' });
+    assert.deepEqual(b, { level: 'warn', time: b!.time, pid: process.pid, runId: 'run-1', version: '9.9.9', msg: 'a warning' });
+    setLogServer(log, 'https://da.example.com:2222');
+    log.error(new Error('refused'));
+    const c = records()[2]!;
+    assert.equal(c.server, 'https://da.example.com:2222', 'errors carry the server');
+    assert.equal(c.msg, 'refused');
   });
 
   it('writes nothing below its level, and says which levels are on', () => {
@@ -68,7 +79,6 @@ describe('the JSON-line logger', { timeout: 10_000 }, () => {
   it('still writes a line for a record it cannot serialize', () => {
     const { log, records } = capture('info');
     log.info({ n: 10n }, 'big');
-    assert.deepEqual(records()[0]!.fields, '[unserializable]');
     assert.equal(records()[0]!.msg, 'big');
   });
 
@@ -76,5 +86,22 @@ describe('the JSON-line logger', { timeout: 10_000 }, () => {
     const { log, records } = capture('info');
     log.child({ server: 'a' }).info('hello');
     assert.equal(records()[0]!.server, 'a');
+  });
+
+  it('--log-format text: the same records as "level: text (fields)" lines, secrets scrubbed, no JSON', () => {
+    const secrets = new SecretRegistry();
+    secrets.add('hunter2-secret');
+    const lines: string[] = [];
+    const destination = new Writable({
+      write(chunk, _enc, cb) {
+        lines.push(...String(chunk).split('\n').filter(Boolean));
+        cb();
+      },
+    });
+    const log = createLogger({ level: 'info', secrets, destination, format: 'text', runId: 'run-1', version: '9.9.9' });
+    setLogServer(log, 'https://h:2222');
+    log.warn({ accounts: 3, note: 'a b' }, 'careful with hunter2-secret');
+    log.error(new Error('refused'));
+    assert.deepEqual(lines, ['warn: careful with [REDACTED] (server=https://h:2222, accounts=3, note="a b")', 'error: refused (server=https://h:2222)']);
   });
 });

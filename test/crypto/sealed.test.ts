@@ -1,6 +1,5 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { performance } from 'node:perf_hooks';
 import { generateKeyPair, isSealed, SealedSecretError, SecretSealer } from '../../src/crypto/index.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -46,20 +45,18 @@ describe('SecretSealer', { timeout: 30_000 }, () => {
     await assert.rejects(SecretSealer.open('not base64!', [a.identity]), SealedSecretError);
   });
 
-  it('costs microseconds per seal (printed, not asserted)', async (t) => {
+  it('many seals: each opens under its own context only, and no two are alike (fresh nonces)', async () => {
+    // How fast sealing is belongs to the benchmark; this checks what 2 000 seals must all hold.
     const a = await generateKeyPair();
     const { sealer } = await SecretSealer.create([a.recipient]);
-    const n = 20_000;
+    const n = 2_000;
     const pw = 'Abcdefghijklmnopqrstuv';
-    for (let i = 0; i < 1000; i++) sealer.unseal(sealer.seal(pw, 'warm'), 'warm');
-    let start = performance.now();
-    const out: string[] = [];
-    for (let i = 0; i < n; i++) out.push(sealer.seal(pw, `account:user${i}`));
-    const sealUs = ((performance.now() - start) * 1000) / n;
-    start = performance.now();
-    for (let i = 0; i < n; i++) sealer.unseal(out[i]!, `account:user${i}`);
-    const unsealUs = ((performance.now() - start) * 1000) / n;
-    t.diagnostic(`seal ${sealUs.toFixed(2)} us, unseal ${unsealUs.toFixed(2)} us per 22-character password (n=${n})`);
-    assert.equal(out.length, n);
+    const out = Array.from({ length: n }, (_, i) => sealer.seal(pw, `account:user${i}`));
+    assert.equal(new Set(out).size, n, 'every seal differs, the same password included');
+    for (let i = 0; i < n; i++) {
+      assert.ok(!out[i]!.includes(pw), 'the password is not in the sealed text');
+      assert.equal(sealer.unseal(out[i]!, `account:user${i}`), pw);
+    }
+    for (const i of [0, n / 2, n - 1]) assert.throws(() => sealer.unseal(out[i]!, `account:user${(i + 1) % n}`), SealedSecretError);
   });
 });

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { formEncode } from '../../src/directadmin/client.js';
+import { fcSeed } from '../seed.js';
+
+// A fixed seed (FC_SEED explores others), named in the title: a failure replays.
+const SEED = fcSeed(20261205);
 
 describe('formEncode (the form of CMD_API_* requests)', { timeout: 30_000 }, () => {
   it('encodes like URLSearchParams, json=yes appended or set in place', () => {
@@ -15,8 +19,7 @@ describe('formEncode (the form of CMD_API_* requests)', { timeout: 30_000 }, () 
     assert.equal(formEncode({}, false), '');
   });
 
-  it('matches URLSearchParams on random parameters', () => {
-    const seed = Date.now() % 2 ** 31;
+  it(`matches URLSearchParams on random parameters (seed ${SEED})`, () => {
     const text = fc.string({
       unit: fc.constantFrom('a', 'Z', '0', '!', '@', '#', '%', '^', '*', '-', '_', '.', ' ', '&', '=', '+', '~', "'", '(', ')', 'é', '😀', '|', 'json'),
       maxLength: 6,
@@ -27,8 +30,7 @@ describe('formEncode (the form of CMD_API_* requests)', { timeout: 30_000 }, () 
         if (json) form.set('json', 'yes');
         assert.equal(formEncode(params, json), form.toString());
       }),
-      { seed, numRuns: 2000 },
+      { seed: SEED, numRuns: 2000 },
     );
-    console.log(`formEncode property seed ${seed}`);
   });
 });

@@ -78,7 +78,7 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
       const journal = join(out, 's.journal.jsonl');
       // 9 outcomes journaled: only the stalled change is left in flight.
       const { sent, result } = await runCliAndSignal(
-        ['rotate', '--yes', '--timeout', '8', '--concurrency', '2', '--output', join(out, 's.csv')],
+        ['rotate', '--log-format', 'text', '--yes', '--timeout', '8', '--concurrency', '2', '--output', join(out, 's.csv')],
         env,
         () => journalRecordCount(journal, 'outcome') >= 9,
         'SIGTERM',
@@ -103,7 +103,9 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
     await withSimulator({ users: 40, resellers: 0, suspendedEvery: 0, faults: { latencyMs: 150 } }, async (sim, out) => {
       const original = passwords(sim);
       const env = { DA_URL: daUrl(sim) };
-      const r = await runCli(['rotate', '--yes', '--json', '--deadline', '2s', '--concurrency', '1', '--output', join(out, 'd.csv')], { env });
+      const r = await runCli(['rotate', '--log-format', 'text', '--yes', '--json', '--deadline', '2s', '--concurrency', '1', '--output', join(out, 'd.csv')], {
+        env,
+      });
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /--deadline of 2\.0 s was reached/);
       const s = summaryOf(r);

@@ -8,7 +8,8 @@
  */
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { RunAborted } from '../../src/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
@@ -88,7 +89,7 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
         const output = join(dir, 'r.csv');
         const journalPath = join(dir, 'r.journal.jsonl');
         fillAfter(c.file, c.budget, c.errno);
-        const summary = await runRotation(
+        const ended = await runRotation(
           {
             mode: 'rotate',
             connection: connection(sim),
@@ -100,15 +101,45 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
             stateDir: join(dir, 'state'),
           },
           context(),
+        ).then(
+          (s) => s,
+          (e: unknown) => e,
         );
         setFileSystemForTests(undefined);
-        assert.equal(summary.exitCode, 3, JSON.stringify(summary));
+        const stoppedBeforeSending = ended instanceof RunAborted;
+        if (!stoppedBeforeSending && ended instanceof Error) throw ended;
+        const summary = stoppedBeforeSending ? undefined : (ended as Awaited<ReturnType<typeof runRotation>>);
+        assert.equal(stoppedBeforeSending ? ended.exitCode : summary!.exitCode, 3, JSON.stringify(summary));
         const what = c.errno === 'ENOSPC' ? 'no space left on device' : 'input/output error';
-        const said = summary.aborted ?? summary.reportError ?? '';
+        const said = stoppedBeforeSending ? ended.message : (summary!.aborted ?? summary!.reportError ?? '');
         assert.ok(said.includes(what), said);
         assert.ok(said.includes(` writing ${c.file === '.csv' ? output : journalPath}`), said);
+        if (stoppedBeforeSending) {
+          // The report failed before the first change left: the run removed what it created, said
+          // so, and the same command runs again (no resume line, nothing to resume).
+          assert.ok(said.includes('nothing was sent') && said.includes('removed'), said);
+          assert.ok(!said.includes('da-rotate resume'), said);
+          assert.ok(!existsSync(journalPath) && !existsSync(output), 'both files removed');
+          for (const [user, before] of original) assert.equal(sim.password(user), before, `${user}: changed although nothing was sent`);
+          const again = await runRotation(
+            {
+              mode: 'rotate',
+              connection: connection(sim),
+              selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
+              policy: { length: 22, symbols: false },
+              work,
+              output,
+              yes: true,
+              stateDir: join(dir, 'state'),
+            },
+            context(),
+          );
+          assert.equal(again.exitCode, 0, JSON.stringify(again));
+          for (const row of readReport(output).filter((r) => r.status !== 'skipped')) assert.equal(sim.password(row.username), row.password);
+          return;
+        }
         assert.ok(said.includes(`da-rotate resume ${journalPath}`), said);
-        assert.equal(summary.resumeCommand, `da-rotate resume ${journalPath}`);
+        assert.equal(summary!.resumeCommand, `da-rotate resume ${journalPath}`);
 
         // Every password the server now has that it did not have before is in the journal.
         const journal = readJournal(journalPath);

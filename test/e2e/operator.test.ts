@@ -125,8 +125,21 @@ describe('output a person can read', { timeout: 60_000 }, () => {
       assert.equal(json.code, 0);
       assert.match(
         json.stderr,
-        /^\{"level":"info","time":"[^"]+","pid":\d+,"server":"http:\/\/127\.0\.0\.1:\d+","user":"admin","secretSource":"DA_URL","msg":"connecting"\}$/m,
+        /^\{"level":"info","time":"[^"]+","pid":\d+,"runId":"\d{8}T\d{6}Z-[0-9a-z]{6}","version":"\d+\.\d+\.\d+","server":"http:\/\/127\.0\.0\.1:\d+","user":"admin","secretSource":"DA_URL","msg":"connecting"\}$/m,
       );
+      // JSON logs and human text never share a stream: off a terminal every stderr line is a JSON record, the summary included.
+      const records = json.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg?: string; text?: string });
+      assert.ok(
+        records.some((r) => r.msg === 'summary' && /3 account/.test(r.text ?? '')),
+        json.stderr,
+      );
+      const refused = await runCli(['plan', '--concurrency', 'abc', '--output', join(out, 'c.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(refused.code, 2);
+      assert.match(refused.stderr, /^\{"level":"error".*"msg":"--concurrency must be a whole number/m);
+      assert.doesNotMatch(refused.stderr, /^da-rotate:/m);
       const text = await runCli(['plan', '--log-format', 'text', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(text.code, 0);
       assert.match(text.stderr, /^info: connecting \(server=http:\/\/127\.0\.0\.1:\d+, user=admin, secretSource=DA_URL\)$/m);
@@ -140,7 +153,9 @@ describe('output a person can read', { timeout: 60_000 }, () => {
       assert.equal(ok.code, 0);
       assert.equal(ok.stderr, '');
       assert.equal(ok.stdout, '');
-      const wrong = await runCli(['rotate', '--yes', '--quiet', '--output', join(out, 'b.csv')], { env: { DA_URL: daUrl(sim, 'admin', 'not-the-password') } });
+      const wrong = await runCli(['rotate', '--log-format', 'text', '--yes', '--quiet', '--output', join(out, 'b.csv')], {
+        env: { DA_URL: daUrl(sim, 'admin', 'not-the-password') },
+      });
       assert.equal(wrong.code, 3);
       assert.match(
         wrong.stderr,
@@ -155,7 +170,7 @@ describe('output a person can read', { timeout: 60_000 }, () => {
       const r = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       for (const a of sim.accounts()) if (a.type === 'user') sim.setPassword(a.username, 'Changed-since-0');
-      const v = await runCli(['verify', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      const v = await runCli(['verify', '--log-format', 'text', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(v.code, 1, v.stderr);
       assert.ok(v.stderr.includes('drifted'), v.stderr);
       assert.ok(v.stderr.includes('  drift (password changed since the rotation), 120 account(s):'), v.stderr);
@@ -169,18 +184,18 @@ describe('checks before requests, and flags that say what is wrong', { timeout: 
   it('--concurrency abc, --timeout abc, plan --exclude with no value, --insecure with --fingerprint: exit 2, no request', async () => {
     await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
       const env = { DA_URL: daUrl(sim) };
-      const c = await runCli(['plan', '--concurrency', 'abc', '--output', join(out, 'a.csv')], { env });
+      const c = await runCli(['plan', '--log-format', 'text', '--concurrency', 'abc', '--output', join(out, 'a.csv')], { env });
       assert.equal(c.code, 2);
       assert.ok(c.stderr.includes('da-rotate: --concurrency must be a whole number from 1 to 64, or auto (got "abc")'), c.stderr);
-      const t = await runCli(['plan', '--timeout', 'abc', '--output', join(out, 'b.csv')], { env });
+      const t = await runCli(['plan', '--log-format', 'text', '--timeout', 'abc', '--output', join(out, 'b.csv')], { env });
       assert.equal(t.code, 2);
       assert.ok(t.stderr.includes('--timeout must be a number from 1 to 600'), t.stderr);
       noNaN(c);
       noNaN(t);
-      const e = await runCli(['plan', '--exclude', '--output', join(out, 'c.csv')], { env });
+      const e = await runCli(['plan', '--log-format', 'text', '--exclude', '--output', join(out, 'c.csv')], { env });
       assert.equal(e.code, 2);
       assert.ok(e.stderr.includes('--exclude needs a value'), e.stderr);
-      const i = await runCli(['plan', '--insecure', '--fingerprint', 'AB'.repeat(32), '--output', join(out, 'd.csv')], { env });
+      const i = await runCli(['plan', '--log-format', 'text', '--insecure', '--fingerprint', 'AB'.repeat(32), '--output', join(out, 'd.csv')], { env });
       assert.equal(i.code, 2);
       assert.ok(i.stderr.includes('--insecure turns certificate checks off and --fingerprint pins the certificate: give only --fingerprint'), i.stderr);
       assert.equal(sim.stats.totalRequests, 0);
@@ -188,7 +203,7 @@ describe('checks before requests, and flags that say what is wrong', { timeout: 
   });
 
   it('every flag error at once: --concurrency 0 and --length 5 without a server name all three, exit 2', async () => {
-    const r = await runCli(['rotate', '--yes', '--concurrency', '0', '--length', '5']);
+    const r = await runCli(['rotate', '--log-format', 'text', '--yes', '--concurrency', '0', '--length', '5']);
     assert.equal(r.code, 2, r.stderr);
     const line = r.stderr.split('\n').find((l) => l.startsWith('da-rotate: 3 problems:'));
     assert.ok(line, r.stderr);
@@ -213,10 +228,22 @@ describe('checks before requests, and flags that say what is wrong', { timeout: 
     await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
       const dir = join(out, 'secrets');
       mkdirSync(dir, { mode: 0o700 });
-      const r = await runCli(['plan', '--server', sim.url, '--user', 'admin', '--password-file', dir, '--output', join(out, 'a.csv')]);
+      const r = await runCli(['plan', '--log-format', 'text', '--server', sim.url, '--user', 'admin', '--password-file', dir, '--output', join(out, 'a.csv')]);
       assert.equal(r.code, 2);
       assert.ok(r.stderr.includes(`da-rotate: --password-file: ${dir} is a directory: give the file that holds the secret (nothing was sent)`), r.stderr);
-      const missing = await runCli(['plan', '--server', sim.url, '--user', 'admin', '--password-file', join(out, 'nope'), '--output', join(out, 'b.csv')]);
+      const missing = await runCli([
+        'plan',
+        '--log-format',
+        'text',
+        '--server',
+        sim.url,
+        '--user',
+        'admin',
+        '--password-file',
+        join(out, 'nope'),
+        '--output',
+        join(out, 'b.csv'),
+      ]);
       assert.equal(missing.code, 2);
       assert.ok(missing.stderr.includes(`--password-file: ${join(out, 'nope')} does not exist: check the path`), missing.stderr);
       assert.equal(sim.stats.totalRequests, 0);
@@ -231,12 +258,16 @@ describe('checks before requests, and flags that say what is wrong', { timeout: 
       const file = join(out, 'key');
       writeFileSync(file, sim.adminPassword + '\n', { mode: 0o600 });
       if (!asOther) chmodSync(file, 0o000);
-      const child = spawn(process.execPath, [CLI, 'plan', '--server', sim.url, '--user', 'admin', '--password-file', file, '--output', join(out, 'p.csv')], {
-        ...(asOther ?? {}),
-        cwd: out,
-        env: { PATH: process.env.PATH, XDG_STATE_HOME: join(out, 'state') },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
+      const child = spawn(
+        process.execPath,
+        [CLI, 'plan', '--log-format', 'text', '--server', sim.url, '--user', 'admin', '--password-file', file, '--output', join(out, 'p.csv')],
+        {
+          ...(asOther ?? {}),
+          cwd: out,
+          env: { PATH: process.env.PATH, XDG_STATE_HOME: join(out, 'state') },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -276,7 +307,7 @@ describe('resume and prune', { timeout: 90_000 }, () => {
       assert.ok(s.counts['not-started'] > 0, JSON.stringify(s.counts));
       assert.match(first.stderr, /not started \d+/);
       sim.setFaults({});
-      const resumed = await runCli(['resume', '--json', '--yes', s.journal!], { env: { DA_URL: daUrl(sim) } });
+      const resumed = await runCli(['resume', '--log-format', 'text', '--json', '--yes', s.journal!], { env: { DA_URL: daUrl(sim) } });
       assert.equal(resumed.code, 0, resumed.stderr);
       assert.ok(resumed.stderr.includes("da-rotate: resuming at concurrency 3, the interrupted run's (--concurrency N to change it)"), resumed.stderr);
       assert.equal(summaryOf(resumed).concurrency, 3);

@@ -4,7 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
@@ -171,10 +171,10 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
     });
   });
 
-  it('rotate after an interrupted run exits 2 naming its journal; --abandon-previous starts anew and records it', async () => {
+  it('rotate after an interrupted run exits 5 (UNFINISHED_RUN) naming its journal; --abandon-previous starts anew and records it', async () => {
     // Outcomes reach the journal in batches (within 200 ms): the run must last well past the first batch to be killed mid-way.
     await withSimulator({ users: 200, resellers: 0, faults: { latencyMs: 10 } }, async (sim, out) => {
-      const env = { DA_URL: daUrl(sim) };
+      const env = { DA_URL: daUrl(sim), XDG_STATE_HOME: join(out, 'xdg') };
       const first = join(out, 'first.journal.jsonl');
       const { sent, result } = await runCliAndSignal(
         ['rotate', '--yes', '--concurrency', '2', '--output', join(out, 'first.csv')],
@@ -185,8 +185,13 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
       assert.ok(sent, `ended before the kill: ${result.stderr}`);
       assert.equal(result.signal, 'SIGKILL');
       sim.resetStats();
-      const refused = await runCli(['rotate', '--yes', '--output', join(out, 'second.csv')], { env });
-      assert.equal(refused.code, 2, refused.stderr);
+      const refused = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'second.csv')], { env });
+      assert.equal(refused.code, 5, refused.stderr);
+      // Its own code, not a typo's (USAGE): a scheduler can tell "resume me" from "fix the command line".
+      assert.deepEqual(
+        { code: (JSON.parse(refused.stdout) as { code: string }).code, exitCode: (JSON.parse(refused.stdout) as { exitCode: number }).exitCode },
+        { code: 'UNFINISHED_RUN', exitCode: 5 },
+      );
       assert.ok(refused.stderr.includes(first), refused.stderr);
       assert.match(refused.stderr, /resume/);
       assert.match(refused.stderr, /--abandon-previous/);
@@ -197,6 +202,18 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
       const header = JSON.parse(readFileSync(summaryOf(anew).journal!, 'utf8').split('\n')[0]!) as { t: string; supersedes?: string };
       assert.equal(header.t, 'header');
       assert.equal(header.supersedes, first);
+      // The last-run record carries how that run ended.
+      const stateDir = join(out, 'xdg', 'da-rotate');
+      const records = readdirSync(stateDir).filter((f) => f.endsWith('.last-run.json'));
+      assert.equal(records.length, 1);
+      const record = JSON.parse(readFileSync(join(stateDir, records[0]!), 'utf8')) as {
+        journal: string;
+        outcome?: { exitCode: number; counts: Record<string, number>; byKind: Record<string, Record<string, number>> };
+      };
+      assert.equal(record.journal, summaryOf(anew).journal);
+      assert.equal(record.outcome?.exitCode, 0);
+      assert.equal(record.outcome?.counts.rotated, summaryOf(anew).counts.rotated);
+      assert.equal(record.outcome?.byKind.account?.rotated, summaryOf(anew).counts.rotated);
     });
   });
 

@@ -32,7 +32,6 @@ describe('the built package', { timeout: 120_000 }, () => {
       'runRotation',
       'runResume',
       'runVerify',
-      'enumerateAccounts',
       'generatePassword',
       'readJournal',
       'parseServerUrl',

@@ -16,7 +16,7 @@ describe('interruption, lock, verify', { timeout: 120_000 }, () => {
       const original = snapshot(sim);
       const env = { DA_URL: daUrl(sim) };
       const journal = join(out, 'int.journal.jsonl');
-      const { result, signalled } = await runUntil(['rotate', '--yes', '--concurrency', '4', '--output', join(out, 'int.csv')], {
+      const { result, signalled } = await runUntil(['rotate', '--log-format', 'text', '--yes', '--concurrency', '4', '--output', join(out, 'int.csv')], {
         env,
         signal: 'SIGINT',
         watch: out,

@@ -87,9 +87,20 @@ describe('fleet kill -9 then resume --run', { timeout: 180_000 }, () => {
     );
     const unfinished = before.servers.filter((s) => s.status !== 'ok').map((s) => s.name);
     assert.ok(unfinished.length >= 1, 'at least the server being journaled was not finished');
+
+    // A new fleet rotation refuses the servers the killed run left unsettled, and names the run that
+    // must be finished: the killed one, never its own id (that line would refuse the same way).
+    const refused = await runCli(args, { env: inv.env });
+    assert.notEqual(refused.code, 0, refused.stderr);
+    const newRun = readdirSync(out).find((d) => d !== runId);
+    const printed = /(da-rotate resume --run [^\s;]+ --output-dir [^\s;]+)/.exec(refused.stderr);
+    assert.ok(printed, refused.stderr);
+    assert.equal(printed[1], `da-rotate resume --run ${runId} --output-dir ${out}`);
+    if (newRun) assert.ok(!refused.stderr.includes(`--run ${newRun}`), refused.stderr);
     for (const s of sims) s.sim.resetStats();
 
-    const resumed = await runCli(['resume', '--run', runId, '--output-dir', out, '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], {
+    // The printed line, as printed (plus output flags), finishes the killed run.
+    const resumed = await runCli([...printed[1].split(' ').slice(1), '--retry-delay', '0.01', '--retries', '6', '--log-level', 'warn', '--json'], {
       env: inv.env,
     });
     assert.equal(resumed.code, 0, resumed.stderr);

@@ -42,6 +42,8 @@ function newReport(rows: Row[] = ROWS): string {
   const dir = mkdtempSync(join(root, 'r-'));
   const path = join(dir, 'rotation.csv');
   writeReport(path, sim.url, rows);
+  // The report's account passwords are the live ones (notify sends none a server no longer has).
+  for (const [user, kind, , , pw] of rows) if (kind === 'account' && pw) sim.setPassword(user, pw);
   return path;
 }
 
@@ -78,7 +80,7 @@ describe('notify over real SMTP (STARTTLS + AUTH)', { timeout: 60_000 }, () => {
     const got = sinceCount(before);
     assert.deepEqual(got.map((m) => m.to).sort(), [['user00001@example.net'], ['user00002@example.net']]);
     const own: Record<string, string[]> = {
-      'user00001@example.net': ['Acct1-Pw-Alpha-111', 'Mail1-Pw-Bravo-112', 'Ftp1-Pw-Charlie-113'],
+      'user00001@example.net': ['Acct1-Pw-Alpha-111', 'Mail1-Pw-Bravo-112', 'Ftp1-Pw-Charlie-113', 'Db1-Pw-Delta-114'],
       'user00002@example.net': ['Acct2-Pw-Echo-221'],
     };
     for (const m of got) {
@@ -92,6 +94,11 @@ describe('notify over real SMTP (STARTTLS + AUTH)', { timeout: 60_000 }, () => {
     assert.match(b1, /info@user00001\.example\.net/);
     assert.match(b1, /phone/);
     assert.match(b1, /brute-force/);
+    // The database user's customer learns that the site needs its configuration edited.
+    assert.match(
+      b1,
+      /Database user: user00001_wp\r?\n {2}new password: Db1-Pw-Delta-114\r?\n {2}IMPORTANT: your website uses this database user: .*wp-config\.php/,
+    );
     assert.doesNotMatch(bodyOf(got.find((m) => m.to[0] === 'user00002@example.net')!.raw), /brute-force/, 'no mailbox changed: no device notice');
     assert.match(r.stderr, /1 credential\(s\) have status unknown/);
     assert.deepEqual(r.json.suspended, ['user00003']);

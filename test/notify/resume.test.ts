@@ -32,6 +32,7 @@ describe('notify, killed mid-batch and rerun', { timeout: 90_000 }, () => {
     const rows: Row[] = users.map((u, i) => [u, 'account', u, 'rotated', `Pw-${u}-${i}-Zeta`]);
     const report = join(root, 'rotation.csv');
     writeReport(report, sim.url, rows);
+    for (const [user, , , , pw] of rows) sim.setPassword(user, pw);
     let child: ChildProcess | undefined;
     // The third message arrives, is never answered, and the sender is killed while waiting.
     const smtp: TestSmtp = await startSmtp({

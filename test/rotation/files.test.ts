@@ -252,8 +252,7 @@ describe('journal writer under write faults', T, () => {
   for (const mode of ['ENOSPC', 'EIO', 'EDQUOT', 'short-then-ENOSPC', 'zero'] as const) {
     it(`${mode}: the batch rejects, every later append rejects at once, and the file keeps only whole durable batches`, async () => {
       const path = join(freshDir(), 'r.journal.jsonl');
-      const j = await JournalWriter.create(path);
-      await j.append(header(['amy', 'bob', 'cat', 'dan']));
+      const j = await JournalWriter.create(path, header(['amy', 'bob', 'cat', 'dan']));
       await j.appendMany([intent('amy'), intent('bob')]);
       const faults = faultOn(path, mode, 0);
       const err = await j.appendMany([intent('cat'), intent('dan')]).then(
@@ -283,8 +282,7 @@ describe('journal writer under write faults', T, () => {
 
   it('EIO on fdatasync rejects the batch and latches', async () => {
     const path = join(freshDir(), 'r.journal.jsonl');
-    const j = await JournalWriter.create(path);
-    await j.append(header(['amy']));
+    const j = await JournalWriter.create(path, header(['amy']));
     setFileSystemForTests({ datasync: async () => Promise.reject(Object.assign(new Error('EIO'), { code: 'EIO' })) });
     await assert.rejects(j.appendMany([intent('amy')]), (e: unknown) => e instanceof FileWriteFailed && e.errno === 'EIO');
     setFileSystemForTests(undefined);
@@ -296,10 +294,9 @@ describe('journal writer under write faults', T, () => {
   it('short writes that complete are whole and durable; only the journal is faulted, the report is not', async () => {
     const dir = freshDir();
     const path = join(dir, 'r.journal.jsonl');
-    const j = await JournalWriter.create(path);
+    const j = await JournalWriter.create(path, header(['amy', 'bob']));
     const r = await ReportWriter.create(join(dir, 'r.csv'));
     setFileSystemForTests({ write: (p, h, data) => realFileSystem.write(p, h, p === path ? data.subarray(0, 7) : data) });
-    await j.append(header(['amy', 'bob']));
     await j.appendMany([intent('amy'), intent('bob')]);
     r.write({
       server: 's',
@@ -397,7 +394,7 @@ describe('planted symlinks', T, () => {
     await assert.rejects(ReportWriter.rebuild(join(shared, 'r.csv'), []), /writable by group or others/);
     await assert.rejects(ReportWriter.createUnique(shared, 'rotation', 'h_2222'), /writable by group or others/);
     // Below the directory check too, no write ever goes through a link.
-    await assert.rejects(JournalWriter.create(join(shared, 'r.journal.jsonl')), /is a symbolic link/);
+    await assert.rejects(JournalWriter.create(join(shared, 'r.journal.jsonl'), header(['amy'])), /is a symbolic link/);
     await assert.rejects(JournalWriter.openAppend(join(shared, 'r.journal.jsonl')), /is a symbolic link/);
     await assert.rejects(createExclusive(join(shared, 'r.csv')), /is a symbolic link/);
     await assert.rejects(

@@ -40,8 +40,7 @@ const plain = { secretOf: (i: { pw?: string }) => i.pw };
 describe('journal', { timeout: 30_000 }, () => {
   it('is created 0600, exclusively, and read back with intents and outcomes', async () => {
     const path = join(dir, 'a.journal.jsonl');
-    const j = await JournalWriter.create(path);
-    await j.append(header(['amy', 'bob', 'cat']));
+    const j = await JournalWriter.create(path, header(['amy', 'bob', 'cat']));
     await Promise.all([
       j.append({ t: 'intent', c: acc('amy'), pw: 'PwAmy1234567890', at: 'x' }),
       j.append({ t: 'intent', c: acc('bob'), pw: 'PwBob1234567890', at: 'x' }),
@@ -49,7 +48,7 @@ describe('journal', { timeout: 30_000 }, () => {
     await j.append({ t: 'outcome', c: acc('amy'), status: 'rotated', attempts: 1, verified: false, startedAt: 'a', finishedAt: 'b' }, false);
     await j.close();
     assert.equal(statSync(path).mode & 0o777, 0o600);
-    await assert.rejects(JournalWriter.create(path), /exists: choose another --output/);
+    await assert.rejects(JournalWriter.create(path, header(['amy'])), /exists: choose another --output/);
     const s = readJournal(path);
     assert.equal(s.intents.get(acc('bob'))?.pw, 'PwBob1234567890');
     assert.ok(isSettled(s.outcomes.get(acc('amy'))));
@@ -59,8 +58,7 @@ describe('journal', { timeout: 30_000 }, () => {
 
   it('writes a batch of intents at once and still flushes lazy records on close', async () => {
     const path = join(dir, 'b.journal.jsonl');
-    const j = await JournalWriter.create(path);
-    await j.append(header(['amy', 'bob']));
+    const j = await JournalWriter.create(path, header(['amy', 'bob']));
     await j.appendMany([
       { t: 'intent', c: acc('amy'), pw: 'PwAmy1234567890', at: 'x' },
       { t: 'intent', c: acc('bob'), pw: 'PwBob1234567890', at: 'x' },

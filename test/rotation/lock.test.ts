@@ -7,6 +7,8 @@ import { UsageError } from '../../src/errors.js';
 import {
   acquireLock,
   acquireServerLock,
+  hostLockDir,
+  hostLockPathForServer,
   LockHeld,
   lockPathForServer,
   normaliseServer,
@@ -61,9 +63,10 @@ describe('acquiring', T, () => {
     assert.equal(statSync(first.path).mode & 0o777, 0o600);
     await assert.rejects(acquireServerLock(state, 'da.example.com:2222'), (e: unknown) => {
       assert.ok(e instanceof LockHeld);
+      // The host-wide lock refuses first, naming the run that holds it.
       assert.equal(
         e.message,
-        `another da-rotate run holds ${first.path}: pid ${process.pid} on ${hostname()}, started ${e.holder!.startedAt}; wait for it to finish`,
+        `another da-rotate run holds ${hostLockPathForServer('https://DA.example.com:2222')}: rotate of https://DA.example.com:2222, pid ${process.pid} on ${hostname()}, started ${e.holder!.startedAt}, state directory ${state}; wait for it to finish`,
       );
       return true;
     });
@@ -179,5 +182,39 @@ describe('stale locks', T, () => {
     await assert.rejects(acquireLock(join(dir, 'h+1.lock'), 's'), (e: unknown) => e instanceof LockHeld && /is not a lock file/.test(e.message));
     assert.equal(readFileSync(victim, 'utf8'), stale());
     assert.deepEqual(readdirSync(dir), ['h+1.lock']);
+  });
+});
+
+describe('the host-wide lock', T, () => {
+  it('two runs of one server with different state directories: the second is refused, naming the first', async () => {
+    const a = await acquireServerLock(join(freshDir(), 'a'), 'https://host-wide.example:2222', 'rotate');
+    const otherState = join(freshDir(), 'b');
+    await assert.rejects(acquireServerLock(otherState, 'https://host-wide.example:2222', 'resume'), (e: unknown) => {
+      assert.ok(e instanceof LockHeld);
+      assert.match(e.message, /da-rotate-host-wide\.example\+2222\.lock: rotate of https:\/\/host-wide\.example:2222, pid \d+/);
+      assert.match(e.message, new RegExp(`state directory ${a.stateDir.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      return true;
+    });
+    // The refused run left nothing behind in its own state directory.
+    assert.deepEqual(readdirSync(otherState), []);
+    await a.release();
+    const b = await acquireServerLock(otherState, 'https://host-wide.example:2222');
+    await b.release();
+  });
+
+  it('lives under DA_ROTATE_LOCK_DIR, else /run/lock when writable, else the temp dir; refuses an unsafe directory', () => {
+    const d = freshDir();
+    assert.equal(hostLockDir({ DA_ROTATE_LOCK_DIR: d }), d);
+    assert.ok(['/run/lock', tmpdir()].some((x) => hostLockDir({}).startsWith(x) || x.startsWith(hostLockDir({}))));
+    assert.equal(hostLockPathForServer('https://Example.com:2222', { DA_ROTATE_LOCK_DIR: d }), join(d, 'da-rotate-example.com+2222.lock'));
+    const open = freshDir();
+    chmodSync(open, 0o777);
+    assert.throws(() => hostLockDir({ DA_ROTATE_LOCK_DIR: open }), /is not safe .*mode 777.*sticky/);
+    chmodSync(open, 0o1777);
+    assert.equal(hostLockDir({ DA_ROTATE_LOCK_DIR: open }), open, 'a sticky world-writable directory (like /tmp) is fine');
+    const link = join(freshDir(), 'link');
+    symlinkSync(d, link);
+    assert.equal(hostLockDir({ DA_ROTATE_LOCK_DIR: link }), d, 'a link is resolved: the lock lives in the real directory');
+    assert.throws(() => hostLockDir({ DA_ROTATE_LOCK_DIR: join(d, 'missing') }), /missing or not writable/);
   });
 });

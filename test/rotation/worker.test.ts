@@ -248,11 +248,19 @@ describe('the outcome rule, over arbitrary server behaviour', { timeout: 60_000 
 });
 
 describe('backoffDelay', { timeout: 30_000 }, () => {
-  it('doubles up to 30 s, with jitter in the upper half', () => {
-    for (let i = 0; i < 50; i++) {
-      const d = backoffDelay(500, 3);
-      assert.ok(d >= 1000 && d <= 2000, String(d));
+  it('doubles up to 30 s, with jitter in the upper half', (t) => {
+    // Math.random pinned at both ends: each retry's range is exactly [cap/2, cap], cap = min(30 s, base x 2^(retry-1)).
+    for (const r of [0, 0.999999]) {
+      t.mock.method(Math, 'random', () => r);
+      for (let retry = 1; retry <= 12; retry++) {
+        const cap = Math.min(30_000, 500 * 2 ** (retry - 1));
+        assert.equal(backoffDelay(500, retry), Math.round(r === 0 ? cap / 2 : cap / 2 + 0.999999 * (cap / 2)), `retry ${retry}`);
+      }
+      t.mock.restoreAll();
     }
-    assert.ok(backoffDelay(10_000, 10) <= 30_000);
+    // Every level doubles the one before until the cap.
+    t.mock.method(Math, 'random', () => 0);
+    const lows = Array.from({ length: 10 }, (_, i) => backoffDelay(500, i + 1));
+    assert.deepEqual(lows, [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000]);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,5 +111,19 @@ describe('`da-rotate simulate` command line', { timeout: 60_000 }, () => {
       loadGenerator(() => Promise.reject(new Error('disk on fire'))),
       /disk on fire/,
     );
+  });
+});
+
+describe('simulate: its command line (yargs)', { timeout: 30_000 }, () => {
+  it('-h and --help print the options from its table and exit 0; an unknown option is a usage error', () => {
+    for (const flag of ['-h', '--help']) {
+      const r = spawnSync(process.execPath, [CLI, 'simulate', flag], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout, /--fault-500 +rate \(0\.\.1\) of HTTP 500 answers/);
+      assert.match(r.stdout, /--no-json-api/);
+    }
+    const bad = spawnSync(process.execPath, [CLI, 'simulate', '--fault-501', '0.1'], { encoding: 'utf8' });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /Unknown argument/);
   });
 });

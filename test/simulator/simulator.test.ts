@@ -296,11 +296,10 @@ describe('simulator faults', { timeout: 60_000 }, () => {
     await withSim({ users: 1, resellers: 0, faults: { capacity: 3, latencyMs: 30 } }, async (sim) => {
       await Promise.all(Array.from({ length: 12 }, () => call(sim, '/CMD_API_LOGIN_TEST', admin(sim))));
       assert.equal(sim.stats.maxProcessing, 3);
+      // The latency held each of the three slots, so the rest waited in the queue (no clock is read:
+      // how fast the simulator answers is the benchmark's business, not a test's).
       assert.ok(sim.stats.maxInFlight > 3, 'the rest waited in the queue');
-      // Every answer counted, and none left much before its latency (the simulator aims each timer
-      // within a millisecond of the due time, on average at it).
-      assert.equal(sim.stats.answered, 12);
-      assert.ok(sim.stats.answerMsTotal >= 12 * 29, `answered in ${sim.stats.answerMsTotal} ms in all`);
+      assert.equal(sim.stats.answered, 12, 'every delayed answer counted');
       sim.setFaults({});
       sim.resetStats();
       assert.equal(sim.stats.totalRequests, 0);
