@@ -10,7 +10,9 @@ import type { SecretRegistry } from '../log.js';
 import { parseInclude, type ConnectionSettings, type FileSettings, type SelectionSettings, type WorkSettings } from '../options.js';
 import type { PasswordPolicy } from '../rotation/password.js';
 import { journalPathFor, runResume, runRotation, type RotationRequest, type RunContext } from '../rotation/run.js';
-import { readJournal } from '../rotation/journal.js';
+import { readJournal, unsettled } from '../rotation/journal.js';
+import { rowsFromJournal } from '../rotation/report.js';
+import { emptyCounts } from '../rotation/state.js';
 import { runVerify } from '../rotation/verify.js';
 import type { InventoryServer } from './inventory.js';
 import type { FleetCommand, ManifestServer } from './manifest.js';
@@ -60,6 +62,20 @@ function resumableJournal(path: string | undefined): boolean {
   }
 }
 
+/** A journal whose every credential is settled (and that lists nothing failed to list): its counts, else undefined. */
+function settledJournal(path: string | undefined): { counts: ReturnType<typeof emptyCounts>; failed: number } | undefined {
+  if (!path || !existsSync(path)) return undefined;
+  try {
+    const state = readJournal(path);
+    if (unsettled(state).length > 0) return undefined;
+    const counts = emptyCounts();
+    for (const r of rowsFromJournal(state, { includePending: true, secretOf: () => undefined })) counts[r.status]++;
+    return { counts, failed: counts.failed };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Runs one server and records how it ended in job.state; resolves, never rejects. */
 export async function runServer(
   command: FleetCommand,
@@ -89,7 +105,14 @@ export async function runServer(
       s.exitCode = v.exitCode;
     } else {
       let summary;
-      if (command === 'resume' && resumableJournal(s.journal)) {
+      const finished = command === 'resume' ? settledJournal(s.journal) : undefined;
+      if (finished) {
+        // The killed run had settled this server before its manifest said so: nothing to resume,
+        // and the server is not contacted (a later run may since have superseded this journal).
+        s.counts = finished.counts;
+        s.exitCode = finished.failed ? ExitCode.Partial : ExitCode.Ok;
+        if (finished.failed) s.error = `failed ${finished.failed}`;
+      } else if (command === 'resume' && resumableJournal(s.journal)) {
         changed();
         summary = await runResume(
           { journal: s.journal!, connection: job.connection, work, stateDir: settings.files.stateDir, identities: settings.files.identities },
@@ -115,12 +138,14 @@ export async function runServer(
         };
         summary = await runRotation(req, ctx);
       }
-      s.counts = { ...summary.counts };
-      s.report = summary.report;
-      if (summary.journal) s.journal = summary.journal;
-      const err = summary.aborted ?? summary.reportError ?? (summary.interrupted ? 'interrupted' : undefined);
-      if (err) s.error = err;
-      s.exitCode = summary.exitCode;
+      if (summary) {
+        s.counts = { ...summary.counts };
+        s.report = summary.report;
+        if (summary.journal) s.journal = summary.journal;
+        const err = summary.aborted ?? summary.reportError ?? (summary.interrupted ? 'interrupted' : undefined);
+        if (err) s.error = err;
+        s.exitCode = summary.exitCode;
+      }
     }
   } catch (e) {
     const message = secrets.scrub(describeError(e));
@@ -130,7 +155,7 @@ export async function runServer(
   // A server stopped before its files were created (preflight, lock) names none.
   if (s.report && !existsSync(s.report)) delete s.report;
   if (s.journal && !existsSync(s.journal)) delete s.journal;
-  s.status = statusFor(s.exitCode);
+  s.status = statusFor(s.exitCode ?? ExitCode.Internal);
   s.finishedAt = new Date().toISOString();
   s.durationMs = Date.now() - started;
   changed();

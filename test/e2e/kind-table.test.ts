@@ -7,7 +7,9 @@ import { daUrl, runCli, summaryOf, withSimulator } from './helpers.js';
 describe('kind × status summaries', { timeout: 120_000 }, () => {
   it('plan --include db-user names every site whose configuration must change, in text and --json', async () => {
     await withSimulator({ users: 6, resellers: 0, dbUsersPerUser: 2 }, async (sim, out) => {
-      const r = await runCli(['plan', '--json', '--include', 'account,email,db-user', '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
+      const r = await runCli(['plan', '--json', '--log-format', 'text', '--include', 'account,email,db-user', '--output', join(out, 'p.csv')], {
+        env: { DA_URL: daUrl(sim) },
+      });
       assert.equal(r.code, 0, r.stderr);
       const s = summaryOf(r);
       assert.equal(s.command, 'plan');

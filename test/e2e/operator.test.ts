@@ -295,7 +295,7 @@ describe('checks before requests, and flags that say what is wrong', { timeout: 
 
 /** Starts `rotate` with a --deadline that stops it part-way: a journal with unsettled credentials. */
 async function stoppedRun(sim: Simulator, out: string, name: string, concurrency: string): Promise<CliResult> {
-  return runCli(['rotate', '--yes', '--json', '--concurrency', concurrency, '--deadline', '1s', '--output', join(out, name)], { env: { DA_URL: daUrl(sim) } });
+  return runCli(['rotate', '--yes', '--json', '--concurrency', concurrency, '--deadline', '2s', '--output', join(out, name)], { env: { DA_URL: daUrl(sim) } });
 }
 
 describe('resume and prune', { timeout: 90_000 }, () => {
