@@ -5,11 +5,11 @@
  * run killed at any instant leaves every password that might now be live in this file.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import type { SealingHeader } from '../crypto/index.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
-import { createExclusive, FileWriteFailed, openAppendNoFollow, type PrivateFile } from '../files.js';
+import { createExclusive, FileWriteFailed, openAppendNoFollow, readRegularFileSync, type PrivateFile } from '../files.js';
+import { UsageError } from '../errors.js';
 import type { SkippedAccount } from './enumerate.js';
 
 export const JOURNAL_VERSION = 2;
@@ -348,8 +348,10 @@ export function parseJournal(text: string, path = 'journal'): JournalState {
 export function readJournal(path: string): JournalState {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Only a regular file, of bounded size: /dev/zero or a FIFO is refused at once (files.ts).
+    text = readRegularFileSync(path).toString('utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw new JournalError(e.message);
     throw new JournalError(`cannot read the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return parseJournal(text, path);

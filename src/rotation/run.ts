@@ -110,8 +110,7 @@ async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<strin
     await checkNewFile(req.encryptTo ? encryptedReportPath(report) : report);
     if (req.mode === 'rotate') await checkNewFile(journalPathFor(report));
   }
-  const d = await checkPrivateDir(dir, { create: true });
-  if (d.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(d.path, d.tightenedFrom));
+  await checkPrivateDir(dir, { create: true });
   return dir;
 }
 

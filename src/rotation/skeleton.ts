@@ -111,7 +111,6 @@ export async function connect(state: RunState, connection: ConnectionSettings, c
 export async function lockServer(stateDir: string, server: string, ctx: RunContext): Promise<AcquiredLock> {
   try {
     const lock = await acquireServerLock(stateDir, server);
-    if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
   } catch (e) {
