@@ -40,11 +40,11 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
     onFirst();
     stop.stop();
   };
-  process.on('SIGINT', handler);
-  process.on('SIGTERM', handler);
+  // SIGHUP (the terminal or the ssh session went away) is a stop like the others, never a kill mid-write.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const sig of signals) process.on(sig, handler);
   return () => {
-    process.off('SIGINT', handler);
-    process.off('SIGTERM', handler);
+    for (const sig of signals) process.off(sig, handler);
   };
 }
 

@@ -9,7 +9,7 @@ import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync } 
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { RunAborted, UsageError } from './errors.js';
 import { msg } from './messages.js';
 
 export type { FileHandle };
@@ -355,8 +355,8 @@ export class PinnedDir {
 }
 
 /** A directory the run created was replaced (by a link or another directory) while the run used it. */
-export class DirectorySwapped extends Error {
-  readonly code = 'DIRECTORY_SWAPPED';
+export class DirectorySwapped extends RunAborted {
+  override readonly code = 'DIRECTORY_SWAPPED';
   constructor(readonly path: string) {
     super(msg.dirSwapped(path));
     this.name = 'DirectorySwapped';

@@ -1,7 +1,7 @@
 /** `resume`: finishes an interrupted run from its journal, through the same skeleton as `rotate`. */
 import { resolve } from 'node:path';
 import type { AgeIdentity } from '../crypto/index.js';
-import { describeError, UsageError } from '../errors.js';
+import { describeError, RunInterrupted, UsageError } from '../errors.js';
 import { credentialId } from '../kinds/index.js';
 import { msg } from '../messages.js';
 import { dispatch, type WorkItem } from './dispatch.js';
@@ -12,7 +12,7 @@ import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
-import { closeFiles, connect, finish, lockServer, openClient, type RunContext, type RunSummary } from './skeleton.js';
+import { closeFiles, connect, finish, lockServer, openClient, stoppableBeforeChanges, type RunContext, type RunSummary } from './skeleton.js';
 import { RunState } from './state.js';
 
 export interface ResumeRequest {
@@ -56,7 +56,9 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
     }
     const reportPath = header.report;
     lock = await lockServer(req.stateDir, server, ctx);
-    await connect(state, c, ctx);
+    await stoppableBeforeChanges(state, () => connect(state, c, ctx));
+    if (state.halt.signal.aborted) throw new RunInterrupted(msg.interruptedBeforeChanges);
+    state.preflight = false;
     try {
       state.journalPath = journalPath;
       state.journal = await JournalWriter.openAppend(journalPath);

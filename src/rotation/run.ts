@@ -7,7 +7,7 @@ import { unlink } from 'node:fs/promises';
 import type { DirectAdminClient } from '../directadmin/index.js';
 import type { AgeRecipient } from '../crypto/index.js';
 import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
-import { checkNewFile, checkPrivateDir, FileWriteFailed, uniqueReportPath } from '../files.js';
+import { checkNewFile, checkPrivateDir, FileWriteFailed, PinnedDir, uniqueReportPath } from '../files.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
 import { msg } from '../messages.js';
 import { listCredentials, type ListingFailure } from './credentials.js';
@@ -29,6 +29,7 @@ import {
   journalPathFor,
   lockServer,
   openClient,
+  stoppableBeforeChanges,
   type RunContext,
   type RunSummary,
   type SummaryBase,
@@ -103,7 +104,7 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
 }
 
 /** The output directory is private and an explicit --output (and its journal) is new: checked before any request. */
-async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<string> {
+async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<{ dir: string; pin: PinnedDir }> {
   const dir = resolve(req.output ? dirname(req.output) : (ctx.outputDir ?? 'output'));
   if (req.output) {
     const report = resolve(req.output);
@@ -111,7 +112,8 @@ async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<strin
     if (req.mode === 'rotate') await checkNewFile(journalPathFor(report));
   }
   await checkPrivateDir(dir, { create: true });
-  return dir;
+  // Files are created in it later (after the listing): a directory swapped meanwhile is detected then.
+  return { dir, pin: await PinnedDir.pin(dir) };
 }
 
 /** The report's sink: plain CSV as the run goes, or (encrypted) whole at the end; default names never collide. */
@@ -182,7 +184,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       ctx.log.warn(msg.concurrencyVsBruteForce(req.work.concurrency, BRUTE_FORCE_DEFAULT));
     openClient(state, c, ctx);
     const server = state.server;
-    const outDir = await checkOutput(req, ctx);
+    const { dir: outDir, pin: outPin } = await checkOutput(req, ctx);
     let supersedes: string | undefined;
     if (req.mode === 'rotate') {
       lock = await lockServer(req.stateDir, server, ctx);
@@ -201,12 +203,15 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     // before the first change), and removed again if the run stops before it journals anything.
     early = req.mode === 'rotate' && req.yes ? openRunFiles(req, outDir, server) : undefined;
     early?.catch(() => undefined);
-    const retry = await connect(state, c, ctx);
-    const selection = await select(retryingReader(state.client, retry), req, ctx);
-    const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
-      concurrency: req.work.concurrency,
-      retry,
-      secrets: ctx.secrets,
+    const { selection, listed } = await stoppableBeforeChanges(state, async () => {
+      const retry = await connect(state, c, ctx);
+      const selection = await select(retryingReader(state.client, retry), req, ctx);
+      const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
+        concurrency: req.work.concurrency,
+        retry,
+        secrets: ctx.secrets,
+      });
+      return { retry, selection, listed };
     });
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
     if (state.halt.signal.aborted) {
@@ -227,6 +232,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     });
 
     if (req.mode === 'plan') {
+      await outPin.check();
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
       return await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
     }
@@ -246,6 +252,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       });
       if (!(await ctx.confirm(question))) throw new UsageError(msg.notConfirmed);
     }
+    if (state.halt.signal.aborted) throw new RunInterrupted(msg.interruptedBeforeChanges);
+    state.preflight = false;
+    if (!early) await outPin.check();
     const files = early ?? openRunFiles(req, outDir, server);
     early = undefined;
     const { report, journal } = await files;

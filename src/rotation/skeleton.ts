@@ -2,7 +2,7 @@
  * The skeleton every run against one server shares (rotate, plan and resume): open (client,
  * preflight) -> dispatch -> finish -> close, and the context and summary they report through.
  */
-import { describeError, ExitCode, RunAborted } from '../errors.js';
+import { describeError, ExitCode, RunAborted, RunInterrupted } from '../errors.js';
 import type { Logger, SecretRegistry } from '../log.js';
 import { msg, type StatusCounts, type SummaryView } from '../messages.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
@@ -105,6 +105,19 @@ export async function connect(state: RunState, connection: ConnectionSettings, c
   ctx.log.info({ server: state.server, user: connection.username, secretSource: connection.secretSource }, 'connecting');
   await preflight(state.client, retry, ctx.secrets);
   return retry;
+}
+
+/**
+ * The login test and the listing: a stop (SIGINT, SIGTERM, SIGHUP) abandons them at once (RunState
+ * preflight) and the run ends interrupted, exit 130; nothing was changed.
+ */
+export async function stoppableBeforeChanges<T>(state: RunState, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
+    throw e;
+  }
 }
 
 /** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
