@@ -333,24 +333,29 @@ export async function checkPrivateDir(dir: string, options: { create: boolean })
   return { path, created };
 }
 
-/** A directory's identity when it was created or checked: `check()` says whether it is still the same one. */
+/**
+ * A directory's identity when it was created or checked: `check()` says whether the path still
+ * names the same one. A path that is a link (checkPrivateDir accepted: ours, to a directory of
+ * ours) is pinned as that link to that directory.
+ */
 export class PinnedDir {
   private constructor(
     readonly path: string,
-    private readonly dev: number,
-    private readonly ino: number,
+    private readonly entry: string,
+    private readonly target: string,
   ) {}
 
   static async pin(path: string): Promise<PinnedDir> {
-    const st = await fsp.lstat(path);
-    if (!st.isDirectory()) throw new UsageError(msg.notADirectory(path));
-    return new PinnedDir(path, st.dev, st.ino);
+    const [entry, target] = await Promise.all([fsp.lstat(path), fsp.stat(path)]);
+    if (!target.isDirectory()) throw new UsageError(msg.notADirectory(path));
+    return new PinnedDir(path, `${entry.dev}:${entry.ino}`, `${target.dev}:${target.ino}`);
   }
 
-  /** Throws DirectorySwapped unless `path` is still, not through a link, the directory pinned. */
+  /** Throws DirectorySwapped unless `path` is still the entry (and the directory) pinned. */
   async check(): Promise<void> {
-    const st = await fsp.lstat(this.path).catch(() => undefined);
-    if (!st || !st.isDirectory() || st.dev !== this.dev || st.ino !== this.ino) throw new DirectorySwapped(this.path);
+    const [entry, target] = await Promise.all([fsp.lstat(this.path).catch(() => undefined), fsp.stat(this.path).catch(() => undefined)]);
+    if (!entry || !target?.isDirectory() || `${entry.dev}:${entry.ino}` !== this.entry || `${target.dev}:${target.ino}` !== this.target)
+      throw new DirectorySwapped(this.path);
   }
 }
 
