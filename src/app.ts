@@ -3,6 +3,7 @@
  * handling, the run itself, and what is printed at the end. Returns the exit code.
  */
 import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './errors.js';
+import { FileWriteFailed } from './files.js';
 import { createLogger, SecretRegistry } from './log.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
@@ -46,6 +47,15 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
   return () => {
     for (const sig of signals) process.off(sig, handler);
   };
+}
+
+const FILE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS']);
+
+/** A write of the tool's own files that failed: stops the run (exit 3), it is no internal error. */
+function isFileFailure(e: unknown): boolean {
+  if (e instanceof FileWriteFailed) return true;
+  const err = e as NodeJS.ErrnoException | undefined;
+  return err instanceof Error && typeof err.code === 'string' && FILE_ERRNOS.has(err.code) && typeof err.syscall === 'string';
 }
 
 function journalPolicyOf(path: string): { length: number; symbols: boolean; concurrency?: number } {
@@ -262,7 +272,9 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
     } finally {
       uninstall();
     }
-  } catch (e) {
+  } catch (caught) {
+    // A file the tool writes failing (ENOSPC, EIO, EACCES...) is a clean stop, never "a bug".
+    const e = isFileFailure(caught) ? new RunAborted(describeError(caught), { cause: caught }) : caught;
     if (e instanceof UsageError || e instanceof RunAborted) {
       say(e.message);
       if (json) io.stdout.write(errorJson(secrets.scrub(e.message), e.code, e.exitCode) + '\n');

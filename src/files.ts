@@ -72,7 +72,11 @@ export class FileWriteFailed extends Error {
   }
 }
 
-function errnoOf(e: unknown): string {
+/** The errno code of a failed file operation (a FileWriteFailed, a fileUsageError or a system error). */
+export function errnoOf(e: unknown): string {
+  if (e instanceof FileWriteFailed) return e.errno;
+  const withErrno = e as { errno?: unknown } | undefined;
+  if (e instanceof UsageError && typeof withErrno?.errno === 'string') return withErrno.errno;
   return (e as NodeJS.ErrnoException | undefined)?.code ?? String(e);
 }
 
@@ -148,6 +152,12 @@ export async function syncDir(dir: string): Promise<void> {
 /** Turns an open/mkdir/link error on the operator's path into a one-line usage error. */
 export function fileUsageError(path: string, e: unknown, what: 'file' | 'directory' = 'file'): Error {
   const code = errnoOf(e);
+  const usage = fileUsageErrorOf(path, e, code, what);
+  // The errno stays readable (a run past its first request turns it into a stop with the resume line).
+  return usage instanceof UsageError ? Object.assign(usage, { errno: code }) : usage;
+}
+
+function fileUsageErrorOf(path: string, e: unknown, code: string, what: 'file' | 'directory'): Error {
   switch (code) {
     case 'EEXIST':
       return new UsageError(msg.fileExists(path));

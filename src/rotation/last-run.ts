@@ -4,7 +4,7 @@
  * credentials may hold live secrets that only its journal knows.
  */
 import { readFileSync } from 'node:fs';
-import { replaceFile } from '../files.js';
+import { errnoOf, FileWriteFailed, replaceFile } from '../files.js';
 import { readJournal, unsettled } from './journal.js';
 import { lockPathForServer } from './lock.js';
 
@@ -39,5 +39,11 @@ export function unfinishedRun(stateDir: string, server: string): UnfinishedRun |
 
 /** Records `journal` as the server's last run: written whole beside it, then renamed into place. */
 export async function recordLastRun(stateDir: string, server: string, journal: string): Promise<void> {
-  await replaceFile(lastRunPathFor(stateDir, server), JSON.stringify({ server, journal, at: new Date().toISOString() }) + '\n');
+  const path = lastRunPathFor(stateDir, server);
+  try {
+    await replaceFile(path, JSON.stringify({ server, journal, at: new Date().toISOString() }) + '\n');
+  } catch (e) {
+    // Any failure here (ENOSPC, EIO, EACCES on the temp file, its write, the rename) is a failed write of the state directory.
+    throw e instanceof FileWriteFailed ? e : new FileWriteFailed(path, errnoOf(e), { cause: e });
+  }
 }

@@ -7,12 +7,11 @@ import { msg } from '../messages.js';
 import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport } from './encrypted-report.js';
 import { isSettled, JournalWriter, readJournal } from './journal.js';
-import { recordLastRun } from './last-run.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
-import { closeFiles, connect, finish, lockServer, openClient, stoppableBeforeChanges, type RunContext, type RunSummary } from './skeleton.js';
+import { closeFiles, connect, finish, lockServer, openClient, recordLastRunOrStop, stoppableBeforeChanges, type RunContext, type RunSummary } from './skeleton.js';
 import { RunState } from './state.js';
 
 export interface ResumeRequest {
@@ -63,7 +62,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       state.journalPath = journalPath;
       state.journal = await JournalWriter.openAppend(journalPath);
       await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid });
-      await recordLastRun(req.stateDir, server, journalPath);
+      await recordLastRunOrStop(state, req.stateDir, journalPath);
       const secretOf = (i: Parameters<RunState['secretOf']>[0]) => state.secretOf(i);
       const settledRows = rowsFromJournal(journalState, { includePending: false, secretOf }).filter(
         (r) => r.status === 'skipped' || isSettled(journalState.outcomes.get(`${r.kind}:${r.username}:${r.credential}`)),

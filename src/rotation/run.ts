@@ -15,7 +15,7 @@ import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
 import { hashCredentials, JournalWriter, type JournalHeader } from './journal.js';
-import { recordLastRun, unfinishedRun } from './last-run.js';
+import { unfinishedRun } from './last-run.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { baseRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
@@ -29,6 +29,7 @@ import {
   journalPathFor,
   lockServer,
   openClient,
+  recordLastRunOrStop,
   stoppableBeforeChanges,
   type RunContext,
   type RunSummary,
@@ -304,7 +305,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         if (e instanceof FileWriteFailed) throw new RunAborted(msg.writeStoppedBeforeSending(e.path, e.errno), { cause: e });
         throw e;
       }
-      await recordLastRun(req.stateDir, server, journalPath);
+      await recordLastRunOrStop(state, req.stateDir, journalPath);
       for (const row of headRows) {
         state.counts[row.status]++;
         state.report.write(row);
