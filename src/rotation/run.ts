@@ -96,11 +96,11 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
     server,
     username: f.owner,
     kind: f.kind,
-    credential: '*',
+    credential: f.credential ?? '*',
     status: 'failed',
     attempts: 0,
     verified: false,
-    error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+    error: f.credential !== undefined ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
   };
 }
 

@@ -48,6 +48,7 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --no-json-api             an old server: every /api/ path answers 404
   --mailboxes-per-domain N --ftp-per-domain N --db-users-per-user N --login-keys-per-user N
   --sessions-per-user N     the other credentials of each account (defaults 2, 1, 0, 0, 0)
+  --hostile-names LIST      these accounts also list names DirectAdmin never allows (=1+1, CRLF, ../../etc)
   --key-commands LIST       create an admin login key allowed only these commands (comma-separated)
                             and print it: rehearse the restricted key of the README
   --json-status             print one JSON line {url,port,adminUser,adminPassword,fingerprint256,loginKey}
@@ -103,6 +104,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       'db-users-per-user': { type: 'string' },
       'login-keys-per-user': { type: 'string' },
       'sessions-per-user': { type: 'string' },
+      'hostile-names': { type: 'string' },
       'key-commands': { type: 'string' },
       'json-status': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -182,6 +184,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     dbUsersPerUser: num(values['db-users-per-user'], 'db-users-per-user'),
     loginKeysPerUser: num(values['login-keys-per-user'], 'login-keys-per-user'),
     sessionsPerUser: num(values['sessions-per-user'], 'sessions-per-user'),
+    hostileNames: names(values['hostile-names']),
     faults,
   };
   let sim;
