@@ -354,7 +354,9 @@ function boundedByStop<T>(sending: Promise<T>, deps: NotifyDeps): Promise<T> {
     onStop(() => {
       if (done) return;
       timer = setTimeout(() => {
-        if (!done) reject(new AbandonedOnStop(`no answer ${grace / 1000} s after the stop: abandoned, it may have been accepted`));
+        if (done) return;
+        deps.sender.abort?.();
+        reject(new AbandonedOnStop(`no answer ${grace / 1000} s after the stop: abandoned, it may have been accepted`));
       }, grace);
     });
     sending.then(

@@ -67,6 +67,8 @@ export interface MailSender {
   verify(): Promise<void>;
   /** Resolves with the server's acceptance line once the message is accepted. */
   send(message: OutgoingMessage): Promise<{ response: string }>;
+  /** Gives up on the message in flight: its connection is closed now (a stop's grace ran out). */
+  abort?(): void;
   close(): void;
 }
 
@@ -165,6 +167,8 @@ export function smtpSender(settings: SmtpSettings): MailSender {
       }
       return { response: oneLine(String(info.response ?? '')) };
     },
+    // nodemailer's pool: `force` closes a connection in the middle of a delivery too.
+    abort: () => (transport.close as (options?: { force?: boolean }) => void)({ force: true }),
     close: () => transport.close(),
   };
 }

@@ -12,6 +12,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNotify } from '../../src/notify/main.js';
+import { runCli } from '../e2e/helpers.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { reportCsv, startSmtp, testIo, writeReport, type Row, type TestSmtp } from './helpers.js';
 
@@ -203,5 +204,50 @@ describe('notify: a lost SMTP connection, torn or special reports, the report di
     const eml = await run(argv(join(dir, 'a.csv'), { 'dry-run': true, 'eml-dir': dir }), smtp.port);
     assert.equal(eml.code, 0, eml.stderr);
     assert.equal(statSync(dir).mode & 0o7777, 0o755);
+  });
+
+  it('SIGTERM while the server sits on the message after the dot: stops within the grace, exit 130, the message uncertain', async () => {
+    const report = join(mkdtempSync(join(root, 'stall-')), 'rotation.csv');
+    writeReport(report, sim.url, ROWS);
+    let child: import('node:child_process').ChildProcess | undefined;
+    // The message arrives whole and is never answered (a server stalling after the final dot).
+    const stalled = await startSmtp({
+      pass: SMTP_PASS,
+      hideStartTls: true,
+      beforeAccept: () => {
+        child?.kill('SIGTERM');
+        return false;
+      },
+    });
+    try {
+      const args = [
+        'notify',
+        '--report',
+        report,
+        '--server',
+        sim.url,
+        '--user',
+        'admin',
+        '--from',
+        'ops@hoster.example',
+        '--smtp-insecure',
+        '--yes',
+        '--rate',
+        '0',
+        '--json',
+      ];
+      const env = { DA_PASSWORD: sim.adminPassword, SMTP_URL: `smtp://mailer:${SMTP_PASS}@127.0.0.1:${stalled.port}` };
+      // Generous bound: nodemailer's own socket timeout (60 s) must not be what ends it.
+      const r = await runCli(args, { env, onSpawn: (c) => (child = c), timeoutMs: 45_000 });
+      assert.equal(r.timedOut, undefined, `still waiting 45 s after SIGTERM: ${r.stderr}`);
+      assert.equal(r.code, 130, r.stderr);
+      assert.equal(stalled.arrived, 1);
+      assert.deepEqual(
+        sentLog(report).map((x) => `${x.t}:${x.account ?? ''}`),
+        ['header:', 'attempt:user00001', 'uncertain:user00001'],
+      );
+    } finally {
+      await stalled.close().catch(() => undefined);
+    }
   });
 });

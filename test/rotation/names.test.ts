@@ -55,7 +55,7 @@ describe('a server that lists hostile names', { timeout: 120_000 }, () => {
       mailboxes: new Map(sim.mailboxes('user00001').map((m) => [m.address, m.password])),
       keys: sim.loginKeys('user00001').map((k) => k.name),
       sessions: sim.sessions('user00001').map((s) => s.publicID),
-      db: new Map(sim.dbUsers('user00001').map((d) => [d.dbUser, d.password])),
+      db: new Map(sim.dbUsers('user00001').map((d) => [d.dbuser, d.password])),
     };
     const output = join(dir, 'r.csv');
     const r = await runInProcess(
@@ -81,11 +81,14 @@ describe('a server that lists hostile names', { timeout: 120_000 }, () => {
       ].sort(),
     );
     // Untouched on the server.
-    for (const address of [`=1+1@${domain}`, `a\r\nb@${domain}`, 'info@../../etc'])
+    for (const address of [`=1+1@${domain}`, `a\r\nb@${domain}`, 'info@../../etc']) {
+      assert.ok(before.mailboxes.has(address), `the simulator serves ${address}`);
       assert.equal(sim.mailboxPassword(address), before.mailboxes.get(address), address);
+    }
     assert.ok(sim.loginKeys('user00001').some((k) => k.name === '../../etc'));
     assert.ok(sim.sessions('user00001').some((s) => s.publicID === '=1+1\r\nx'));
-    assert.equal(sim.dbUsers('user00001').find((d) => d.dbUser === '../../etc')?.password, before.db.get('../../etc'));
+    assert.ok(before.db.get('../../etc'), 'the simulator serves the hostile database user');
+    assert.equal(sim.dbUsers('user00001').find((d) => d.dbuser === '../../etc')?.password, before.db.get('../../etc'));
     // Everything else of the account was done.
     const done = rows.filter((x) => x.username === 'user00001' && !refused.includes(x));
     assert.ok(done.length >= 5, JSON.stringify(done));
