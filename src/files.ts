@@ -262,7 +262,7 @@ export interface PrivateDirCheck {
  */
 async function createMissingDirs(path: string): Promise<boolean> {
   const missing: string[] = [];
-  for (let p = path; ; ) {
+  for (let p = path; ;) {
     const st = await fsp.lstat(p).catch((e: unknown) => {
       if (errnoOf(e) === 'ENOENT') return undefined;
       throw fileUsageError(p, e, 'directory');

@@ -186,7 +186,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
         states.map((s) => s.name),
       )
     : new LineDisplay(io.stderr);
-  const writer = new ManifestWriter(manifestPath(runDir), manifest, () => base.stop.stop(), () => pin.check());
+  const writer = new ManifestWriter(
+    manifestPath(runDir),
+    manifest,
+    () => base.stop.stop(),
+    () => pin.check(),
+  );
   const changed = (s: ManifestServer) => () => {
     display.update(s);
     void writer.save();

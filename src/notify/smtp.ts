@@ -168,7 +168,7 @@ export function smtpSender(settings: SmtpSettings): MailSender {
       return { response: oneLine(String(info.response ?? '')) };
     },
     // nodemailer's pool: `force` closes a connection in the middle of a delivery too.
-    abort: () => (transport.close as (options?: { force?: boolean }) => void)({ force: true }),
+    abort: () => transport.close({ force: true }),
     close: () => transport.close(),
   };
 }

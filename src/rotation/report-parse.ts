@@ -34,10 +34,14 @@ export function parseReport(text: string, path = 'report'): ParsedReportRow[] {
   const header = records[0]!.record;
   for (const { record, info } of records) {
     if (record.length !== header.length)
-      throw new NotAReport(`${path}: line ${info.lines} has ${record.length} cells, the header ${header.length}: the report is torn or altered; rebuild it from its journal (\`da-rotate resume\`)`);
+      throw new NotAReport(
+        `${path}: line ${info.lines} has ${record.length} cells, the header ${header.length}: the report is torn or altered; rebuild it from its journal (\`da-rotate resume\`)`,
+      );
   }
   if (records.length > 1 && !/\n\s*$/.test(text)) {
-    throw new NotAReport(`${path}: line ${records.at(-1)!.info.lines} has no line end: the report was cut short; rebuild it from its journal (\`da-rotate resume\`)`);
+    throw new NotAReport(
+      `${path}: line ${records.at(-1)!.info.lines} has no line end: the report was cut short; rebuild it from its journal (\`da-rotate resume\`)`,
+    );
   }
   const unescape = (v: string | undefined) => (v && /^'[=+\-@\t\r]/.test(v) ? v.slice(1) : (v ?? ''));
   return records.slice(1).map(({ record }) => {

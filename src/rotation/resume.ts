@@ -11,7 +11,17 @@ import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
-import { closeFiles, connect, finish, lockServer, openClient, recordLastRunOrStop, stoppableBeforeChanges, type RunContext, type RunSummary } from './skeleton.js';
+import {
+  closeFiles,
+  connect,
+  finish,
+  lockServer,
+  openClient,
+  recordLastRunOrStop,
+  stoppableBeforeChanges,
+  type RunContext,
+  type RunSummary,
+} from './skeleton.js';
 import { RunState } from './state.js';
 
 export interface ResumeRequest {
