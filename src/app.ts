@@ -6,6 +6,7 @@ import { describeError, errorJson, ExitCode, RunAborted, UsageError } from './er
 import { createLogger, SecretRegistry, type Logger } from './log.js';
 import { newRunId } from './run-id.js';
 import { packageVersion } from './version.js';
+import { FileWriteFailed } from './files.js';
 import { formatProgress, formatPrune, formatSummary, formatVerify, msg } from './messages.js';
 import {
   checkedArgv,
@@ -52,6 +53,15 @@ function installSignals(stop: StopSignal, io: AppIo, onFirst: () => void): () =>
     process.off('SIGTERM', handler);
     process.off('SIGHUP', handler);
   };
+}
+
+const FILE_ERRNOS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EACCES', 'EPERM', 'EROFS']);
+
+/** A write of the tool's own files that failed: stops the run (exit 3), it is no internal error. */
+function isFileFailure(e: unknown): boolean {
+  if (e instanceof FileWriteFailed) return true;
+  const err = e as NodeJS.ErrnoException | undefined;
+  return err instanceof Error && typeof err.code === 'string' && FILE_ERRNOS.has(err.code) && typeof err.syscall === 'string';
 }
 
 function journalPolicyOf(path: string, salvage: boolean): { length: number; symbols: boolean; concurrency?: number } {
@@ -341,7 +351,9 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
     } finally {
       uninstall();
     }
-  } catch (e) {
+  } catch (caught) {
+    // A file the tool writes failing (ENOSPC, EIO, EACCES...) is a clean stop, never "a bug".
+    const e = isFileFailure(caught) ? new RunAborted(describeError(caught), { cause: caught }) : caught;
     if (e instanceof UsageError || e instanceof RunAborted) {
       say(e.message);
       if (json) io.stdout.write(errorJson(secrets.scrub(e.message), e.code, e.exitCode) + '\n');

@@ -5,11 +5,11 @@
  * path and the fix; a write that fails mid-run is a FileWriteFailed the run maps to exit 3 with the
  * resume line.
  */
-import { constants, promises as fsp } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
-import { UsageError } from './errors.js';
+import { RunAborted, UsageError } from './errors.js';
 import { msg } from './messages.js';
 
 export type { FileHandle };
@@ -72,7 +72,11 @@ export class FileWriteFailed extends Error {
   }
 }
 
-function errnoOf(e: unknown): string {
+/** The errno code of a failed file operation (a FileWriteFailed, a fileUsageError or a system error). */
+export function errnoOf(e: unknown): string {
+  if (e instanceof FileWriteFailed) return e.errno;
+  const withErrno = e as { errno?: unknown } | undefined;
+  if (e instanceof UsageError && typeof withErrno?.errno === 'string') return withErrno.errno;
   return (e as NodeJS.ErrnoException | undefined)?.code ?? String(e);
 }
 
@@ -148,6 +152,12 @@ export async function syncDir(dir: string): Promise<void> {
 /** Turns an open/mkdir/link error on the operator's path into a one-line usage error. */
 export function fileUsageError(path: string, e: unknown, what: 'file' | 'directory' = 'file'): Error {
   const code = errnoOf(e);
+  const usage = fileUsageErrorOf(path, e, code, what);
+  // The errno stays readable (a run past its first request turns it into a stop with the resume line).
+  return usage instanceof UsageError ? Object.assign(usage, { errno: code }) : usage;
+}
+
+function fileUsageErrorOf(path: string, e: unknown, code: string, what: 'file' | 'directory'): Error {
   switch (code) {
     case 'EEXIST':
       return new UsageError(msg.fileExists(path));
@@ -240,37 +250,80 @@ export async function describeNotAFile(path: string): Promise<string | undefined
 export interface PrivateDirCheck {
   /** Absolute path checked. */
   path: string;
-  /** Set when the directory was ours but readable by others, and was narrowed to 0700. */
-  tightenedFrom?: number;
+  /** True when this call created the directory (0700). */
   created: boolean;
 }
 
 /**
- * Makes sure `dir` is a directory no other user can write: created 0700 (parents too) when asked.
+ * Creates each missing component of `path` (from the first that does not exist down), one mkdir
+ * each, 0700: a component created here is opened O_DIRECTORY|O_NOFOLLOW and checked (a directory,
+ * ours) before the next one goes in it, and only it gets a chmod (umask may have narrowed it).
+ * Nothing that existed before is changed. Returns whether the last component was created here.
+ */
+async function createMissingDirs(path: string): Promise<boolean> {
+  const missing: string[] = [];
+  for (let p = path; ;) {
+    const st = await fsp.lstat(p).catch((e: unknown) => {
+      if (errnoOf(e) === 'ENOENT') return undefined;
+      throw fileUsageError(p, e, 'directory');
+    });
+    if (st) break;
+    missing.unshift(p);
+    const parent = dirname(p);
+    if (parent === p) break;
+    p = parent;
+  }
+  let created = false;
+  for (const p of missing) {
+    let mine = true;
+    try {
+      await fsp.mkdir(p, { mode: 0o700 });
+    } catch (e) {
+      if (errnoOf(e) !== 'EEXIST') throw fileUsageError(p, e, 'directory');
+      mine = false; // made by someone else meanwhile: checked as an existing directory, never changed
+    }
+    if (!mine) {
+      created = false;
+      continue;
+    }
+    let h: FileHandle;
+    try {
+      h = await fsp.open(p, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+    } catch (e) {
+      throw fileUsageError(p, e, 'directory');
+    }
+    try {
+      const st = await h.stat();
+      const uid = process.getuid?.();
+      if (!st.isDirectory()) throw new UsageError(msg.notADirectory(p));
+      if (uid !== undefined && st.uid !== uid) throw new UsageError(msg.dirNotOurs(p, st.uid));
+      if ((st.mode & 0o7777) !== 0o700) await h.chmod(0o700);
+    } catch (e) {
+      throw e instanceof UsageError ? e : fileUsageError(p, e, 'directory');
+    } finally {
+      await h.close().catch(() => undefined);
+    }
+    created = true;
+  }
+  return created;
+}
+
+/**
+ * Makes sure `dir` is a directory no other user can write; missing components are created 0700
+ * when asked. Never changes the mode or owner of anything that existed before this call.
  *
  * - Group- or world-writable (sticky or not): refused. Another user may already have planted
- *   links there, which a chmod now would not remove.
+ *   links there.
  * - Owned by another user: refused (the owner can write it whatever its mode).
- * - Ours, writable only by us, but readable by others (a git checkout's output/ is 0755, git does
- *   not keep directory modes): narrowed to 0700 and reported in `tightenedFrom`. Readable is no
- *   attack on our writes, so refusing would only break every fresh clone; the names in it (hosts,
- *   times) are still nobody else's business.
+ * - Readable by others: fine (a web root, a git checkout's output/); the files in it are 0600.
  * - The last component a symlink: followed only when the link itself and the directory it points
  *   to are both ours (someone who owns the link can repoint it between our check and our writes);
- *   the target then passes the same checks. Ancestors are not checked.
+ *   the target then passes the same checks. Ancestors that existed are not checked.
  */
 export async function checkPrivateDir(dir: string, options: { create: boolean }): Promise<PrivateDirCheck> {
   const path = resolve(dir);
   const uid = process.getuid?.();
-  let created = false;
-  if (options.create) {
-    try {
-      created = (await fsp.mkdir(path, { recursive: true, mode: 0o700 })) !== undefined;
-    } catch (e) {
-      if (errnoOf(e) === 'EEXIST' || errnoOf(e) === 'ENOTDIR') throw new UsageError(msg.notADirectory(path));
-      throw fileUsageError(path, e, 'directory');
-    }
-  }
+  const created = options.create ? await createMissingDirs(path) : false;
   let st;
   try {
     st = await fsp.lstat(path);
@@ -287,16 +340,70 @@ export async function checkPrivateDir(dir: string, options: { create: boolean })
   if (uid !== undefined && st.uid !== uid) throw new UsageError(msg.dirNotOurs(path, st.uid));
   const mode = st.mode & 0o7777;
   if (mode & 0o022) throw new UsageError(msg.dirWritableByOthers(path, mode & 0o777));
-  let tightenedFrom: number | undefined;
-  if (mode & 0o077) {
-    try {
-      await fsp.chmod(path, 0o700);
-    } catch (e) {
-      throw fileUsageError(path, e, 'directory');
-    }
-    tightenedFrom = mode & 0o777;
+  return { path, created };
+}
+
+/**
+ * A directory's identity when it was created or checked: `check()` says whether the path still
+ * names the same one. A path that is a link (checkPrivateDir accepted: ours, to a directory of
+ * ours) is pinned as that link to that directory.
+ */
+export class PinnedDir {
+  private constructor(
+    readonly path: string,
+    private readonly entry: string,
+    private readonly target: string,
+  ) {}
+
+  static async pin(path: string): Promise<PinnedDir> {
+    const [entry, target] = await Promise.all([fsp.lstat(path), fsp.stat(path)]);
+    if (!target.isDirectory()) throw new UsageError(msg.notADirectory(path));
+    return new PinnedDir(path, `${entry.dev}:${entry.ino}`, `${target.dev}:${target.ino}`);
   }
-  return { path, created, ...(tightenedFrom !== undefined ? { tightenedFrom } : {}) };
+
+  /** Throws DirectorySwapped unless `path` is still the entry (and the directory) pinned. */
+  async check(): Promise<void> {
+    const [entry, target] = await Promise.all([fsp.lstat(this.path).catch(() => undefined), fsp.stat(this.path).catch(() => undefined)]);
+    if (!entry || !target?.isDirectory() || `${entry.dev}:${entry.ino}` !== this.entry || `${target.dev}:${target.ino}` !== this.target)
+      throw new DirectorySwapped(this.path);
+  }
+}
+
+/** A directory the run created was replaced (by a link or another directory) while the run used it. */
+export class DirectorySwapped extends RunAborted {
+  override readonly code = 'DIRECTORY_SWAPPED';
+  constructor(readonly path: string) {
+    super(msg.dirSwapped(path));
+    this.name = 'DirectorySwapped';
+  }
+}
+
+/** Largest journal or report read back (a journal of 100 000 credentials is ~40 MB). */
+export const MAX_READ_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Reads a journal or report: only a regular file (opened O_NONBLOCK so a FIFO cannot hang the open,
+ * then fstat'd: a FIFO, a device such as /dev/zero or a directory is refused at once), at most
+ * `maxBytes` (UsageErrors naming the path); open and read errors are thrown as they come (errno).
+ */
+export function readRegularFileSync(path: string, maxBytes = MAX_READ_BYTES): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw new UsageError(msg.isADirectory(path));
+    if (!st.isFile()) throw new UsageError(msg.notARegularFileToRead(path));
+    if (st.size > maxBytes) throw new UsageError(msg.fileTooLarge(path, st.size, maxBytes));
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < buf.length) {
+      const n = readSync(fd, buf, off, buf.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Refuses, before any request, a file the run would create that already exists (--output, its journal). */

@@ -200,7 +200,11 @@ export const msg = {
     `${path} belongs to uid ${uid}, not to you: its owner could plant links there; use a directory of your own (--output, --state-dir) (nothing was changed)`,
   dirWritableByOthers: (path: string, mode: number) =>
     `${path} is writable by group or others (mode ${mode.toString(8)}): another user could plant links there; use a directory only you can write (--output, --state-dir), or \`chmod 700 ${path}\` after checking what is in it (nothing was changed)`,
-  dirTightened: (path: string, mode: number) => `${path} was readable by others (mode ${mode.toString(8)}): narrowed to 700`,
+  dirSwapped: (path: string) =>
+    `${path} was replaced while the run used it (a link or another directory now has its name): stopped; check who changed it, the run's files are only in the original directory`,
+  notARegularFileToRead: (path: string) => `${path} is not a regular file (a device, a pipe or a socket): give the journal or report file itself`,
+  fileTooLarge: (path: string, size: number, max: number) =>
+    `${path} is ${Math.ceil(size / 1048576)} MiB, more than a journal or report can be (${Math.floor(max / 1048576)} MiB): give the right file`,
   noFreeReportName: (base: string) => `1000 report names starting ${base} are taken: remove old reports or choose --output (nothing was changed)`,
   notEnoughSpace: (dir: string, needed: number, free: number) =>
     `${dir} has ${Math.floor(free / 1024)} KiB free, a run of this size needs about ${Math.ceil(needed / 1024)} KiB for its journal and report: free space first (nothing was changed)`,

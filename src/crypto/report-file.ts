@@ -2,10 +2,9 @@
  * The encrypted report: written once, whole, at the end of a run from the rows in memory, so no
  * plaintext report ever touches the disk; and read back (plain or encrypted) for verify and notify.
  */
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkPrivateDir, writeNewFile } from '../files.js';
+import { checkPrivateDir, readRegularFileSync, writeNewFile } from '../files.js';
 import { decryptWithIdentities, encryptToRecipients, looksLikeAge, type AgeIdentity, type AgeRecipient } from './age.js';
 
 /** Encrypts the whole report to the recipients and writes it as a new 0600 file, in a directory only its owner can write. */
@@ -23,8 +22,9 @@ export async function writeEncryptedReport(path: string, csvText: string, recipi
 export async function readReportText(path: string, identities?: readonly AgeIdentity[]): Promise<string> {
   let bytes: Buffer;
   try {
-    bytes = readFileSync(path);
+    bytes = readRegularFileSync(path); // a regular file of bounded size: a FIFO or /dev/zero is refused at once
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new UsageError(`cannot read the report ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (code ?? 'error')}`);
   }

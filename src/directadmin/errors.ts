@@ -175,14 +175,15 @@ export class UnexpectedAnswer extends DirectAdminError {
     command: string,
     readonly status: number,
     readonly reason: string,
-    context?: ErrorContext & { apiType?: string },
+    context?: ErrorContext & { apiType?: string; tooLarge?: boolean },
   ) {
     super(command, say.unexpectedAnswer(command, status, reason, context?.endpoint), context);
     // A 5xx is a server-side hiccup worth another try. A 2xx with garbage (DirectAdmin's known empty
     // answer to a change that applied) may be sent again too: every request this tool sends is a read
     // or an idempotent write, so resending is how an unknown outcome is settled where no read proves it.
     // A 4xx is not sent again: something in front of the server refused it.
-    this.retryable = status >= 500 || (status >= 200 && status < 300) || context?.apiType === 'INTERNAL_ERROR';
+    // An answer over the size cap would be as large again: never downloaded twice.
+    this.retryable = !context?.tooLarge && (status >= 500 || (status >= 200 && status < 300) || context?.apiType === 'INTERNAL_ERROR');
     this.apiType = context?.apiType;
   }
 }

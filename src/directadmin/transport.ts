@@ -121,7 +121,7 @@ export class Transport {
       } catch (e) {
         status = x.status;
         if (e instanceof BodyTooLarge)
-          throw new UnexpectedAnswer(req.label, status, `answer larger than ${this.#maxBodyBytes} bytes`, { endpoint: this.endpoint });
+          throw new UnexpectedAnswer(req.label, status, `answer larger than ${this.#maxBodyBytes} bytes`, { endpoint: this.endpoint, tooLarge: true });
         // Only the handler can say "not yet on a socket"; if undici never called it, nothing left.
         throw await this.#transportError(req.label, e, x.mayHaveBeenSent, x.stoppedBy === 'deadline');
       } finally {

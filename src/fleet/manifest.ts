@@ -7,7 +7,7 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { replaceFile } from '../files.js';
+import { checkPrivateDir, PinnedDir, replaceFile } from '../files.js';
 import type { StatusCounts } from '../messages.js';
 import { newRunId } from '../run-id.js';
 
@@ -64,18 +64,26 @@ export interface FleetManifest {
 
 export { newRunId };
 
-/** Creates output/<run id>/ (0700) under a fresh id; mkdir is exclusive, so ids never collide. */
-export async function createRunDir(outputDir: string): Promise<{ runId: string; dir: string }> {
-  await fsp.mkdir(outputDir, { recursive: true, mode: 0o700 });
+/**
+ * Creates output/<run id>/ (0700) under a fresh id; mkdir is exclusive, so ids never collide. The
+ * output directory must be one no other user can write (files.ts checkPrivateDir: created 0700 when
+ * missing, never changed when it exists); the run directory is pinned so a swap is detected.
+ */
+export async function createRunDir(outputDir: string): Promise<{ runId: string; dir: string; pin: PinnedDir }> {
+  await checkPrivateDir(outputDir, { create: true });
   for (let i = 0; ; i++) {
     const runId = newRunId();
     const dir = join(resolve(outputDir), runId);
     try {
       await fsp.mkdir(dir, { mode: 0o700 });
-      return { runId, dir };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || i >= 20) throw e;
+      continue;
     }
+    const pin = await PinnedDir.pin(dir);
+    await fsp.chmod(dir, 0o700); // ours, just made: umask may have narrowed it
+    await pin.check();
+    return { runId, dir, pin };
   }
 }
 
@@ -96,6 +104,8 @@ export class ManifestWriter {
     readonly path: string,
     readonly manifest: FleetManifest,
     private readonly onFailure: (e: unknown) => void,
+    /** Checked before each write: the run directory is still the one created (PinnedDir.check). */
+    private readonly guard: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   get failed(): unknown {
@@ -110,6 +120,7 @@ export class ManifestWriter {
       this.dirty = false;
       if (this.failure) return;
       try {
+        await this.guard();
         await writeFileAtomic(this.path, JSON.stringify(this.manifest, null, 2) + '\n');
       } catch (e) {
         this.failure = e;

@@ -7,6 +7,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
+import { checkPrivateDir, PinnedDir } from '../files.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env, OptionName } from '../options.js';
 export { wantsFleet } from './wants.js';
@@ -101,6 +102,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
 
   // Everything that can be wrong with the input is found here, before any request.
   let runDir: string;
+  let pin: PinnedDir;
   let manifest: FleetManifest;
   let states: ManifestServer[];
   const previous = argv.run !== undefined ? readManifest(outputDir, argv.run) : undefined;
@@ -152,11 +154,15 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
 
   if (previous && command === 'resume') {
     runDir = previous.dir;
+    await checkPrivateDir(outputDir, { create: false });
+    await checkPrivateDir(runDir, { create: false });
+    pin = await PinnedDir.pin(runDir);
     manifest = previous.manifest;
     states = jobs.map((j) => manifest.servers.find((s) => s.name === j.server.name)!);
   } else {
     const created = await createRunDir(outputDir);
     runDir = created.dir;
+    pin = created.pin;
     manifest = {
       v: MANIFEST_VERSION,
       runId: created.runId,
@@ -191,7 +197,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
           states.map((s) => s.name),
         )
       : new LineDisplay(io.stderr);
-  const writer = new ManifestWriter(manifestPath(runDir), manifest, () => base.stop.stop());
+  const writer = new ManifestWriter(
+    manifestPath(runDir),
+    manifest,
+    () => base.stop.stop(),
+    () => pin.check(),
+  );
   const changed = (s: ManifestServer) => () => {
     display.update(s);
     void writer.save();
@@ -220,6 +231,12 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
           const state = states[i]!;
           if (base.stop.stopped) return;
           const metrics = base.metrics ? new MetricsRecorder() : undefined;
+          // The run directory must still be the one created: a swap stops the fleet (the manifest write fails too).
+          const swapped = await pin.check().then(
+            () => false,
+            () => true,
+          );
+          if (swapped || writer.failed) return base.stop.stop(); // said at the end (bookkeepingFailed)
           const ctx: RunContext = {
             metrics,
             log: log.child({ server: state.url, fleetServer: state.name }),
@@ -264,6 +281,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   let exitCode = worstExitCode(states.map((s) => s.exitCode ?? ExitCode.Internal));
   try {
     await writer.flush();
+    await pin.check();
     await writeFileAtomic(summaryPath, summaryCsv(rows));
   } catch (e) {
     // Every server's journal and report are whole; only the fleet's own bookkeeping is missing.

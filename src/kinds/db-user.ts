@@ -3,6 +3,7 @@
  * site that uses one (wp-config.php and the like) breaks until its config gets the new password.
  */
 import type { Credential, CredentialKind } from './kind.js';
+import { checkNames } from './names.js';
 
 export const dbUser: CredentialKind = {
   name: 'db-user',
@@ -12,12 +13,13 @@ export const dbUser: CredentialKind = {
   secretRules: { minLength: 8, maxLength: 128 },
   async list(ctx, owner) {
     const users = await ctx.read(() => ctx.as(owner).listDbUsers());
-    return users.map((u): Credential => ({
+    const listed = users.map((u): Credential => ({
       kind: 'db-user',
       owner,
       name: u.dbUser,
       details: u.hostPatterns.length ? `hosts ${u.hostPatterns.join(' ')}` : undefined,
     }));
+    return checkNames(listed);
   },
   async apply(ctx, c, secret) {
     await ctx.as(c.owner).changeDbUserPassword(c.name, secret!);

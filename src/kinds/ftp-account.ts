@@ -5,6 +5,7 @@
  */
 import type { Credential, CredentialKind } from './kind.js';
 import { isUnchangedRefusal } from './account-password.js';
+import { checkNames, nameProblem, refusedDomain } from './names.js';
 
 export const ftpAccount: CredentialKind = {
   name: 'ftp',
@@ -14,7 +15,17 @@ export const ftpAccount: CredentialKind = {
     const out: Credential[] = [];
     const as = ctx.as(owner);
     for (const domain of await ctx.domains(owner)) {
+      const bad = refusedDomain('ftp', owner, domain);
+      if (bad) {
+        out.push(bad);
+        continue;
+      }
       for (const a of await ctx.read(() => as.listFtpAccounts(domain))) {
+        const refused = nameProblem('local', a.user);
+        if (refused) {
+          out.push({ kind: 'ftp', owner, name: a.fullUser || a.user, refused });
+          continue;
+        }
         const d = await ctx.read(() => as.showFtpAccount(domain, a.user));
         out.push({
           kind: 'ftp',
@@ -25,7 +36,7 @@ export const ftpAccount: CredentialKind = {
         });
       }
     }
-    return out;
+    return checkNames(out);
   },
   async apply(ctx, c, secret) {
     const d = c.data!;

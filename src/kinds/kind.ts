@@ -33,6 +33,8 @@ export interface Credential {
   details?: string;
   /** What the kind needs to change it exactly as it is (an FTP account's type and path). */
   data?: Record<string, string>;
+  /** Set by names.ts when a name from the server may not go into a request: reported failed, never sent. */
+  refused?: string;
 }
 
 /** Stable identity of a credential inside one run: journal records and report rows key on it. */

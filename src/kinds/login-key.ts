@@ -5,6 +5,7 @@
  */
 import { CommandFailed, type DirectAdminClient, type LoginKeyInfo } from '../directadmin/index.js';
 import type { Credential, CredentialKind } from './kind.js';
+import { checkNames } from './names.js';
 
 async function listKeys(as: DirectAdminClient): Promise<LoginKeyInfo[]> {
   try {
@@ -34,7 +35,7 @@ export const loginKey: CredentialKind = {
   commands: ['CMD_API_LOGIN_KEYS', '/api/login-keys/keys'],
   async list(ctx, owner) {
     const keys = await ctx.read(() => listKeys(ctx.as(owner)));
-    return keys.map((k): Credential => ({ kind: 'login-key', owner, name: k.id, details: describeKey(k), data: { api: k.api } }));
+    return checkNames(keys.map((k): Credential => ({ kind: 'login-key', owner, name: k.id, details: describeKey(k), data: { api: k.api } })));
   },
   async apply(ctx, c) {
     const as = ctx.as(c.owner);

@@ -1,6 +1,7 @@
 /** Mailboxes of an account's domains (CMD_API_POP, as the owner). No API call proves a mailbox password: settled by resending. */
 import type { Credential, CredentialKind } from './kind.js';
 import { isUnchangedRefusal } from './account-password.js';
+import { checkNames, refusedDomain } from './names.js';
 
 export const mailbox: CredentialKind = {
   name: 'email',
@@ -9,11 +10,16 @@ export const mailbox: CredentialKind = {
   async list(ctx, owner) {
     const out: Credential[] = [];
     for (const domain of await ctx.domains(owner)) {
+      const bad = refusedDomain('email', owner, domain);
+      if (bad) {
+        out.push(bad);
+        continue;
+      }
       for (const local of await ctx.read(() => ctx.as(owner).listMailboxes(domain))) {
         out.push({ kind: 'email', owner, name: `${local}@${domain}`, data: { domain, local } });
       }
     }
-    return out;
+    return checkNames(out);
   },
   async apply(ctx, c, secret) {
     await ctx.as(c.owner).changeMailboxPassword(c.data!.domain!, c.data!.local!, secret!);

@@ -1,6 +1,7 @@
 /** Open panel sessions of an account (JSON API, as the owner): ended, each listed with its IP and start. */
 import { CommandFailed } from '../directadmin/index.js';
 import type { Credential, CredentialKind } from './kind.js';
+import { checkNames } from './names.js';
 
 export const panelSession: CredentialKind = {
   name: 'session',
@@ -9,7 +10,7 @@ export const panelSession: CredentialKind = {
   async list(ctx, owner) {
     const sessions = await ctx.read(() => ctx.as(owner).listSessions());
     // The session this run's own request opened (if the server makes one) is not the intruder's.
-    return sessions
+    const listed = sessions
       .filter((s) => !s.current)
       .map((s): Credential => ({
         kind: 'session',
@@ -24,6 +25,7 @@ export const panelSession: CredentialKind = {
           .filter(Boolean)
           .join(', '),
       }));
+    return checkNames(listed);
   },
   async apply(ctx, c) {
     await ctx.as(c.owner).destroySession(c.name);

@@ -59,18 +59,22 @@ export async function runNotify(input: ArgvInput, io: NotifyIo, overrides: Notif
       sender = smtpSender(smtp!);
       via = smtp!.display;
     }
-    const stop = { stopped: false };
+    const listeners: Array<() => void> = [];
+    const stop = {
+      stopped: false,
+      onStop: (l: () => void) => (stop.stopped ? l() : listeners.push(l)),
+    };
     if (io.handleSignals) {
       const handler = () => {
         if (stop.stopped) process.exit(ExitCode.Interrupted);
         io.stderr.write('\nstopping after the message in flight...\n');
         stop.stopped = true;
+        for (const l of listeners.splice(0)) l();
       };
-      process.on('SIGINT', handler);
-      process.on('SIGTERM', handler);
+      const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+      for (const sig of signals) process.on(sig, handler);
       uninstall = () => {
-        process.off('SIGINT', handler);
-        process.off('SIGTERM', handler);
+        for (const sig of signals) process.off(sig, handler);
       };
     }
     const summary = await notify(settings, {

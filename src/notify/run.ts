@@ -51,7 +51,9 @@ export interface NotifyDeps {
   interactive: boolean;
   confirm: (question: string) => Promise<boolean>;
   say: (line: string) => void;
-  stop: { readonly stopped: boolean };
+  /** A stop (SIGINT, SIGTERM, SIGHUP): no new message; the one in flight gets stopGraceMs, then is abandoned as uncertain. */
+  stop: { readonly stopped: boolean; onStop?: (listener: () => void) => void };
+  stopGraceMs?: number;
   now?: () => Date;
   /** Waits (for the rate limit); tests may replace it. */
   sleep?: (ms: number) => Promise<void>;
@@ -336,8 +338,16 @@ async function sendOne(
   }
   let response: string;
   try {
-    ({ response } = await deps.sender.send({ account, from: settings.from, to: p.to, subject: rendered.subject, text: rendered.text, messageId }));
+    const sending = deps.sender.send({ account, from: settings.from, to: p.to, subject: rendered.subject, text: rendered.text, messageId });
+    ({ response } = await boundedByStop(sending, deps));
   } catch (e) {
+    if (e instanceof AbandonedOnStop) {
+      // Handed over, no answer within the grace: it may have been accepted. The attempt line stays; name it.
+      summary.uncertain.push(account);
+      summary.interrupted = true;
+      await log?.append({ t: 'uncertain', account, messageId, error: e.message, at: at() }).catch(() => undefined);
+      return undefined;
+    }
     const f = classifySendError(e, {});
     if (settings.dryRun) {
       summary.failed.push({ account, error: (e as Error).message });
@@ -353,6 +363,11 @@ async function sendOne(
       summary.failed.push({ account, error: f.reason });
     } else {
       summary.uncertain.push(account);
+      try {
+        await log?.append({ t: 'uncertain', account, messageId, error: `maybe accepted: ${f.reason}`, at: at() });
+      } catch (le) {
+        return notifyMsg.logWriteFailed(log!.path, (le as Error).message);
+      }
     }
     return f.kind === 'rejected' ? undefined : abortReason(f, deps.via);
   }
@@ -364,6 +379,40 @@ async function sendOne(
   }
   summary.sent.push({ account, to: p.to, messageId });
   return undefined;
+}
+
+/** The message in flight was abandoned a grace period after a stop. */
+class AbandonedOnStop extends Error {}
+
+/** `sending`, unless a stop comes and it is still pending stopGraceMs later (default 5 s). */
+function boundedByStop<T>(sending: Promise<T>, deps: NotifyDeps): Promise<T> {
+  const onStop = deps.stop.onStop;
+  if (!onStop) return sending;
+  const grace = deps.stopGraceMs ?? 5000;
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    let done = false;
+    onStop(() => {
+      if (done) return;
+      timer = setTimeout(() => {
+        if (done) return;
+        deps.sender.abort?.();
+        reject(new AbandonedOnStop(`no answer ${grace / 1000} s after the stop: abandoned, it may have been accepted`));
+      }, grace);
+    });
+    sending.then(
+      (v) => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        done = true;
+        if (timer) clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
 }
 
 function finish(summary: NotifySummary, aborted?: string): NotifySummary {

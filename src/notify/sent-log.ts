@@ -3,8 +3,9 @@
  * that a rerun of notify never sends an account's message twice.
  *
  * For each message: an `attempt` line is durable BEFORE the message is handed to SMTP, a `sent`
- * line (with the message id) after the server accepted it, a `failed` line when the server refused
- * it for sure. An `attempt` with neither after it is *uncertain*: the crash (or the lost
+ * line (with the message id) after the server accepted it, a `failed` line when it surely was not
+ * accepted (refused, or the connection lost before the whole message and its final dot went out),
+ * an `uncertain` line when the connection was lost after the final dot (maybe accepted). An `attempt` with neither after it is *uncertain*: the crash (or the lost
  * connection) came between handing the message over and recording the answer, so it may have been
  * delivered. That window cannot be closed (SMTP has no idempotent submit); a rerun does not resend
  * such accounts unless --resend-uncertain is given, and names them.
@@ -44,7 +45,15 @@ export interface FailedRecord {
   error: string;
   at: string;
 }
-export type SentLogRecord = SentLogHeader | AttemptRecord | SentRecord | FailedRecord;
+/** The connection was lost after the whole message (final dot included) was handed over: maybe accepted. */
+export interface UncertainRecord {
+  t: 'uncertain';
+  account: string;
+  messageId: string;
+  error: string;
+  at: string;
+}
+export type SentLogRecord = SentLogHeader | AttemptRecord | SentRecord | FailedRecord | UncertainRecord;
 
 export type AccountDelivery =
   { state: 'sent'; messageId: string; to: string } | { state: 'uncertain'; messageId: string; to: string } | { state: 'failed'; error: string };
@@ -136,6 +145,7 @@ function apply(map: Map<string, AccountDelivery>, r: SentLogRecord): void {
   const prev = map.get(r.account);
   if (prev?.state === 'sent') return; // sent is final
   if (r.t === 'attempt') map.set(r.account, { state: 'uncertain', messageId: r.messageId, to: r.to });
+  else if (r.t === 'uncertain') map.set(r.account, { state: 'uncertain', messageId: r.messageId, to: prev && 'to' in prev ? prev.to : '' });
   else if (r.t === 'sent') map.set(r.account, { state: 'sent', messageId: r.messageId, to: r.to });
   else map.set(r.account, { state: 'failed', error: r.error });
 }
@@ -156,7 +166,7 @@ export function parseSentLog(text: string, path: string, server: string): Map<st
       if (r.server !== server) throw new UsageError(`the sent-log ${path} belongs to ${r.server}, the report to ${server}: they do not go together`);
       return;
     }
-    if (!r || typeof r !== 'object' || typeof (r as { account?: unknown }).account !== 'string' || !['attempt', 'sent', 'failed'].includes(r.t)) {
+    if (!r || typeof r !== 'object' || typeof (r as { account?: unknown }).account !== 'string' || !['attempt', 'sent', 'failed', 'uncertain'].includes(r.t)) {
       throw new UsageError(`the sent-log ${path} is damaged at line ${i + 1}: fix or move it (it records which customers were already notified)`);
     }
     apply(map, r);

@@ -67,6 +67,8 @@ export interface MailSender {
   verify(): Promise<void>;
   /** Resolves with the server's acceptance line once the message is accepted. */
   send(message: OutgoingMessage): Promise<{ response: string }>;
+  /** Gives up on the message in flight: its connection is closed now (a stop's grace ran out). */
+  abort?(): void;
   close(): void;
 }
 
@@ -97,12 +99,33 @@ export function classifySendError(e: unknown, settings: Pick<SmtpSettings, 'pass
   if (code === 'EENVELOPE' || (typeof err.responseCode === 'number' && err.responseCode >= 400 && code !== 'ECONNECTION')) {
     return { kind: 'rejected', reason };
   }
-  const maybeSent = !BEFORE_DATA.test(err.command ?? '') && err.command !== undefined;
+  // nodemailer names a lost connection `CONN` whatever the stage: the sender marks whether the
+  // message, final dot included, had been handed over (afterFinalDot). Lost after that, the server
+  // may have accepted it: uncertain, never taken for a refusal.
+  const afterDot = (e as { afterFinalDot?: boolean } | undefined)?.afterFinalDot === true;
+  const maybeSent = afterDot || (!BEFORE_DATA.test(err.command ?? '') && err.command !== undefined);
   return { kind: 'unavailable', reason, maybeSent };
 }
 
 export function smtpSender(settings: SmtpSettings): MailSender {
+  /**
+   * Whether the message in flight was handed over whole, final dot included: nodemailer logs one
+   * `tnx: message` info line when the message's data stream ends (byte counts only, no content).
+   */
+  let finalDotSent = false;
+  const quiet = () => undefined;
+  const logger = {
+    trace: quiet,
+    debug: quiet,
+    info: (entry: unknown) => {
+      if ((entry as { tnx?: string } | undefined)?.tnx === 'message') finalDotSent = true;
+    },
+    warn: quiet,
+    error: quiet,
+    fatal: quiet,
+  };
   const transport = nodemailer.createTransport({
+    logger,
     pool: true,
     maxConnections: 1,
     host: settings.host,
@@ -135,12 +158,17 @@ export function smtpSender(settings: SmtpSettings): MailSender {
       await transport.verify().catch((e: unknown) => Promise.reject(scrub(e)));
     },
     send: async (m) => {
-      const info = await transport.sendMail(mailOf(m)).catch((e: unknown) => Promise.reject(scrub(e)));
+      finalDotSent = false;
+      const info = await transport
+        .sendMail(mailOf(m))
+        .catch((e: unknown) => Promise.reject(e instanceof Error ? Object.assign(scrub(e) as Error, { afterFinalDot: finalDotSent }) : e));
       if (!info.accepted?.length || (info.rejected?.length ?? 0) > 0) {
         throw Object.assign(new Error(`the server refused the recipient: ${oneLine(String(info.response))}`), { code: 'EENVELOPE' });
       }
       return { response: oneLine(String(info.response ?? '')) };
     },
+    // nodemailer's pool: `force` closes a connection in the middle of a delivery too.
+    abort: () => transport.close({ force: true }),
     close: () => transport.close(),
   };
 }

@@ -9,6 +9,8 @@ export interface ListingFailure {
   owner: string;
   kind: KindName;
   error: string;
+  /** One credential whose name the server gave may not be sent (kinds/names.ts); without it, the whole listing failed. */
+  credential?: string;
 }
 
 export interface CredentialList {
@@ -68,8 +70,12 @@ export async function listCredentials(
   for (const list of found) {
     if (!list) continue;
     // One credential (an account's own password) needs no copy and no sort: thousands of arrays fewer.
-    if (list.length === 1) credentials.push(list[0]!);
-    else for (const c of list.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) credentials.push(c);
+    if (list.length === 1 && !list[0]!.refused) credentials.push(list[0]!);
+    else
+      for (const c of list.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        if (c.refused) failures.push({ owner: c.owner, kind: c.kind, credential: c.name, error: c.refused });
+        else credentials.push(c);
+      }
   }
   failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : 1));
   return { credentials, failures, fatal };

@@ -3,7 +3,8 @@
  * outcome is a new attempt), damaged lines refused or, under salvage, read past and named.
  * Re-exported by journal.ts.
  */
-import { readFileSync } from 'node:fs';
+import { UsageError } from '../errors.js';
+import { readRegularFileSync } from '../files.js';
 import { credentialId, type Credential } from '../kinds/kind.js';
 import {
   hashCredentials,
@@ -193,8 +194,10 @@ function optionalCredential(line: string): { credential?: string } {
 export function readJournal(path: string, options: ParseOptions = {}): JournalState {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // Only a regular file, of bounded size: /dev/zero or a FIFO is refused at once (files.ts).
+    text = readRegularFileSync(path).toString('utf8');
   } catch (e) {
+    if (e instanceof UsageError) throw new JournalError(e.message);
     throw new JournalError(`cannot read the journal ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
   return parseJournal(text, path, options);

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { lstat, unlink } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
-import { replaceFile } from '../files.js';
+import { errnoOf, FileWriteFailed, replaceFile } from '../files.js';
 import type { RunContext } from './skeleton.js';
 import { JournalError, JournalWriter, readJournal, unsettled, type JournalState } from './journal.js';
 import { acquireLock, LockHeld, lockPathForServer } from './lock.js';
@@ -75,10 +75,13 @@ export function outcomeOf(s: { exitCode: number; durationMs: number; counts: obj
 
 /** Records `journal` as the server's last run (with its outcome once it ended): written whole beside it, then renamed into place. */
 export async function recordLastRun(stateDir: string, server: string, journal: string, outcome?: LastRunOutcome): Promise<void> {
-  await replaceFile(
-    lastRunPathFor(stateDir, server),
-    JSON.stringify({ server, journal, at: new Date().toISOString(), ...(outcome ? { outcome } : {}) }) + '\n',
-  );
+  const path = lastRunPathFor(stateDir, server);
+  try {
+    await replaceFile(path, JSON.stringify({ server, journal, at: new Date().toISOString(), ...(outcome ? { outcome } : {}) }) + '\n');
+  } catch (e) {
+    // Any failure here (ENOSPC, EIO, EACCES on the temp file, its write, the rename) is a failed write of the state directory.
+    throw e instanceof FileWriteFailed ? e : new FileWriteFailed(path, errnoOf(e), { cause: e });
+  }
 }
 
 /**

@@ -217,12 +217,22 @@ export class ReportWriter {
     this.enqueue(lines.join(''));
   }
 
+  /** Bytes of the file that are whole rows (set at the first write). */
+  private wholeBytes: number | undefined;
+
+  /**
+   * Writes whole lines; a write that fails cuts the file back to its last whole row, so a reader
+   * never meets a torn one (the journal has every row; a resume rebuilds the rest).
+   */
   private enqueue(text: string): void {
     this.chain = this.chain.then(async () => {
       if (this.failed) return;
       try {
+        this.wholeBytes ??= await this.file.size();
         await this.file.writeAll(text);
+        this.wholeBytes += Buffer.byteLength(text);
       } catch (e) {
+        if (this.wholeBytes !== undefined) await this.file.handle.truncate(this.wholeBytes).catch(() => undefined);
         this.fail(e);
       }
     });

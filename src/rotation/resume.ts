@@ -1,7 +1,7 @@
 /** `resume`: finishes an interrupted run from its journal, through the same skeleton as `rotate`. */
 import { resolve } from 'node:path';
 import type { AgeIdentity } from '../crypto/index.js';
-import { describeError, UsageError } from '../errors.js';
+import { describeError, RunInterrupted, UsageError } from '../errors.js';
 import { credentialId } from '../kinds/index.js';
 import { msg } from '../messages.js';
 import { dispatch, type WorkItem } from './dispatch.js';
@@ -14,7 +14,19 @@ import type { PasswordPolicy } from './password.js';
 import { ReportWriter, rowsFromJournal } from './report.js';
 import type { ConnectionSettings, WorkSettings } from './settings.js';
 import { PhaseProgress } from './phase-progress.js';
-import { closeFiles, connect, finish, lockJournal, lockServer, openClient, recordMetrics, type RunContext, type RunSummary } from './skeleton.js';
+import {
+  closeFiles,
+  connect,
+  finish,
+  lockJournal,
+  lockServer,
+  openClient,
+  recordLastRunOrStop,
+  recordMetrics,
+  stoppableBeforeChanges,
+  type RunContext,
+  type RunSummary,
+} from './skeleton.js';
 import { RunState } from './state.js';
 
 export interface ResumeRequest {
@@ -84,10 +96,12 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
     const phases = new PhaseProgress(ctx, () => state.server);
     phases.set({ phase: 'login' });
     try {
-      await connect(state, c, ctx);
+      await stoppableBeforeChanges(state, () => connect(state, c, ctx));
     } finally {
       phases.stop();
     }
+    if (state.halt.signal.aborted) throw new RunInterrupted(msg.interruptedBeforeChanges);
+    state.preflight = false;
     try {
       state.journalPath = journalPath;
       state.journal = await JournalWriter.openAppend(journalPath);
@@ -96,7 +110,7 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
       if (fresh.length > 0) await state.journal.append({ t: 'salvaged', lines: fresh, at: new Date().toISOString() });
       // A new policy is journaled: a later resume, run as printed or not, keeps it.
       await state.journal.append({ t: 'resume', at: new Date().toISOString(), pid: process.pid, ...(policyChanged ? { policy } : {}) });
-      await recordLastRun(req.stateDir, server, journalPath);
+      await recordLastRunOrStop(state, req.stateDir, journalPath);
       const secretOf = (i: Parameters<RunState['secretOf']>[0]) => state.secretOf(i);
       // A credential a damaged line names is settled again: what the lost line said cannot be trusted.
       const damagedIds = new Set(journalState.damaged.filter((d) => !d.acknowledged && d.credential).map((d) => d.credential!));

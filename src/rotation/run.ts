@@ -7,7 +7,7 @@ import { lstat, unlink } from 'node:fs/promises';
 import type { DirectAdminClient } from '../directadmin/index.js';
 import type { AgeRecipient } from '../crypto/index.js';
 import { describeError, ExitCode, PreviousRunUnfinished, RunAborted, RunInterrupted, UsageError } from '../errors.js';
-import { checkNewFile, checkPrivateDir, fileTimestamp, FileWriteFailed, uniqueReportPath } from '../files.js';
+import { checkNewFile, checkPrivateDir, fileTimestamp, FileWriteFailed, PinnedDir, uniqueReportPath } from '../files.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
 import { dbUserSites, msg } from '../messages.js';
 import { tallyRow, type KindCounts } from './tally.js';
@@ -33,6 +33,8 @@ import {
   lockServer,
   openClient,
   recordMetrics,
+  recordLastRunOrStop,
+  stoppableBeforeChanges,
   type RunContext,
   type RunSummary,
   type SummaryBase,
@@ -99,25 +101,25 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
     server,
     username: f.owner,
     kind: f.kind,
-    credential: '*',
+    credential: f.credential ?? '*',
     status: 'failed',
     attempts: 0,
     verified: false,
-    error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+    error: f.credential !== undefined ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
   };
 }
 
 /** The output directory is private and an explicit --output (and its journal) is new: checked before any request. */
-async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<string> {
+async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<{ dir: string; pin: PinnedDir }> {
   const dir = resolve(req.output ? dirname(req.output) : (ctx.outputDir ?? 'output'));
   if (req.output) {
     const report = resolve(req.output);
     await checkNewFile(req.encryptTo ? encryptedReportPath(report) : report);
     if (req.mode === 'rotate') await checkNewFile(journalPathFor(report));
   }
-  const d = await checkPrivateDir(dir, { create: true });
-  if (d.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(d.path, d.tightenedFrom));
-  return dir;
+  await checkPrivateDir(dir, { create: true });
+  // Files are created in it later (after the listing): a directory swapped meanwhile is detected then.
+  return { dir, pin: await PinnedDir.pin(dir) };
 }
 
 /** The report's sink: plain CSV as the run goes, or (encrypted) whole at the end; default names never collide. */
@@ -221,7 +223,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       // its first change) are removed, so the same command runs again.
       if (req.output) await removeLeftovers(resolve(req.output), req.encryptTo !== undefined, server, ctx);
     }
-    const outDir = await checkOutput(req, ctx);
+    const { dir: outDir, pin: outPin } = await checkOutput(req, ctx);
     if (req.mode === 'rotate') {
       previous = unfinishedRun(req.stateDir, server);
       if (previous && !req.abandonPrevious) {
@@ -271,6 +273,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     });
 
     if (req.mode === 'plan') {
+      await outPin.check();
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
       const plan = await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
       Object.assign(state.byKind, plan.byKind);
@@ -328,6 +331,9 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       ...(supersedes ? { supersedes } : {}),
       ...(encryption ? { encryption } : {}),
     });
+    if (state.halt.signal.aborted) throw new RunInterrupted(msg.interruptedBeforeChanges);
+    state.preflight = false;
+    await outPin.check();
     let files;
     try {
       files = await createRunFiles(req, outDir, server, header);
@@ -345,7 +351,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     report.onFailure((e) => state.haltWith(state.fileFailure(e), 'file'));
     const base = baseOf(report.path);
     try {
-      await recordLastRun(req.stateDir, server, journalPath);
+      await recordLastRunOrStop(state, req.stateDir, journalPath);
       // The run this one follows is never resumed or notified again: it says so itself, before anything is sent.
       if (lastJournal && lastJournal !== journalPath) await markSuperseded(lastJournal, journalPath, server, ctx);
       for (const row of headRows) {

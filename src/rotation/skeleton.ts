@@ -2,7 +2,9 @@
  * The skeleton every run against one server shares (rotate, plan and resume): open (client,
  * preflight) -> dispatch -> finish -> close, and the context and summary they report through.
  */
-import { describeError, ExitCode, RunAborted } from '../errors.js';
+import { describeError, ExitCode, RunAborted, RunInterrupted, UsageError } from '../errors.js';
+import { FileWriteFailed } from '../files.js';
+import { recordLastRun } from './last-run.js';
 import type { Logger, SecretRegistry } from '../log.js';
 import { dbUserSites, msg, type StatusCounts, type SummaryView } from '../messages.js';
 import { MAX_CONCURRENCY } from './adaptive-concurrency.js';
@@ -119,15 +121,42 @@ export async function connect(state: RunState, connection: ConnectionSettings, c
   return retry;
 }
 
+/**
+ * The login test and the listing: a stop (SIGINT, SIGTERM, SIGHUP) abandons them at once (RunState
+ * preflight) and the run ends interrupted, exit 130; nothing was changed.
+ */
+export async function stoppableBeforeChanges<T>(state: RunState, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
+    throw e;
+  }
+}
+
+/**
+ * The last-run record (state directory) could not be written after the journal was created: a
+ * clean stop, exit 3, with the resume line (whatever the errno: ENOSPC, EIO, EACCES...).
+ */
+export async function recordLastRunOrStop(state: RunState, stateDir: string, journalPath: string): Promise<void> {
+  try {
+    await recordLastRun(stateDir, state.server, journalPath);
+  } catch (e) {
+    const f = e instanceof FileWriteFailed ? e : new FileWriteFailed(journalPath, describeError(e));
+    throw new RunAborted(msg.writeStopped(f.path, f.errno, state.resumeCommand(journalPath)), { cause: f });
+  }
+}
+
 /** One run per server at a time, wherever its reports go: the lock lives in the state directory. */
 export async function lockServer(stateDir: string, server: string, ctx: RunContext, command = 'rotate'): Promise<AcquiredLock> {
   try {
     const lock = await acquireServerLock(stateDir, server, command);
-    if (lock.stateDir.tightenedFrom !== undefined) ctx.log.warn(msg.dirTightened(lock.stateDir.path, lock.stateDir.tightenedFrom));
     if (lock.tookOver) ctx.log.warn(msg.lockTakenOver(lock.tookOver.pid, lock.tookOver.host));
     return lock;
   } catch (e) {
     if (e instanceof LockHeld) throw new RunAborted(e.message, { cause: e });
+    // A full or failing state directory, before any request: a usage error naming it, never a bug.
+    if (e instanceof FileWriteFailed) throw new UsageError(msg.cannotCreateNoSpace(e.path, e.errno));
     throw e;
   }
 }

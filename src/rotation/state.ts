@@ -46,6 +46,8 @@ export class RunState {
   /** The p-limit of the dispatch, for the progress line (its concurrency may move under --concurrency auto). */
   limiter: { concurrency: number; activeCount: number } | undefined;
   private graceTimer: NodeJS.Timeout | undefined;
+  /** True until the run may send its first change: until then a stop abandons every request at once. */
+  preflight = true;
   /** --concurrency auto: fed every request's latency and strain; the dispatch follows its limit. */
   readonly adaptive: AdaptiveConcurrency | undefined;
 
@@ -88,6 +90,11 @@ export class RunState {
     this.haltReason = reason;
     this.haltKind = kind;
     this.halt.abort();
+    // Before the first change (login test, listing) nothing in flight can change anything: a stop ends at once.
+    if (this.preflight && kind === 'interrupt') {
+      this.abandon.abort();
+      return;
+    }
     this.graceTimer = setTimeout(() => {
       if (!this.abandon.signal.aborted) {
         this.ctx.log.warn(msg.abandoned(this.graceMs));

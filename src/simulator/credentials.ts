@@ -19,6 +19,8 @@ export interface Layout {
   dbUsersPerUser: number;
   loginKeysPerUser: number;
   sessionsPerUser: number;
+  /** Accounts whose listings also hold names DirectAdmin never allows (SimulatorOptions.hostileNames). */
+  hostileNames?: Set<string>;
 }
 
 export interface StoredKey {
@@ -228,7 +230,29 @@ export class CredentialStore {
       });
     }
     for (let i = 1; i <= L.dbUsersPerUser; i++) c.dbUsers.set(`${a.username}_db${i}`, { password: pw(), hostPatterns: ['localhost'] });
+    if (L.hostileNames?.has(a.username)) this.#addHostileNames(c, a.username, pw);
     return c;
+  }
+
+  /** Names a hostile or broken server lists: a formula, a line break, a path out of the tree. */
+  #addHostileNames(c: Credentials, owner: string, pw: () => string): void {
+    const mailbox = (): Mailbox => ({ password: pw(), suspended: false, quota: '50', usage: '0', sent: '0', limit: '200' });
+    const first = c.domains[0]!;
+    first.mailboxes.set('=1+1', mailbox());
+    first.mailboxes.set('a\r\nb', mailbox());
+    first.ftp.set('../../etc', { type: 'domain', path: ftpPath(owner, first.name, 'x', 'domain'), password: pw() });
+    c.domains.push({ name: '../../etc', mailboxes: new Map([['info', mailbox()]]), ftp: new Map() });
+    c.dbUsers.set('../../etc', { password: pw(), hostPatterns: ['localhost'] });
+    this.#addSeededKey(c, owner, pw(), Date.now(), []).name = '../../etc';
+    c.sessions.push({
+      publicID: '=1+1\r\nx',
+      owner,
+      ip: '198.51.100.66',
+      created: new Date(),
+      expires: new Date(Date.now() + 3600_000),
+      loggedInAs: owner,
+      loginKey: '',
+    });
   }
 
   #addSeededKey(c: Credentials, owner: string, key: string, created: number, commands: string[]): StoredKey {

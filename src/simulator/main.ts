@@ -55,6 +55,7 @@ const SIM_OPTIONS = {
   'db-users-per-user': { type: 'string', describe: 'database users of each account (default 0)' },
   'login-keys-per-user': { type: 'string', describe: 'login keys of each account (default 0)' },
   'sessions-per-user': { type: 'string', describe: 'open panel sessions of each account (default 0)' },
+  'hostile-names': { type: 'string', describe: 'these accounts also list names DirectAdmin never allows (=1+1, CRLF, ../../etc)' },
   'key-commands': { type: 'string', describe: 'create an admin login key allowed only these commands (comma-separated) and print it' },
   'json-status': {
     type: 'boolean',
@@ -162,6 +163,7 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     dbUsersPerUser: num(values['db-users-per-user'], 'db-users-per-user'),
     loginKeysPerUser: num(values['login-keys-per-user'], 'login-keys-per-user'),
     sessionsPerUser: num(values['sessions-per-user'], 'sessions-per-user'),
+    hostileNames: names(values['hostile-names']),
     faults,
   };
   let sim;

@@ -132,6 +132,7 @@ class SimulatorImpl implements Simulator {
       dbUsersPerUser: count(options.dbUsersPerUser, 'dbUsersPerUser', 0),
       loginKeysPerUser: count(options.loginKeysPerUser, 'loginKeysPerUser', 0),
       sessionsPerUser: count(options.sessionsPerUser, 'sessionsPerUser', 0),
+      hostileNames: new Set(options.hostileNames ?? []),
     });
     const rnd = seededRandom((seed ^ 0x5eed5eed) >>> 0);
     this.#settings = settingsFrom(options);

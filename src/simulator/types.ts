@@ -164,6 +164,12 @@ export interface SimulatorOptions {
   loginKeysPerUser?: number;
   /** Open panel sessions seeded per user and reseller account (default 0). */
   sessionsPerUser?: number;
+  /**
+   * These accounts' listings also hold names no DirectAdmin allows, as a hostile or broken server
+   * would send them (default none): mailboxes `=1+1` and `a\r\nb`, an FTP account `../../etc`, a
+   * domain `../../etc`, a database user `../../etc`, a login key and a session with such ids.
+   */
+  hostileNames?: string[];
   faults?: Faults;
 }
 

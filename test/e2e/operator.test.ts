@@ -396,15 +396,15 @@ describe('already done on main, shown here', { timeout: 90_000 }, () => {
     });
   });
 
-  it('an existing output directory readable by others is narrowed to 0700, and said', async () => {
+  it('an existing output directory readable by others is used as it is: never chmod-ed (issue 25)', async () => {
     await withSim({ users: 2, resellers: 0 }, async (sim, out) => {
       const dir = join(out, 'reports');
       mkdirSync(dir);
       chmodSync(dir, 0o755);
       const r = await runCli(['plan', '--output', join(dir, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
-      assert.equal((statSync(dir).mode & 0o777).toString(8), '700');
-      assert.ok(r.stderr.includes(`${dir} was readable by others (mode 755): narrowed to 700`), r.stderr);
+      assert.equal((statSync(dir).mode & 0o777).toString(8), '755');
+      assert.equal((statSync(join(dir, 'p.csv')).mode & 0o777).toString(8), '600');
     });
   });
 

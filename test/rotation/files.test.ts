@@ -183,13 +183,31 @@ describe('checkPrivateDir', T, () => {
     }
   });
 
-  it('narrows a directory of ours that others can only read (0755, like a git checkout) to 0700', async () => {
+  it('accepts a directory of ours that others can only read (0755, a web root) and never changes its mode', async () => {
     const d = freshDir();
     chmodSync(d, 0o755);
-    const r = await checkPrivateDir(d, { create: false });
-    assert.equal(r.tightenedFrom, 0o755);
-    assert.equal(statSync(d).mode & 0o777, 0o700);
-    assert.equal((await checkPrivateDir(d, { create: false })).tightenedFrom, undefined);
+    const r = await checkPrivateDir(d, { create: true });
+    assert.equal(r.created, false);
+    assert.equal(statSync(d).mode & 0o777, 0o755);
+    const link = join(freshDir(), 'link');
+    symlinkSync(d, link);
+    await checkPrivateDir(link, { create: true });
+    assert.equal(statSync(d).mode & 0o777, 0o755);
+  });
+
+  it('creates each missing component 0700 whatever the umask, and leaves the existing parent alone', async () => {
+    const parent = freshDir();
+    chmodSync(parent, 0o755);
+    const old = process.umask(0o002);
+    try {
+      const r = await checkPrivateDir(join(parent, 'a', 'b'), { create: true });
+      assert.equal(r.created, true);
+    } finally {
+      process.umask(old);
+    }
+    assert.equal(statSync(join(parent, 'a')).mode & 0o7777, 0o700);
+    assert.equal(statSync(join(parent, 'a', 'b')).mode & 0o7777, 0o700);
+    assert.equal(statSync(parent).mode & 0o777, 0o755);
   });
 
   it('refuses a directory another user owns, and a symlink that is not ours or points to theirs', async () => {

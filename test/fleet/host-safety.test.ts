@@ -1,0 +1,82 @@
+/**
+ * Issue 25, the fleet's directories: an --output-dir other users can write is refused before any
+ * request; a run directory swapped for a link while the run uses it is detected and nothing is
+ * written where the link points.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { startSimulator } from '../../src/simulator/index.js';
+import { waitFor } from '../e2e/helpers.js';
+import { runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
+
+describe('fleet output directories', { timeout: 120_000 }, () => {
+  let sims: FleetSim[];
+  let dir: string;
+  let inv: { file: string; env: Record<string, string> };
+
+  before(async () => {
+    // Slow answers: the run is still listing when the test swaps its directory.
+    const slow = await startSimulator({ users: 3, resellers: 0, seed: 31, faults: { latencyMs: 400 } });
+    sims = [{ name: 'slow', sim: slow, secret: slow.adminPassword }];
+    dir = tempDir();
+    inv = writeInventory(dir, sims);
+  });
+  after(async () => {
+    await Promise.all(sims.map((s) => s.sim.close()));
+  });
+
+  for (const mode of [0o777, 0o1777, 0o775]) {
+    it(`an --output-dir of mode ${mode.toString(8)} is refused (exit 2) before any request, its mode unchanged`, async () => {
+      const out = join(dir, `shared-${mode.toString(8)}`);
+      mkdirSync(out);
+      chmodSync(out, mode);
+      const requests = sims[0]!.sim.stats.totalRequests;
+      for (const command of ['plan', 'rotate'] as const) {
+        const r = await runInProcess(command, { inventory: inv.file, 'output-dir': out, yes: true, 'log-level': 'silent' }, inv.env);
+        assert.equal(r.code, 2, r.stderr);
+        assert.match(r.stderr, /is writable by group or others .*chmod 700/);
+      }
+      assert.equal(sims[0]!.sim.stats.totalRequests, requests, 'no request was sent');
+      assert.equal(statSync(out).mode & 0o7777, mode);
+      assert.deepEqual(readdirSync(out), []);
+    });
+  }
+
+  it('an --output-dir others can only read (0755) is used and keeps its mode', async () => {
+    const out = join(dir, 'readable');
+    mkdirSync(out);
+    chmodSync(out, 0o755);
+    const r = await runInProcess('plan', { inventory: inv.file, 'output-dir': out, 'log-level': 'silent' }, inv.env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(statSync(out).mode & 0o7777, 0o755);
+    const [runId] = readdirSync(out);
+    assert.equal(statSync(join(out, runId!)).mode & 0o7777, 0o700, 'the run directory the tool created is 0700');
+  });
+
+  it('a run directory swapped for a link mid-run is detected: the run stops, nothing is written through the link', async () => {
+    const out = join(dir, 'swap');
+    const elsewhere = join(dir, 'attacker');
+    mkdirSync(elsewhere);
+    const running = runInProcess('plan', { inventory: inv.file, 'output-dir': out, 'log-level': 'silent' }, inv.env);
+    let runDir = '';
+    await waitFor(
+      () => {
+        if (!existsSync(out)) return false;
+        const [id] = readdirSync(out);
+        if (!id || !existsSync(join(out, id, 'slow'))) return false;
+        runDir = join(out, id);
+        return true;
+      },
+      { intervalMs: 20, timeoutMs: 30_000, until: running },
+    );
+    assert.ok(runDir, 'the run directory appeared');
+    renameSync(runDir, `${runDir}.moved`);
+    symlinkSync(elsewhere, runDir);
+    const r = await running;
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /was replaced while the run used it/);
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing was written where the link points');
+  });
+});
