@@ -34,7 +34,6 @@ import {
   openClient,
   recordMetrics,
   recordLastRunOrStop,
-  stoppableBeforeChanges,
   type RunContext,
   type RunSummary,
   type SummaryBase,
