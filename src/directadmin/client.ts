@@ -1,4 +1,4 @@
-import { UnexpectedAnswer, type DirectAdminError } from './errors.js';
+import { CommandFailed, UnexpectedAnswer, type DirectAdminError } from './errors.js';
 import {
   parseDbUsers,
   parseDomainOwners,
@@ -10,8 +10,8 @@ import {
   parseLoginUrl,
   parseSessions,
   type DbUser,
-  type FtpAccount,
   type FtpAccountDetails,
+  type FtpListing,
   type LoginKeyInfo,
   type LoginUrl,
   type SessionInfo,
@@ -227,9 +227,10 @@ export class DirectAdminClient {
 
   // ---- extra FTP accounts (as the owner) ----
 
-  listFtpAccounts(domain: string): Promise<FtpAccount[]> {
+  /** The domain's extra FTP accounts, whatever the server's FTP separator; names of no known shape in `unrecognised`. */
+  listFtpAccounts(domain: string): Promise<FtpListing> {
     const c = 'CMD_API_FTP';
-    return this.#legacy(c, 'GET', { action: 'list', domain }, (a) => parseFtpList(c, a.status, a.body, a));
+    return this.#legacy(c, 'GET', { action: 'list', domain }, (a) => parseFtpList(c, a.status, a.body, a, domain));
   }
 
   showFtpAccount(domain: string, user: string): Promise<FtpAccountDetails> {
@@ -347,7 +348,21 @@ export class DirectAdminClient {
   ): Promise<T> {
     const headers: Record<string, string> = { authorization: this.#authorization, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const request = { label, method, path: `${this.#transport.prefix}${path}`, headers, body: body === undefined ? undefined : JSON.stringify(body) };
-    return this.#transport.exchange(request, (a) => parse(interpretApiAnswer(label, a, expect), a));
+    const t = this.#transport;
+    // A server that said it has no JSON API is not asked again (an old one may answer each with its login page).
+    if (t.noJsonApi) return Promise.reject(t.noJsonApi);
+    const request = { label, method, path: `${t.prefix}${path}`, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    return t.exchange(request, (a) => {
+      let value: unknown;
+      try {
+        value = interpretApiAnswer(label, a, expect, { method, jsonApiSeen: t.jsonApiSeen });
+      } catch (e) {
+        if (e instanceof CommandFailed && e.apiType === 'NO_JSON_API') t.noJsonApi ??= e;
+        else if (e instanceof CommandFailed) t.jsonApiSeen = true;
+        throw e;
+      }
+      t.jsonApiSeen = true;
+      return parse(value, a);
+    });
   }
 }

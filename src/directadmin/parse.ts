@@ -8,6 +8,8 @@ import {
   CommandFailed,
   IpBlacklisted,
   NeedsHttps,
+  NOT_ALLOWED_TEXT,
+  PermissionDenied,
   RedirectRefused,
   UnexpectedAnswer,
   type DirectAdminError,
@@ -77,6 +79,8 @@ export function classifyHttp(command: string, a: RawAnswer): DirectAdminError | 
   if (header(a.headers, 'x-use-https').trim().toLowerCase() === 'yes' || /^\s*use https\b/i.test(a.body.slice(0, 200))) {
     return new NeedsHttps(command, ctx);
   }
+  // A login key that does not allow the command (DirectAdmin's JSON API; uncertain for legacy commands): not a failed login.
+  if (a.status === 403) return new PermissionDenied(command, 'Forbidden', '', 'http-403', ctx);
   if (a.status >= 500) return new UnexpectedAnswer(command, a.status, 'server error', ctx);
   if (a.status < 200 || a.status >= 300) return new UnexpectedAnswer(command, a.status, 'unexpected HTTP status', ctx);
   return undefined;
@@ -205,7 +209,29 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorContext): CommandFailed | undefined {
+/**
+ * "User password changed, however the account is still suspended" (user.txt): whether it comes as
+ * a success or with error=1 is not on record. As an error it still says the change was applied,
+ * so the caller must settle it (a proving read, or "isn't different" on a resend), never call it failed.
+ */
+export function saysAppliedAnyway(e: DirectAdminError): boolean {
+  return e instanceof CommandFailed && /password changed,? however the account is still suspended/i.test(`${e.text} ${e.details}`);
+}
+
+/** JSON mode's authentication failure (as the Clientexec module handles it): `{"error":"Not logged in"}`. */
+const NOT_LOGGED_IN = /^\s*not logged in\s*$/i;
+
+/**
+ * An `error=1` refusal as the taxonomy has it: "You cannot execute that command" is a permission
+ * refusal, "Not logged in" a failed login (fatal for the server), anything else a CommandFailed.
+ */
+export function refusal(command: string, text: string, details: string, ctx?: ErrorContext): DirectAdminError {
+  if (NOT_LOGGED_IN.test(text) || (text === '' && NOT_LOGGED_IN.test(details))) return new AuthenticationFailed(command, 'not-logged-in', ctx);
+  if (NOT_ALLOWED_TEXT.test(text) || NOT_ALLOWED_TEXT.test(details)) return new PermissionDenied(command, text, details, 'legacy-refusal', ctx);
+  return new CommandFailed(command, text, details, ctx);
+}
+
+function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorContext): DirectAdminError | undefined {
   if (!('error' in o)) return undefined;
   const e = o.error;
   if (e === 0 || e === '0' || e === false) return undefined;
@@ -213,7 +239,7 @@ function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorCon
   const isFlag = e === 1 || e === '1' || e === true;
   const text = isFlag ? str(o.text) : str(e);
   const details = str(o.result ?? o.details);
-  return new CommandFailed(command, text, details, ctx);
+  return refusal(command, text, details, ctx);
 }
 
 /** Action commands: `error=0&text=...` / `{"success":...}`. Anything else is not a success. */
@@ -233,7 +259,7 @@ export function parseAction(command: string, status: number, body: string, ctx?:
   const text = first(d.fields, 'text') ?? '';
   const details = first(d.fields, 'details') ?? '';
   if (error === undefined) throw new UnexpectedAnswer(command, status, 'answer has no error field', ctx);
-  if (error.trim() !== '0') throw new CommandFailed(command, text, details, ctx);
+  if (error.trim() !== '0') throw refusal(command, text, details, ctx);
   return { text, details };
 }
 
@@ -261,7 +287,7 @@ export function parseList(command: string, status: number, body: string, ctx?: E
   const list = d.fields.get('list[]');
   if (list) return list;
   const error = first(d.fields, 'error');
-  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
+  if (error !== undefined && error.trim() !== '0') throw refusal(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
   // An empty list sometimes comes as a bare `error=0`; anything else unknown is not a list.
   const known = new Set(['error', 'text', 'details']);
   if (error !== undefined && [...d.fields.keys()].every((k) => known.has(k))) return [];
@@ -281,7 +307,7 @@ export function parseKeyValues(command: string, status: number, body: string, ct
     return out;
   }
   const error = first(d.fields, 'error');
-  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
+  if (error !== undefined && error.trim() !== '0') throw refusal(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
   for (const [k, v] of d.fields) out[k] = v[0] ?? '';
   return out;
 }

@@ -43,6 +43,11 @@ export interface KindContext {
   canVerifyAccounts(): boolean;
   /** The server said this login may not use CMD_API_VERIFY_PASSWORD: settle by resending from now on. */
   verifyUnavailable(): void;
+  /**
+   * A listing found a credential of a shape the kind cannot change safely (an FTP name that is
+   * neither `name<sep>domain` nor the main login): reported as not rotated, never skipped in silence.
+   */
+  unrecognised?(owner: string, kind: KindName, name: string, why: string): void;
 }
 
 export interface SecretRules {

@@ -1,5 +1,5 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
-import { isDirectAdminError, type DirectAdminClient } from '../directadmin/index.js';
+import { CommandFailed, isDirectAdminError, PermissionDenied, type DirectAdminClient } from '../directadmin/index.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
 import type { SecretRegistry } from '../log.js';
@@ -9,6 +9,22 @@ export interface ListingFailure {
   owner: string;
   kind: KindName;
   error: string;
+  /** The credential concerned, when one was seen (an FTP name of no known shape); else the whole kind of the account. */
+  name?: string;
+  /** 'skipped': the server cannot do it at all (no JSON API); default 'failed'. */
+  status?: 'failed' | 'skipped';
+}
+
+/** A kind the run stopped for the whole server at its first refusal: no other request of it is sent. */
+export interface StoppedKind {
+  kind: KindName;
+  /** 'permission': the login key does not allow it (names the line to add); 'unsupported': the server has no such API. */
+  reason: 'permission' | 'unsupported';
+  /** The allow-list entry to add (permission). */
+  missing?: string;
+  message: string;
+  /** Accounts whose credentials of this kind were not listed (or not changed). */
+  accounts: number;
 }
 
 export interface CredentialList {
@@ -18,6 +34,16 @@ export interface CredentialList {
   failures: ListingFailure[];
   /** A fatal error (authentication, blacklist, TLS): the server is stopped. */
   fatal?: unknown;
+  /** Kinds stopped at their first refusal (permission) or found unsupported (no JSON API). */
+  stopped: StoppedKind[];
+}
+
+/** Whether an error stops its kind for the whole server: a permission refusal, or no JSON API. */
+export function kindStop(kind: KindName, e: unknown): Omit<StoppedKind, 'accounts'> | undefined {
+  if (e instanceof PermissionDenied) return { kind, reason: 'permission', missing: e.missing, message: e.message };
+  if (e instanceof CommandFailed && e.apiType === 'NO_JSON_API') return { kind, reason: 'unsupported', message: e.message };
+  const last = (e as { last?: unknown } | undefined)?.last;
+  return last === undefined ? undefined : kindStop(kind, last);
 }
 
 /** Read commands of a client (list*, show*) each retried on their own: a listing is several requests, one fault must cost one resend, not the whole listing. */
@@ -53,10 +79,14 @@ export async function listCredentials(
   include: readonly KindName[],
   o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry },
 ): Promise<CredentialList> {
-  const lctx = listingContext(kctx, o.retry);
+  const failures: ListingFailure[] = [];
+  const lctx: KindContext = {
+    ...listingContext(kctx, o.retry),
+    unrecognised: (owner, kind, name, why) => failures.push({ owner, kind, name, error: why }),
+  };
   const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
   const found: Credential[][] = [];
-  const failures: ListingFailure[] = [];
+  const stopped = new Map<KindName, StoppedKind>();
   let fatal: unknown;
   // A few loops pull the next (kind, account) pair: no promise or closure waits per account, so a
   // plan of 100 000 accounts holds the list, not 100 000 queued jobs.
@@ -67,12 +97,25 @@ export async function listCredentials(
       const index = next++;
       const kind = kinds[Math.floor(index / accounts.length)]!;
       const owner = accounts[index % accounts.length]!;
+      const stop = stopped.get(kind.name);
+      if (stop) {
+        // Stopped at its first refusal: not asked again, counted and reported per account.
+        stop.accounts++;
+        failures.push({ owner, kind: kind.name, error: stop.message, status: stop.reason === 'unsupported' ? 'skipped' : 'failed' });
+        continue;
+      }
       try {
         const listed = kind.list(lctx, owner);
         found[index] = Array.isArray(listed) ? listed : await listed;
       } catch (e) {
+        const halt = kindStop(kind.name, e);
         if (isDirectAdminError(e) && e.fatal) fatal ??= e;
-        else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
+        else if (halt) {
+          const s = stopped.get(kind.name) ?? { ...halt, message: o.secrets.scrub(halt.message), accounts: 0 };
+          stopped.set(kind.name, s);
+          s.accounts++;
+          failures.push({ owner, kind: kind.name, error: s.message, status: s.reason === 'unsupported' ? 'skipped' : 'failed' });
+        } else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
       }
     }
   };
@@ -85,6 +128,6 @@ export async function listCredentials(
     if (list.length === 1) credentials.push(list[0]!);
     else for (const c of list.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) credentials.push(c);
   }
-  failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : 1));
-  return { credentials, failures, fatal };
+  failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  return { credentials, failures, fatal, stopped: [...stopped.values()] };
 }

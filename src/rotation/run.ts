@@ -94,11 +94,11 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
     server,
     username: f.owner,
     kind: f.kind,
-    credential: '*',
-    status: 'failed',
+    credential: f.name ?? '*',
+    status: f.status ?? 'failed',
     attempts: 0,
     verified: false,
-    error: msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+    error: f.name ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
   };
 }
 
@@ -209,6 +209,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       retry,
       secrets: ctx.secrets,
     });
+    for (const k of listed.stopped) state.stoppedKinds.set(k.kind, k);
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
     if (state.halt.signal.aborted) {
       if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
@@ -225,6 +226,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       total: listed.credentials.length,
       report,
       coverage: selection.coverage,
+      ...(listed.stopped.length ? { stoppedKinds: listed.stopped } : {}),
     });
 
     if (req.mode === 'plan') {

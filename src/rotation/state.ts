@@ -4,7 +4,8 @@ import { describeError } from '../errors.js';
 import { FileWriteFailed } from '../files.js';
 import { AdaptiveConcurrency, MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import type { RequestEvent, TransportError } from '../directadmin/index.js';
-import type { KindContext } from '../kinds/index.js';
+import type { KindContext, KindName } from '../kinds/index.js';
+import type { StoppedKind } from './credentials.js';
 import type { StatusCounts } from '../messages.js';
 import { msg } from '../messages.js';
 import { emptyHealth } from './connection.js';
@@ -55,6 +56,8 @@ export class RunState {
   report!: ReportSink;
   samePassword: string | undefined;
   sealing: SecretSealing | undefined;
+  /** Kinds stopped for this server (listing or dispatch): not allowed to the login, or not supported. */
+  readonly stoppedKinds = new Map<KindName, StoppedKind>();
 
   constructor(
     readonly ctx: RunContext,

@@ -17,6 +17,7 @@ export const NO_USER = 'That user does not exist';
 export const NOT_YOURS = 'That user does not belong to you';
 export const CANNOT_CHANGE = 'Cannot change password';
 export const NOT_DIFFERENT = "New password isn't different";
+export const STILL_SUSPENDED = 'User password changed, however the account is still suspended';
 
 /** Checks a new password the way DirectAdmin does; returns [text, details] of the error, or undefined. */
 export function passwordProblem(pw: string, policy: Settings['passwordPolicy']): [string, string] | undefined {
@@ -39,12 +40,13 @@ export function passwordProblem(pw: string, policy: Settings['passwordPolicy']):
  * The checks every password change shares (accounts and mailboxes): both fields, equal, policy,
  * and "isn't different" unless the server accepts an unchanged password. [text, details] or undefined.
  */
-export function newPasswordProblem(s: State, passwd: string, passwd2: string, current: string): [string, string] | undefined {
+export function newPasswordProblem(s: State, passwd: string, passwd2: string, current: string, refusesUnchanged = true): [string, string] | undefined {
   if (passwd === '' || passwd2 === '') return [CANNOT_CHANGE, 'You must enter the password in both fields'];
   if (passwd !== passwd2) return [CANNOT_CHANGE, 'Passwords do not match'];
   const problem = passwordProblem(passwd, s.settings.passwordPolicy);
   if (problem) return problem;
-  if (passwd === current && !s.settings.acceptUnchangedPassword) return [CANNOT_CHANGE, NOT_DIFFERENT];
+  // "isn't different" is among the account password strings only (command.txt).
+  if (refusesUnchanged && passwd === current && !s.settings.acceptUnchangedPassword) return [CANNOT_CHANGE, NOT_DIFFERENT];
   return undefined;
 }
 
@@ -162,6 +164,9 @@ function userPasswd(s: State, r: Request): Answer {
     const sessions = s.creds.of(target.username)?.sessions;
     if (sessions) sessions.length = 0;
   }
-  const text = target.suspended ? 'User password changed, however the account is still suspended' : 'Password Changed';
-  return { ...action(s, r.json, true, text, ''), applied: true };
+  if (target.suspended) {
+    // user.txt; whether it comes with error=1 is not on record (suspendedPasswordAnswer).
+    return { ...action(s, r.json, s.settings.suspendedPasswordAnswer === 'success', STILL_SUSPENDED, ''), applied: true };
+  }
+  return { ...action(s, r.json, true, 'Password Changed', ''), applied: true };
 }

@@ -23,7 +23,8 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --tls                     HTTPS with a fresh self-signed certificate (fingerprint printed)
   --admin-user NAME         (default admin)
   --admin-password-file F   admin password from a file (default: random, printed)
-  --auth-failure STYLE      login-page | evolution-page | 401 | 401-json (default login-page)
+  --auth-failure STYLE      login-page | evolution-page | 401 | 401-json | not-logged-in (default login-page)
+  --key-refusal STYLE       a key lacking the command: login-page (a failed login) | 403 | refusal
   --blacklist-after N       failed logins before an IP is blacklisted (default 5, 0 never)
   --urlencoded-brackets S   plain | encoded (default encoded: list%5B%5D=)
   --empty-list S            empty-body | no-key (how an empty url-encoded list looks)
@@ -45,7 +46,12 @@ Start a DirectAdmin stand-in serving the legacy API commands da-rotate uses.
   --verify-invalid-for-suspended   VERIFY_PASSWORD answers valid=0 for suspended accounts
   --accept-unchanged-password      accept a change to the current password silently
   --api-with-password-no LIST      accounts whose password is refused for API logins (keys work)
-  --no-json-api             an old server: every /api/ path answers 404
+  --no-json-api             an old server: every /api/ path answers 404 (--no-json-api-answer
+                            not-found | login-page | page)
+  --suspended-answer S      password change of a suspended account: success | error (applied either way)
+  --login-url-owner S       login URLs made as admin|user belong to: customer | admin
+  --ftp-separator C         between an extra FTP account's name and its domain (default @)
+  --delete-unknown-key S    DELETE of an unknown login key: not-found | no-content
   --mailboxes-per-domain N --ftp-per-domain N --db-users-per-user N --login-keys-per-user N
   --sessions-per-user N     the other credentials of each account (defaults 2, 1, 0, 0, 0)
   --key-commands LIST       create an admin login key allowed only these commands (comma-separated)
@@ -98,6 +104,12 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
       'accept-unchanged-password': { type: 'boolean' },
       'api-with-password-no': { type: 'string' },
       'no-json-api': { type: 'boolean' },
+      'no-json-api-answer': { type: 'string' },
+      'key-refusal': { type: 'string' },
+      'suspended-answer': { type: 'string' },
+      'login-url-owner': { type: 'string' },
+      'ftp-separator': { type: 'string' },
+      'delete-unknown-key': { type: 'string' },
       'mailboxes-per-domain': { type: 'string' },
       'ftp-per-domain': { type: 'string' },
       'db-users-per-user': { type: 'string' },
@@ -160,7 +172,13 @@ export async function runSimulatorMain(argv: string[]): Promise<number> {
     tls: values.tls === true,
     adminUser: values['admin-user'],
     adminPassword: values['admin-password-file'] ? readFileSync(values['admin-password-file'], 'utf8').trim() : undefined,
-    authFailure: oneOf(values['auth-failure'], 'auth-failure', ['login-page', 'evolution-page', '401', '401-json'] as const),
+    authFailure: oneOf(values['auth-failure'], 'auth-failure', ['login-page', 'evolution-page', '401', '401-json', 'not-logged-in'] as const),
+    keyRefusal: oneOf(values['key-refusal'], 'key-refusal', ['login-page', '403', 'refusal'] as const),
+    suspendedPasswordAnswer: oneOf(values['suspended-answer'], 'suspended-answer', ['success', 'error'] as const),
+    loginUrlOwner: oneOf(values['login-url-owner'], 'login-url-owner', ['customer', 'admin'] as const),
+    noJsonApiAnswer: oneOf(values['no-json-api-answer'], 'no-json-api-answer', ['not-found', 'login-page', 'page'] as const),
+    ftpSeparator: values['ftp-separator'],
+    deleteUnknownKey: oneOf(values['delete-unknown-key'], 'delete-unknown-key', ['not-found', 'no-content'] as const),
     blacklistAfter: num(values['blacklist-after'], 'blacklist-after'),
     format: {
       bracketStyle: oneOf(values['urlencoded-brackets'], 'urlencoded-brackets', ['plain', 'encoded'] as const) ?? 'encoded',
