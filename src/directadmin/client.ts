@@ -8,6 +8,7 @@ import {
   parseKeyed,
   parseLegacyLoginKeys,
   parseLoginUrl,
+  parseLoginUrlList,
   parseSessions,
   type DbUser,
   type FtpAccountDetails,
@@ -17,7 +18,7 @@ import {
   type SessionInfo,
 } from './credentials.js';
 import { interpretApiAnswer, type ApiExpectation } from './json-api.js';
-import { classifyHttp, parseAction, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
+import { classifyHttp, parseAction, parseAnyAnswer, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
 import type { TlsOptions } from './tls.js';
 import { Transport, type RequestEvent } from './transport.js';
 import { isLoopbackHost, unbracket } from './url.js';
@@ -307,6 +308,79 @@ export class DirectAdminClient {
     return this.#api(label, 'POST', '/api/login-keys/urls', body, 'json', (v, a) => parseLoginUrl(label, a.status, v, a));
   }
 
+  // ---- what a login key allows (key-scope --check) ----
+
+  /** GET /api/login-keys/commands, sent without credentials (it needs none): the allow-list names this server knows. */
+  loginKeyCommands(): Promise<string[]> {
+    const label = 'GET /api/login-keys/commands';
+    return this.#api(
+      label,
+      'GET',
+      '/api/login-keys/commands',
+      undefined,
+      'json',
+      (v, a) => {
+        const o = v as { commands?: unknown } | null;
+        if (!o || !Array.isArray(o.commands) || !o.commands.every((c) => typeof c === 'string'))
+          throw new UnexpectedAnswer(label, a.status, 'the answer holds no list of commands', a);
+        return o.commands as string[];
+      },
+      false,
+    );
+  }
+
+  /**
+   * One request that changes nothing, to learn whether this login may use `name` (a legacy command
+   * or a JSON API feature): a listing, or a write that cannot apply (no account named, an empty body).
+   * Resolves when the server answered it as a command (even a refusal of its parameters); rejects
+   * with PermissionDenied, AuthenticationFailed (the login page: a failed login), NO_JSON_API, ...
+   */
+  async dryRequest(name: string): Promise<void> {
+    const none = () => undefined;
+    switch (name) {
+      case 'login-keys':
+        await this.listLoginKeysJson();
+        return;
+      case 'sessions':
+        await this.listSessions();
+        return;
+      case 'db-show':
+        await this.listDbUsers();
+        return;
+      case 'db-manage':
+        // No user of that name can exist (DirectAdmin's database users are owner_name), and no new password is sent.
+        await this.#api(
+          'POST /api/db-manage/users/{dbuser}/change-password',
+          'POST',
+          '/api/db-manage/users/da-rotate-key-check/change-password',
+          {},
+          'none',
+          none,
+        ).catch((e: unknown) => {
+          if (e instanceof CommandFailed && e.code === 'DA_COMMAND_FAILED' && e.apiType !== 'NO_JSON_API') return;
+          throw e;
+        });
+        return;
+      default:
+        if (!/^CMD_[A-Z0-9_]+$/.test(name)) throw new Error(`no dry request for ${name}`);
+        // A GET without parameters: DirectAdmin lists, or refuses the missing parameters; nothing is changed.
+        await this.#legacy(name, 'GET', {}, (a) => parseAnyAnswer(name, a.status, a.body, a)).catch((e: unknown) => {
+          if (e instanceof CommandFailed && e.code === 'DA_COMMAND_FAILED') return;
+          throw e;
+        });
+    }
+  }
+
+  /** GET /api/login-keys/urls: the one-time login URLs of the login asking (ids and expiry; never a URL). */
+  listLoginUrls(): Promise<Array<{ id: string; expires?: string }>> {
+    const label = 'GET /api/login-keys/urls';
+    return this.#api(label, 'GET', '/api/login-keys/urls', undefined, 'json', (v, a) => parseLoginUrlList(label, a.status, v, a));
+  }
+
+  async deleteLoginUrl(id: string): Promise<void> {
+    await this.#api('DELETE /api/login-keys/urls/{id}', 'DELETE', `/api/login-keys/urls/${segment('login URL id', id)}`, undefined, 'none', () => undefined);
+  }
+
   /** Closes the pool (only the client that made it; a login-as context's close is a no-op). */
   async close(): Promise<void> {
     if (this.#owner) await this.#transport.close();
@@ -345,8 +419,9 @@ export class DirectAdminClient {
     body: unknown,
     expect: ApiExpectation,
     parse: (value: unknown, a: RawAnswer) => T,
+    authenticate = true,
   ): Promise<T> {
-    const headers: Record<string, string> = { authorization: this.#authorization, accept: 'application/json' };
+    const headers: Record<string, string> = authenticate ? { authorization: this.#authorization, accept: 'application/json' } : { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const t = this.#transport;
     // A server that said it has no JSON API is not asked again (an old one may answer each with its login page).

@@ -262,3 +262,13 @@ export function parseLoginUrl(label: string, status: number, v: unknown, ctx?: E
   if (!url || !/^https?:\/\//i.test(url)) throw new UnexpectedAnswer(label, status, 'the answer holds no login URL', ctx);
   return new LoginUrl(url, pick(v, 'id'), pick(v, 'expires'));
 }
+
+/** GET /api/login-keys/urls: `[{id, created, createdBy, expires, allowNetworks, redirectURL?}]`, newest first. */
+export function parseLoginUrlList(label: string, status: number, v: unknown, ctx?: ErrorContext): Array<{ id: string; expires?: string }> {
+  return expectArray(label, status, v, ctx).map((o) => {
+    const id = str(o.id);
+    if (!id) throw new UnexpectedAnswer(label, status, 'a login URL without an id', ctx);
+    const expires = pick(o, 'expires');
+    return expires ? { id, expires } : { id };
+  });
+}

@@ -322,3 +322,15 @@ export function parseFlag(command: string, status: number, body: string, key: st
   if (t === '0' || t === 'false' || t === 'no') return false;
   throw new UnexpectedAnswer(command, status, `${key} is neither 1 nor 0`, ctx);
 }
+
+/** Any answer of a CMD_API_* command, judged only as "answered" or "refused" (key-scope --check's dry requests). */
+export function parseAnyAnswer(command: string, status: number, body: string, ctx?: ErrorContext): void {
+  const d = decodeBody(command, status, body, ctx);
+  if (d.format === 'json' && isRecord(d.value)) {
+    const failure = jsonFailure(command, d.value, ctx);
+    if (failure) throw failure;
+  } else if (d.format === 'urlencoded') {
+    const error = first(d.fields, 'error');
+    if (error !== undefined && error.trim() !== '0') throw refusal(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
+  }
+}

@@ -61,7 +61,10 @@ export interface CredentialKind {
   readonly action: 'change' | 'revoke';
   /** Never part of `--include all` (a changed database password breaks the site using it). */
   readonly optIn?: boolean;
-  /** Commands a login key must allow for this kind (key-scope). */
+  /**
+   * What a login key's allow-list must hold for this kind (key-scope), in DirectAdmin's names:
+   * legacy commands (CMD_API_POP) and JSON API features (`sessions`, `db-show`, `login-keys`).
+   */
   readonly commands: readonly string[];
   /** Limits the server puts on this kind's secrets beyond the run's policy. */
   readonly secretRules?: SecretRules;

@@ -5,7 +5,7 @@ import type { Credential, CredentialKind } from './kind.js';
 export const panelSession: CredentialKind = {
   name: 'session',
   action: 'revoke',
-  commands: ['/api/sessions'],
+  commands: ['sessions'],
   async list(ctx, owner) {
     const sessions = await ctx.as(owner).listSessions();
     // The session this run's own request opened (if the server makes one) is not the intruder's.
