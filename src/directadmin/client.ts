@@ -426,7 +426,14 @@ export class DirectAdminClient {
     const t = this.#transport;
     // A server that said it has no JSON API is not asked again (an old one may answer each with its login page).
     if (t.noJsonApi) return Promise.reject(t.noJsonApi);
-    const request = { label, method, path: `${t.prefix}${path}`, headers, body: body === undefined ? undefined : JSON.stringify(body) };
+    const request = {
+      label,
+      method,
+      path: `${t.prefix}${path}`,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      precheck: () => t.noJsonApi,
+    };
     return t.exchange(request, (a) => {
       let value: unknown;
       try {

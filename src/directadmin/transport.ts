@@ -38,6 +38,8 @@ export interface OutgoingRequest {
   path: string;
   headers: Record<string, string>;
   body?: string | undefined;
+  /** Asked just before the request leaves (after any wait): an error here is thrown instead, nothing sent. */
+  precheck?: () => DirectAdminError | undefined;
 }
 
 /** Codes that prove the request never left this machine. */
@@ -160,6 +162,8 @@ export class Transport {
   }
 
   async #send<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
+    const refused = req.precheck?.();
+    if (refused) throw refused;
     const started = performance.now();
     let status = 0;
     try {

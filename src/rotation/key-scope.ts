@@ -74,7 +74,7 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
     '',
     ...scope.commands.map((c) => `  ${c}`),
     ...(scope.features.length
-      ? ['', 'and these JSON API features (DirectAdmin allows /api/ endpoints by feature name):', ...scope.features.map((c) => `  ${c}`)]
+      ? ['', 'and these JSON API features (DirectAdmin allows its JSON API by feature name):', ...scope.features.map((c) => `  ${c}`)]
       : []),
     '',
     'Create it in DirectAdmin as the admin (or reseller) that runs the rotation:',
