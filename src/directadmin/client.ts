@@ -323,7 +323,7 @@ export class DirectAdminClient {
         const o = v as { commands?: unknown } | null;
         if (!o || !Array.isArray(o.commands) || !o.commands.every((c) => typeof c === 'string'))
           throw new UnexpectedAnswer(label, a.status, 'the answer holds no list of commands', a);
-        return o.commands as string[];
+        return o.commands;
       },
       false,
     );

@@ -108,7 +108,8 @@ export function interpretApiAnswer(label: string, a: RawAnswer, expect: ApiExpec
     const v = json.value;
     if (!ok && typeof v.type === 'string') throw apiError(label, a.status, v as Record<string, unknown> & { type: string }, ctx);
     // The legacy API's JSON mode: {"error":"Not logged in"} is a failed login; {"error":"You cannot execute that command"} a refusal.
-    if (typeof v.error === 'string' && v.type === undefined && v.error !== '0') throw refusal(label, v.error, typeof v.result === 'string' ? v.result : '', ctx);
+    if (typeof v.error === 'string' && v.type === undefined && v.error !== '0')
+      throw refusal(label, v.error, typeof v.result === 'string' ? v.result : '', ctx);
   }
   const unauthorizedHeader = header(a.headers, 'x-directadmin').trim().toLowerCase() === 'unauthorized';
   if (a.status === 404 && !json.ok && !unauthorizedHeader) throw noJsonApi(label, ctx, 'answered 404 with a page');

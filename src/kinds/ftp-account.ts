@@ -17,7 +17,12 @@ export const ftpAccount: CredentialKind = {
     for (const domain of await ctx.domains(owner)) {
       const listing = await as.listFtpAccounts(domain);
       for (const name of listing.unrecognised) {
-        ctx.unrecognised?.(owner, 'ftp', name, `an FTP account name of no known shape on ${domain} (neither name<separator>${domain} nor the account's own login): not changed`);
+        ctx.unrecognised?.(
+          owner,
+          'ftp',
+          name,
+          `an FTP account name of no known shape on ${domain} (neither name<separator>${domain} nor the account's own login): not changed`,
+        );
       }
       for (const a of listing.accounts) {
         const d = await as.showFtpAccount(domain, a.user);

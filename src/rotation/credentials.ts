@@ -128,6 +128,8 @@ export async function listCredentials(
     if (list.length === 1) credentials.push(list[0]!);
     else for (const c of list.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) credentials.push(c);
   }
-  failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.name ?? '') < (b.name ?? '') ? -1 : 1));
+  failures.sort((a, b) =>
+    a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.name ?? '') < (b.name ?? '') ? -1 : 1,
+  );
   return { credentials, failures, fatal, stopped: [...stopped.values()] };
 }

@@ -313,7 +313,11 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
       stopped.accounts++;
       const now = new Date().toISOString();
       const error = stopped.reason === 'permission' ? `the login key does not allow ${stopped.missing}: add it, then resume` : stopped.message;
-      settled(item, { credential: item.credential, status: 'not-sent', secret: undefined, attempts: 0, verified: false, error, startedAt: now, finishedAt: now }, false);
+      settled(
+        item,
+        { credential: item.credential, status: 'not-sent', secret: undefined, attempts: 0, verified: false, error, startedAt: now, finishedAt: now },
+        false,
+      );
       return;
     }
     started.add(item.id);

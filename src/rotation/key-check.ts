@@ -49,15 +49,19 @@ export async function checkKeyScope(client: DirectAdminClient, scope: KeyScope):
       items.push({ name, status: 'allowed' });
       continue;
     }
-    if (knownSet && !knownSet.has(name.toLowerCase())) {
-      items.push({ name, status: 'unknown-to-server', note: 'GET /api/login-keys/commands does not list it: this server does not know the name' });
-      continue;
-    }
+    // A name the server does not list is still asked (its list may be partial); refused, it is named as unknown to the server.
+    const unlisted = knownSet !== undefined && !knownSet.has(name.toLowerCase());
     try {
       await client.dryRequest(name);
       items.push({ name, status: 'allowed' });
     } catch (e) {
-      if (e instanceof PermissionDenied) items.push({ name, status: 'not-allowed', note: `add \`${name}\` to the key's allowed commands` });
+      if (unlisted && !(e instanceof AuthenticationFailed) && !(isDirectAdminError(e) && e.fatal))
+        items.push({
+          name,
+          status: 'unknown-to-server',
+          note: 'GET /api/login-keys/commands does not list it and the server refused it: this server does not know the name',
+        });
+      else if (e instanceof PermissionDenied) items.push({ name, status: 'not-allowed', note: `add \`${name}\` to the key's allowed commands` });
       else if (e instanceof CommandFailed && e.apiType === 'NO_JSON_API')
         items.push({ name, status: 'not-supported', note: 'not supported by this server (no JSON API)' });
       else if (e instanceof AuthenticationFailed) {

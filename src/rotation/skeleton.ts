@@ -222,4 +222,3 @@ export async function finish(
     exitCode: reportError && !interrupted ? ExitCode.Aborted : exitCodeFor(state, aborted),
   };
 }
-

@@ -2,6 +2,14 @@
  * The legacy account commands: login test, listings, account config, existence, password
  * verification and the account password change.
  *
+ * DirectAdmin's own strings (shared notes, from its language files): command.txt "Cannot change
+ * password", "You must enter the password in both fields", "Password is too short", "Password is
+ * too long", "Invalid characters in password", "Passwords do not match", "That user does not
+ * exist", "That user does not belong to you", "New password isn't different" (account passwords
+ * only), "You cannot execute that command"; user.txt "Unable to satisfy difficult password
+ * check.", "User password changed, however the account is still suspended" (with error=0, or
+ * error=1: `suspendedPasswordAnswer`, not on record).
+ *
  * Choices where DirectAdmin's behaviour is not documented:
  * - CMD_API_USER_PASSWD by GET: `error=1&text=Cannot change password&details=This command requires a POST request`.
  * - CMD_API_VERIFY_PASSWORD answers `valid=1`/`valid=0` (url-encoded) or `{"valid":"1"}` (JSON).
