@@ -20,9 +20,11 @@ import {
 import { interpretApiAnswer, type ApiExpectation } from './json-api.js';
 import { classifyHttp, parseAction, parseAnyAnswer, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
 import type { TlsOptions } from './tls.js';
+import { formEncode, segment } from './form.js';
 import { Transport, type RequestEvent } from './transport.js';
 import { isLoopbackHost, unbracket } from './url.js';
 
+export { formEncode } from './form.js';
 export type { ActionResult } from './parse.js';
 export type { TlsOptions } from './tls.js';
 export type { RequestEvent } from './transport.js';
@@ -55,36 +57,6 @@ type Params = Record<string, string>;
 
 /** A DirectAdmin username, as login-as accepts it. */
 const USERNAME = /^[a-z][a-z0-9]{0,31}$/;
-
-/** Refuses path segments that would change the path they are put in. */
-function segment(what: string, value: string): string {
-  if (value === '' || value === '.' || value === '..' || /[\u0000-\u001f]/.test(value)) throw new Error(`invalid ${what}`);
-  return encodeURIComponent(value);
-}
-
-/** Characters application/x-www-form-urlencoded leaves as they are. */
-const FORM_SAFE = /^[A-Za-z0-9*._-]*$/;
-
-/**
- * The form (or query) of a CMD_API_* request, exactly as URLSearchParams would serialise it; the
- * common case (names, plain passwords) is concatenated without building a URLSearchParams.
- */
-export function formEncode(params: Params, json: boolean): string {
-  let out = '';
-  let hasJson = false;
-  for (const key in params) {
-    let value = params[key]!;
-    // URLSearchParams.set keeps an existing pair where it is.
-    if (json && key === 'json') {
-      value = 'yes';
-      hasJson = true;
-    }
-    const pair = FORM_SAFE.test(key) && FORM_SAFE.test(value) ? `${key}=${value}` : new URLSearchParams([[key, value]]).toString();
-    out += out === '' ? pair : `&${pair}`;
-  }
-  if (json && !hasJson) out += out === '' ? 'json=yes' : '&json=yes';
-  return out;
-}
 
 /** The protocol seam: one keep-alive pool per server, typed commands, answers mapped to the taxonomy. */
 export class DirectAdminClient {
