@@ -108,9 +108,10 @@ export class Transport {
    * Sends one request and hands its answer to `interpret`, which classifies and parses it. Every
    * error leaves as a taxonomy error; a fatal one trips the breaker; one event per request tried.
    */
-  async exchange<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
-    if (this.fatalError) throw this.fatalError;
-    if (this.signal?.aborted) throw new TransportError(req.label, 'ABANDONED', false, { endpoint: this.endpoint });
+  exchange<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
+    // Not async itself: a proven command goes straight to #send, no extra promise on the hot path.
+    if (this.fatalError) return Promise.reject(this.fatalError);
+    if (this.signal?.aborted) return Promise.reject(new TransportError(req.label, 'ABANDONED', false, { endpoint: this.endpoint }));
     // A command no answer has proved allowed yet goes alone (see #firstOfCommand).
     if (!this.#proven.has(req.label)) return this.#firstOfCommand(req, interpret);
     return this.#send(req, interpret);
