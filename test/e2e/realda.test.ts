@@ -95,6 +95,47 @@ describe('a login key missing one command (issue 26)', { timeout: 120_000 }, () 
     });
   }
 
+  it('refused at the first change (403 on CMD_API_USER_PASSWD): that kind stops there, its other changes are not sent and left to a resume, the other kinds finish', async () => {
+    await withSimulator({ users: 10, resellers: 0, extraAdmins: 0, suspendedEvery: 0, mailboxesPerDomain: 1, keyRefusal: '403' }, async (sim, out) => {
+      sim.addLoginKey(sim.adminUser, {
+        key: KEY,
+        commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_VERIFY_PASSWORD', 'CMD_API_SHOW_USER_DOMAINS', 'CMD_API_POP'],
+      });
+      const before = new Map(sim.accounts().map((a) => [a.username, a.password]));
+      const r = await runCli(['rotate', '--yes', '--json', '--include', 'account,email', '--concurrency', '16', '--output', join(out, 'r.csv')], {
+        env: { DA_URL: daUrl(sim, sim.adminUser, KEY) },
+      });
+      assert.equal(r.code, 1, r.stderr);
+      assert.equal(sim.stats.failedLogins, 0);
+      assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'], 1, 'the canary alone, then nothing more of that kind');
+      assert.deepEqual(
+        stoppedOf(r).map((k) => [k.kind, k.missing, k.accounts]),
+        [['account', 'CMD_API_USER_PASSWD', 10]],
+      );
+      const s = summaryOf(r);
+      assert.ok(typeof s.resumeCommand === 'string', 'a resume finishes them once the key allows it');
+      const rows = readReport(s.report);
+      const accounts = rows.filter((x) => x.kind === 'account');
+      assert.equal(accounts.filter((x) => x.status === 'failed').length, 1);
+      assert.ok(
+        accounts
+          .filter((x) => x.status !== 'failed')
+          .every((x) => x.status === 'not-started' && /does not allow CMD_API_USER_PASSWD: add it, then resume/.test(x.error ?? '')),
+      );
+      for (const [u, pw] of before) assert.equal(sim.password(u), pw, `${u}: unchanged`);
+      const mail = rows.filter((x) => x.kind === 'email');
+      assert.ok(mail.length >= 10 && mail.every((x) => x.status === 'rotated' && sim.mailboxPassword(x.credential) === x.password));
+
+      // With a key that allows it, the resume sends what was held back.
+      const full = 'FullKey0123456789abcdefghijklmnopq';
+      sim.addLoginKey(sim.adminUser, { key: full });
+      const resumed = await runCli(['resume', '--yes', '--json', s.journal!], { env: { DA_URL: daUrl(sim, sim.adminUser, full) } });
+      const after = readReport(summaryOf(resumed).report).filter((x) => x.kind === 'account' && x.status === 'rotated');
+      assert.ok(after.length >= 9, `${after.length} rotated by the resume: ${resumed.stderr}`);
+      for (const x of after) assert.equal(sim.password(x.username), x.password);
+    });
+  });
+
   it('a JSON API feature missing from the key (403 ACCESS_DENIED) stops that kind only; with the login-page style it stays fatal after one failed login', async () => {
     await withSimulator({ users: 6, resellers: 0, extraAdmins: 0, suspendedEvery: 0, sessionsPerUser: 2, keyRefusal: '403' }, async (sim, out) => {
       sim.addLoginKey(sim.adminUser, { key: KEY, commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD'] });
