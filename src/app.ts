@@ -158,7 +158,10 @@ export async function runApp(command: AppCommand, input: ArgvInput, io: AppIo): 
   try {
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
-      if (argv.inventory !== undefined) return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
+      if (argv.inventory !== undefined) {
+        if (argv.check === true) throw new UsageError("key-scope --check asks one server: run it with that server's connection options, once per server");
+        return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
+      }
       const selection = resolveSelection(argv);
       const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: argv.accounts };
       const scope = keyScope(options);

@@ -114,7 +114,8 @@ export const say = {
 
   permissionDenied: (command: string, missing: string, evidence: string, endpoint: string | undefined) =>
     `${command} is not allowed for this login${at(endpoint)} (${DENIAL_WORDS[evidence] ?? evidence}): ` +
-    `its login key (or its account type) does not allow ${missing}. Add the line \`${missing}\` to the key's allowed commands ` +
+    `its login key does not allow ${missing}, or the account may not use it (its type, or acting through login-as). ` +
+    `Add the line \`${missing}\` to the key's allowed commands ` +
     `(\`da-rotate key-scope\` prints the whole list; \`key-scope --check\` asks the server); ` +
     `no other request of this kind is sent (this is not a failed login)`,
 
