@@ -234,10 +234,31 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
     }
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
-      if (argv.inventory !== undefined) return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
+      if (argv.inventory !== undefined) {
+        if (argv.check === true) throw new UsageError("key-scope --check asks one server: run it with that server's connection options, once per server");
+        return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
+      }
       const selection = resolveSelection(argv);
       const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: argv.accounts };
       const scope = keyScope(options);
+      if (argv.check === true) {
+        const connection = await resolveConnection(argv, io);
+        const { checkKeyScope, formatKeyCheck } = await import('./rotation/key-check.js');
+        const { makeClient } = await import('./rotation/connection.js');
+        secrets.add(connection.secret);
+        for (const w of connection.warnings) say(w);
+        const client = makeClient(connection, 1);
+        try {
+          const result = await checkKeyScope(client, scope);
+          if (json) io.stdout.write(JSON.stringify({ ...scope, check: result }) + '\n');
+          else io.stdout.write(formatKeyCheck(result, client.origin));
+          return result.ok ? ExitCode.Ok : ExitCode.Partial;
+        } catch (e) {
+          throw new RunAborted(secrets.scrub(describeError(e)), { cause: e });
+        } finally {
+          await client.close();
+        }
+      }
       if (json) io.stdout.write(JSON.stringify(options.accounts === undefined ? scope : { ...scope, uses: keyUses(options) }) + '\n');
       else io.stdout.write(keyScopeInstructions(scope, options));
       return ExitCode.Ok;

@@ -31,6 +31,8 @@ export interface SummaryView {
   byKind?: KindCounts;
   /** Database users that changed (or would): the sites whose configuration must be edited. */
   dbSites?: string[];
+  /** Kinds stopped for the whole server: not allowed to the login key (the line to add named), or not supported by the server. */
+  stoppedKinds?: Array<{ kind: string; reason: 'permission' | 'unsupported'; missing?: string; message: string; accounts: number }>;
 }
 
 /** What the confirmation prompt shows before anything is changed. */
@@ -286,6 +288,13 @@ export function formatSummary(s: SummaryView): string {
   }
   if (s.concurrencyMode === 'auto' && s.concurrency) lines.push(`  concurrency: auto, settled at ${s.concurrency}`);
   if (s.coverage) lines.push(...coverageLines(s.coverage, s.user));
+  for (const k of s.stoppedKinds ?? []) {
+    lines.push(
+      k.reason === 'unsupported'
+        ? `  ${k.kind}: not supported by this server (${k.accounts} not done): ${k.message}`
+        : `  ${k.kind}: stopped, not allowed (${k.accounts} not done): add \`${k.missing}\` to the login key's allowed commands, then rerun or resume`,
+    );
+  }
   if (s.aborted) lines.push(`  reason: ${s.aborted}`);
   lines.push(`  report:  ${s.report}`);
   if (s.reportError) lines.push(`  REPORT INCOMPLETE: ${s.reportError}`);

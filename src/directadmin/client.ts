@@ -1,4 +1,4 @@
-import { UnexpectedAnswer, type DirectAdminError } from './errors.js';
+import { CommandFailed, UnexpectedAnswer, type DirectAdminError } from './errors.js';
 import {
   parseDbUsers,
   parseDomainOwners,
@@ -8,20 +8,23 @@ import {
   parseKeyed,
   parseLegacyLoginKeys,
   parseLoginUrl,
+  parseLoginUrlList,
   parseSessions,
   type DbUser,
-  type FtpAccount,
   type FtpAccountDetails,
+  type FtpListing,
   type LoginKeyInfo,
   type LoginUrl,
   type SessionInfo,
 } from './credentials.js';
 import { interpretApiAnswer, type ApiExpectation } from './json-api.js';
-import { classifyHttp, parseAction, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
+import { classifyHttp, parseAction, parseAnyAnswer, parseFlag, parseKeyValues, parseList, type ActionResult, type RawAnswer } from './parse.js';
 import type { TlsOptions } from './tls.js';
+import { formEncode, segment } from './form.js';
 import { Transport, type RequestEvent } from './transport.js';
 import { isLoopbackHost, unbracket } from './url.js';
 
+export { formEncode } from './form.js';
 export type { ActionResult } from './parse.js';
 export type { TlsOptions } from './tls.js';
 export type { RequestEvent } from './transport.js';
@@ -54,36 +57,6 @@ type Params = Record<string, string>;
 
 /** A DirectAdmin username, as login-as accepts it. */
 const USERNAME = /^[a-z][a-z0-9]{0,31}$/;
-
-/** Refuses path segments that would change the path they are put in. */
-function segment(what: string, value: string): string {
-  if (value === '' || value === '.' || value === '..' || /[\u0000-\u001f]/.test(value)) throw new Error(`invalid ${what}`);
-  return encodeURIComponent(value);
-}
-
-/** Characters application/x-www-form-urlencoded leaves as they are. */
-const FORM_SAFE = /^[A-Za-z0-9*._-]*$/;
-
-/**
- * The form (or query) of a CMD_API_* request, exactly as URLSearchParams would serialise it; the
- * common case (names, plain passwords) is concatenated without building a URLSearchParams.
- */
-export function formEncode(params: Params, json: boolean): string {
-  let out = '';
-  let hasJson = false;
-  for (const key in params) {
-    let value = params[key]!;
-    // URLSearchParams.set keeps an existing pair where it is.
-    if (json && key === 'json') {
-      value = 'yes';
-      hasJson = true;
-    }
-    const pair = FORM_SAFE.test(key) && FORM_SAFE.test(value) ? `${key}=${value}` : new URLSearchParams([[key, value]]).toString();
-    out += out === '' ? pair : `&${pair}`;
-  }
-  if (json && !hasJson) out += out === '' ? 'json=yes' : '&json=yes';
-  return out;
-}
 
 /** The protocol seam: one keep-alive pool per server, typed commands, answers mapped to the taxonomy. */
 export class DirectAdminClient {
@@ -227,9 +200,10 @@ export class DirectAdminClient {
 
   // ---- extra FTP accounts (as the owner) ----
 
-  listFtpAccounts(domain: string): Promise<FtpAccount[]> {
+  /** The domain's extra FTP accounts, whatever the server's FTP separator; names of no known shape in `unrecognised`. */
+  listFtpAccounts(domain: string): Promise<FtpListing> {
     const c = 'CMD_API_FTP';
-    return this.#legacy(c, 'GET', { action: 'list', domain }, (a) => parseFtpList(c, a.status, a.body, a));
+    return this.#legacy(c, 'GET', { action: 'list', domain }, (a) => parseFtpList(c, a.status, a.body, a, domain));
   }
 
   showFtpAccount(domain: string, user: string): Promise<FtpAccountDetails> {
@@ -306,6 +280,79 @@ export class DirectAdminClient {
     return this.#api(label, 'POST', '/api/login-keys/urls', body, 'json', (v, a) => parseLoginUrl(label, a.status, v, a));
   }
 
+  // ---- what a login key allows (key-scope --check) ----
+
+  /** GET /api/login-keys/commands, sent without credentials (it needs none): the allow-list names this server knows. */
+  loginKeyCommands(): Promise<string[]> {
+    const label = 'GET /api/login-keys/commands';
+    return this.#api(
+      label,
+      'GET',
+      '/api/login-keys/commands',
+      undefined,
+      'json',
+      (v, a) => {
+        const o = v as { commands?: unknown } | null;
+        if (!o || !Array.isArray(o.commands) || !o.commands.every((c) => typeof c === 'string'))
+          throw new UnexpectedAnswer(label, a.status, 'the answer holds no list of commands', a);
+        return o.commands;
+      },
+      false,
+    );
+  }
+
+  /**
+   * One request that changes nothing, to learn whether this login may use `name` (a legacy command
+   * or a JSON API feature): a listing, or a write that cannot apply (no account named, an empty body).
+   * Resolves when the server answered it as a command (even a refusal of its parameters); rejects
+   * with PermissionDenied, AuthenticationFailed (the login page: a failed login), NO_JSON_API, ...
+   */
+  async dryRequest(name: string): Promise<void> {
+    const none = () => undefined;
+    switch (name) {
+      case 'login-keys':
+        await this.listLoginKeysJson();
+        return;
+      case 'sessions':
+        await this.listSessions();
+        return;
+      case 'db-show':
+        await this.listDbUsers();
+        return;
+      case 'db-manage':
+        // No user of that name can exist (DirectAdmin's database users are owner_name), and no new password is sent.
+        await this.#api(
+          'POST /api/db-manage/users/{dbuser}/change-password',
+          'POST',
+          '/api/db-manage/users/da-rotate-key-check/change-password',
+          {},
+          'none',
+          none,
+        ).catch((e: unknown) => {
+          if (e instanceof CommandFailed && e.code === 'DA_COMMAND_FAILED' && e.apiType !== 'NO_JSON_API') return;
+          throw e;
+        });
+        return;
+      default:
+        if (!/^CMD_[A-Z0-9_]+$/.test(name)) throw new Error(`no dry request for ${name}`);
+        // A GET without parameters: DirectAdmin lists, or refuses the missing parameters; nothing is changed.
+        await this.#legacy(name, 'GET', {}, (a) => parseAnyAnswer(name, a.status, a.body, a)).catch((e: unknown) => {
+          if (e instanceof CommandFailed && e.code === 'DA_COMMAND_FAILED') return;
+          throw e;
+        });
+    }
+  }
+
+  /** GET /api/login-keys/urls: the one-time login URLs of the login asking (ids and expiry; never a URL). */
+  listLoginUrls(): Promise<Array<{ id: string; expires?: string }>> {
+    const label = 'GET /api/login-keys/urls';
+    return this.#api(label, 'GET', '/api/login-keys/urls', undefined, 'json', (v, a) => parseLoginUrlList(label, a.status, v, a));
+  }
+
+  async deleteLoginUrl(id: string): Promise<void> {
+    await this.#api('DELETE /api/login-keys/urls/{id}', 'DELETE', `/api/login-keys/urls/${segment('login URL id', id)}`, undefined, 'none', () => undefined);
+  }
+
   /** Closes the pool (only the client that made it; a login-as context's close is a no-op). */
   async close(): Promise<void> {
     if (this.#owner) await this.#transport.close();
@@ -344,10 +391,32 @@ export class DirectAdminClient {
     body: unknown,
     expect: ApiExpectation,
     parse: (value: unknown, a: RawAnswer) => T,
+    authenticate = true,
   ): Promise<T> {
-    const headers: Record<string, string> = { authorization: this.#authorization, accept: 'application/json' };
+    const headers: Record<string, string> = authenticate ? { authorization: this.#authorization, accept: 'application/json' } : { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const request = { label, method, path: `${this.#transport.prefix}${path}`, headers, body: body === undefined ? undefined : JSON.stringify(body) };
-    return this.#transport.exchange(request, (a) => parse(interpretApiAnswer(label, a, expect), a));
+    const t = this.#transport;
+    // A server that said it has no JSON API is not asked again (an old one may answer each with its login page).
+    if (t.noJsonApi) return Promise.reject(t.noJsonApi);
+    const request = {
+      label,
+      method,
+      path: `${t.prefix}${path}`,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      precheck: () => t.noJsonApi,
+    };
+    return t.exchange(request, (a) => {
+      let value: unknown;
+      try {
+        value = interpretApiAnswer(label, a, expect, { method, jsonApiSeen: t.jsonApiSeen });
+      } catch (e) {
+        if (e instanceof CommandFailed && e.apiType === 'NO_JSON_API') t.noJsonApi ??= e;
+        else if (e instanceof CommandFailed) t.jsonApiSeen = true;
+        throw e;
+      }
+      t.jsonApiSeen = true;
+      return parse(value, a);
+    });
   }
 }

@@ -4,8 +4,8 @@
  * mark as uncertain is accepted in its variants; nothing that is not clearly an answer passes.
  * A key or password value in an answer is never copied into a result.
  */
-import { CommandFailed, UnexpectedAnswer, type ErrorContext } from './errors.js';
-import { decodeBody, parseUrlEncoded } from './parse.js';
+import { UnexpectedAnswer, type ErrorContext } from './errors.js';
+import { decodeBody, parseUrlEncoded, refusal } from './parse.js';
 
 export interface FtpAccount {
   /** The name FTP commands take (`user=`), the part before '@'. */
@@ -103,13 +103,13 @@ export function parseKeyed(command: string, status: number, body: string, ctx?: 
     const e = o.error;
     if (e !== undefined && e !== 0 && e !== '0' && e !== false) {
       const isFlag = e === 1 || e === '1' || e === true;
-      throw new CommandFailed(command, (isFlag ? str(o.text) : str(e)) ?? '', str(o.result ?? o.details) ?? '', ctx);
+      throw refusal(command, (isFlag ? str(o.text) : str(e)) ?? '', str(o.result ?? o.details) ?? '', ctx);
     }
     return Object.entries(o).filter(([k]) => !STATUS_KEYS.has(k) && k !== 'result' && k !== 'success');
   }
   const error = d.fields.get('error')?.[0];
   if (error !== undefined && error.trim() !== '0') {
-    throw new CommandFailed(command, d.fields.get('text')?.[0] ?? '', d.fields.get('details')?.[0] ?? '', ctx);
+    throw refusal(command, d.fields.get('text')?.[0] ?? '', d.fields.get('details')?.[0] ?? '', ctx);
   }
   return [...d.fields].filter(([k]) => !STATUS_KEYS.has(k)).map(([k, v]) => [k, v[0] ?? '']);
 }
@@ -125,15 +125,34 @@ export function parseDomainOwners(command: string, status: number, body: string,
   return out;
 }
 
-/** CMD_API_FTP action=list: `name@domain` => path; the key without '@' is the main login, skipped. */
-export function parseFtpList(command: string, status: number, body: string, ctx?: ErrorContext): FtpAccount[] {
-  const out: FtpAccount[] = [];
+/** What CMD_API_FTP action=list holds: the extra accounts, and the names of no shape this client knows (reported, never skipped silently). */
+export interface FtpListing {
+  accounts: FtpAccount[];
+  unrecognised: string[];
+}
+
+/**
+ * CMD_API_FTP action=list: `name@domain` => path, plus the account's main login (`owner`, no
+ * domain: it follows the account password, and is left out). The separator between name and
+ * domain is configurable on a server (ftp.txt: "contains the ftp separator (%c)"), so any single
+ * character that is not a letter or digit is read as one (`name+domain`, `name%domain`). A name that
+ * is neither the main login nor `name<sep>domain` is returned in `unrecognised`.
+ */
+export function parseFtpList(command: string, status: number, body: string, ctx?: ErrorContext, domain?: string): FtpListing {
+  const accounts: FtpAccount[] = [];
+  const unrecognised: string[] = [];
   for (const [fullUser, path] of parseKeyed(command, status, body, ctx)) {
-    const at = fullUser.lastIndexOf('@');
-    if (at <= 0) continue;
-    out.push({ user: fullUser.slice(0, at), fullUser, path: str(path) ?? '' });
+    const sepAt = domain !== undefined && fullUser.endsWith(domain) ? fullUser.length - domain.length - 1 : fullUser.lastIndexOf('@');
+    const sep = sepAt > 0 ? fullUser[sepAt]! : '';
+    if (sep !== '' && !/[A-Za-z0-9]/.test(sep)) {
+      accounts.push({ user: fullUser.slice(0, sepAt), fullUser, path: str(path) ?? '' });
+    } else if (/^[a-z][a-z0-9]{0,31}$/.test(fullUser) && !fullUser.includes('@')) {
+      // The account's own FTP login: a plain username.
+    } else {
+      unrecognised.push(fullUser);
+    }
   }
-  return out;
+  return { accounts, unrecognised };
 }
 
 /** CMD_API_FTP_SHOW: fulluser, user, type, path. The type is required: a change must send it back. */
@@ -242,4 +261,14 @@ export function parseLoginUrl(label: string, status: number, v: unknown, ctx?: E
   const url = str(v.url);
   if (!url || !/^https?:\/\//i.test(url)) throw new UnexpectedAnswer(label, status, 'the answer holds no login URL', ctx);
   return new LoginUrl(url, pick(v, 'id'), pick(v, 'expires'));
+}
+
+/** GET /api/login-keys/urls: `[{id, created, createdBy, expires, allowNetworks, redirectURL?}]`, newest first. */
+export function parseLoginUrlList(label: string, status: number, v: unknown, ctx?: ErrorContext): Array<{ id: string; expires?: string }> {
+  return expectArray(label, status, v, ctx).map((o) => {
+    const id = str(o.id);
+    if (!id) throw new UnexpectedAnswer(label, status, 'a login URL without an id', ctx);
+    const expires = pick(o, 'expires');
+    return expires ? { id, expires } : { id };
+  });
 }

@@ -20,7 +20,15 @@ export type DirectAdminErrorKind = 'authentication' | 'blacklisted' | 'needs-htt
 
 /** Stable codes, one per class. */
 export type DirectAdminErrorCode =
-  'DA_AUTH_FAILED' | 'DA_BLACKLISTED' | 'DA_NEEDS_HTTPS' | 'DA_REDIRECT' | 'DA_TLS' | 'DA_COMMAND_FAILED' | 'DA_UNEXPECTED_ANSWER' | 'DA_TRANSPORT';
+  | 'DA_AUTH_FAILED'
+  | 'DA_BLACKLISTED'
+  | 'DA_NEEDS_HTTPS'
+  | 'DA_REDIRECT'
+  | 'DA_TLS'
+  | 'DA_COMMAND_FAILED'
+  | 'DA_PERMISSION_DENIED'
+  | 'DA_UNEXPECTED_ANSWER'
+  | 'DA_TRANSPORT';
 
 export interface ErrorContext {
   /** host:port of the server (IPv6 in brackets), named in the message when known. */
@@ -138,7 +146,7 @@ export class TlsFailure extends DirectAdminError {
  */
 export class CommandFailed extends DirectAdminError {
   readonly kind = 'command' as const;
-  readonly code = 'DA_COMMAND_FAILED' as const;
+  readonly code: 'DA_COMMAND_FAILED' | 'DA_PERMISSION_DENIED' = 'DA_COMMAND_FAILED';
   readonly fatal = false;
   readonly retryable = false;
   readonly mayHaveWritten = false;
@@ -158,6 +166,40 @@ export class CommandFailed extends DirectAdminError {
     this.apiType = context?.apiType;
   }
 }
+
+/**
+ * The login may not use this command: HTTP 403 (a login key that does not allow a JSON API
+ * feature, `{"type":"ACCESS_DENIED"}`), or the legacy refusal "You cannot execute that command".
+ * Not a failed login and not fatal for the server: it will repeat for every request of the same
+ * command, so the caller stops that command's kind at once and names `missing` (what a key's
+ * allow-list must hold: a legacy command, or a JSON API feature such as `db-manage`).
+ */
+export class PermissionDenied extends CommandFailed {
+  override readonly code = 'DA_PERMISSION_DENIED' as const;
+  /** The allow-list entry that would let this request through: CMD_API_POP, sessions, db-manage, login-keys... */
+  readonly missing: string;
+  constructor(
+    command: string,
+    text: string,
+    details: string,
+    /** How it was recognised: 'http-403', 'access-denied', 'legacy-refusal'. */
+    readonly evidence: string,
+    context?: ErrorContext & { apiType?: string },
+  ) {
+    super(command, text, details, context);
+    this.missing = allowListName(command);
+    this.message = say.permissionDenied(command, this.missing, evidence, context?.endpoint);
+  }
+}
+
+/** The name a login key's allow-list uses for a request label: the legacy command, or the JSON API feature (`GET /api/db-show/users` -> `db-show`). */
+export function allowListName(label: string): string {
+  const m = /\/api\/([^/?\s]+)/.exec(label);
+  return m ? m[1]! : label;
+}
+
+/** The legacy refusal of a command this login may not use (DirectAdmin's command.txt). */
+export const NOT_ALLOWED_TEXT = /you cannot execute that command/i;
 
 /**
  * The answer is not a DirectAdmin API answer: HTML, empty, truncated, garbled, too large, or an
@@ -219,4 +261,13 @@ export class TransportError extends DirectAdminError {
 
 export function isDirectAdminError(e: unknown): e is DirectAdminError {
   return e instanceof DirectAdminError;
+}
+
+/**
+ * "User password changed, however the account is still suspended" (user.txt): whether it comes as
+ * a success or with error=1 is not on record. As an error it still says the change was applied,
+ * so the caller must settle it (a proving read, or "isn't different" on a resend), never call it failed.
+ */
+export function saysAppliedAnyway(e: DirectAdminError): boolean {
+  return e instanceof CommandFailed && /password changed,? however the account is still suspended/i.test(`${e.text} ${e.details}`);
 }

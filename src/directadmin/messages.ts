@@ -17,6 +17,13 @@ const EVIDENCE_WORDS: Record<string, string> = {
   'x-directadmin-header': 'it answered with its login page, marked unauthorized',
   'login-page': 'it answered with its login page',
   'json-unauthorized': 'it answered that the request is unauthorized',
+  'not-logged-in': 'it answered "Not logged in"',
+};
+
+const DENIAL_WORDS: Record<string, string> = {
+  'http-403': 'HTTP 403 Forbidden',
+  'access-denied': 'ACCESS_DENIED',
+  'legacy-refusal': '"You cannot execute that command"',
 };
 
 /**
@@ -105,11 +112,20 @@ export const say = {
   commandFailed: (command: string, text: string, details: string, endpoint: string | undefined) =>
     `${command} failed${at(endpoint)}: ${[text, details].filter(Boolean).join(': ') || 'no reason given'}`,
 
+  permissionDenied: (command: string, missing: string, evidence: string, endpoint: string | undefined) =>
+    `${command} is not allowed for this login${at(endpoint)} (${DENIAL_WORDS[evidence] ?? evidence}): ` +
+    `its login key does not allow ${missing}, or the account may not use it (its type, or acting through login-as). ` +
+    `Add the line \`${missing}\` to the key's allowed commands ` +
+    `(\`da-rotate key-scope\` prints the whole list; \`key-scope --check\` asks the server); ` +
+    `no other request of this kind is sent (this is not a failed login)`,
+
   unexpectedAnswer: (command: string, status: number, reason: string, endpoint: string | undefined) =>
     `unexpected answer to ${command}${at(endpoint)} (HTTP ${status}): ${reason}`,
 
   transport: (command: string, code: string, endpoint: string | undefined, timeoutMs: number | undefined) =>
     `transport error on ${command}: ${transportWhy(code, endpoint, timeoutMs)}`,
 
-  noJsonApi: 'the server has no JSON API (/api/ answered 404 with a page): use the legacy command',
+  noJsonApi: (how: string) =>
+    `not supported by this server: it has no JSON API (/api/ ${how}; DirectAdmin added it in 1.6x). ` +
+    `If it does have one, its login key does not allow this feature`,
 };

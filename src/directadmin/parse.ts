@@ -8,6 +8,8 @@ import {
   CommandFailed,
   IpBlacklisted,
   NeedsHttps,
+  NOT_ALLOWED_TEXT,
+  PermissionDenied,
   RedirectRefused,
   UnexpectedAnswer,
   type DirectAdminError,
@@ -77,6 +79,8 @@ export function classifyHttp(command: string, a: RawAnswer): DirectAdminError | 
   if (header(a.headers, 'x-use-https').trim().toLowerCase() === 'yes' || /^\s*use https\b/i.test(a.body.slice(0, 200))) {
     return new NeedsHttps(command, ctx);
   }
+  // A login key that does not allow the command (DirectAdmin's JSON API; uncertain for legacy commands): not a failed login.
+  if (a.status === 403) return new PermissionDenied(command, 'Forbidden', '', 'http-403', ctx);
   if (a.status >= 500) return new UnexpectedAnswer(command, a.status, 'server error', ctx);
   if (a.status < 200 || a.status >= 300) return new UnexpectedAnswer(command, a.status, 'unexpected HTTP status', ctx);
   return undefined;
@@ -205,7 +209,20 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorContext): CommandFailed | undefined {
+/** JSON mode's authentication failure (as the Clientexec module handles it): `{"error":"Not logged in"}`. */
+const NOT_LOGGED_IN = /^\s*not logged in\s*$/i;
+
+/**
+ * An `error=1` refusal as the taxonomy has it: "You cannot execute that command" is a permission
+ * refusal, "Not logged in" a failed login (fatal for the server), anything else a CommandFailed.
+ */
+export function refusal(command: string, text: string, details: string, ctx?: ErrorContext): DirectAdminError {
+  if (NOT_LOGGED_IN.test(text) || (text === '' && NOT_LOGGED_IN.test(details))) return new AuthenticationFailed(command, 'not-logged-in', ctx);
+  if (NOT_ALLOWED_TEXT.test(text) || NOT_ALLOWED_TEXT.test(details)) return new PermissionDenied(command, text, details, 'legacy-refusal', ctx);
+  return new CommandFailed(command, text, details, ctx);
+}
+
+function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorContext): DirectAdminError | undefined {
   if (!('error' in o)) return undefined;
   const e = o.error;
   if (e === 0 || e === '0' || e === false) return undefined;
@@ -213,7 +230,7 @@ function jsonFailure(command: string, o: Record<string, unknown>, ctx?: ErrorCon
   const isFlag = e === 1 || e === '1' || e === true;
   const text = isFlag ? str(o.text) : str(e);
   const details = str(o.result ?? o.details);
-  return new CommandFailed(command, text, details, ctx);
+  return refusal(command, text, details, ctx);
 }
 
 /** Action commands: `error=0&text=...` / `{"success":...}`. Anything else is not a success. */
@@ -233,7 +250,7 @@ export function parseAction(command: string, status: number, body: string, ctx?:
   const text = first(d.fields, 'text') ?? '';
   const details = first(d.fields, 'details') ?? '';
   if (error === undefined) throw new UnexpectedAnswer(command, status, 'answer has no error field', ctx);
-  if (error.trim() !== '0') throw new CommandFailed(command, text, details, ctx);
+  if (error.trim() !== '0') throw refusal(command, text, details, ctx);
   return { text, details };
 }
 
@@ -261,7 +278,7 @@ export function parseList(command: string, status: number, body: string, ctx?: E
   const list = d.fields.get('list[]');
   if (list) return list;
   const error = first(d.fields, 'error');
-  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
+  if (error !== undefined && error.trim() !== '0') throw refusal(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
   // An empty list sometimes comes as a bare `error=0`; anything else unknown is not a list.
   const known = new Set(['error', 'text', 'details']);
   if (error !== undefined && [...d.fields.keys()].every((k) => known.has(k))) return [];
@@ -281,7 +298,7 @@ export function parseKeyValues(command: string, status: number, body: string, ct
     return out;
   }
   const error = first(d.fields, 'error');
-  if (error !== undefined && error.trim() !== '0') throw new CommandFailed(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
+  if (error !== undefined && error.trim() !== '0') throw refusal(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
   for (const [k, v] of d.fields) out[k] = v[0] ?? '';
   return out;
 }
@@ -295,4 +312,16 @@ export function parseFlag(command: string, status: number, body: string, key: st
   if (t === '1' || t === 'true' || t === 'yes') return true;
   if (t === '0' || t === 'false' || t === 'no') return false;
   throw new UnexpectedAnswer(command, status, `${key} is neither 1 nor 0`, ctx);
+}
+
+/** Any answer of a CMD_API_* command, judged only as "answered" or "refused" (key-scope --check's dry requests). */
+export function parseAnyAnswer(command: string, status: number, body: string, ctx?: ErrorContext): void {
+  const d = decodeBody(command, status, body, ctx);
+  if (d.format === 'json' && isRecord(d.value)) {
+    const failure = jsonFailure(command, d.value, ctx);
+    if (failure) throw failure;
+  } else if (d.format === 'urlencoded') {
+    const error = first(d.fields, 'error');
+    if (error !== undefined && error.trim() !== '0') throw refusal(command, first(d.fields, 'text') ?? '', first(d.fields, 'details') ?? '', ctx);
+  }
 }

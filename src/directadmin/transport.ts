@@ -38,6 +38,8 @@ export interface OutgoingRequest {
   path: string;
   headers: Record<string, string>;
   body?: string | undefined;
+  /** Asked just before the request leaves (after any wait): an error here is thrown instead, nothing sent. */
+  precheck?: () => DirectAdminError | undefined;
 }
 
 /** Codes that prove the request never left this machine. */
@@ -56,6 +58,10 @@ export class Transport {
   readonly signal: AbortSignal | undefined;
   /** The first fatal error seen; once set, every call rejects with it without sending anything. */
   fatalError: DirectAdminError | undefined;
+  /** An /api/ request got a JSON answer: the server has the JSON API. */
+  jsonApiSeen = false;
+  /** The server said it has no JSON API: every later /api/ request rejects with this, unsent. */
+  noJsonApi: DirectAdminError | undefined;
 
   readonly #pool: Pool;
   readonly #isHttps: boolean;
@@ -102,9 +108,63 @@ export class Transport {
    * Sends one request and hands its answer to `interpret`, which classifies and parses it. Every
    * error leaves as a taxonomy error; a fatal one trips the breaker; one event per request tried.
    */
-  async exchange<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
+  exchange<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
+    // Not async itself: a proven command goes straight to #send, no extra promise on the hot path.
+    if (this.fatalError) return Promise.reject(this.fatalError);
+    if (this.signal?.aborted) return Promise.reject(new TransportError(req.label, 'ABANDONED', false, { endpoint: this.endpoint }));
+    // A command no answer has proved allowed yet goes alone (see #firstOfCommand).
+    if (!this.#proven.has(req.label)) return this.#firstOfCommand(req, interpret);
+    return this.#send(req, interpret);
+  }
+
+  /** Commands the server has answered as a command (not a login page, 401 or refusal of the login): allowed for this login. */
+  readonly #proven = new Set<string>();
+  /** Commands the server refused to this login (HTTP 403, ACCESS_DENIED, "You cannot execute that command"). */
+  readonly #denied = new Map<string, DirectAdminError>();
+  /** A request of a command not yet proven is on the wire. */
+  #probing = false;
+  #probeDone: Promise<void> = Promise.resolve();
+  #probeRelease: () => void = () => undefined;
+
+  /**
+   * A login key that lacks one command makes the server answer that command with its login page
+   * (a failed login, toward DirectAdmin's brute-force blacklist) or a refusal. So the first
+   * request of each command waits until no other unproven command is on the wire and goes alone;
+   * once an answer proves the command allowed, its other requests flow at full concurrency. At any
+   * concurrency a key missing a command costs at most one failed login (the breaker stops the
+   * rest), and a refusal is seen before a second request of that command is sent.
+   */
+  async #firstOfCommand<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
+    for (;;) {
+      // Refused once, refused every time: not sent again (the kind that uses it stops).
+      const denied = this.#denied.get(req.label);
+      if (denied) throw denied;
+      if (!this.#probing) break;
+      await this.#probeDone;
+      if (this.#proven.has(req.label)) return this.exchange(req, interpret);
+    }
     if (this.fatalError) throw this.fatalError;
     if (this.signal?.aborted) throw new TransportError(req.label, 'ABANDONED', false, { endpoint: this.endpoint });
+    this.#probing = true;
+    this.#probeDone = new Promise<void>((resolve) => (this.#probeRelease = resolve));
+    try {
+      const result = await this.#send(req, interpret);
+      this.#proven.add(req.label);
+      return result;
+    } catch (e) {
+      // Refused as a command (not a permission refusal, not a login failure): the login may use it.
+      if (isDirectAdminError(e) && e.kind === 'command' && e.code === 'DA_COMMAND_FAILED') this.#proven.add(req.label);
+      if (isDirectAdminError(e) && e.code === 'DA_PERMISSION_DENIED') this.#denied.set(req.label, e);
+      throw e;
+    } finally {
+      this.#probing = false;
+      this.#probeRelease();
+    }
+  }
+
+  async #send<T>(req: OutgoingRequest, interpret: (answer: RawAnswer) => T): Promise<T> {
+    const refused = req.precheck?.();
+    if (refused) throw refused;
     const started = performance.now();
     let status = 0;
     try {

@@ -1,5 +1,5 @@
 /** The account password (CMD_API_USER_PASSWD): panel, main FTP, SSH and main database login. */
-import { CommandFailed, type DirectAdminError } from '../directadmin/index.js';
+import { CommandFailed, PermissionDenied, type DirectAdminError } from '../directadmin/index.js';
 import type { CredentialKind } from './kind.js';
 
 const NOT_ALLOWED = /you cannot execute that command/i;
@@ -26,7 +26,7 @@ export const accountPassword: CredentialKind = {
       return await ctx.client.verifyPassword(c.owner, secret!);
     } catch (e) {
       // A reseller may not verify: from now on the run settles by resending (idempotent).
-      if (e instanceof CommandFailed && NOT_ALLOWED.test(`${e.text} ${e.details}`)) {
+      if (e instanceof PermissionDenied || (e instanceof CommandFailed && NOT_ALLOWED.test(`${e.text} ${e.details}`))) {
         ctx.verifyUnavailable();
         return undefined;
       }

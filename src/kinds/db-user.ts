@@ -9,7 +9,7 @@ export const dbUser: CredentialKind = {
   name: 'db-user',
   action: 'change',
   optIn: true,
-  commands: ['/api/db-show/users', '/api/db-manage/users'],
+  commands: ['db-show', 'db-manage'],
   secretRules: { minLength: 8, maxLength: 128 },
   async list(ctx, owner) {
     const users = await ctx.read(() => ctx.as(owner).listDbUsers());

@@ -1,6 +1,7 @@
 /**
  * Extra FTP accounts of an account's domains (CMD_API_FTP, as the owner). The account's main FTP
- * login follows the account password and is not listed. A change sends the account's type and path
+ * login follows the account password and is not listed; the server's FTP separator (`@` by
+ * default, configurable) is read from the names it lists. A change sends the account's type and path
  * back exactly as read: DirectAdmin would otherwise move its home.
  */
 import type { Credential, CredentialKind } from './kind.js';
@@ -20,7 +21,16 @@ export const ftpAccount: CredentialKind = {
         out.push(bad);
         continue;
       }
-      for (const a of await ctx.read(() => as.listFtpAccounts(domain))) {
+      const listing = await ctx.read(() => as.listFtpAccounts(domain));
+      for (const name of listing.unrecognised) {
+        ctx.unrecognised?.(
+          owner,
+          'ftp',
+          name,
+          `an FTP account name of no known shape on ${domain} (neither name<separator>${domain} nor the account's own login): not changed`,
+        );
+      }
+      for (const a of listing.accounts) {
         const refused = nameProblem('local', a.user);
         if (refused) {
           out.push({ kind: 'ftp', owner, name: a.fullUser || a.user, refused });

@@ -59,6 +59,11 @@ export interface KindContext {
   canVerifyAccounts(): boolean;
   /** The server said this login may not use CMD_API_VERIFY_PASSWORD: settle by resending from now on. */
   verifyUnavailable(): void;
+  /**
+   * A listing found a credential of a shape the kind cannot change safely (an FTP name that is
+   * neither `name<sep>domain` nor the main login): reported as not rotated, never skipped in silence.
+   */
+  unrecognised?(owner: string, kind: KindName, name: string, why: string): void;
 }
 
 export interface SecretRules {
@@ -72,7 +77,10 @@ export interface CredentialKind {
   readonly action: 'change' | 'revoke';
   /** Never part of `--include all` (a changed database password breaks the site using it). */
   readonly optIn?: boolean;
-  /** Commands a login key must allow for this kind (key-scope). */
+  /**
+   * What a login key's allow-list must hold for this kind (key-scope), in DirectAdmin's names:
+   * legacy commands (CMD_API_POP) and JSON API features (`sessions`, `db-show`, `login-keys`).
+   */
   readonly commands: readonly string[];
   /** Limits the server puts on this kind's secrets beyond the run's policy. */
   readonly secretRules?: SecretRules;

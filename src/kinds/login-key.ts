@@ -32,7 +32,7 @@ function describeKey(k: LoginKeyInfo): string {
 export const loginKey: CredentialKind = {
   name: 'login-key',
   action: 'revoke',
-  commands: ['CMD_API_LOGIN_KEYS', '/api/login-keys/keys'],
+  commands: ['CMD_API_LOGIN_KEYS', 'login-keys'],
   async list(ctx, owner) {
     const keys = await ctx.read(() => listKeys(ctx.as(owner)));
     return checkNames(keys.map((k): Credential => ({ kind: 'login-key', owner, name: k.id, details: describeKey(k), data: { api: k.api } })));

@@ -6,7 +6,7 @@ import { checkNames } from './names.js';
 export const panelSession: CredentialKind = {
   name: 'session',
   action: 'revoke',
-  commands: ['/api/sessions'],
+  commands: ['sessions'],
   async list(ctx, owner) {
     const sessions = await ctx.read(() => ctx.as(owner).listSessions());
     // The session this run's own request opened (if the server makes one) is not the intruder's.

@@ -29,6 +29,9 @@ export const notifyMsg = {
   logWriteFailed: (path: string, why: string) => `could not record a delivery in the sent-log ${path} (${why}): stopped before sending anything else`,
   serverFatal: (why: string) => `DirectAdmin refused notify's requests (${why}): nothing more is sent`,
   dryRunEncrypted: 'dry run of an encrypted report: passwords in the .eml files are replaced by a placeholder, so no password reaches the disk in clear',
+  loginLinkUnproven: (why: string) =>
+    `${why}. Stopped: this server's login links cannot be trusted to open the customers' own logins, so nothing more is sent. ` +
+    'Pass --link-fallback password to send those accounts their new passwords instead, or --deliver password',
   interrupted: 'interrupted: the message in flight was settled and recorded; rerun the same command to send the rest',
 };
 

@@ -16,9 +16,9 @@ import { truthMsg } from '../rotation/truth-messages.js';
 import { groupForDelivery, parseReportCsv, type AccountBundle } from './credentials.js';
 import { notifyMsg } from './messages.js';
 import { parseSentLog, SentLog, sentLogPathFor, type AccountDelivery } from './sent-log.js';
-import { isFatalServerError, type NotifyServer } from './server.js';
+import { isFatalServerError, LoginLinkUnproven, type NotifyServer } from './server.js';
 import { classifySendError, type MailSender } from './smtp.js';
-import { renderMessage, type DeliveryMode, type MessageTemplate } from './template.js';
+import { DEFAULT_TEMPLATES, renderMessage, type DeliveryMode, type MessageTemplate } from './template.js';
 import { unbracket } from '../directadmin/url.js';
 
 export interface NotifySettings {
@@ -26,6 +26,8 @@ export interface NotifySettings {
   identities?: AgeIdentity[];
   deliver: DeliveryMode;
   template: MessageTemplate;
+  /** --link-fallback password: an account whose login link cannot be proved its own gets its passwords instead. */
+  linkFallback?: 'password';
   from: string;
   toOverride?: string;
   includeUnknown: boolean;
@@ -307,6 +309,7 @@ async function sendOne(
     bundle = { ...bundle, credentials: bundle.credentials.map((c) => ({ ...c, password: '<hidden: dry run of an encrypted report>' })) };
   }
   let loginLink: string | undefined;
+  let mode: DeliveryMode = settings.deliver;
   if (settings.deliver === 'login-link') {
     if (settings.dryRun) loginLink = '<one-time login link, created when the message is sent>';
     else {
@@ -314,15 +317,24 @@ async function sendOne(
         loginLink = await deps.server.createLoginLink(account);
       } catch (e) {
         if (isFatalServerError(e) || e instanceof UsageError) return notifyMsg.serverFatal((e as Error).message);
-        summary.failed.push({ account, error: `could not create a login link: ${(e as Error).message}` });
-        return undefined;
+        if (e instanceof LoginLinkUnproven) {
+          // The server's behaviour, not this account's: it would repeat for everyone. Nothing is sent with it.
+          if (settings.linkFallback !== 'password') {
+            summary.failed.push({ account, error: e.message });
+            return notifyMsg.loginLinkUnproven(e.message);
+          }
+          mode = 'password';
+        } else {
+          summary.failed.push({ account, error: `could not create a login link: ${(e as Error).message}` });
+          return undefined;
+        }
       }
     }
   }
   const server = deps.server.origin;
-  const rendered = renderMessage(settings.template, {
+  const rendered = renderMessage(mode === settings.deliver ? settings.template : DEFAULT_TEMPLATES[mode], {
     bundle,
-    mode: settings.deliver,
+    mode,
     to: p.to,
     serverHost: hostOf(server),
     panelUrl: server,
@@ -332,7 +344,7 @@ async function sendOne(
   const messageId = `<${randomUUID()}@da-rotate.${hostOf(server)}>`;
   const at = () => new Date().toISOString();
   try {
-    await log?.append({ t: 'attempt', account, to: p.to, messageId, deliver: settings.deliver, at: at() });
+    await log?.append({ t: 'attempt', account, to: p.to, messageId, deliver: mode, at: at() });
   } catch (e) {
     return notifyMsg.logWriteFailed(log!.path, (e as Error).message);
   }

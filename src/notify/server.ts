@@ -31,6 +31,21 @@ export function isFatalServerError(e: unknown): boolean {
   return isDirectAdminError(e) && e.fatal;
 }
 
+/**
+ * A login link that could not be proved to open the customer's own login: nothing is sent with it.
+ * No source says whether a URL made through login-as (`admin|user`) opens the user's login or the
+ * admin's, and one third-party report found links that logged in the key's owner.
+ */
+export class LoginLinkUnproven extends Error {
+  constructor(
+    readonly account: string,
+    readonly reason: string,
+  ) {
+    super(`the login link made for ${account} could not be proved to open ${account}'s own login (${reason}); no link was sent`);
+    this.name = 'LoginLinkUnproven';
+  }
+}
+
 export function notifyServerFromClient(client: DirectAdminClient): NotifyServer {
   let kctx: KindContext | undefined;
   return {
@@ -44,10 +59,24 @@ export function notifyServerFromClient(client: DirectAdminClient): NotifyServer 
     loginLinks: true,
     userConfig: (user) => client.showUserConfig(user),
     createLoginLink: async (user) => {
-      // A one-time login URL created as `admin|user`, so the link logs that user in, once.
-      const link = await client.loginAs(user).createLoginUrl({ expires: new Date(Date.now() + LOGIN_LINK_MINUTES * 60_000) });
+      // A one-time login URL created as `admin|user`, then proved to be the user's: listed among
+      // the user's own URLs (GET as `admin|user`) and not among the admin's. Otherwise it is deleted
+      // again and nothing is sent.
+      const as = client.loginAs(user);
+      const link = await as.createLoginUrl({ expires: new Date(Date.now() + LOGIN_LINK_MINUTES * 60_000) });
       const url = link.url;
       if (!/^https?:\/\/\S+$/.test(url)) throw new Error(`the server answered a login link that is not a URL for ${user}`);
+      if (!link.id) throw new LoginLinkUnproven(user, 'the server gave the link no id to check it by');
+      const own = await client.listLoginUrls();
+      if (own.some((u) => u.id === link.id)) {
+        await client.deleteLoginUrl(link.id).catch(() => undefined);
+        throw new LoginLinkUnproven(
+          user,
+          `the server lists it under ${client.username}'s own login: it would log the customer in as ${client.username}; it was deleted`,
+        );
+      }
+      const theirs = await as.listLoginUrls();
+      if (!theirs.some((u) => u.id === link.id)) throw new LoginLinkUnproven(user, `it is not among ${user}'s own login links`);
       return url;
     },
     close: () => client.close(),

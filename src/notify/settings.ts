@@ -57,6 +57,7 @@ export function resolveNotifySettings(input: ArgvInput, env: Env): NotifyCliSett
     identities,
     deliver,
     template,
+    ...(argv.linkFallback === 'password' ? { linkFallback: 'password' as const } : {}),
     from: from.trim(),
     toOverride,
     includeUnknown: argv.includeUnknown,

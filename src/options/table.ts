@@ -11,7 +11,7 @@ import type { OptionSpec } from './types.js';
 /** Requests in flight at once when --concurrency is not given (resume: the journal's run's instead). */
 export const DEFAULT_CONCURRENCY = 8;
 
-const CONNECT = ['rotate', 'plan', 'resume', 'verify', 'notify'] as const;
+const CONNECT = ['rotate', 'plan', 'resume', 'verify', 'notify', 'key-scope'] as const;
 const SELECT = ['rotate', 'plan', 'key-scope'] as const;
 const WORK = ['rotate', 'plan', 'resume', 'verify'] as const;
 const WRITE = ['rotate', 'resume'] as const;
@@ -266,6 +266,15 @@ export const OPTIONS = {
     commands: ['notify'],
     describe: 'password: send the new passwords; login-link: send a one-time DirectAdmin login link and no password at all',
   },
+  'link-fallback': {
+    type: 'string',
+    default: 'none',
+    choices: ['none', 'password'],
+    group: G_NOTIFY,
+    commands: ['notify'],
+    describe:
+      "With --deliver login-link: what to send when a link cannot be proved to open the customer's own login. none: stop, send nothing (default); password: send that account its new passwords",
+  },
   from: { type: 'string', group: G_NOTIFY, commands: ['notify'], describe: 'Sender address. Default: $SMTP_FROM (the SMTP server comes from $SMTP_URL only)' },
   'to-override': {
     type: 'string',
@@ -365,6 +374,13 @@ export const OPTIONS = {
     group: G_SEL,
     commands: ['key-scope'],
     describe: 'Say how many login-key uses a run of this many accounts needs (for the key\'s "Max uses")',
+  },
+  check: {
+    type: 'boolean',
+    default: false,
+    group: G_SEL,
+    commands: ['key-scope'],
+    describe: 'Ask the server (with the connection options) whether the login key allows each command and feature this run needs; exit 1 when one is missing',
   },
   dir: { type: 'string', group: G_PRUNE, commands: ['prune'], describe: 'The directory of reports and journals to prune (default output)' },
   keep: {

@@ -1,5 +1,5 @@
 /** Lists every credential of the selected kinds of the selected accounts, in sweep order. */
-import { isDirectAdminError } from '../directadmin/errors.js';
+import { CommandFailed, isDirectAdminError, PermissionDenied } from '../directadmin/errors.js';
 import { describeError } from '../errors.js';
 import { KIND_ORDER, kindByName, type Credential, type KindContext, type KindName } from '../kinds/index.js';
 import type { SecretRegistry } from '../log.js';
@@ -11,6 +11,22 @@ export interface ListingFailure {
   error: string;
   /** One credential whose name the server gave may not be sent (kinds/names.ts); without it, the whole listing failed. */
   credential?: string;
+  /** The credential concerned, when one was seen (an FTP name of no known shape); else the whole kind of the account. */
+  name?: string;
+  /** 'skipped': the server cannot do it at all (no JSON API); default 'failed'. */
+  status?: 'failed' | 'skipped';
+}
+
+/** A kind the run stopped for the whole server at its first refusal: no other request of it is sent. */
+export interface StoppedKind {
+  kind: KindName;
+  /** 'permission': the login key does not allow it (names the line to add); 'unsupported': the server has no such API. */
+  reason: 'permission' | 'unsupported';
+  /** The allow-list entry to add (permission). */
+  missing?: string;
+  message: string;
+  /** Accounts whose credentials of this kind were not listed (or not changed). */
+  accounts: number;
 }
 
 export interface CredentialList {
@@ -20,6 +36,16 @@ export interface CredentialList {
   failures: ListingFailure[];
   /** A fatal error (authentication, blacklist, TLS): the server is stopped. */
   fatal?: unknown;
+  /** Kinds stopped at their first refusal (permission) or found unsupported (no JSON API). */
+  stopped: StoppedKind[];
+}
+
+/** Whether an error stops its kind for the whole server: a permission refusal, or no JSON API. */
+export function kindStop(kind: KindName, e: unknown): Omit<StoppedKind, 'accounts'> | undefined {
+  if (e instanceof PermissionDenied) return { kind, reason: 'permission', missing: e.missing, message: e.message };
+  if (e instanceof CommandFailed && e.apiType === 'NO_JSON_API') return { kind, reason: 'unsupported', message: e.message };
+  const last = (e as { last?: unknown } | undefined)?.last;
+  return last === undefined ? undefined : kindStop(kind, last);
 }
 
 /** The kind context for listing: every read a kind sends (ctx.read) and every owner's domains retried per request. */
@@ -37,10 +63,14 @@ export async function listCredentials(
   include: readonly KindName[],
   o: { concurrency: number; retry: ReadRetryOptions; secrets: SecretRegistry; onListed?: (credentials: number, fraction: number) => void },
 ): Promise<CredentialList> {
-  const lctx = listingContext(kctx, o.retry);
+  const failures: ListingFailure[] = [];
+  const lctx: KindContext = {
+    ...listingContext(kctx, o.retry),
+    unrecognised: (owner, kind, name, why) => failures.push({ owner, kind, name, error: why }),
+  };
   const kinds = KIND_ORDER.filter((k) => include.includes(k)).map(kindByName);
   const found: Credential[][] = [];
-  const failures: ListingFailure[] = [];
+  const stopped = new Map<KindName, StoppedKind>();
   let fatal: unknown;
   // A few loops pull the next (kind, account) pair: no promise or closure waits per account, so a
   // plan of 100 000 accounts holds the list, not 100 000 queued jobs.
@@ -53,13 +83,26 @@ export async function listCredentials(
       const index = next++;
       const kind = kinds[Math.floor(index / accounts.length)]!;
       const owner = accounts[index % accounts.length]!;
+      const stop = stopped.get(kind.name);
+      if (stop) {
+        // Stopped at its first refusal: not asked again, counted and reported per account.
+        stop.accounts++;
+        failures.push({ owner, kind: kind.name, error: stop.message, status: stop.reason === 'unsupported' ? 'skipped' : 'failed' });
+        continue;
+      }
       try {
         const listed = kind.list(lctx, owner);
         const list = (found[index] = Array.isArray(listed) ? listed : await listed);
         credentialsSoFar += list.length;
       } catch (e) {
+        const halt = kindStop(kind.name, e);
         if (isDirectAdminError(e) && e.fatal) fatal ??= e;
-        else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
+        else if (halt) {
+          const s = stopped.get(kind.name) ?? { ...halt, message: o.secrets.scrub(halt.message), accounts: 0 };
+          stopped.set(kind.name, s);
+          s.accounts++;
+          failures.push({ owner, kind: kind.name, error: s.message, status: s.reason === 'unsupported' ? 'skipped' : 'failed' });
+        } else failures.push({ owner, kind: kind.name, error: o.secrets.scrub(describeError(e)) });
       }
       o.onListed?.(credentialsSoFar, ++pairsDone / total);
     }
@@ -77,6 +120,8 @@ export async function listCredentials(
         else credentials.push(c);
       }
   }
-  failures.sort((a, b) => (a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : 1));
-  return { credentials, failures, fatal };
+  failures.sort((a, b) =>
+    a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : a.kind < b.kind ? -1 : a.kind > b.kind ? 1 : (a.name ?? '') < (b.name ?? '') ? -1 : 1,
+  );
+  return { credentials, failures, fatal, stopped: [...stopped.values()] };
 }

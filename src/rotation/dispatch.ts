@@ -282,6 +282,11 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
       );
     }
     if (outcome.fatal) state.haltWith(outcome.fatal.message);
+    if (outcome.stop && !state.stoppedKinds.has(item.credential.kind)) {
+      // Not allowed to this login: that kind stops here (its other credentials are not sent), the run goes on.
+      state.stoppedKinds.set(item.credential.kind, { ...outcome.stop, accounts: 1 });
+      ctx.log.warn(outcome.stop.message);
+    }
     if (outcome.refusal) {
       const n = (refusals.get(outcome.refusal.key) ?? 0) + 1;
       refusals.set(outcome.refusal.key, n);
@@ -306,6 +311,19 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
       return;
     }
     if (state.halt.signal.aborted) return;
+    const stopped = state.stoppedKinds.get(item.credential.kind);
+    if (stopped) {
+      // Its kind was refused to this login: never sent, left to a resume once the key allows it.
+      stopped.accounts++;
+      const now = new Date().toISOString();
+      const error = stopped.reason === 'permission' ? `the login key does not allow ${stopped.missing}: add it, then resume` : stopped.message;
+      settled(
+        item,
+        { credential: item.credential, status: 'not-sent', secret: undefined, attempts: 0, verified: false, error, startedAt: now, finishedAt: now },
+        false,
+      );
+      return;
+    }
     started.add(item.id);
     const outcome = await changeCredential(workerFor(item.credential.kind), item.credential, item.secret, { verifyFirst: item.journaled });
     settled(item, outcome, canary);

@@ -1,13 +1,19 @@
-/** The smallest login-key allow-list for a given selection and set of kinds, and how to create such a key. */
+/**
+ * The smallest login-key allow-list for a given selection and set of kinds, in DirectAdmin's own
+ * names: legacy commands (CMD_API_...) and, for the JSON API, feature names (`sessions`,
+ * `db-show`, `db-manage`, `login-keys`; DirectAdmin restricts /api/ endpoints by feature, and
+ * `GET /api/login-keys/commands` lists the names a server knows). Never an /api/ route.
+ */
 import { kindByName, type KindName } from '../kinds/index.js';
 
 export interface KeyScope {
+  /** Legacy commands the key must allow. */
   commands: string[];
-  /** JSON API paths the kinds use (a key's allow-list names commands; these need a key that allows the JSON API). */
-  jsonApi: string[];
-  /** Commands a key for this tool must never allow. */
+  /** JSON API features the key must allow (`sessions`, `db-show`, `db-manage`, `login-keys`). */
+  features: string[];
+  /** Commands and features a key for this tool must never allow. */
   never: string[];
-  /** Set when the kinds need a command that can edit keys: a short-lived key made for the incident. */
+  /** Set when the kinds need what can edit keys (login-keys): a short-lived key made for the incident. */
   incidentOnly: boolean;
 }
 
@@ -20,20 +26,29 @@ export interface KeyScopeOptions {
   accounts?: number;
 }
 
+/** A JSON API feature name (lower case, no CMD_ prefix), as opposed to a legacy command. */
+export function isFeatureName(name: string): boolean {
+  return !/^CMD_/.test(name);
+}
+
+/** What lets a key create or edit keys: never in an everyday key. */
+const KEY_EDITING = ['ALL_USER', 'CMD_LOGIN_KEYS', 'CMD_API_LOGIN_KEYS', 'login-keys'];
+
 export function keyScope(options: KeyScopeOptions): KeyScope {
   const include = (options.include ?? ['account']) as KindName[];
   const commands = ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS'];
   if (options.scope === 'all' || options.countAll) commands.push('CMD_API_SHOW_ALL_USERS', 'CMD_API_SHOW_RESELLERS', 'CMD_API_SHOW_ADMINS');
-  const jsonApi: string[] = [];
+  const features: string[] = [];
   for (const k of include) {
     for (const c of kindByName(k).commands) {
-      const list = c.startsWith('/') ? jsonApi : commands;
+      const list = isFeatureName(c) ? features : commands;
       if (!list.includes(c)) list.push(c);
     }
   }
+  // Revoking keys needs CMD_API_LOGIN_KEYS and login-keys, which also create keys: an incident key only.
   const incidentOnly = include.includes('login-key');
-  const never = ['ALL_USER', 'CMD_LOGIN_KEYS', ...(incidentOnly ? [] : ['CMD_API_LOGIN_KEYS'])];
-  return { commands, jsonApi, never, incidentOnly };
+  const never = KEY_EDITING.filter((c) => !commands.includes(c) && !features.includes(c));
+  return { commands, features, never, incidentOnly };
 }
 
 function usesLines(options: KeyScopeOptions): string[] {
@@ -58,23 +73,28 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
     `Login key allow-list for da-rotate --scope ${options.scope}${options.countAll ? ' --count-all' : ''} --include ${kinds}:`,
     '',
     ...scope.commands.map((c) => `  ${c}`),
-    ...(scope.jsonApi.length ? ['', 'and the JSON API paths (the key must not be restricted to legacy commands):', ...scope.jsonApi.map((c) => `  ${c}`)] : []),
+    ...(scope.features.length
+      ? ['', 'and these JSON API features (DirectAdmin allows its JSON API by feature name):', ...scope.features.map((c) => `  ${c}`)]
+      : []),
     '',
     'Create it in DirectAdmin as the admin (or reseller) that runs the rotation:',
     '  1. User Level -> Login Keys -> Create Key (Evolution: top-right menu -> Login Keys).',
     '  2. Key name: da-rotate. Leave "Key Value" to be generated; set an expiry and a "Max uses":',
     ...usesLines(options),
-    '  3. Uncheck "Allow all commands" and allow exactly the commands listed above.',
+    '  3. Uncheck "Allow all commands" and allow exactly the names listed above.',
     '  4. "Allowed IPs": only the IP this tool runs from.',
     `  5. Never allow ${scope.never.join(', ')}: they let the key create or edit keys.`,
     ...(scope.incidentOnly
       ? [
           '',
-          'WARNING: revoking login keys needs CMD_API_LOGIN_KEYS, which also lets a key create and edit keys.',
+          'WARNING: revoking login keys needs CMD_API_LOGIN_KEYS and login-keys, which also let a key create and edit keys.',
           'Put it only in a key made for this incident, with an expiry of an hour or two and a small max-uses,',
           'and delete that key yourself when the sweep is done. Never keep it in a scheduled job.',
         ]
       : []),
+    '',
+    '`da-rotate key-scope --check` (with the connection options) asks the server whether the key',
+    'allows each of these before a run sends anything.',
     '',
     'Then give it to da-rotate without putting it in argv:',
     '  export DA_URL=https://HOST:2222  DA_LOGIN_KEY=<the key>   # plus --user NAME',

@@ -100,11 +100,11 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
     server,
     username: f.owner,
     kind: f.kind,
-    credential: f.credential ?? '*',
-    status: 'failed',
+    credential: f.credential ?? f.name ?? '*',
+    status: f.status ?? 'failed',
     attempts: 0,
     verified: false,
-    error: f.credential !== undefined ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+    error: f.credential !== undefined || f.name ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
   };
 }
 
@@ -254,6 +254,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       secrets: ctx.secrets,
       onListed: (credentials, fraction) => phases.set({ phase: 'listing', accounts, credentials, fraction }),
     }).catch(interrupted);
+    for (const k of listed.stopped) state.stoppedKinds.set(k.kind, k);
     phases.stop();
     if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
@@ -269,6 +270,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       total: listed.credentials.length,
       report,
       coverage: selection.coverage,
+      ...(listed.stopped.length ? { stoppedKinds: listed.stopped } : {}),
     });
 
     if (req.mode === 'plan') {

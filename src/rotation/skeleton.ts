@@ -280,6 +280,7 @@ export async function finish(
     // Under auto, the limit it settled on (a run that ends during a baseline probe is not reported at half).
     concurrency: state.adaptive?.settled ?? state.limiter?.concurrency ?? state.work.concurrency,
     ...(state.adaptive ? { concurrencyMode: 'auto' as const } : {}),
+    ...(state.stoppedKinds.size ? { stoppedKinds: [...state.stoppedKinds.values()] } : {}),
     failedCredentials: state.failedIds.length ? state.failedIds : undefined,
     unknownCredentials: state.unknownIds.length ? state.unknownIds : undefined,
     // A report that could not be written stops like a journal that could not: exit 3, the resume line rebuilds it.

@@ -5,7 +5,8 @@ import { FileWriteFailed } from '../files.js';
 import { AdaptiveConcurrency, MAX_CONCURRENCY } from './adaptive-concurrency.js';
 import type { RequestEvent } from '../directadmin/index.js';
 import type { TransportError } from '../directadmin/errors.js';
-import type { KindContext } from '../kinds/index.js';
+import type { KindContext, KindName } from '../kinds/index.js';
+import type { StoppedKind } from './credentials.js';
 import type { StatusCounts } from '../messages.js';
 import { msg } from '../messages.js';
 import { emptyHealth } from './connection.js';
@@ -64,6 +65,8 @@ export class RunState {
   sealing: SecretSealing | undefined;
   /** The first failed write of the run's files, if any. */
   fileError: FileWriteFailed | undefined;
+  /** Kinds stopped for this server (listing or dispatch): not allowed to the login, or not supported. */
+  readonly stoppedKinds = new Map<KindName, StoppedKind>();
 
   constructor(
     readonly ctx: RunContext,

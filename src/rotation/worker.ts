@@ -6,11 +6,12 @@
  * the credential ends `rotated`/`revoked` (proved or answered) or `unknown`, and the secret stays
  * with it. `failed` and `not-sent` are only for changes that cannot have applied.
  */
-import { isDirectAdminError, type DirectAdminError } from '../directadmin/errors.js';
+import { isDirectAdminError, saysAppliedAnyway, type DirectAdminError } from '../directadmin/errors.js';
 import type { Credential, CredentialKind, KindContext } from '../kinds/kind.js';
 import type { SecretRegistry } from '../log.js';
 import { describeError } from '../errors.js';
 import type { OutcomeStatus } from './journal.js';
+import { kindStop, type StoppedKind } from './credentials.js';
 import { systematicRefusal, type SystematicRefusal } from './refusals.js';
 import { backoffDelay, sleepUnlessAborted } from './retry.js';
 
@@ -27,6 +28,8 @@ export interface CredentialOutcome {
   fatal?: DirectAdminError;
   /** Set when a refusal will repeat for every credential of this kind. */
   refusal?: SystematicRefusal;
+  /** Set when the login may not use this kind at all (a permission refusal): the kind stops, the run goes on. */
+  stop?: Omit<StoppedKind, 'accounts'>;
   startedAt: string;
   finishedAt: string;
 }
@@ -41,6 +44,8 @@ export interface WorkerContext {
   signal: AbortSignal;
   /** Counts each resend, for the summary (a server that needs many is unhealthy). */
   onRetry?: () => void;
+  /** Set once the server refused this kind's proving read to this login: from then on unknown outcomes are settled by resending. */
+  checkDenied?: boolean;
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
 }
 
@@ -54,7 +59,7 @@ type CheckResult = { proved: true } | { proved: false } | { proved: undefined; e
 /** Runs the kind's proving read, retrying transport errors and 5xx within the budget. */
 async function runCheck(ctx: WorkerContext, credential: Credential, secret: string | undefined): Promise<CheckResult> {
   const check = ctx.kind.check;
-  if (!check) return { proved: undefined };
+  if (!check || ctx.checkDenied) return { proved: undefined };
   const sleep = ctx.sleep ?? sleepUnlessAborted;
   let lastError: DirectAdminError | undefined;
   for (let attempt = 0; attempt <= ctx.retries; attempt++) {
@@ -68,6 +73,11 @@ async function runCheck(ctx: WorkerContext, credential: Credential, secret: stri
       return r === undefined && lastError === undefined ? { proved: undefined } : { proved: r };
     } catch (e) {
       if (!isDirectAdminError(e)) throw e;
+      if (e.code === 'DA_PERMISSION_DENIED') {
+        // Not allowed to read: no other proving read of this kind is sent; resending settles it.
+        ctx.checkDenied = true;
+        return { proved: undefined };
+      }
       lastError = e;
       if (e.fatal || !e.retryable) break;
     }
@@ -124,18 +134,22 @@ async function settle(
   const sleep = ctx.sleep ?? sleepUnlessAborted;
   const success: OutcomeStatus = ctx.kind.action === 'revoke' ? 'revoked' : 'rotated';
   let attempts = 0;
-  const done = (status: OutcomeStatus, verified: boolean, error?: unknown): CredentialOutcome => ({
-    credential,
-    status,
-    secret: status === 'failed' || status === 'not-sent' ? undefined : secret,
-    attempts,
-    verified,
-    error: error === undefined ? undefined : ctx.secrets.scrub(describeError(error)),
-    fatal: isDirectAdminError(error) && error.fatal ? error : undefined,
-    refusal: status === 'failed' && isDirectAdminError(error) ? systematicRefusal(error) : undefined,
-    startedAt,
-    finishedAt: new Date().toISOString(),
-  });
+  const done = (status: OutcomeStatus, verified: boolean, error?: unknown): CredentialOutcome => {
+    const stop = isDirectAdminError(error) ? kindStop(credential.kind, error) : undefined;
+    return {
+      credential,
+      status,
+      secret: status === 'failed' || status === 'not-sent' ? undefined : secret,
+      attempts,
+      verified,
+      error: error === undefined ? undefined : ctx.secrets.scrub(describeError(error)),
+      fatal: isDirectAdminError(error) && error.fatal ? error : undefined,
+      refusal: status === 'failed' && !stop && isDirectAdminError(error) ? systematicRefusal(error) : undefined,
+      ...(stop ? { stop } : {}),
+      startedAt,
+      finishedAt: new Date().toISOString(),
+    };
+  };
   /** Some attempt may have applied the change. Sticky: a read saying "not live" is no proof (servers lie for suspended accounts). */
   let maybeLive = options.verifyFirst === true;
   let needCheck = maybeLive;
@@ -177,7 +191,12 @@ async function settle(
     if (e.kind === 'command') {
       // "isn't different" / "already gone": the change is in effect, whoever applied it.
       if (ctx.kind.provesDone(e)) return done(success, true);
-      return done(maybeLive ? 'unknown' : 'failed', false, e);
+      if (!saysAppliedAnyway(e)) return done(maybeLive ? 'unknown' : 'failed', false, e);
+      // "changed, however the account is still suspended" with error=1: applied by its own words,
+      // settled like any answer that may have applied (a proving read, or a resend's "isn't different").
+      maybeLive = true;
+      needCheck = ctx.kind.check !== undefined;
+      continue;
     }
     if (e.mayHaveWritten) {
       maybeLive = true;

@@ -1,7 +1,9 @@
 /**
  * Authentication: HTTP Basic with the account password or a login key, `admin|user` login-as,
  * `api_with_password=no`, and the failed-login counter behind the IP blacklist.
- * A key lacking the command fails exactly like a wrong password (DirectAdmin answers its login page).
+ * A key lacking the command: by default it fails exactly like a wrong password (DirectAdmin's
+ * login page, 401 on the JSON API); with `keyRefusal` '403' or 'refusal' it is told so instead
+ * (KEY_DENIED: not a failed login), as one third-party connector recorded for the JSON API.
  */
 import type { AccountStore } from './accounts.js';
 import type { Caller, Settings } from './context.js';
@@ -21,7 +23,7 @@ export function authenticate(
   store: AccountStore,
   creds: CredentialStore,
   settings: Settings,
-): Caller | undefined {
+): Caller | typeof KEY_DENIED | undefined {
   if (!header) return undefined;
   const m = /^\s*basic\s+(\S+)\s*$/i.exec(header);
   if (!m) return undefined;
@@ -36,7 +38,9 @@ export function authenticate(
   if (!real || real.suspended || secret === '') return undefined;
   let key: StoredKey | undefined;
   if (secret !== real.password || settings.apiWithPasswordNo.has(real.username)) {
-    key = useKey(creds, real.username, secret, commandNames, ip);
+    const used = useKey(creds, real.username, secret, commandNames, ip);
+    if (used === KEY_DENIED) return settings.keyRefusal === 'login-page' ? undefined : KEY_DENIED;
+    key = used;
     if (!key) return undefined;
   }
   if (bar < 0) return key ? { real, effective: real, key } : { real, effective: real };
@@ -47,7 +51,10 @@ export function authenticate(
   return key ? { real, effective: target, key } : { real, effective: target };
 }
 
-function useKey(creds: CredentialStore, owner: string, secret: string, commandNames: string[], ip: string): StoredKey | undefined {
+/** A valid key whose allow-list lacks the command. */
+export const KEY_DENIED = Symbol('key-denied');
+
+function useKey(creds: CredentialStore, owner: string, secret: string, commandNames: string[], ip: string): StoredKey | typeof KEY_DENIED | undefined {
   const keys = creds.of(owner)?.keys;
   const k = keys?.find((x) => x.key === secret);
   if (!k) return undefined;
@@ -55,7 +62,7 @@ function useKey(creds: CredentialStore, owner: string, secret: string, commandNa
   if (k.expiresAt !== undefined && now >= k.expiresAt) return undefined;
   if (k.maxUses !== undefined && k.uses >= k.maxUses) return undefined;
   if (k.ips && !k.ips.has(ip)) return undefined;
-  if (k.commands.length > 0 && !commandNames.some((c) => k.commands.includes(c))) return undefined;
+  if (k.commands.length > 0 && !commandNames.some((c) => k.commands.includes(c))) return KEY_DENIED;
   k.uses++;
   k.lastUsed = now;
   k.lastIp = ip;

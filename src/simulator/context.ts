@@ -3,7 +3,7 @@ import type { AccountStore, SimAccount } from './accounts.js';
 import type { CredentialStore, StoredKey } from './credentials.js';
 import { actionBody, keyValueBody, listBody, type FormatOptions } from './encode.js';
 import type { Answer } from './pages.js';
-import type { AuthFailureStyle, PasswordPolicy, SimLoginUrl, SimulatorOptions, SimulatorStats } from './types.js';
+import type { AuthFailureStyle, KeyRefusalStyle, PasswordPolicy, SimLoginUrl, SimulatorOptions, SimulatorStats } from './types.js';
 
 export interface Settings {
   authFailure: AuthFailureStyle;
@@ -20,6 +20,12 @@ export interface Settings {
   jsonApi: boolean;
   passwordChangeEndsSessions: boolean;
   sessionsDestroyViaLoginAs: boolean;
+  keyRefusal: KeyRefusalStyle;
+  suspendedPasswordAnswer: 'success' | 'error';
+  loginUrlOwner: 'customer' | 'admin';
+  noJsonApiAnswer: 'not-found' | 'login-page' | 'page';
+  ftpSeparator: string;
+  deleteUnknownKey: 'not-found' | 'no-content';
 }
 
 export interface Caller {
@@ -76,6 +82,12 @@ export function settingsFrom(o: SimulatorOptions): Settings {
     jsonApi: o.jsonApi ?? true,
     passwordChangeEndsSessions: o.passwordChangeEndsSessions ?? false,
     sessionsDestroyViaLoginAs: o.sessionsDestroyViaLoginAs ?? true,
+    keyRefusal: o.keyRefusal ?? 'login-page',
+    suspendedPasswordAnswer: o.suspendedPasswordAnswer ?? 'success',
+    loginUrlOwner: o.loginUrlOwner ?? 'customer',
+    noJsonApiAnswer: o.noJsonApiAnswer ?? 'not-found',
+    ftpSeparator: o.ftpSeparator ?? '@',
+    deleteUnknownKey: o.deleteUnknownKey ?? 'not-found',
   };
 }
 
@@ -96,6 +108,12 @@ export function applyOptions(s: Settings, o: Partial<SimulatorOptions>): void {
   if ('passwordChangeEndsSessions' in o) s.passwordChangeEndsSessions = o.passwordChangeEndsSessions ?? d.passwordChangeEndsSessions;
   if ('sessionsDestroyViaLoginAs' in o) s.sessionsDestroyViaLoginAs = o.sessionsDestroyViaLoginAs ?? d.sessionsDestroyViaLoginAs;
   if ('format' in o) s.format = { ...s.format, ...o.format };
+  if ('keyRefusal' in o) s.keyRefusal = o.keyRefusal ?? d.keyRefusal;
+  if ('suspendedPasswordAnswer' in o) s.suspendedPasswordAnswer = o.suspendedPasswordAnswer ?? d.suspendedPasswordAnswer;
+  if ('loginUrlOwner' in o) s.loginUrlOwner = o.loginUrlOwner ?? d.loginUrlOwner;
+  if ('noJsonApiAnswer' in o) s.noJsonApiAnswer = o.noJsonApiAnswer ?? d.noJsonApiAnswer;
+  if ('ftpSeparator' in o) s.ftpSeparator = o.ftpSeparator ?? d.ftpSeparator;
+  if ('deleteUnknownKey' in o) s.deleteUnknownKey = o.deleteUnknownKey ?? d.deleteUnknownKey;
 }
 
 export const api = (json: boolean, body: string): Answer => ({ status: 200, body, type: json ? 'application/json' : 'text/plain; charset=utf-8' });

@@ -4,17 +4,24 @@
  * point of view of the account logged in as: an admin reaches a customer's domain only through
  * login-as (`admin|user`), a reseller through its own users the same way.
  *
+ * DirectAdmin's own strings, where its language files have them (shared notes, "DirectAdmin's own
+ * strings and names"): ftp.txt "Ftp account changed", "That user doesn't exist", "Unknown ftp type",
+ * "user, passwd, passwd2 and type are required"; email.txt "That email user does not exist";
+ * command.txt "You do not own that domain", "Key(s) Deleted" / "Error Deleting Key(s)". "New
+ * password isn't different" is among the account password strings only: a mailbox or FTP account
+ * set to its current password is simply changed again (success).
+ *
  * Choices where DirectAdmin's behaviour is not documented:
- * - A domain the caller does not own: `error=1&text=You do not own that domain&details=`.
- * - A mailbox or FTP account that does not exist: `error=1&text=Cannot change password&details=That e-mail account does not exist`
- *   / `...&details=That FTP account does not exist`.
- * - Successes: POP modify `text=Email account modified`, FTP modify `text=FTP account modified`,
- *   login keys deleted `text=Login keys deleted`.
+ * - Which string lands in text and which in details: the headline in text, the reason in details.
+ * - POP modify success: `text=Password Changed`? Not on record either; `Email account modified`
+ *   is kept (email.txt's wording is not on record), the client judges only error=0.
  * - CMD_API_SHOW_USER_DOMAINS values: `0.0000:unlimited:0.0000:unlimited:0:no:yes`.
  * - POP full_list and LOGIN_KEYS list values are url-encoded forms (DirectAdmin-encoded); with
  *   json=yes they are nested objects of strings instead.
  * - CMD_API_FTP modify without `type` sets the type to `user` (the form's default): like any type
  *   different from the stored one, it moves the account's home.
+ * - The FTP separator (`ftpSeparator`, default `@`) joins name and domain in the FTP list and in
+ *   `fulluser`; `user=` takes the name alone or the full name.
  */
 import { action, keyValues, list, mayManage, api, type Request, type State } from './context.js';
 import { ftpPath, type Domain, type StoredKey } from './credentials.js';
@@ -24,6 +31,16 @@ import type { Answer } from './pages.js';
 import type { FtpType } from './types.js';
 
 export const NOT_YOUR_DOMAIN = 'You do not own that domain';
+/** ftp.txt */
+export const FTP_CHANGED = 'Ftp account changed';
+export const FTP_NO_USER = "That user doesn't exist";
+export const FTP_UNKNOWN_TYPE = 'Unknown ftp type';
+export const FTP_REQUIRED = 'user, passwd, passwd2 and type are required';
+/** email.txt */
+export const EMAIL_NO_USER = 'That email user does not exist';
+/** command.txt (login keys) */
+export const KEYS_DELETED = 'Key(s) Deleted';
+export const KEYS_NOT_DELETED = 'Error Deleting Key(s)';
 const NEEDS_POST = 'This command requires a POST request';
 const FTP_TYPES = new Set<FtpType>(['ftp', 'user', 'domain', 'custom']);
 
@@ -66,10 +83,11 @@ export function domainCommand(s: State, r: Request): Answer | undefined {
       return withDomain(s, r, (d) => ftp(s, r, d));
     case 'CMD_API_FTP_SHOW':
       return withDomain(s, r, (d) => {
-        const name = ftpName(r.param('user') ?? '', d.name);
+        const sep = s.settings.ftpSeparator;
+        const name = ftpName(r.param('user') ?? '', d.name, sep);
         const f = d.ftp.get(name);
-        if (!f) return action(s, json, false, 'That FTP account does not exist');
-        return keyValues(s, json, { fulluser: `${name}@${d.name}`, user: name, domain: d.name, type: f.type, path: f.path });
+        if (!f) return action(s, json, false, FTP_NO_USER);
+        return keyValues(s, json, { fulluser: `${name}${sep}${d.name}`, user: name, domain: d.name, type: f.type, path: f.path });
       });
     case 'CMD_API_LOGIN_KEYS':
       return loginKeys(s, r);
@@ -97,18 +115,18 @@ function pop(s: State, r: Request, d: Domain): Answer {
   if (act !== 'modify') return no('Unknown action', act);
   if (r.method !== 'POST') return no(CANNOT_CHANGE, NEEDS_POST);
   const m = d.mailboxes.get(r.param('user') ?? '');
-  if (!m) return no(CANNOT_CHANGE, 'That e-mail account does not exist');
+  if (!m) return no(CANNOT_CHANGE, EMAIL_NO_USER);
   const passwd = r.param('passwd') ?? '';
-  const problem = newPasswordProblem(s, passwd, r.param('passwd2') ?? '', m.password);
+  const problem = newPasswordProblem(s, passwd, r.param('passwd2') ?? '', m.password, false);
   if (problem) return no(problem[0], problem[1]);
   if (m.password !== passwd) s.stats.credentialChangesApplied++;
   m.password = passwd;
   return { ...action(s, json, true, 'Email account modified', ''), applied: true };
 }
 
-/** `name` or `name@domain` -> name. */
-function ftpName(user: string, domain: string): string {
-  return user.endsWith('@' + domain) ? user.slice(0, -domain.length - 1) : user;
+/** `name` or `name<sep>domain` -> name. */
+function ftpName(user: string, domain: string, sep: string): string {
+  return user.endsWith(sep + domain) ? user.slice(0, -domain.length - sep.length) : user;
 }
 
 function ftp(s: State, r: Request, d: Domain): Answer {
@@ -117,28 +135,28 @@ function ftp(s: State, r: Request, d: Domain): Answer {
   const act = r.param('action') ?? '';
   if (act === 'list') {
     const kv: Record<string, string> = {};
-    for (const [name, f] of d.ftp) kv[`${name}@${d.name}`] = f.path;
+    for (const [name, f] of d.ftp) kv[`${name}${s.settings.ftpSeparator}${d.name}`] = f.path;
     kv[owner] = `/home/${owner}`;
     return keyValues(s, json, kv);
   }
   const no = (text: string, details = ''): Answer => ({ ...action(s, json, false, text, details), applied: false });
   if (act !== 'modify') return no('Unknown action', act);
   if (r.method !== 'POST') return no(CANNOT_CHANGE, NEEDS_POST);
-  const name = ftpName(r.param('user') ?? '', d.name);
+  const name = ftpName(r.param('user') ?? '', d.name, s.settings.ftpSeparator);
   const f = d.ftp.get(name);
-  if (!f) return no(CANNOT_CHANGE, 'That FTP account does not exist');
+  if (!f) return no(CANNOT_CHANGE, FTP_NO_USER);
   const type = (r.param('type') ?? 'user') as FtpType;
-  if (!FTP_TYPES.has(type)) return no(CANNOT_CHANGE, 'Invalid FTP account type');
+  if (!FTP_TYPES.has(type)) return no(CANNOT_CHANGE, FTP_UNKNOWN_TYPE);
   const custom = r.param('custom_val');
   if (type === 'custom' && !custom) return no(CANNOT_CHANGE, 'A custom path is required');
   const passwd = r.param('passwd') ?? '';
-  const problem = newPasswordProblem(s, passwd, r.param('passwd2') ?? '', f.password);
+  const problem = newPasswordProblem(s, passwd, r.param('passwd2') ?? '', f.password, false);
   if (problem) return no(problem[0], problem[1]);
   if (f.password !== passwd) s.stats.credentialChangesApplied++;
   f.password = passwd;
   f.type = type;
   f.path = ftpPath(owner, d.name, name, type, custom);
-  return { ...action(s, json, true, 'FTP account modified', ''), applied: true };
+  return { ...action(s, json, true, FTP_CHANGED, ''), applied: true };
 }
 
 export function legacyKeySettings(k: StoredKey): Record<string, string> {
@@ -164,7 +182,7 @@ function loginKeys(s: State, r: Request): Answer {
   if (r.param('action') !== 'select' || r.param('delete') === undefined) return no('Unknown action', r.param('action') ?? '', false);
   const names: string[] = [];
   for (const [k, v] of r.params()) if (/^select\d+$/.test(k)) names.push(v);
-  if (names.length === 0) return no('Cannot delete login key', 'No login key selected', false);
+  if (names.length === 0) return no(KEYS_NOT_DELETED, 'No login key selected', false);
   const missing: string[] = [];
   const readOnly: string[] = [];
   let removed = 0;
@@ -178,7 +196,7 @@ function loginKeys(s: State, r: Request): Answer {
       removed++;
     }
   }
-  if (readOnly.length > 0) return no('Cannot delete login key', `Login key ${readOnly.join(', ')} is read-only`, removed > 0);
-  if (missing.length > 0) return no('Cannot delete login key', `No such login key: ${missing.join(', ')}`, removed > 0);
-  return { ...action(s, json, true, 'Login keys deleted', ''), applied: true };
+  if (readOnly.length > 0) return no(KEYS_NOT_DELETED, `Login key ${readOnly.join(', ')} is read-only`, removed > 0);
+  if (missing.length > 0) return no(KEYS_NOT_DELETED, `No such login key: ${missing.join(', ')}`, removed > 0);
+  return { ...action(s, json, true, KEYS_DELETED, ''), applied: true };
 }

@@ -6,12 +6,18 @@
  * Choices where the Swagger is silent:
  * - An unknown /api path or method: 404 {"type":"NOT_FOUND"}.
  * - A body that is not the JSON asked for: 400 {"type":"BAD_REQUEST","message":...}.
- * - DB user password under 8 or over 128 characters: 490 {"type":"WEAK_PASSWORD","message":...}
- *   (490 is the Swagger's status for WEAK_PASSWORD on /api/change-password).
+ * - DB user password under 8 or over 128 characters: 400 {"type":"BAD_REQUEST","message":...}
+ *   (the Swagger lists 400/404/409 for /api/db-manage/users/{u}/change-password, not 490).
  * - POST /api/sessions/destroy/{id} of an unknown session: 204 (the Swagger lists no 404).
+ * - DELETE /api/login-keys/keys/{id} of an unknown key: 404 NOT_FOUND, or 204 (`deleteUnknownKey`).
  * - A one-time login URL defaults to 60 minutes (`login_hash_expiry_minutes`); opening it
- *   (GET /api/login/url?key=..., no auth) answers 302 to its redirectURL (or /) and opens a
- *   session; a used, expired or unknown key answers 401 {"type":"UNAUTHORIZED"}.
+ *   (GET /api/login/url?key=..., no auth) answers 303 (the Swagger's status) to its redirectURL
+ *   (or /) and opens a session; a used, expired or unknown key answers 401 {"type":"UNAUTHORIZED"}.
+ * - A URL created through login-as (`admin|user`) belongs to the user (`loginUrlOwner`
+ *   'customer', default: it opens the user's login and the user's GET lists it) or to the admin
+ *   ('admin': it opens the admin's login and only the admin's GET lists it). Not on record.
+ * - GET /api/login-keys/commands needs no login: `{"commands":[...],"extended":[]}`, the legacy
+ *   commands and the JSON features this simulator knows.
  * - A login key's allow-list reaches a JSON route by its feature (first segment after /api/,
  *   e.g. `login-keys`) or by its route (e.g. `/api/login-keys/keys`).
  */
@@ -26,6 +32,8 @@ const ROUTES = [
   '/api/login-keys/keys/{id}',
   '/api/login-keys/keys/{id}/history',
   '/api/login-keys/urls',
+  '/api/login-keys/urls/{id}',
+  '/api/login-keys/commands',
   '/api/login/url',
   '/api/sessions',
   '/api/sessions/destroy/{public_id}',
@@ -123,7 +131,7 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
     }
     case 'DELETE /api/login-keys/keys/{id}': {
       const k = c.keys.find((x) => x.name === id);
-      if (!k) return { ...NOT_FOUND(), applied: false };
+      if (!k) return { ...(s.settings.deleteUnknownKey === 'no-content' ? jsonAnswer(204) : NOT_FOUND()), applied: false };
       if (k.readOnly) return { ...jsonAnswer(409, { type: 'LOGIN_KEY_READ_ONLY', id }), applied: false };
       s.creds.removeKey(owner, id);
       s.stats.loginKeysRevoked++;
@@ -145,7 +153,13 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
           })),
       );
     case 'POST /api/login-keys/urls':
-      return createLoginUrl(s, r, owner);
+      return createLoginUrl(s, r, s.settings.loginUrlOwner === 'admin' ? r.caller.real.username : owner);
+    case 'DELETE /api/login-keys/urls/{id}': {
+      const i = s.loginUrls.findIndex((u) => u.id === id && u.owner === owner);
+      if (i < 0) return { ...NOT_FOUND(), applied: false };
+      s.loginUrls.splice(i, 1);
+      return { ...jsonAnswer(204), applied: true };
+    }
     case 'GET /api/sessions': {
       const now = Date.now();
       const u = new URL(s.baseUrl());
@@ -188,8 +202,8 @@ export function jsonApiRequest(s: State, r: Request, route: Route): Answer {
       const body = parseJson(r);
       const pw = body.ok ? (body.value as { newPassword?: unknown } | null)?.newPassword : undefined;
       if (typeof pw !== 'string') return { ...badRequest('newPassword is required'), applied: false };
-      if (pw.length < 8) return { ...jsonAnswer(490, { type: 'WEAK_PASSWORD', message: 'password must be at least 8 characters long' }), applied: false };
-      if (pw.length > 128) return { ...jsonAnswer(490, { type: 'WEAK_PASSWORD', message: 'password must be at most 128 characters long' }), applied: false };
+      if (pw.length < 8) return { ...badRequest('password must be at least 8 characters long'), applied: false };
+      if (pw.length > 128) return { ...badRequest('password must be at most 128 characters long'), applied: false };
       if (d.password !== pw) s.stats.credentialChangesApplied++;
       d.password = pw;
       return { ...jsonAnswer(204), applied: true };
@@ -261,5 +275,32 @@ export function openLoginUrl(s: State, key: string, ip: string): Answer {
     loginKey: '',
   };
   s.creds.of(u.owner)?.sessions.push(session);
-  return { status: 302, body: '', type: 'text/html', headers: { Location: u.redirectURL ?? '/', 'Set-Cookie': `session=${randomText(32)}; Path=/; HttpOnly` } };
+  return { status: 303, body: '', type: 'text/html', headers: { Location: u.redirectURL ?? '/', 'Set-Cookie': `session=${randomText(32)}; Path=/; HttpOnly` } };
 }
+
+/** GET /api/login-keys/commands (no login): the names a key's allow-list may hold on this server. */
+export function loginKeyCommands(): Answer {
+  const legacy = [
+    'CMD_API_LOGIN_TEST',
+    'CMD_API_SHOW_USERS',
+    'CMD_API_SHOW_ALL_USERS',
+    'CMD_API_SHOW_RESELLERS',
+    'CMD_API_SHOW_ADMINS',
+    'CMD_API_SHOW_USER_CONFIG',
+    'CMD_API_USER_EXISTS',
+    'CMD_API_VERIFY_PASSWORD',
+    'CMD_API_USER_PASSWD',
+    'CMD_API_DOMAIN_OWNERS',
+    'CMD_API_SHOW_DOMAINS',
+    'CMD_API_SHOW_USER_DOMAINS',
+    'CMD_API_POP',
+    'CMD_API_FTP',
+    'CMD_API_FTP_SHOW',
+    'CMD_API_LOGIN_KEYS',
+    'CMD_LOGIN_KEYS',
+  ];
+  return jsonAnswer(200, { commands: [...legacy, ...FEATURES], extended: [] });
+}
+
+/** The JSON API features (first segment after /api/) a key's allow-list names. */
+export const FEATURES = ['login-keys', 'login', 'sessions', 'db-show', 'db-manage'];

@@ -2,6 +2,14 @@
  * The legacy account commands: login test, listings, account config, existence, password
  * verification and the account password change.
  *
+ * DirectAdmin's own strings (shared notes, from its language files): command.txt "Cannot change
+ * password", "You must enter the password in both fields", "Password is too short", "Password is
+ * too long", "Invalid characters in password", "Passwords do not match", "That user does not
+ * exist", "That user does not belong to you", "New password isn't different" (account passwords
+ * only), "You cannot execute that command"; user.txt "Unable to satisfy difficult password
+ * check.", "User password changed, however the account is still suspended" (with error=0, or
+ * error=1: `suspendedPasswordAnswer`, not on record).
+ *
  * Choices where DirectAdmin's behaviour is not documented:
  * - CMD_API_USER_PASSWD by GET: `error=1&text=Cannot change password&details=This command requires a POST request`.
  * - CMD_API_VERIFY_PASSWORD answers `valid=1`/`valid=0` (url-encoded) or `{"valid":"1"}` (JSON).
@@ -17,6 +25,7 @@ export const NO_USER = 'That user does not exist';
 export const NOT_YOURS = 'That user does not belong to you';
 export const CANNOT_CHANGE = 'Cannot change password';
 export const NOT_DIFFERENT = "New password isn't different";
+export const STILL_SUSPENDED = 'User password changed, however the account is still suspended';
 
 /** Checks a new password the way DirectAdmin does; returns [text, details] of the error, or undefined. */
 export function passwordProblem(pw: string, policy: Settings['passwordPolicy']): [string, string] | undefined {
@@ -39,12 +48,13 @@ export function passwordProblem(pw: string, policy: Settings['passwordPolicy']):
  * The checks every password change shares (accounts and mailboxes): both fields, equal, policy,
  * and "isn't different" unless the server accepts an unchanged password. [text, details] or undefined.
  */
-export function newPasswordProblem(s: State, passwd: string, passwd2: string, current: string): [string, string] | undefined {
+export function newPasswordProblem(s: State, passwd: string, passwd2: string, current: string, refusesUnchanged = true): [string, string] | undefined {
   if (passwd === '' || passwd2 === '') return [CANNOT_CHANGE, 'You must enter the password in both fields'];
   if (passwd !== passwd2) return [CANNOT_CHANGE, 'Passwords do not match'];
   const problem = passwordProblem(passwd, s.settings.passwordPolicy);
   if (problem) return problem;
-  if (passwd === current && !s.settings.acceptUnchangedPassword) return [CANNOT_CHANGE, NOT_DIFFERENT];
+  // "isn't different" is among the account password strings only (command.txt).
+  if (refusesUnchanged && passwd === current && !s.settings.acceptUnchangedPassword) return [CANNOT_CHANGE, NOT_DIFFERENT];
   return undefined;
 }
 
@@ -162,6 +172,9 @@ function userPasswd(s: State, r: Request): Answer {
     const sessions = s.creds.of(target.username)?.sessions;
     if (sessions) sessions.length = 0;
   }
-  const text = target.suspended ? 'User password changed, however the account is still suspended' : 'Password Changed';
-  return { ...action(s, r.json, true, text, ''), applied: true };
+  if (target.suspended) {
+    // user.txt; whether it comes with error=1 is not on record (suspendedPasswordAnswer).
+    return { ...action(s, r.json, s.settings.suspendedPasswordAnswer === 'success', STILL_SUSPENDED, ''), applied: true };
+  }
+  return { ...action(s, r.json, true, 'Password Changed', ''), applied: true };
 }

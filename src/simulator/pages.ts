@@ -1,5 +1,6 @@
 /** The HTML pages and fixed answers the simulator sends (DirectAdmin look-alikes). */
-import type { AuthFailureStyle } from './types.js';
+import { actionBody, type FormatOptions } from './encode.js';
+import type { AuthFailureStyle, KeyRefusalStyle } from './types.js';
 
 export interface Answer {
   status: number;
@@ -27,9 +28,12 @@ export const HTML_AFTER_APPLY = '<html><head><title>DirectAdmin</title></head><b
 export const notFound = (): Answer => ({ status: 404, body: NOT_FOUND_PAGE, type: 'text/html' });
 export const error500 = (): Answer => ({ status: 500, body: ERROR500_PAGE, type: 'text/html' });
 
-export function authFailureAnswer(style: AuthFailureStyle, jsonApi: boolean): Answer {
+export function authFailureAnswer(style: AuthFailureStyle, jsonApi: boolean, jsonMode = false): Answer {
   if (jsonApi) return { status: 401, body: '{"type":"UNAUTHORIZED"}', type: 'application/json' };
   switch (style) {
+    case 'not-logged-in':
+      if (jsonMode) return { status: 200, body: '{"error":"Not logged in"}', type: 'application/json' };
+      return { status: 200, body: LOGIN_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
     case 'evolution-page':
       return { status: 200, body: EVOLUTION_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
     case '401':
@@ -39,4 +43,21 @@ export function authFailureAnswer(style: AuthFailureStyle, jsonApi: boolean): An
     default:
       return { status: 200, body: LOGIN_PAGE, type: 'text/html; charset=utf-8', headers: { 'X-DirectAdmin': 'unauthorized' } };
   }
+}
+
+/** command.txt: what a login may not use. */
+export const NOT_ALLOWED_TEXT = 'You cannot execute that command';
+
+/** A valid login key that does not allow the command (keyRefusal '403' or 'refusal'): not a failed login. */
+export function keyDeniedAnswer(style: KeyRefusalStyle, jsonApi: boolean, jsonMode: boolean, format: FormatOptions): Answer {
+  if (jsonApi) return { status: 403, body: '{"type":"ACCESS_DENIED"}', type: 'application/json' };
+  const body = actionBody(jsonMode, false, NOT_ALLOWED_TEXT, '', format);
+  return { status: style === '403' ? 403 : 200, body, type: jsonMode ? 'application/json' : 'text/plain; charset=utf-8' };
+}
+
+/** A DirectAdmin without the JSON API, asked for /api/...: an HTML 404, its login page, or a 200 page (noJsonApiAnswer). */
+export function noJsonApiAnswer(style: 'not-found' | 'login-page' | 'page'): Answer {
+  if (style === 'login-page') return { status: 200, body: EVOLUTION_PAGE, type: 'text/html; charset=utf-8' };
+  if (style === 'page') return { status: 200, body: HTML_AFTER_APPLY, type: 'text/html; charset=utf-8' };
+  return notFound();
 }

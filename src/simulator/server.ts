@@ -22,17 +22,17 @@ import https from 'node:https';
 import net from 'node:net';
 import { X509Certificate, randomInt } from 'node:crypto';
 import { AccountStore, seededRandom, type SimAccount } from './accounts.js';
-import { authenticate, Blacklist } from './auth.js';
+import { authenticate, Blacklist, KEY_DENIED } from './auth.js';
 import { makeCertificate } from './certificate.js';
 import { applyOptions, settingsFrom, type Request, type Settings, type State } from './context.js';
 import { CredentialStore, dbUserViews, ftpViews, keyView, mailboxViews, normalizeIp } from './credentials.js';
 import { domainCommand } from './domains.js';
 import { FAULTS_AFTER, FAULTS_BEFORE, FaultInjector, isWrite, type FaultTarget } from './faults.js';
-import { jsonApiRequest, keyNamesFor, openLoginUrl, resolveRoute, type Route } from './jsonapi.js';
+import { jsonApiRequest, keyNamesFor, loginKeyCommands, openLoginUrl, resolveRoute, type Route } from './jsonapi.js';
 import { accountCommand, ListCache } from './legacy.js';
 import { Load } from './load.js';
 import { readBody, Transport } from './transport.js';
-import { BLACKLISTED_PAGE, ERROR500_PAGE, HTML_AFTER_APPLY, authFailureAnswer, notFound } from './pages.js';
+import { BLACKLISTED_PAGE, ERROR500_PAGE, HTML_AFTER_APPLY, authFailureAnswer, keyDeniedAnswer, noJsonApiAnswer, notFound } from './pages.js';
 import type {
   Faults,
   LoginKeySpec,
@@ -356,12 +356,17 @@ class SimulatorImpl implements Simulator {
     const method = req.method ?? 'GET';
 
     if (route?.route === '/api/login/url' && set.jsonApi && method === 'GET') return this.#io.send(res, openLoginUrl(this.#state, query.get('key') ?? '', ip));
+    if (route?.route === '/api/login-keys/commands' && set.jsonApi && method === 'GET') return this.#io.send(res, loginKeyCommands());
 
     const caller = authenticate(req.headers.authorization, route ? keyNamesFor(route.route) : [command.toUpperCase()], ip, this.#store, this.#creds, set);
+    if (caller === KEY_DENIED) {
+      // keyRefusal '403' / 'refusal': the key is valid but does not allow this command. Not a failed login.
+      return this.#io.send(res, keyDeniedAnswer(set.keyRefusal, isApi && set.jsonApi, json, set.format));
+    }
     if (!caller) {
       s.failedLogins++;
       this.#blacklist.fail(ip);
-      return this.#io.send(res, authFailureAnswer(set.authFailure, isApi && set.jsonApi));
+      return this.#io.send(res, authFailureAnswer(set.authFailure, isApi && set.jsonApi, json));
     }
 
     const waiting = this.#load.enter();
@@ -374,7 +379,7 @@ class SimulatorImpl implements Simulator {
       const due = processingFrom + latency;
       if (latency > 0) await this.#io.sleepUntil(due);
       if (this.#io.closed || res.destroyed) return;
-      if (isApi && !set.jsonApi) return this.#io.send(res, notFound());
+      if (isApi && !set.jsonApi) return this.#io.send(res, noJsonApiAnswer(set.noJsonApiAnswer));
       let all: URLSearchParams | undefined;
       const params = () => (all ??= new URLSearchParams([...body, ...query]));
       const r: Request = { method, command, path, param, params, json, bodyText, caller, ip };

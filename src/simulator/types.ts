@@ -75,7 +75,20 @@ export interface Faults {
 
 export type FaultName = 'error500' | 'resetBeforeApply' | 'resetAfterApply' | 'emptyAfterApply' | 'hang' | 'htmlAfterApply' | 'trickle';
 
-export type AuthFailureStyle = 'login-page' | 'evolution-page' | '401' | '401-json';
+/**
+ * How a failed login is answered on the legacy API. 'not-logged-in': `{"error":"Not logged in"}`
+ * to a request with json=yes (as the Clientexec module handles it), the login page otherwise.
+ */
+export type AuthFailureStyle = 'login-page' | 'evolution-page' | '401' | '401-json' | 'not-logged-in';
+
+/**
+ * What a valid login key that does not allow the command gets. 'login-page' (default): a failed
+ * login (the login page; 401 {"type":"UNAUTHORIZED"} on the JSON API), counted toward the
+ * blacklist. '403': HTTP 403 (JSON API: {"type":"ACCESS_DENIED"}; legacy: the refusal below as the
+ * body). 'refusal': the legacy refusal `error=1&text=You cannot execute that command` with 200
+ * (JSON API: 403 ACCESS_DENIED). Neither of the last two is a failed login.
+ */
+export type KeyRefusalStyle = 'login-page' | '403' | 'refusal';
 
 export interface PasswordPolicy {
   /** Default 5. */
@@ -136,7 +149,9 @@ export interface SimulatorOptions {
   verifyInvalidForSuspended?: boolean;
   /**
    * Default false: a password change to the current password is refused with
-   * `Cannot change password` / `New password isn't different` (accounts and mailboxes).
+   * `Cannot change password` / `New password isn't different` (account passwords only: DirectAdmin's
+   * language files have that string among the account password strings alone; a mailbox or FTP
+   * account set to its current password is changed again, a success).
    * true: accepted silently as a success.
    */
   acceptUnchangedPassword?: boolean;
@@ -154,6 +169,26 @@ export interface SimulatorOptions {
    * default true (they work); false: 403 {"type":"ACCESS_DENIED"} (not documented either way).
    */
   sessionsDestroyViaLoginAs?: boolean;
+  /** What a login key gets for a command its allow-list lacks (default 'login-page'). */
+  keyRefusal?: KeyRefusalStyle;
+  /**
+   * CMD_API_USER_PASSWD of a suspended account: 'success' (default) answers error=0 with "User
+   * password changed, however the account is still suspended"; 'error' applies the change and
+   * answers the same text with error=1 (whether DirectAdmin sets error=1 is not on record).
+   */
+  suspendedPasswordAnswer?: 'success' | 'error';
+  /**
+   * Who owns a one-time login URL created through login-as (`admin|user`): 'customer' (default:
+   * it opens the user's login, and the user's GET /api/login-keys/urls lists it) or 'admin' (it
+   * opens the admin's login and is listed under the admin: one third-party report). Not on record.
+   */
+  loginUrlOwner?: 'customer' | 'admin';
+  /** With `jsonApi: false`, what /api/ answers: an HTML 404 (default 'not-found'), the login page, or a 200 HTML page. */
+  noJsonApiAnswer?: 'not-found' | 'login-page' | 'page';
+  /** The FTP separator between an extra FTP account's name and its domain (default '@'; configurable on a real server). */
+  ftpSeparator?: string;
+  /** DELETE /api/login-keys/keys/{id} of a key that does not exist: 404 NOT_FOUND (default 'not-found') or 204 ('no-content'). */
+  deleteUnknownKey?: 'not-found' | 'no-content';
   /** Mailboxes per domain (default 2). Every account owns 1 or 2 domains (seeded). */
   mailboxesPerDomain?: number;
   /** Extra FTP accounts per domain (default 1). */

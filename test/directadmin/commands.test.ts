@@ -133,10 +133,33 @@ describe('legacy commands for the other credentials', { timeout: 30_000 }, () =>
         '{"fred":"/home/fred","upload@example.com":"/home/fred/domains/example.com/public_html/upload","web.dev@example.com":"/home/fred"}',
       ]) {
         const { result, url } = await ask(body, (c) => c.listFtpAccounts('example.com'));
-        assert.deepEqual(result, expected, body);
+        assert.deepEqual(result, { accounts: expected, unrecognised: [] }, body);
         assert.equal(url.searchParams.get('action'), 'list');
       }
-      assert.deepEqual((await ask('', (c) => c.listFtpAccounts('example.com'))).result, []);
+      assert.deepEqual((await ask('', (c) => c.listFtpAccounts('example.com'))).result, { accounts: [], unrecognised: [] });
+    });
+
+    it('reads a configurable FTP separator from the names, and reports names of no known shape instead of skipping them (issue 26)', async () => {
+      for (const sep of ['+', '%', '#']) {
+        const body = new URLSearchParams([
+          ['fred', '/home/fred'],
+          [`upload${sep}example.com`, '/home/fred/upload'],
+          [`a.b${sep}example.com`, '/home/fred'],
+          ['Strange Name', '/x'],
+          ['other@elsewhere', '/y'],
+        ]).toString();
+        const { result } = await ask(body, (c) => c.listFtpAccounts('example.com'));
+        assert.deepEqual(
+          result.accounts.map((a) => [a.user, a.fullUser]),
+          [
+            ['upload', `upload${sep}example.com`],
+            ['a.b', `a.b${sep}example.com`],
+            ['other', 'other@elsewhere'],
+          ],
+          sep,
+        );
+        assert.deepEqual(result.unrecognised, ['Strange Name'], sep);
+      }
     });
 
     it('shows one account (both formats) and refuses details without a type', async () => {

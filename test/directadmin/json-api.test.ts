@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { AuthenticationFailed, CommandFailed, IpBlacklisted, UnexpectedAnswer, type RequestEvent } from '../../src/directadmin/index.js';
+import { AuthenticationFailed, CommandFailed, IpBlacklisted, PermissionDenied, UnexpectedAnswer, type RequestEvent } from '../../src/directadmin/index.js';
 import { answer, basicUser, client, startServer, type TestServer } from './helpers.js';
 
 describe('JSON API commands', { timeout: 30_000 }, () => {
@@ -114,10 +114,14 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
           assert.ok(e instanceof CommandFailed, `${type}: ${String(e)}`);
           assert.equal(e.apiType, type);
           assert.equal(e.details, details, type);
-          assert.equal(e.code, 'DA_COMMAND_FAILED');
+          // ACCESS_DENIED: the login key lacks the feature, a refusal of its own (issue 26), never a failed login.
+          assert.equal(e.code, type === 'ACCESS_DENIED' ? 'DA_PERMISSION_DENIED' : 'DA_COMMAND_FAILED');
+          assert.equal(e instanceof PermissionDenied, type === 'ACCESS_DENIED');
           assert.equal(e.fatal, false);
           assert.equal(e.mayHaveWritten, false);
-          assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} failed at 127\.0\.0\.1:\d+: /);
+          if (type === 'ACCESS_DENIED')
+            assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} is not allowed .* does not allow login-keys\. Add the line `login-keys`/);
+          else assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} failed at 127\.0\.0\.1:\d+: /);
           return true;
         },
       );
@@ -167,10 +171,59 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
       run(403, '<html>Your IP is blacklisted</html>', (c) => c.listSessions(), 'text/html'),
       IpBlacklisted,
     );
+    // A write: the login page is a failed login, whatever the server.
     await assert.rejects(
-      run(200, '<html><title>DirectAdmin Login</title></html>', (c) => c.listSessions(), 'text/html'),
+      run(200, '<html><title>DirectAdmin Login</title></html>', (c) => c.destroySession('s1'), 'text/html'),
       AuthenticationFailed,
     );
+    // A server that has answered /api/ with JSON has the JSON API: its login page is a failed login.
+    s.seen.length = 0;
+    const c = client(s.base);
+    try {
+      s.set(answer(200, '[]', 'application/json'));
+      await c.listSessions();
+      s.set(answer(200, '<html><title>DirectAdmin Login</title></html>', 'text/html'));
+      await assert.rejects(c.listDbUsers(), AuthenticationFailed);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('a server that never answered /api/ with JSON and answers a read with its login page or a 200 page has no JSON API (issue 26)', async () => {
+    for (const [status, body] of [
+      [200, '<html><title>DirectAdmin Login</title></html>'],
+      [200, '<html><body>Welcome</body></html>'],
+      [404, '<html><body>Not Found</body></html>'],
+    ] as const) {
+      s.seen.length = 0;
+      s.set(answer(status, body, 'text/html'));
+      const c = client(s.base);
+      try {
+        await assert.rejects(
+          c.listSessions(),
+          (e: unknown) => e instanceof CommandFailed && e.apiType === 'NO_JSON_API' && !e.fatal && /not supported by this server/.test(e.message),
+        );
+        // Said once: no other /api/ request is sent to it.
+        await assert.rejects(c.listDbUsers(), (e: unknown) => e instanceof CommandFailed && e.apiType === 'NO_JSON_API');
+        assert.equal(s.seen.length, 1, `${status} ${body}`);
+        assert.equal(c.fatalError, undefined);
+      } finally {
+        await c.close();
+      }
+    }
+  });
+
+  it('JSON mode\'s {"error":"Not logged in"} is a failed login that stops the server after one request (issue 26)', async () => {
+    s.seen.length = 0;
+    s.set(answer(200, '{"error":"Not logged in"}', 'application/json'));
+    const c = client(s.base);
+    try {
+      await assert.rejects(c.showUsers(), (e: unknown) => e instanceof AuthenticationFailed && e.fatal && /Not logged in/.test(e.message));
+      await assert.rejects(c.listMailboxes('example.com'), AuthenticationFailed);
+      assert.equal(s.seen.length, 1);
+    } finally {
+      await c.close();
+    }
   });
 
   it('lists sessions and destroys one or all others (204)', async () => {

@@ -10,6 +10,7 @@ import {
   CommandFailed,
   IpBlacklisted,
   NeedsHttps,
+  PermissionDenied,
   RedirectRefused,
   TlsFailure,
   TransportError,
@@ -81,6 +82,11 @@ describe('whole-request deadline and abandon', { timeout: 30_000 }, () => {
   });
 
   it('abandons in-flight requests at once when the signal aborts, and refuses later ones without sending', async () => {
+    const stop = new AbortController();
+    const c = client(s.base, { timeoutMs: 60_000, signal: stop.signal, connections: 4 });
+    // The first request of a command goes alone until an answer proves the login may use it.
+    s.set((_q, res) => res.end('error=0&text=Password%20Changed'));
+    await c.changePassword('ann', 'Pw0aaaaaaaaaaaa');
     s.seen.length = 0;
     let arrived!: () => void;
     const bothArrived = new Promise<void>((resolve) => (arrived = resolve));
@@ -88,8 +94,6 @@ describe('whole-request deadline and abandon', { timeout: 30_000 }, () => {
       if (s.seen.length === 2) arrived();
       if (s.seen.length === 1) res.writeHead(200).write('err'); // headers sent, body stalls
     });
-    const stop = new AbortController();
-    const c = client(s.base, { timeoutMs: 60_000, signal: stop.signal, connections: 4 });
     const stalledBody = c.changePassword('fred', 'Pw1aaaaaaaaaaaa');
     const noHeaders = c.changePassword('bob', 'Pw2bbbbbbbbbbbb');
     await bothArrived;
@@ -278,11 +282,23 @@ describe('stable codes and operator messages of the answer-level errors', { time
     assert.equal(h.code, 'DA_NEEDS_HTTPS');
     assert.equal(h.evidence, 'use-https');
     assert.match(h.message, /needs https/);
-    const f = await failWith((_q, res) => res.end('error=1&text=You%20cannot%20execute%20that%20command'));
+    const f = await failWith((_q, res) => res.end('error=1&text=Cannot%20change%20password&details=Password%20is%20too%20short'));
     assert.ok(f instanceof CommandFailed);
     assert.equal(f.code, 'DA_COMMAND_FAILED');
     assert.equal(f.apiType, undefined);
-    assert.match(f.message, /^CMD_API_LOGIN_TEST failed at 127\.0\.0\.1:\d+: You cannot execute that command$/);
+    assert.match(f.message, /^CMD_API_LOGIN_TEST failed at 127\.0\.0\.1:\d+: Cannot change password: Password is too short$/);
+    // The legacy refusal of a command this login may not use: a permission refusal naming the allow-list line (issue 26).
+    const p = await failWith((_q, res) => res.end('error=1&text=You%20cannot%20execute%20that%20command'));
+    assert.ok(p instanceof PermissionDenied);
+    assert.equal(p.code, 'DA_PERMISSION_DENIED');
+    assert.equal(p.fatal, false);
+    assert.equal(p.missing, 'CMD_API_LOGIN_TEST');
+    assert.match(p.message, /CMD_API_LOGIN_TEST is not allowed .*"You cannot execute that command".*Add the line `CMD_API_LOGIN_TEST`.*not a failed login/);
+    const forbidden = await failWith((_q, res) => {
+      res.statusCode = 403;
+      res.end('Forbidden');
+    });
+    assert.ok(forbidden instanceof PermissionDenied && forbidden.evidence === 'http-403');
     const u = await failWith((_q, res) => {
       res.statusCode = 502;
       res.end('<html>Bad gateway</html>');

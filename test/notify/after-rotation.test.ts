@@ -227,4 +227,36 @@ describe('notify after a real rotation', { timeout: 120_000 }, () => {
       rmSync(out, { recursive: true, force: true });
     }
   });
+
+  it('--deliver login-link on a server whose links made as admin|user belong to the admin: no link is ever sent, the run stops non-zero saying why, the admin link is deleted (issue 26)', async () => {
+    const sim = await startSimulator({ users: 6, suspendedEvery: 0, resellers: 0, extraAdmins: 0, loginUrlOwner: 'admin' });
+    const out = tempDir('da-rotate-notify-adminlink-');
+    try {
+      const env = { DA_URL: daUrl(sim), XDG_STATE_HOME: join(out, 'state'), SMTP_URL: `smtp://mailer:${SMTP_PASS}@127.0.0.1:${smtp.port}` };
+      const report = await sweep(sim, out, env);
+      const before = smtp.received.length;
+      const r = await runCli(notifyArgs(report, ['--deliver', 'login-link']), { env });
+      assert.notEqual(r.code, 0, 'not a success');
+      assert.equal(smtp.received.length, before, 'nothing sent');
+      assert.match(r.stderr, /could not be proved to open user\d+'s own login .*under admin's own login/);
+      assert.match(r.stderr, /--link-fallback password/);
+      assert.deepEqual(sim.loginUrls(), [], 'the admin login link it made was deleted again');
+
+      // Asked for: those accounts get their passwords instead, never a link.
+      const fallback = await runCli(notifyArgs(report, ['--deliver', 'login-link', '--link-fallback', 'password']), { env });
+      assert.equal(fallback.code, 0, fallback.stderr);
+      const got = receivedSince(before);
+      assert.equal(got.length, USERS.length);
+      const own = ownSecrets(sim, readFileSync(report, 'utf8'));
+      for (const m of got) {
+        const user = m.to.split('@')[0]!;
+        for (const pw of own.get(user)!) assert.ok(m.body.includes(pw), `${user}: their passwords instead`);
+        assert.ok(!/api\/login\/url/.test(m.body), `${user}: no login link`);
+      }
+      assert.deepEqual(sim.loginUrls(), []);
+    } finally {
+      await sim.close();
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fcSeed } from '../seed.js';
-import { AuthenticationFailed, CommandFailed, TransportError, UnexpectedAnswer, type DirectAdminError } from '../../src/directadmin/index.js';
+import { AuthenticationFailed, CommandFailed, PermissionDenied, TransportError, UnexpectedAnswer, type DirectAdminError } from '../../src/directadmin/index.js';
 import type { Credential, CredentialKind, KindContext } from '../../src/kinds/index.js';
 import { SecretRegistry } from '../../src/log.js';
 import { backoffDelay } from '../../src/rotation/retry.js';
@@ -262,5 +262,45 @@ describe('backoffDelay', { timeout: 30_000 }, () => {
     t.mock.method(Math, 'random', () => 0);
     const lows = Array.from({ length: 10 }, (_, i) => backoffDelay(500, i + 1));
     assert.deepEqual(lows, [250, 500, 1000, 2000, 4000, 8000, 15000, 15000, 15000, 15000]);
+  });
+});
+
+describe('permission refusals and suspended answers (issue 26)', () => {
+  const denied = () => new PermissionDenied(CMD, 'Forbidden', '', 'http-403');
+  const stillSuspended = () => new CommandFailed(CMD, 'User password changed, however the account is still suspended', '');
+
+  it('a change refused to this login fails, names the line to add and asks its kind to stop, never as a systematic halt', async () => {
+    const { server, kind } = fakeKind([denied()]);
+    const o = await changeCredential(context(kind), fred, PW);
+    assert.equal(o.status, 'failed');
+    assert.equal(o.secret, undefined);
+    assert.deepEqual(o.stop && [o.stop.kind, o.stop.reason, o.stop.missing], ['account', 'permission', CMD]);
+    assert.equal(o.refusal, undefined);
+    assert.equal(server.sent.length, 1, 'not sent again');
+  });
+
+  it('a proving read refused to this login is not asked again: the change is settled by resending', async () => {
+    const { server, kind } = fakeKind(['applied-lost', 'ok', 'applied-lost', 'ok'], [denied()]);
+    const ctx = context(kind);
+    const a = await changeCredential(ctx, fred, PW);
+    assert.equal(a.status, 'rotated');
+    assert.equal(server.checks, 1);
+    assert.equal(ctx.checkDenied, true);
+    const b = await changeCredential(ctx, { ...fred, name: 'bob', owner: 'bob' }, PW);
+    assert.equal(b.status, 'rotated');
+    assert.equal(server.checks, 1, 'no second read of a refused kind');
+    assert.equal(server.sent.length, 4);
+  });
+
+  it('"changed, however the account is still suspended" with error=1 is applied: proved rotated, or unknown with its secret, never failed', async () => {
+    const proved = fakeKind([stillSuspended()], [true]);
+    const p = await changeCredential(context(proved.kind), fred, PW);
+    assert.deepEqual([p.status, p.verified, p.secret], ['rotated', true, PW]);
+    const unproved = fakeKind([stillSuspended(), stillSuspended(), stillSuspended()], [false, false, false], {});
+    const u = await changeCredential(context(unproved.kind, { retries: 2 }), fred, PW);
+    assert.deepEqual([u.status, u.secret], ['unknown', PW]);
+    const noRead = fakeKind([stillSuspended(), unchanged()], [], { check: false });
+    const n = await changeCredential(context(noRead.kind), fred, PW);
+    assert.deepEqual([n.status, n.verified, n.secret], ['rotated', true, PW], 'the resend\'s "isn\'t different" proves it');
   });
 });

@@ -41,6 +41,21 @@ function simulate(args: string[], nodeArgs: string[] = []): Promise<Started> {
 const basic = (user: string, secret: string) => ({ authorization: 'Basic ' + Buffer.from(`${user}:${secret}`).toString('base64') });
 
 describe('`da-rotate simulate` command line', { timeout: 60_000 }, () => {
+  it('the real-server switches of issue 26: a key lacking a command gets a 403, FTP names use the separator given', async () => {
+    const sim = await simulate(['--users', '2', '--json-status', '--key-commands', 'CMD_API_LOGIN_TEST', '--key-refusal', '403', '--ftp-separator', '+']);
+    try {
+      const status = JSON.parse(sim.first.split('\n')[0]!) as { url: string; adminUser: string; adminPassword: string; loginKey: { key: string } };
+      const denied = await fetch(`${status.url}/CMD_API_SHOW_USERS`, { headers: basic(status.adminUser, status.loginKey.key) });
+      assert.equal(denied.status, 403);
+      const ftp = await fetch(`${status.url}/CMD_API_FTP?action=list&domain=user00001.example.net`, {
+        headers: basic(`${status.adminUser}|user00001`, status.adminPassword),
+      });
+      assert.match(await ftp.text(), /%2Buser%30%30%30%30%31%2Eexample%2Enet=/);
+    } finally {
+      await sim.stop();
+    }
+  });
+
   it('--key-commands creates a restricted admin key and prints it (JSON status)', async () => {
     const sim = await simulate(['--users', '3', '--json-status', '--key-commands', 'CMD_API_LOGIN_TEST,CMD_API_SHOW_USERS']);
     try {

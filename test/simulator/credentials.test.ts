@@ -88,11 +88,8 @@ describe('simulator: mailboxes (CMD_API_POP)', { timeout: 30_000 }, () => {
       assert.equal((await modify(as(sim, 'user00003'), 'MailPassw0rd1')).body, 'error=%30&text=Email%20account%20modified&details=');
       assert.equal(sim.mailboxPassword(`info@${d}`), 'MailPassw0rd1');
       assert.equal(sim.stats.credentialChangesApplied, 1);
-      assert.deepEqual(form((await modify(as(sim, 'user00003'), 'MailPassw0rd1')).body), {
-        error: '1',
-        text: 'Cannot change password',
-        details: "New password isn't different",
-      });
+      // "isn't different" is an account password string only (issue 26): a mailbox set to its current password is changed again.
+      assert.deepEqual(form((await modify(as(sim, 'user00003'), 'MailPassw0rd1')).body), { error: '0', text: 'Email account modified', details: '' });
       assert.deepEqual(form((await modify(as(sim, 'user00003'), 'Ab1')).body), {
         error: '1',
         text: 'Cannot change password',
@@ -106,7 +103,7 @@ describe('simulator: mailboxes (CMD_API_POP)', { timeout: 30_000 }, () => {
       assert.deepEqual(form((await modify(as(sim, 'user00003'), 'MailPassw0rd2', 'MailPassw0rd2', 'ghost')).body), {
         error: '1',
         text: 'Cannot change password',
-        details: 'That e-mail account does not exist',
+        details: 'That email user does not exist',
       });
       // The reseller that owns the user, through login-as; and the user itself.
       const reseller = sim.account('user00003')!.creator;
@@ -163,7 +160,7 @@ describe('simulator: FTP accounts', { timeout: 30_000 }, () => {
       assert.deepEqual(show, { fulluser: `upload@${d}`, user: 'upload', domain: d, type: 'ftp', path: `/home/user00001/domains/${d}/public_ftp` });
       const modify = (extra: string) =>
         call(sim, '/CMD_API_FTP', { ...as(sim, 'user00001'), body: `action=modify&domain=${d}&user=upload&passwd=FtpPassw0rd1&passwd2=FtpPassw0rd1${extra}` });
-      assert.equal((await modify('&type=ftp')).body, 'error=%30&text=FTP%20account%20modified&details=');
+      assert.equal((await modify('&type=ftp')).body, 'error=%30&text=Ftp%20account%20changed&details=');
       assert.equal(sim.ftpAccounts('user00001')[0]!.password, 'FtpPassw0rd1');
       assert.equal(sim.ftpAccounts('user00001')[0]!.path, `/home/user00001/domains/${d}/public_ftp`, 'same type: same home');
       sim.setOptions({ acceptUnchangedPassword: true });
@@ -176,7 +173,7 @@ describe('simulator: FTP accounts', { timeout: 30_000 }, () => {
       assert.deepEqual(form((await modify('&type=custom')).body), { error: '1', text: 'Cannot change password', details: 'A custom path is required' });
       assert.equal(form((await modify('&type=custom&custom_val=/home/user00001/elsewhere')).body).error, '0');
       assert.equal(sim.ftpAccounts('user00001')[0]!.path, '/home/user00001/elsewhere');
-      assert.deepEqual(form((await modify('&type=bogus')).body), { error: '1', text: 'Cannot change password', details: 'Invalid FTP account type' });
+      assert.deepEqual(form((await modify('&type=bogus')).body), { error: '1', text: 'Cannot change password', details: 'Unknown ftp type' });
       assert.equal((await call(sim, `/CMD_API_FTP?action=list&domain=${d}`, admin(sim))).body, 'error=%31&text=You%20do%20not%20own%20that%20domain&details=');
     });
   });
@@ -215,7 +212,7 @@ describe('simulator: legacy login keys (CMD_API_LOGIN_KEYS)', { timeout: 30_000 
       assert.deepEqual(JSON.parse((await call(sim, '/CMD_API_LOGIN_KEYS?json=yes', as(sim, 'user00001'))).body).rootauth.last_used, 'never');
       const revoke = (names: string[]) =>
         call(sim, '/CMD_API_LOGIN_KEYS', { ...as(sim, 'user00001'), body: `action=select&delete=Delete&${names.map((n, i) => `select${i}=${n}`).join('&')}` });
-      assert.equal((await revoke(['phone'])).body, 'error=%30&text=Login%20keys%20deleted&details=');
+      assert.equal((await revoke(['phone'])).body, 'error=%30&text=Key%28s%29%20Deleted&details=');
       assert.deepEqual(
         sim.loginKeys('user00001').map((k) => k.name),
         ['rootauth'],
@@ -223,8 +220,8 @@ describe('simulator: legacy login keys (CMD_API_LOGIN_KEYS)', { timeout: 30_000 
       assert.equal(sim.stats.loginKeysRevoked, 1);
       const again = await call(sim, '/CMD_API_LOGIN_TEST', { user: 'user00001', secret: 'UserKeyAAAA1111' });
       assert.equal(again.headers.get('x-directadmin'), 'unauthorized', 'a revoked key stops authenticating');
-      assert.deepEqual(form((await revoke(['phone'])).body), { error: '1', text: 'Cannot delete login key', details: 'No such login key: phone' });
-      assert.deepEqual(form((await revoke(['rootauth'])).body), { error: '1', text: 'Cannot delete login key', details: 'Login key rootauth is read-only' });
+      assert.deepEqual(form((await revoke(['phone'])).body), { error: '1', text: 'Error Deleting Key(s)', details: 'No such login key: phone' });
+      assert.deepEqual(form((await revoke(['rootauth'])).body), { error: '1', text: 'Error Deleting Key(s)', details: 'Login key rootauth is read-only' });
     });
   });
 
@@ -365,7 +362,7 @@ describe('simulator: JSON API', { timeout: 30_000 }, () => {
         [created.id],
       );
       const first = await fetch(created.url, { redirect: 'manual' });
-      assert.deepEqual([first.status, first.headers.get('location')], [302, '/user/password']);
+      assert.deepEqual([first.status, first.headers.get('location')], [303, '/user/password']);
       assert.equal(sim.sessions('user00002').length, 1, 'the login opened a session');
       const second = await fetch(created.url, { redirect: 'manual' });
       assert.equal(second.status, 401, 'single use');
@@ -395,7 +392,7 @@ describe('simulator: JSON API', { timeout: 30_000 }, () => {
     });
   });
 
-  it('lists database users and changes their passwords (WEAK_PASSWORD under 8)', async () => {
+  it('lists database users and changes their passwords (400 BAD_REQUEST under 8, as the OpenAPI lists)', async () => {
     await withSim({ ...LAYOUT, dbUsersPerUser: 2 }, async (sim) => {
       assert.deepEqual(JSON.parse((await call(sim, '/api/db-show/users', as(sim, 'user00001'))).body), [
         { dbuser: 'user00001_db1', hostPatterns: ['localhost'] },
@@ -407,7 +404,7 @@ describe('simulator: JSON API', { timeout: 30_000 }, () => {
       assert.deepEqual([ok.status, ok.body], [204, '']);
       assert.equal(sim.dbUsers('user00001')[1]!.password, 'DbPassw0rd12');
       const weak = await change('user00001_db1', '{"newPassword":"short"}');
-      assert.deepEqual([weak.status, JSON.parse(weak.body)], [490, { type: 'WEAK_PASSWORD', message: 'password must be at least 8 characters long' }]);
+      assert.deepEqual([weak.status, JSON.parse(weak.body)], [400, { type: 'BAD_REQUEST', message: 'password must be at least 8 characters long' }]);
       const missing = await change('user00002_db1', '{"newPassword":"DbPassw0rd12"}');
       assert.deepEqual([missing.status, JSON.parse(missing.body)], [404, { type: 'NOT_FOUND' }], "another account's database user is not found");
       assert.equal(JSON.parse((await change('user00001_db1', 'not json')).body).type, 'BAD_REQUEST');
