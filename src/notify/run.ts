@@ -394,7 +394,9 @@ async function sendOne(
 }
 
 /** The message in flight was abandoned a grace period after a stop. */
-class AbandonedOnStop extends Error {}
+class AbandonedOnStop extends Error {
+  readonly code = 'NOTIFY_ABANDONED_ON_STOP';
+}
 
 /** `sending`, unless a stop comes and it is still pending stopGraceMs later (default 5 s). */
 function boundedByStop<T>(sending: Promise<T>, deps: NotifyDeps): Promise<T> {

@@ -37,6 +37,7 @@ export function isFatalServerError(e: unknown): boolean {
  * admin's, and one third-party report found links that logged in the key's owner.
  */
 export class LoginLinkUnproven extends Error {
+  readonly code = 'LOGIN_LINK_UNPROVEN';
   constructor(
     readonly account: string,
     readonly reason: string,
