@@ -120,7 +120,7 @@ describe('JSON API commands', { timeout: 30_000 }, () => {
           assert.equal(e.fatal, false);
           assert.equal(e.mayHaveWritten, false);
           if (type === 'ACCESS_DENIED')
-            assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} is not allowed .* does not allow login-keys\. Add the line `login-keys`/);
+            assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} is not allowed .* does not allow login-keys\b.*Add the line `login-keys`/);
           else assert.match(e.message, /^DELETE \/api\/login-keys\/keys\/\{id\} failed at 127\.0\.0\.1:\d+: /);
           return true;
         },
