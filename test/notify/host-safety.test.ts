@@ -98,7 +98,7 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'da-rotate-notify-host-'));
   sim = await startSimulator({ users: 3, suspendedEvery: 0, resellers: 0, extraAdmins: 0 });
   // notify sends only passwords still live on the server: the report's are made the live ones.
-  for (const [user, , , , pw] of ROWS) sim.setPassword(user, pw!);
+  for (const [user, , , , pw] of ROWS) sim.setPassword(user, pw);
   smtp = await startSmtp({ pass: SMTP_PASS, hideStartTls: true });
 });
 after(async () => {
