@@ -9,9 +9,7 @@ export interface ListingFailure {
   owner: string;
   kind: KindName;
   error: string;
-  /** One credential whose name the server gave may not be sent (kinds/names.ts); without it, the whole listing failed. */
-  credential?: string;
-  /** The credential concerned, when one was seen (an FTP name of no known shape); else the whole kind of the account. */
+  /** The one credential concerned (a name that may not be sent, kinds/names.ts, or of no known shape); else the whole kind of the account. */
   name?: string;
   /** 'skipped': the server cannot do it at all (no JSON API); default 'failed'. */
   status?: 'failed' | 'skipped';
@@ -116,7 +114,7 @@ export async function listCredentials(
     if (list.length === 1 && !list[0]!.refused) credentials.push(list[0]!);
     else
       for (const c of list.slice().sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        if (c.refused) failures.push({ owner: c.owner, kind: c.kind, credential: c.name, error: c.refused });
+        if (c.refused) failures.push({ owner: c.owner, kind: c.kind, name: c.name, error: c.refused });
         else credentials.push(c);
       }
   }

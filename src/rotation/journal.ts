@@ -91,6 +91,10 @@ export interface JournalListingFailure {
   owner: string;
   kind: KindName;
   error: string;
+  /** The one credential concerned (a name that may not be sent, or of no known shape); else the whole kind of the account. */
+  name?: string;
+  /** 'skipped': the server cannot do it at all (no JSON API); default 'failed'. */
+  status?: 'failed' | 'skipped';
 }
 
 /** Appended to a journal when a later run of its server starts: this journal is never resumed or notified again. */

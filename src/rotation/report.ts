@@ -287,7 +287,16 @@ export function rowsFromJournal(state: JournalState, options: { includePending: 
   const rows: ReportRow[] = header.skipped.map((s) => skippedRow(header.server, s));
   // A listing that failed is a failed row in every report of the run, resumes included.
   for (const f of header.listingFailures ?? [])
-    rows.push({ server: header.server, username: f.owner, kind: f.kind, credential: '*', status: 'failed', attempts: 0, verified: false, error: f.error });
+    rows.push({
+      server: header.server,
+      username: f.owner,
+      kind: f.kind,
+      credential: f.name ?? '*',
+      status: f.status ?? 'failed',
+      attempts: 0,
+      verified: false,
+      error: f.error,
+    });
   for (const c of header.credentials) {
     const id = credentialId(c);
     const o = state.outcomes.get(id);

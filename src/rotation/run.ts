@@ -100,11 +100,11 @@ function listingFailureRow(server: string, f: ListingFailure): ReportRow {
     server,
     username: f.owner,
     kind: f.kind,
-    credential: f.credential ?? f.name ?? '*',
+    credential: f.name ?? '*',
     status: f.status ?? 'failed',
     attempts: 0,
     verified: false,
-    error: f.credential !== undefined || f.name ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+    error: f.name !== undefined ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
   };
 }
 
@@ -327,7 +327,18 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       credentialsSha256: hashCredentials(listed.credentials),
       skipped: selection.skipped,
       ...(listed.failures.length > 0
-        ? { listingFailures: listed.failures.map((f) => ({ owner: f.owner, kind: f.kind, error: listingFailureRow(server, f).error! })) }
+        ? {
+            listingFailures: listed.failures.map((f) => {
+              const row = listingFailureRow(server, f);
+              return {
+                owner: f.owner,
+                kind: f.kind,
+                error: row.error!,
+                ...(f.name !== undefined ? { name: f.name } : {}),
+                ...(f.status ? { status: f.status } : {}),
+              };
+            }),
+          }
         : {}),
       ...(supersedes ? { supersedes } : {}),
       ...(encryption ? { encryption } : {}),

@@ -216,3 +216,26 @@ describe('prune and a journal that never sent anything', () => {
     }
   });
 });
+
+describe('listing failures in the journal', () => {
+  it('a resume rebuilds the rows the run wrote: the one credential named, a skipped kind skipped', () => {
+    const withFailures: JournalHeader = {
+      ...header,
+      listingFailures: [
+        { owner: 'amy', kind: 'email', error: 'could not list' },
+        { owner: 'bob', kind: 'ftp', name: '../../etc', error: 'a name DirectAdmin never allows' },
+        { owner: 'cat', kind: 'session', status: 'skipped', error: 'not supported by this server' },
+      ],
+    };
+    const state = parseJournal(JSON.stringify(withFailures) + '\n');
+    const rows = rowsFromJournal(state, { includePending: true, secretOf: () => undefined }).filter((r) => r.kind !== 'account');
+    assert.deepEqual(
+      rows.map((r) => [r.username, r.kind, r.credential, r.status]),
+      [
+        ['amy', 'email', '*', 'failed'],
+        ['bob', 'ftp', '../../etc', 'failed'],
+        ['cat', 'session', '*', 'skipped'],
+      ],
+    );
+  });
+});
