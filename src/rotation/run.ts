@@ -34,6 +34,7 @@ import {
   openClient,
   recordMetrics,
   recordLastRunOrStop,
+  stoppableBeforeChanges,
   type RunContext,
   type RunSummary,
   type SummaryBase,
@@ -236,24 +237,22 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
         ctx.log.warn(previous.damaged ? truthMsg.abandoningDamaged(previous.journal) : msg.abandoningPrevious(previous.journal, previous.unsettled));
       lastJournal = lastRunJournal(req.stateDir, server);
     }
-    // A stop (SIGINT, SIGTERM, SIGHUP) while connecting or listing ends what was on the wire: it is
-    // an interruption before any change, not a listing failure.
-    const interrupted = (e: unknown): never => {
-      if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
-      throw e;
-    };
+    // A stop (SIGINT, SIGTERM, SIGHUP) while connecting or listing ends what was on the wire: an
+    // interruption before any change (exit 130), not a listing failure.
     phases.set({ phase: 'login' });
-    const retry = await connect(state, c, ctx).catch(interrupted);
+    const retry = await stoppableBeforeChanges(state, () => connect(state, c, ctx));
     phases.set({ phase: 'listing', credentials: 0 });
-    const selection = await select(retryingReader(state.client, retry), req, ctx).catch(interrupted);
+    const selection = await stoppableBeforeChanges(state, () => select(retryingReader(state.client, retry), req, ctx));
     const accounts = selection.selected.length;
     phases.set({ phase: 'listing', accounts, credentials: 0, fraction: 0 });
-    const listed = await listCredentials(state.kctx, selection.selected, req.selection.include, {
-      concurrency: req.work.concurrency,
-      retry,
-      secrets: ctx.secrets,
-      onListed: (credentials, fraction) => phases.set({ phase: 'listing', accounts, credentials, fraction }),
-    }).catch(interrupted);
+    const listed = await stoppableBeforeChanges(state, () =>
+      listCredentials(state.kctx, selection.selected, req.selection.include, {
+        concurrency: req.work.concurrency,
+        retry,
+        secrets: ctx.secrets,
+        onListed: (credentials, fraction) => phases.set({ phase: 'listing', accounts, credentials, fraction }),
+      }),
+    );
     for (const k of listed.stopped) state.stoppedKinds.set(k.kind, k);
     phases.stop();
     if (state.haltKind === 'interrupt') throw new RunInterrupted(msg.interruptedBeforeChanges);
