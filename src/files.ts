@@ -489,11 +489,12 @@ export async function writeNewFile(path: string, data: string | Uint8Array): Pro
 /**
  * Replaces `path` with exactly `data`, atomically: a random-named temporary file beside it is
  * written whole and fsync'd, renamed over it, and the directory fsync'd. Readers see the old file
- * or the new one, never a part.
+ * or the new one, never a part. The file is 0600 unless `mode` says otherwise (metrics: 0644).
  */
-export async function replaceFile(path: string, data: string | Uint8Array): Promise<void> {
+export async function replaceFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
   const tmp = await createTempBeside(path);
   try {
+    if (mode !== undefined) await tmp.handle.chmod(mode);
     await tmp.writeAll(data);
     await tmp.sync();
     await tmp.close();

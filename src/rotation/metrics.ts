@@ -7,7 +7,7 @@
 import { promises as fsp } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { createTempBeside, syncDir } from '../files.js';
+import { replaceFile } from '../files.js';
 import type { KindCounts } from './tally.js';
 
 /** What one server's run did, as the metrics file reports it. */
@@ -120,18 +120,6 @@ export async function checkMetricsFile(path: string): Promise<void> {
 
 /** Replaces the metrics file atomically with `text`, mode 0644. */
 export async function writeMetricsFile(path: string, text: string): Promise<void> {
-  const target = resolve(path);
-  const tmp = await createTempBeside(target);
-  try {
-    await tmp.handle.chmod(0o644);
-    await tmp.writeAll(text);
-    await tmp.sync();
-    await tmp.close();
-    await fsp.rename(tmp.path, target);
-  } catch (e) {
-    await tmp.close().catch(() => undefined);
-    await fsp.unlink(tmp.path).catch(() => undefined);
-    throw e;
-  }
-  await syncDir(dirname(target));
+  // Read by node_exporter's user: 0644, and no secret in it.
+  await replaceFile(resolve(path), text, 0o644);
 }
