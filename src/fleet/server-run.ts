@@ -48,32 +48,26 @@ function workFor(entry: InventoryServer, s: FleetSettings): WorkSettings {
 }
 
 /**
- * A journal to resume: one the core can read, or one it cannot but that is not empty (runResume
- * then says why). Missing, empty or a cut header (a kill before the header was whole): afresh.
+ * What a fleet resume does with a server's journal, read once: `settled` (the killed run had
+ * finished it before its manifest said so: counted from the journal, the server not contacted),
+ * `resume` (one the core can read, or one it cannot but that is not empty: runResume then says
+ * why), `afresh` (missing, empty, or a cut header: a kill before the header was whole).
  */
-function resumableJournal(path: string | undefined): boolean {
-  if (!path || !existsSync(path)) return false;
+type JournalVerdict = { action: 'settled'; counts: ReturnType<typeof emptyCounts> } | { action: 'resume' } | { action: 'afresh' };
+
+function journalVerdict(path: string | undefined): JournalVerdict {
+  if (!path || !existsSync(path)) return { action: 'afresh' };
+  let state;
   try {
-    readJournal(path);
-    return true;
+    state = readJournal(path);
   } catch {
     // Not one complete line: the header itself was cut short, so no intent can follow it.
-    return readFileSync(path).includes(0x0a);
+    return readFileSync(path).includes(0x0a) ? { action: 'resume' } : { action: 'afresh' };
   }
-}
-
-/** A journal whose every credential is settled (and that lists nothing failed to list): its counts, else undefined. */
-function settledJournal(path: string | undefined): { counts: ReturnType<typeof emptyCounts>; failed: number } | undefined {
-  if (!path || !existsSync(path)) return undefined;
-  try {
-    const state = readJournal(path);
-    if (unsettled(state).length > 0) return undefined;
-    const counts = emptyCounts();
-    for (const r of rowsFromJournal(state, { includePending: true, secretOf: () => undefined })) counts[r.status]++;
-    return { counts, failed: counts.failed };
-  } catch {
-    return undefined;
-  }
+  if (unsettled(state).length > 0) return { action: 'resume' };
+  const counts = emptyCounts();
+  for (const r of rowsFromJournal(state, { includePending: true, secretOf: () => undefined })) counts[r.status]++;
+  return { action: 'settled', counts };
 }
 
 /** Runs one server and records how it ended in job.state; resolves, never rejects. */
@@ -105,14 +99,13 @@ export async function runServer(
       s.exitCode = v.exitCode;
     } else {
       let summary;
-      const finished = command === 'resume' ? settledJournal(s.journal) : undefined;
-      if (finished) {
-        // The killed run had settled this server before its manifest said so: nothing to resume,
-        // and the server is not contacted (a later run may since have superseded this journal).
-        s.counts = finished.counts;
-        s.exitCode = finished.failed ? ExitCode.Partial : ExitCode.Ok;
-        if (finished.failed) s.error = `failed ${finished.failed}`;
-      } else if (command === 'resume' && resumableJournal(s.journal)) {
+      const verdict: JournalVerdict = command === 'resume' ? journalVerdict(s.journal) : { action: 'afresh' };
+      if (verdict.action === 'settled') {
+        // Nothing to resume, and the server is not contacted (a later run may since have superseded this journal).
+        s.counts = verdict.counts;
+        s.exitCode = verdict.counts.failed ? ExitCode.Partial : ExitCode.Ok;
+        if (verdict.counts.failed) s.error = `failed ${verdict.counts.failed}`;
+      } else if (verdict.action === 'resume') {
         changed();
         summary = await runResume(
           { journal: s.journal!, connection: job.connection, work, stateDir: settings.files.stateDir, identities: settings.files.identities },
