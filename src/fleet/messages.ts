@@ -4,6 +4,7 @@ import type { FleetManifest } from './manifest.js';
 import { formatServerLine, isFinished } from './summary.js';
 
 export const fleetMsg = {
+  voidServer: (later: string) => `nothing was sent from this run; a later run (${later}) has since rotated this server`,
   resumeWhat: 'name what to resume: a journal (da-rotate resume FILE.journal.jsonl) or a fleet run (da-rotate resume --run RUN_ID)',
   resumeNeedsRun: 'resume with --inventory needs --run RUN_ID: the fleet run to resume (the directory name under output/)',
   verifyWhat: 'name what to verify: a report (da-rotate verify FILE.csv) or a fleet run (da-rotate verify --run RUN_ID)',

@@ -11,6 +11,8 @@ import { parseInclude, type ConnectionSettings, type FileSettings, type Selectio
 import type { PasswordPolicy } from '../rotation/password.js';
 import { journalPathFor, runResume, runRotation, type RotationRequest, type RunContext } from '../rotation/run.js';
 import { readJournal, unsettled } from '../rotation/journal.js';
+import { supersededBy } from '../rotation/last-run.js';
+import { fleetMsg } from './messages.js';
 import { rowsFromJournal } from '../rotation/report.js';
 import { emptyCounts } from '../rotation/state.js';
 import { runVerify } from '../rotation/verify.js';
@@ -53,9 +55,10 @@ function workFor(entry: InventoryServer, s: FleetSettings): WorkSettings {
  * `resume` (one the core can read, or one it cannot but that is not empty: runResume then says
  * why), `afresh` (missing, empty, or a cut header: a kill before the header was whole).
  */
-type JournalVerdict = { action: 'settled'; counts: ReturnType<typeof emptyCounts> } | { action: 'resume' } | { action: 'afresh' };
+type JournalVerdict =
+  { action: 'settled'; counts: ReturnType<typeof emptyCounts> } | { action: 'void'; later: string } | { action: 'resume' } | { action: 'afresh' };
 
-function journalVerdict(path: string | undefined): JournalVerdict {
+function journalVerdict(path: string | undefined, stateDir: string): JournalVerdict {
   if (!path || !existsSync(path)) return { action: 'afresh' };
   let state;
   try {
@@ -64,6 +67,10 @@ function journalVerdict(path: string | undefined): JournalVerdict {
     // Not one complete line: the header itself was cut short, so no intent can follow it.
     return readFileSync(path).includes(0x0a) ? { action: 'resume' } : { action: 'afresh' };
   }
+  // Nothing was ever sent from it, and a later run of the server has since taken the server over
+  // (`void`): this run's part there is void, and resuming it would replace the later run's passwords.
+  const later = state.intents.size === 0 ? supersededBy(path, state, stateDir) : undefined;
+  if (later) return { action: 'void', later };
   if (unsettled(state).length > 0) return { action: 'resume' };
   const counts = emptyCounts();
   for (const r of rowsFromJournal(state, { includePending: true, secretOf: () => undefined })) counts[r.status]++;
@@ -99,12 +106,16 @@ export async function runServer(
       s.exitCode = v.exitCode;
     } else {
       let summary;
-      const verdict: JournalVerdict = command === 'resume' ? journalVerdict(s.journal) : { action: 'afresh' };
+      const verdict: JournalVerdict = command === 'resume' ? journalVerdict(s.journal, settings.files.stateDir) : { action: 'afresh' };
       if (verdict.action === 'settled') {
         // Nothing to resume, and the server is not contacted (a later run may since have superseded this journal).
         s.counts = verdict.counts;
         s.exitCode = verdict.counts.failed ? ExitCode.Partial : ExitCode.Ok;
         if (verdict.counts.failed) s.error = `failed ${verdict.counts.failed}`;
+      } else if (verdict.action === 'void') {
+        s.counts = emptyCounts();
+        s.exitCode = ExitCode.Ok;
+        s.error = fleetMsg.voidServer(verdict.later);
       } else if (verdict.action === 'resume') {
         changed();
         summary = await runResume(
