@@ -22,7 +22,7 @@ import {
   type ArgvInput,
   type ArgvOf,
 } from './options.js';
-import { keyScope, keyScopeInstructions, keyUses } from './rotation/key-scope.js';
+import { keyScope, keyScopeInstructions, keyUses, parseExpect } from './rotation/key-scope.js';
 import { runResume, runRotation, StopSignal, type RunContext, type RunSummary } from './rotation/run.js';
 import { readJournal } from './rotation/journal.js';
 import type { LevelWithSilent, LogFormat } from './log.js';
@@ -239,7 +239,10 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
         return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
       }
       const selection = resolveSelection(argv);
-      const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: argv.accounts };
+      if (argv.expect !== undefined && argv.accounts === undefined)
+        throw new UsageError('--expect needs --accounts N: it gives the figures key-scope counts a run of N accounts with');
+      const expect = parseExpect(argv.expect, selection.include);
+      const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: argv.accounts, expect };
       const scope = keyScope(options);
       if (argv.check === true) {
         const connection = await resolveConnection(argv, io);

@@ -1,5 +1,5 @@
 /** key-scope with --inventory: the allow-list per server, printed once for servers that share it. */
-import { keyScope, keyScopeInstructions, type KeyScope } from '../rotation/key-scope.js';
+import { keyScope, keyScopeInstructions, keyUses, parseExpect, type KeyScope, type KeyUses } from '../rotation/key-scope.js';
 import type { Argv } from '../options.js';
 import { parseInclude, resolveSelection } from '../options.js';
 import { loadInventory, selectServers } from './inventory.js';
@@ -9,6 +9,8 @@ export interface FleetKeyScope {
   scope: 'users' | 'all';
   include?: string[];
   keyScope: KeyScope;
+  /** With --accounts: the login-key uses a run of that many accounts needs on these servers. */
+  uses?: KeyUses;
 }
 
 export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
@@ -21,10 +23,12 @@ export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
     const include = s.include ? parseInclude(s.include, `include of ${s.name}`) : cli.include;
     const options = { scope, include };
     const ks = keyScope(options);
-    const id = JSON.stringify(ks);
+    const accounts = argv.accounts;
+    const uses = accounts === undefined ? undefined : keyUses({ ...options, accounts, expect: parseExpect(argv.expect, include ?? ['account']) });
+    const id = JSON.stringify([ks, uses]);
     const g = groups.get(id);
     if (g) g.servers.push(s.name);
-    else groups.set(id, { servers: [s.name], scope, include, keyScope: ks });
+    else groups.set(id, { servers: [s.name], scope, include, keyScope: ks, ...(uses ? { uses } : {}) });
   }
   return [...groups.values()];
 }
@@ -38,7 +42,8 @@ export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number
   for (const g of groups) {
     if (groups.length > 1) out.write(`== ${g.servers.join(', ')} ==\n`);
     else out.write(`(the same for every selected server: ${g.servers.join(', ')})\n`);
-    out.write(keyScopeInstructions(g.keyScope, { scope: g.scope, include: g.include }));
+    const expect = parseExpect(argv.expect, g.include ?? ['account']);
+    out.write(keyScopeInstructions(g.keyScope, { scope: g.scope, include: g.include, accounts: argv.accounts, expect }));
   }
   return 0;
 }

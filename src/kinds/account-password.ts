@@ -12,6 +12,8 @@ export const accountPassword: CredentialKind = {
   name: 'account',
   action: 'change',
   commands: ['CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD'],
+  // One credential per account, listed without a request; one change.
+  requests: { perAccount: 0, perDomain: 0, perListed: 0, perChange: 1, typical: { count: 1, per: 'account' } },
   // Both on the hot path, so neither is async: the list needs no request (one credential, the
   // account itself), and the change hands back the client's promise without another frame.
   list(_ctx, owner) {

@@ -10,6 +10,7 @@ export const dbUser: CredentialKind = {
   action: 'change',
   optIn: true,
   commands: ['db-show', 'db-manage'],
+  requests: { perAccount: 1, perDomain: 0, perListed: 0, perChange: 1, typical: { count: 2, per: 'account' } },
   secretRules: { minLength: 8, maxLength: 128 },
   async list(ctx, owner) {
     const users = await ctx.read(() => ctx.as(owner).listDbUsers());

@@ -12,6 +12,8 @@ export const ftpAccount: CredentialKind = {
   name: 'ftp',
   action: 'change',
   commands: ['CMD_API_SHOW_USER_DOMAINS', 'CMD_API_FTP', 'CMD_API_FTP_SHOW'],
+  // A list per domain, then each account's details (its type and path), then one change each.
+  requests: { perAccount: 0, perDomain: 1, perListed: 1, perChange: 1, typical: { count: 1, per: 'domain' } },
   async list(ctx, owner) {
     const out: Credential[] = [];
     const as = ctx.as(owner);

@@ -71,6 +71,27 @@ export interface SecretRules {
   maxLength?: number;
 }
 
+/**
+ * The requests a kind sends, so key-scope can count the login-key uses a run needs (every request
+ * uses one). Stated next to the code that sends them; test/e2e/operator.test.ts runs a sweep
+ * against the simulator and checks key-scope's count against the requests it counted.
+ */
+export interface RequestCount {
+  /** Reads list() sends once per account (a key list, a session list, a database-user list). */
+  perAccount: number;
+  /**
+   * Reads list() sends per domain of the account (a mailbox list, an FTP list). A kind with any
+   * also needs the account's domain list (CMD_API_SHOW_USER_DOMAINS), asked once per account.
+   */
+  perDomain: number;
+  /** Reads list() sends per credential it finds (an FTP account's details). */
+  perListed: number;
+  /** Requests apply() sends per credential. */
+  perChange: number;
+  /** What key-scope assumes is there when not told (--expect KIND=N): so many per account or per domain. */
+  typical: { count: number; per: 'account' | 'domain' };
+}
+
 export interface CredentialKind {
   readonly name: KindName;
   /** `change`: a new secret is set; `revoke`: the credential is deleted or ended, no secret. */
@@ -82,6 +103,8 @@ export interface CredentialKind {
    * legacy commands (CMD_API_POP) and JSON API features (`sessions`, `db-show`, `login-keys`).
    */
   readonly commands: readonly string[];
+  /** The requests list() and apply() send (key-scope's count of login-key uses). */
+  readonly requests: RequestCount;
   /** Limits the server puts on this kind's secrets beyond the run's policy. */
   readonly secretRules?: SecretRules;
   /** The account's credentials of this kind; at once (no promise) when that needs no request. */

@@ -33,6 +33,8 @@ export const loginKey: CredentialKind = {
   name: 'login-key',
   action: 'revoke',
   commands: ['CMD_API_LOGIN_KEYS', 'login-keys'],
+  // One list (an old server costs one more request per run: the JSON API's 404 before the legacy list), one deletion per key.
+  requests: { perAccount: 1, perDomain: 0, perListed: 0, perChange: 1, typical: { count: 2, per: 'account' } },
   async list(ctx, owner) {
     const keys = await ctx.read(() => listKeys(ctx.as(owner)));
     return checkNames(keys.map((k): Credential => ({ kind: 'login-key', owner, name: k.id, details: describeKey(k), data: { api: k.api } })));

@@ -7,6 +7,7 @@ export const mailbox: CredentialKind = {
   name: 'email',
   action: 'change',
   commands: ['CMD_API_SHOW_USER_DOMAINS', 'CMD_API_POP'],
+  requests: { perAccount: 0, perDomain: 1, perListed: 0, perChange: 1, typical: { count: 5, per: 'domain' } },
   async list(ctx, owner) {
     const out: Credential[] = [];
     for (const domain of await ctx.domains(owner)) {

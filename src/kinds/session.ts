@@ -7,6 +7,7 @@ export const panelSession: CredentialKind = {
   name: 'session',
   action: 'revoke',
   commands: ['sessions'],
+  requests: { perAccount: 1, perDomain: 0, perListed: 0, perChange: 1, typical: { count: 2, per: 'account' } },
   async list(ctx, owner) {
     const sessions = await ctx.read(() => ctx.as(owner).listSessions());
     // The session this run's own request opened (if the server makes one) is not the intruder's.

@@ -375,6 +375,14 @@ export const OPTIONS = {
     commands: ['key-scope'],
     describe: 'Say how many login-key uses a run of this many accounts needs (for the key\'s "Max uses")',
   },
+  expect: {
+    type: 'string',
+    needsValue: true,
+    group: G_SEL,
+    commands: ['key-scope'],
+    describe:
+      'With --accounts: what the server holds, instead of assumed figures: NAME=N pairs, e.g. domains=60,resellers=3,email=300,ftp=40,login-key=10,session=5 (plan --include counts them)',
+  },
   check: {
     type: 'boolean',
     default: false,

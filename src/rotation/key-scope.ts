@@ -4,6 +4,7 @@
  * `db-show`, `db-manage`, `login-keys`; DirectAdmin restricts /api/ endpoints by feature, and
  * `GET /api/login-keys/commands` lists the names a server knows). Never an /api/ route.
  */
+import { UsageError } from '../errors.js';
 import { kindByName, type KindName } from '../kinds/index.js';
 
 export interface KeyScope {
@@ -24,6 +25,8 @@ export interface KeyScopeOptions {
   countAll?: boolean;
   /** --accounts N: say how many key uses a run of N accounts needs. */
   accounts?: number;
+  /** --expect NAME=N,...: what the server holds (domains, resellers, credentials of a kind), instead of assumed figures. */
+  expect?: Map<string, number>;
 }
 
 /** A JSON API feature name (lower case, no CMD_ prefix), as opposed to a legacy command. */
@@ -54,16 +57,32 @@ export function keyScope(options: KeyScopeOptions): KeyScope {
 function usesLines(options: KeyScopeOptions): string[] {
   const u = keyUses(options);
   const sweep = (options.include ?? ['account']).some((k) => k !== 'account');
-  if (options.accounts !== undefined && !sweep) {
+  const resellers = options.scope === 'all' ? ' plus one per reseller' : '';
+  if (options.accounts === undefined) {
     return [
-      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}${options.scope === 'all' ? ' plus one per reseller' : ''} (${u.listing} to connect and list, 1 per account);`,
+      `     every request uses one: ${u.formula} for an account-password run;`,
+      "     `key-scope --accounts N` counts a run of N accounts (with --include, the sweep's reads and changes too).",
+    ];
+  }
+  if (!sweep) {
+    return [
+      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}${resellers} (${u.listing} to connect and list, 1 per account);`,
       `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes.`,
     ];
   }
+  const assumed = u.assumed.filter((a) => a.assumed);
   return [
-    `     every request uses one: ${u.formula} for an account-password run`,
-    '     (key-scope --accounts N computes it); a sweep (--include) needs about 5 + accounts x 4 +',
-    '     credentials x 2: run `plan --include ...` first, it counts them.',
+    `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}:`,
+    `       ${u.connect} to connect and list the accounts${options.scope === 'all' ? ` (${u.resellers} reseller(s))` : ''}${u.domainLists ? `, ${u.domainLists} domain lists` : ''};`,
+    ...u.kinds.map((k) => `       ${k.kind}: ${k.count} credential(s), ${k.reads} read(s) to list them, ${k.changes} change(s);`),
+    ...(assumed.length
+      ? [
+          `     ASSUMED, not counted on any server: ${assumed.map((a) => `${a.count} ${a.what} (${a.rule})`).join(', ')};`,
+          '     give the real figures with --expect, e.g. --expect domains=60,email=300 (`plan --include ...` counts the credentials);',
+        ]
+      : ['     (figures from --expect);']),
+    `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes`,
+    `     (one more per change, a tenth more reads, and 10).`,
   ];
 }
 
@@ -106,28 +125,101 @@ export function keyScopeInstructions(scope: KeyScope, options: KeyScopeOptions):
   ].join('\n');
 }
 
-/**
- * Login-key uses a run needs (every request uses one): the login test and the listing, then one
- * change per account. Retries and the proof of an unknown outcome (one VERIFY_PASSWORD, or a
- * resend) cost one more each, so the key's "Max uses" should leave room: `recommended` doubles the
- * per-account part. Checked against the simulator (test/e2e/operator.test.ts).
- */
-export function keyUses(options: KeyScopeOptions): {
+/** What key-scope assumes is there, or was told with --expect. */
+export interface UsesFigure {
+  /** `domains`, `resellers` or a kind name. */
+  name: string;
+  count: number;
+  /** What is counted, in words ("domains", "email credentials"). */
+  what: string;
+  /** True when not given with --expect. */
+  assumed: boolean;
+  /** How an assumed figure was reached ("2 per account"), or "--expect". */
+  rule: string;
+}
+
+export interface KindUses {
+  kind: KindName;
+  count: number;
+  reads: number;
+  changes: number;
+}
+
+export interface KeyUses {
   accounts: number;
+  /** The login test and the account listing (with --scope all, one SHOW_USERS per reseller). */
+  connect: number;
+  resellers: number;
+  /** One CMD_API_SHOW_USER_DOMAINS per account when a kind lists per domain. */
+  domainLists: number;
+  /** Every read: connect, domain lists and each kind's listing. */
   listing: number;
   changes: number;
   minimum: number;
   recommended: number;
   formula: string;
-} {
+  kinds: KindUses[];
+  assumed: UsesFigure[];
+}
+
+/** What --expect may name besides kinds. */
+const EXPECT_EXTRA = ['domains', 'resellers'] as const;
+
+/** `domains=60,email=300`: figures for key-scope --accounts. A usage error (one line) on anything else. */
+export function parseExpect(text: string | undefined, include: readonly string[]): Map<string, number> {
+  const out = new Map<string, number>();
+  if (text === undefined) return out;
+  for (const part of text.split(',')) {
+    const m = /^\s*([a-z-]+)\s*=\s*(\d{1,9})\s*$/.exec(part);
+    const known = [...EXPECT_EXTRA, ...include.filter((k) => k !== 'account')];
+    if (!m || !known.includes(m[1]!)) {
+      throw new UsageError(`--expect takes NAME=N pairs separated by commas, NAME one of ${known.join(', ')} (got "${part.trim()}")`);
+    }
+    out.set(m[1]!, Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * Login-key uses a run needs (every request uses one), counted from what each included kind
+ * states it sends (its `requests`): the login test and the account listing; per account, the
+ * domain list when a kind lists per domain; each kind's listing reads and one change per
+ * credential. What a server holds (domains, mailboxes, keys...) is taken from --expect or assumed
+ * from the kind's `typical` figure, and the answer says which. A run where nothing goes wrong sends
+ * exactly `minimum`; retries and the proof of an unknown outcome (a proving read or a resend)
+ * cost one more each, so `recommended` adds one per change, a tenth of the reads and 10. Checked
+ * against the simulator's request count (test/e2e/operator.test.ts).
+ */
+export function keyUses(options: KeyScopeOptions): KeyUses {
   const accounts = options.accounts ?? 0;
+  const include = (options.include ?? ['account']) as KindName[];
+  const expect = options.expect ?? new Map<string, number>();
+  const assumed: UsesFigure[] = [];
+  const figure = (name: string, what: string, rule: string, fallback: number): number => {
+    const given = expect.get(name);
+    const count = given ?? fallback;
+    assumed.push({ name, count, what, assumed: given === undefined, rule: given === undefined ? rule : '--expect' });
+    return count;
+  };
+  const kinds = include.map((k) => ({ kind: k, requests: kindByName(k).requests }));
   // --scope users: LOGIN_TEST + SHOW_USERS, + the three admin lists with --count-all. --scope all:
-  // LOGIN_TEST + the three admin lists, then SHOW_USERS of each reseller (one more per reseller;
-  // resellers are among the accounts, so the doubled per-account part of `recommended` covers it).
-  const listing = options.scope === 'all' ? 4 : 2 + (options.countAll ? 3 : 0);
-  const changes = accounts;
+  // LOGIN_TEST + the three admin lists, then SHOW_USERS of each reseller.
+  const resellers = options.scope === 'all' ? figure('resellers', 'resellers', 'one per 20 accounts', Math.ceil(accounts / 20)) : 0;
+  const connect = options.scope === 'all' ? 4 + resellers : 2 + (options.countAll ? 3 : 0);
+  const perDomain = kinds.some((k) => k.requests.perDomain > 0);
+  const domains = perDomain ? figure('domains', 'domains', '2 per account', accounts * 2) : 0;
+  const domainLists = perDomain ? accounts : 0;
+  const byKind: KindUses[] = kinds.map(({ kind, requests: r }) => {
+    const base = r.typical.per === 'domain' ? domains : accounts;
+    const count = kind === 'account' ? accounts : figure(kind, `${kind} credentials`, `${r.typical.count} per ${r.typical.per}`, r.typical.count * base);
+    return { kind, count, reads: r.perAccount * accounts + r.perDomain * domains + r.perListed * count, changes: r.perChange * count };
+  });
+  const listing = connect + domainLists + byKind.reduce((n, k) => n + k.reads, 0);
+  const changes = byKind.reduce((n, k) => n + k.changes, 0);
   const minimum = listing + changes;
-  const recommended = listing + 2 * changes + 10;
-  const formula = `${listing}${options.scope === 'all' ? ' + resellers' : ''} + accounts at least; ${listing} + 2 x accounts + 10 leaves room for retries and proofs`;
-  return { accounts, listing, changes, minimum, recommended, formula };
+  const recommended = minimum + changes + Math.ceil(listing / 10) + 10;
+  const base = options.scope === 'all' ? 4 : 2 + (options.countAll ? 3 : 0);
+  const plus = options.scope === 'all' ? ' + resellers' : '';
+  const formula = `${base}${plus} + accounts at least; ${base}${plus} + 2 x accounts + ${Math.ceil(base / 10) + 10} leaves room for retries and proofs`;
+  return { accounts, connect, resellers, domainLists, listing, changes, minimum, recommended, formula, kinds: byKind, assumed };
 }

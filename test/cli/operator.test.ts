@@ -180,16 +180,31 @@ describe('what the scope covers', { timeout: 10_000 }, () => {
 
 describe('flags', { timeout: 10_000 }, () => {
   it('key uses: at least listing + accounts; the allow-list follows --count-all', () => {
-    assert.deepEqual(keyUses({ scope: 'users', accounts: 100 }), {
-      accounts: 100,
-      listing: 2,
-      changes: 100,
-      minimum: 102,
-      recommended: 212,
-      formula: '2 + accounts at least; 2 + 2 x accounts + 10 leaves room for retries and proofs',
-    });
+    const u = keyUses({ scope: 'users', accounts: 100 });
+    assert.deepEqual(
+      { listing: u.listing, changes: u.changes, minimum: u.minimum, recommended: u.recommended, assumed: u.assumed },
+      { listing: 2, changes: 100, minimum: 102, recommended: 213, assumed: [] },
+    );
+    assert.equal(u.formula, '2 + accounts at least; 2 + 2 x accounts + 11 leaves room for retries and proofs');
     assert.equal(keyUses({ scope: 'users', countAll: true, accounts: 1 }).minimum, 6);
-    assert.equal(keyUses({ scope: 'all', accounts: 1 }).minimum, 5);
+    assert.equal(keyUses({ scope: 'all', accounts: 1 }).minimum, 6, 'one reseller assumed');
+    assert.equal(keyUses({ scope: 'all', accounts: 1, expect: new Map([['resellers', 0]]) }).minimum, 5);
+    // A sweep counts each kind's reads and changes from what the kind module states it sends.
+    const sweep = keyUses({
+      scope: 'users',
+      accounts: 10,
+      include: ['email', 'ftp'],
+      expect: new Map([
+        ['domains', 15],
+        ['email', 40],
+        ['ftp', 5],
+      ]),
+    });
+    assert.deepEqual(sweep.kinds, [
+      { kind: 'email', count: 40, reads: 15, changes: 40 },
+      { kind: 'ftp', count: 5, reads: 15 + 5, changes: 5 },
+    ]);
+    assert.equal(sweep.minimum, 2 + 10 + 15 + 40 + 20 + 5);
     assert.ok(keyScope({ scope: 'users', countAll: true }).commands.includes('CMD_API_SHOW_ADMINS'));
     assert.ok(!keyScope({ scope: 'users' }).commands.includes('CMD_API_SHOW_ADMINS'));
   });

@@ -101,12 +101,20 @@ describe('the default scope is not a silent blind spot', { timeout: 60_000 }, ()
     const uses = await runCli(['key-scope', '--accounts', '2005']);
     assert.equal(uses.code, 0);
     assert.ok(uses.stdout.includes('a run of 2005 account(s) needs at least 2007 (2 to connect and list, 1 per account)'), uses.stdout);
-    assert.ok(uses.stdout.includes('set "Max uses" to 4022'), uses.stdout);
+    assert.ok(uses.stdout.includes('set "Max uses" to 4023'), uses.stdout);
     const formula = await runCli(['key-scope']);
     assert.equal(formula.code, 0);
-    assert.ok(formula.stdout.includes('2 + accounts at least; 2 + 2 x accounts + 10 leaves room'), formula.stdout);
+    assert.ok(formula.stdout.includes('2 + accounts at least; 2 + 2 x accounts + 11 leaves room'), formula.stdout);
     const bad = await runCli(['key-scope', '--accounts', '-3']);
     assert.equal(bad.code, 2);
+    const badExpect = await runCli(['key-scope', '--accounts', '3', '--include', 'email', '--expect', 'ftp=2']);
+    assert.equal(badExpect.code, 2);
+    assert.ok(
+      badExpect.stderr.includes('--expect takes NAME=N pairs separated by commas, NAME one of domains, resellers, email (got "ftp=2")'),
+      badExpect.stderr,
+    );
+    const alone = await runCli(['key-scope', '--expect', 'domains=3']);
+    assert.equal(alone.code, 2);
   });
 
   it('a run of N accounts uses exactly the minimum key-scope states when nothing goes wrong', async () => {
@@ -115,6 +123,110 @@ describe('the default scope is not a silent blind spot', { timeout: 60_000 }, ()
       assert.equal(r.code, 0, r.stderr);
       assert.equal(sim.stats.totalRequests, 2 + 12);
     });
+  });
+});
+
+/** The accounts a report's run selected (the login's own account is reported skipped). */
+function selectedIn(report: string): string[] {
+  return [
+    ...new Set(
+      readReport(report)
+        .filter((row) => row.status !== 'skipped')
+        .map((row) => row.username),
+    ),
+  ];
+}
+
+/** key-scope's answer for these options (--json). */
+async function keyUsesOf(args: string[]): Promise<{ minimum: number; recommended: number; assumed: Array<{ name: string; assumed: boolean }> }> {
+  const r = await runCli(['key-scope', '--json', ...args]);
+  assert.equal(r.code, 0, r.stderr);
+  return (JSON.parse(r.stdout) as { uses: { minimum: number; recommended: number; assumed: Array<{ name: string; assumed: boolean }> } }).uses;
+}
+
+/** What the selected accounts of a report hold on the simulator, as --expect gives it (counted before the run changes anything). */
+function heldBy(sim: Simulator, owners: readonly string[], resellers: number): string {
+  const sum = (f: (o: string) => number) => owners.reduce((n, o) => n + f(o), 0);
+  return [
+    `domains=${sum((o) => sim.domains(o).length)}`,
+    `resellers=${resellers}`,
+    `email=${sum((o) => sim.mailboxes(o).length)}`,
+    `ftp=${sum((o) => sim.ftpAccounts(o).length)}`,
+    `login-key=${sum((o) => sim.loginKeys(o).length)}`,
+    `session=${sum((o) => sim.sessions(o).length)}`,
+  ].join(',');
+}
+
+describe('key-scope --accounts counts the requests a run sends (measured on the simulator)', { timeout: 120_000 }, () => {
+  // Every kind of --include all has something to list and change; 2 resellers own some of the users.
+  const layout = { users: 14, resellers: 2, loginKeysPerUser: 2, sessionsPerUser: 2, mailboxesPerDomain: 5, ftpPerDomain: 1 };
+
+  for (const scope of ['users', 'all'] as const) {
+    it(`--include all --scope ${scope}: with the server's figures the minimum is exactly what the sweep sent`, async () => {
+      await withSim(layout, async (sim, out) => {
+        const plan = await runCli(['plan', '--scope', scope, '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
+        assert.equal(plan.code, 0, plan.stderr);
+        const owners = selectedIn(join(out, 'p.csv'));
+        const expect = heldBy(sim, owners, sim.accounts().filter((a) => a.type === 'reseller').length);
+        sim.resetStats();
+        const r = await runCli(['rotate', '--yes', '--scope', scope, '--include', 'all', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+        assert.equal(r.code, 0, r.stderr);
+        const sent = sim.stats.totalRequests;
+        const uses = await keyUsesOf(['--scope', scope, '--include', 'all', '--accounts', String(owners.length), '--expect', expect]);
+        assert.ok(
+          uses.assumed.every((a) => !a.assumed),
+          JSON.stringify(uses.assumed),
+        );
+        assert.equal(uses.minimum, sent, `${JSON.stringify(sim.stats.requests)} for ${expect}`);
+        assert.ok(uses.recommended >= sent);
+      });
+    });
+  }
+
+  it('--include all with assumed figures: the recommendation covers a like server, and the minimum is within 2x of what it sent', async () => {
+    await withSim(layout, async (sim, out) => {
+      const r = await runCli(['rotate', '--yes', '--include', 'all', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      const owners = new Set(selectedIn(join(out, 'r.csv')));
+      const sent = sim.stats.totalRequests;
+      const uses = await keyUsesOf(['--include', 'all', '--accounts', String(owners.size)]);
+      assert.ok(uses.assumed.some((a) => a.assumed));
+      assert.ok(uses.recommended >= sent, `recommended ${uses.recommended} < sent ${sent}`);
+      assert.ok(uses.minimum <= 2 * sent, `minimum ${uses.minimum} > 2 x sent ${sent}`);
+      const text = await runCli(['key-scope', '--include', 'all', '--accounts', String(owners.size)]);
+      assert.match(text.stdout, /ASSUMED, not counted on any server: \d+ domains \(2 per account\), /);
+      assert.match(text.stdout, /give the real figures with --expect/);
+    });
+  });
+
+  it('--include all on a server that fails: retries and proofs stay within the recommendation', async () => {
+    const faults = { error500: { rate: 0.08, commands: ['*'] }, resetAfterApply: { rate: 0.05 } };
+    await withSim({ ...layout, faults }, async (sim, out) => {
+      const plan = await runCli(['plan', '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(plan.code, 0, plan.stderr);
+      const owners = selectedIn(join(out, 'p.csv'));
+      const expect = heldBy(sim, owners, 0);
+      sim.resetStats();
+      const r = await runCli(['rotate', '--yes', '--include', 'all', '--retry-delay', '1', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.ok(r.code === 0 || r.code === 1, r.stderr);
+      const sent = sim.stats.totalRequests;
+      const uses = await keyUsesOf(['--include', 'all', '--accounts', String(owners.length), '--expect', expect]);
+      assert.ok(sent > uses.minimum, `the faults cost requests: sent ${sent}, minimum ${uses.minimum}`);
+      assert.ok(uses.recommended >= sent, `recommended ${uses.recommended} < sent ${sent} (${JSON.stringify(sim.stats.faultsFired)})`);
+    });
+  });
+
+  it('account passwords only (the default), both scopes: the minimum is exactly what the run sent', async () => {
+    for (const scope of ['users', 'all'] as const) {
+      await withSim({ users: 12, resellers: 2 }, async (sim, out) => {
+        const r = await runCli(['rotate', '--yes', '--scope', scope, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+        assert.equal(r.code, 0, r.stderr);
+        const accounts = selectedIn(join(out, 'r.csv')).length;
+        const uses = await keyUsesOf(['--scope', scope, '--accounts', String(accounts), ...(scope === 'all' ? ['--expect', 'resellers=2'] : [])]);
+        assert.equal(uses.minimum, sim.stats.totalRequests, scope);
+        assert.ok(uses.recommended >= sim.stats.totalRequests);
+      });
+    }
   });
 });
 

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { fcSeed } from '../seed.js';
 import { AuthenticationFailed, CommandFailed, PermissionDenied, TransportError, UnexpectedAnswer, type DirectAdminError } from '../../src/directadmin/index.js';
 import type { Credential, CredentialKind, KindContext } from '../../src/kinds/index.js';
+import { accountPassword } from '../../src/kinds/account-password.js';
 import { SecretRegistry } from '../../src/log.js';
 import { backoffDelay } from '../../src/rotation/retry.js';
 import { changeCredential, type WorkerContext } from '../../src/rotation/worker.js';
@@ -28,6 +29,7 @@ function fakeKind(writes: Write[], reads: Read[] = [], opts: { check?: boolean; 
     name: 'account',
     action: opts.revoke ? 'revoke' : 'change',
     commands: [CMD],
+    requests: accountPassword.requests,
     list: async () => [fred],
     async apply(_ctx, _c, secret) {
       server.sent.push(secret);
@@ -210,6 +212,7 @@ describe('the outcome rule, over arbitrary server behaviour', { timeout: 60_000 
             name: 'account',
             action: 'change',
             commands: [CMD],
+            requests: accountPassword.requests,
             list: async () => [fred],
             async apply(_c, _cr, secret) {
               // A real server refuses an unchanged password unless told to accept it.
