@@ -20,6 +20,11 @@ export interface WorkItem {
   secret: string | undefined;
   /** An earlier run journaled this change: it may have been sent, so prove or resend before anything else. */
   journaled: boolean;
+  /**
+   * Requests earlier runs sent with this secret, as their outcome records say (a resume's item):
+   * its row counts on from them, so an `unknown` row never says 0 attempts for a change that was sent.
+   */
+  earlierAttempts?: number;
 }
 
 export interface DispatchResult {
@@ -317,15 +322,17 @@ export async function dispatch(items: WorkItem[], state: RunState): Promise<Disp
       stopped.accounts++;
       const now = new Date().toISOString();
       const error = stopped.reason === 'permission' ? `the login key does not allow ${stopped.missing}: add it, then resume` : stopped.message;
-      settled(
-        item,
-        { credential: item.credential, status: 'not-sent', secret: undefined, attempts: 0, verified: false, error, startedAt: now, finishedAt: now },
-        false,
-      );
+      // Not sent now; a change an earlier run journaled may still be live: it stays unknown, with its secret.
+      const maybeLive = item.journaled;
+      const status = maybeLive ? 'unknown' : 'not-sent';
+      const secret = maybeLive ? item.secret : undefined;
+      const attempts = item.earlierAttempts ?? 0;
+      settled(item, { credential: item.credential, status, secret, attempts, verified: false, error, startedAt: now, finishedAt: now }, false);
       return;
     }
     started.add(item.id);
     const outcome = await changeCredential(workerFor(item.credential.kind), item.credential, item.secret, { verifyFirst: item.journaled });
+    if (item.earlierAttempts) outcome.attempts += item.earlierAttempts;
     settled(item, outcome, canary);
   };
 

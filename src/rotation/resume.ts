@@ -145,7 +145,13 @@ export async function runResume(req: ResumeRequest, ctx: RunContext): Promise<Ru
         // secret under the (possibly new) policy is safe. Anything else journaled may be live: prove or resend it.
         const nothingApplied = outcome?.status === 'not-sent' || outcome?.systematic === true;
         const intent = nothingApplied ? undefined : journalState.intents.get(id);
-        items.push({ credential: cred, id, secret: intent ? state.secretOf(intent) : undefined, journaled: intent !== undefined });
+        items.push({
+          credential: cred,
+          id,
+          secret: intent ? state.secretOf(intent) : undefined,
+          journaled: intent !== undefined,
+          ...(intent && outcome ? { earlierAttempts: outcome.attempts } : {}),
+        });
       }
       ctx.log.info({ server, pending: items.length, settled: header.credentials.length - items.length }, 'resuming');
       const result = await dispatch(items, state);

@@ -193,7 +193,8 @@ export function unfinishedRows(state: RunState, items: WorkItem[], result: Dispa
             ...baseRow(state.server, i.credential),
             status: 'unknown',
             password: i.secret,
-            attempts: 0,
+            // What earlier runs sent (0 only when the run that sent it was killed before its outcome was written).
+            attempts: i.earlierAttempts ?? 0,
             verified: false,
             error: `${reason} before an earlier journaled change was settled: run \`da-rotate resume\``,
           }

@@ -1,0 +1,183 @@
+/**
+ * `unknown` only after a send (issue 28): a credential is `unknown` only when a request that may
+ * have applied its change was sent, and every credential whose change was sent is rotated, revoked,
+ * failed or unknown, never `not-started`. Measured, not trusted: the simulator counts the change
+ * requests it received (account passwords, key deletions and session ends each have a command of
+ * their own), and the report's attempts must add up to that count whatever the point at which the
+ * run stops (a stop, a deadline, an abort on a refusal), in rotate and in the resume after it.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { parse } from 'csv-parse/sync';
+import { fcSeed } from '../seed.js';
+import { RunInterrupted } from '../../src/errors.js';
+import { createLogger, SecretRegistry } from '../../src/log.js';
+import { readJournal } from '../../src/rotation/journal.js';
+import { rowsFromJournal } from '../../src/rotation/report.js';
+import { runResume, runRotation, StopSignal, type RunContext } from '../../src/rotation/run.js';
+import type { ConnectionSettings, WorkSettings } from '../../src/rotation/settings.js';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+
+let root = '';
+before(() => (root = mkdtempSync(join(tmpdir(), 'da-rotate-unknown-'))));
+after(() => rmSync(root, { recursive: true, force: true }));
+
+/** The change requests of the kinds swept here: one per attempt, and nothing else uses these commands. */
+const CHANGES = ['CMD_API_USER_PASSWD', '/api/login-keys/keys/{id}', '/api/sessions/destroy/{public_id}'];
+
+function changesSent(sim: Simulator): number {
+  return CHANGES.reduce((n, c) => n + (sim.stats.requests[c] ?? 0), 0);
+}
+
+function context(stop: StopSignal): RunContext {
+  const secrets = new SecretRegistry();
+  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+  return {
+    log: createLogger({ level: 'silent', secrets, destination: sink }),
+    secrets,
+    stderr: sink,
+    interactive: false,
+    confirm: () => Promise.resolve(false),
+    stop,
+  };
+}
+
+function connection(sim: Simulator): ConnectionSettings {
+  const u = new URL(sim.url);
+  return {
+    baseUrl: sim.url,
+    host: u.hostname,
+    username: sim.adminUser,
+    secret: sim.adminPassword,
+    secretSource: 'test',
+    tls: {},
+    allowHttp: false,
+    timeoutMs: 10_000,
+    format: 'json',
+    warnings: [],
+  };
+}
+
+interface Row {
+  kind: string;
+  username: string;
+  credential: string;
+  status: string;
+  attempts: number;
+}
+
+function reportRows(path: string): Row[] {
+  const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+  return records
+    .filter((r) => r.status !== 'skipped')
+    .map((r) => ({ kind: r.kind!, username: r.username!, credential: r.credential!, status: r.status!, attempts: Number(r.attempts) }));
+}
+
+/** The rule, row by row and in sum: attempts add up to the changes the server received. */
+function assertTruthful(rows: Row[], sent: number, what: string): void {
+  for (const r of rows) {
+    const id = `${r.kind}:${r.username}:${r.credential}`;
+    if (r.status === 'unknown') assert.ok(r.attempts >= 1, `${what}: ${id} is unknown with ${r.attempts} attempts`);
+    if (r.status === 'not-started') assert.equal(r.attempts, 0, `${what}: ${id} is not-started after ${r.attempts} attempts`);
+  }
+  const attempts = rows.reduce((n, r) => n + r.attempts, 0);
+  assert.equal(attempts, sent, `${what}: the report counts ${attempts} attempts, the server received ${sent} changes`);
+}
+
+const baseWork: WorkSettings = { concurrency: 4, retries: 2, retryDelayMs: 1, maxFailures: 0, settle: 'verify' };
+
+async function rotateStoppedAfter(sim: Simulator, dir: string, stopAfter: number, resumeStopAfter: number | undefined, maxFailures: number): Promise<void> {
+  // --max-failures stops the run from inside (a halt like an abort after a refusal or a deadline).
+  const work = { ...baseWork, maxFailures };
+  const output = join(dir, 'r.csv');
+  const stop = new StopSignal();
+  // The stop comes when the server has received this many changes: the run is mid-flight, with
+  // intents journaled ahead, a canary or a retry waiting.
+  const watch = setInterval(() => {
+    if (changesSent(sim) >= stopAfter) stop.stop();
+  }, 1);
+  try {
+    const ended = await runRotation(
+      {
+        mode: 'rotate',
+        connection: connection(sim),
+        selection: { scope: 'users', exclude: [], only: undefined, include: ['login-key', 'session', 'account'] },
+        policy: { length: 22, symbols: false },
+        work,
+        output,
+        yes: true,
+        stateDir: join(dir, 'state'),
+      },
+      context(stop),
+    ).catch((e: unknown) => e);
+    if (ended instanceof RunInterrupted) {
+      // Stopped while listing: nothing was changed, nothing is left to resume.
+      assert.equal(changesSent(sim), 0);
+      return;
+    }
+    if (ended instanceof Error) throw ended;
+  } finally {
+    clearInterval(watch);
+  }
+  const sentByRotate = changesSent(sim);
+  assertTruthful(reportRows(output), sentByRotate, `rotate stopped after ${stopAfter}`);
+  // What every later reader of the journal rebuilds (a fleet's counts, a resume's report) agrees.
+  const journalPath = join(dir, 'r.journal.jsonl');
+  const rebuilt = rowsFromJournal(readJournal(journalPath), { includePending: true, secretOf: () => undefined }).filter((r) => r.status !== 'skipped');
+  for (const r of rebuilt) {
+    if (r.status === 'unknown')
+      assert.ok(r.attempts >= 1, `journal of rotate stopped after ${stopAfter}: ${r.kind}:${r.username}:${r.credential} unknown with 0 attempts`);
+  }
+
+  // The resume, itself stopped (or not): its rows count on from the earlier run's attempts, so the
+  // final report adds up with every change both runs sent.
+  const rstop = new StopSignal();
+  const rwatch = setInterval(() => {
+    if (resumeStopAfter !== undefined && changesSent(sim) >= sentByRotate + resumeStopAfter) rstop.stop();
+  }, 1);
+  try {
+    const ended = await runResume({ journal: journalPath, connection: connection(sim), work: baseWork, stateDir: join(dir, 'state') }, context(rstop)).catch(
+      (e: unknown) => e,
+    );
+    if (ended instanceof RunInterrupted) return;
+    if (ended instanceof Error) throw ended;
+  } finally {
+    clearInterval(rwatch);
+  }
+  assertTruthful(reportRows(output), changesSent(sim), `resume stopped after ${resumeStopAfter ?? 'none'}`);
+}
+
+describe('unknown only after a send', { timeout: 240_000 }, () => {
+  const layout: SimulatorOptions = { users: 10, resellers: 0, suspendedEvery: 0, loginKeysPerUser: 2, sessionsPerUser: 1 };
+
+  it('a stop at any point of rotate (a signal, or --max-failures) and of the resume after it: every row adds up with what the server received', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 35 }),
+        fc.option(fc.integer({ min: 0, max: 20 }), { nil: undefined }),
+        fc.constantFrom<SimulatorOptions['faults']>(
+          { latencyMs: 2 },
+          { latencyMs: 2, error500: { rate: 0.3 } },
+          { latencyMs: 2, resetBeforeApply: { rate: 0.3 } },
+          { latencyMs: 2, resetAfterApply: { rate: 0.3 } },
+        ),
+        fc.constantFrom(0, 0, 1, 3),
+        async (stopAfter, resumeStopAfter, faults, maxFailures) => {
+          const sim = await startSimulator({ ...layout, faults });
+          const dir = mkdtempSync(join(root, 'run-'));
+          try {
+            await rotateStoppedAfter(sim, dir, stopAfter, resumeStopAfter, maxFailures);
+          } finally {
+            await sim.close();
+            rmSync(dir, { recursive: true, force: true });
+          }
+        },
+      ),
+      { numRuns: 25, seed: fcSeed(28) },
+    );
+  });
+});
