@@ -181,3 +181,49 @@ describe('unknown only after a send', { timeout: 240_000 }, () => {
     );
   });
 });
+
+describe('a resume whose login may not use a kind', { timeout: 60_000 }, () => {
+  it('leaves the changes an earlier run may have applied unknown, with their secret and attempts, never not-started', async () => {
+    const sim = await startSimulator({ users: 6, resellers: 0, suspendedEvery: 0, keyRefusal: '403' });
+    const dir = mkdtempSync(join(root, 'kind-'));
+    try {
+      const output = join(dir, 'r.csv');
+      const stateDir = join(dir, 'state');
+      // Every answer to a change is lost after it applied, and nothing proves it: all unknown.
+      sim.setFaults({ resetAfterApply: { rate: 1, commands: ['CMD_API_USER_PASSWD'] } });
+      const first = await runRotation(
+        {
+          mode: 'rotate',
+          connection: connection(sim),
+          selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
+          policy: { length: 22, symbols: false },
+          work: { ...baseWork, retries: 0, settle: 'resend' },
+          output,
+          yes: true,
+          stateDir,
+        },
+        context(new StopSignal()),
+      );
+      assert.equal(first.counts.unknown, 6, JSON.stringify(first.counts));
+      sim.setFaults({});
+      // The resume logs in with a key that may list accounts but not change or verify passwords.
+      const key = 'K'.repeat(64);
+      sim.addLoginKey(sim.adminUser, { key, commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS'] });
+      const resumed = await runResume(
+        { journal: join(dir, 'r.journal.jsonl'), connection: { ...connection(sim), secret: key }, work: baseWork, stateDir },
+        context(new StopSignal()),
+      );
+      assert.equal(resumed.counts.unknown, 6, JSON.stringify(resumed.counts));
+      const rows = parse(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+      for (const r of rows.filter((x) => x.status !== 'skipped')) {
+        assert.equal(r.status, 'unknown', `${r.username}: ${r.status} (${r.error})`);
+        assert.ok(Number(r.attempts) >= 1, `${r.username}: ${r.attempts} attempts`);
+        // The password the server has now is the one the report keeps.
+        assert.equal(r.password, sim.password(r.username!), `${r.username}: the live password is not in the report`);
+      }
+    } finally {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
