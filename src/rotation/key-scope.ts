@@ -80,7 +80,7 @@ function usesLines(options: KeyScopeOptions): string[] {
           `     ASSUMED, not counted on any server: ${assumed.map((a) => `${a.count} ${a.what} (${a.rule})`).join(', ')};`,
           '     give the real figures with --expect, e.g. --expect domains=60,email=300 (`plan --include ...` counts the credentials);',
         ]
-      : ['     (figures from --expect);']),
+      : ['     (every figure from --expect: nothing assumed);']),
     `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes`,
     `     (one more per change, a tenth more reads, and 10).`,
   ];
