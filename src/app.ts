@@ -234,13 +234,13 @@ async function runCommand(command: Exclude<AppCommand, 'notify'>, input: ArgvInp
     }
     if (command === 'prune') return await runPrune(argv, io);
     if (command === 'key-scope') {
+      if (argv.expect !== undefined && argv.accounts === undefined)
+        throw new UsageError('--expect needs --accounts N: it gives the figures key-scope counts a run of N accounts with');
       if (argv.inventory !== undefined) {
         if (argv.check === true) throw new UsageError("key-scope --check asks one server: run it with that server's connection options, once per server");
         return (await import('./fleet/key-scope.js')).runFleetKeyScope(argv, io.stdout);
       }
       const selection = resolveSelection(argv);
-      if (argv.expect !== undefined && argv.accounts === undefined)
-        throw new UsageError('--expect needs --accounts N: it gives the figures key-scope counts a run of N accounts with');
       const expect = parseExpect(argv.expect, selection.include);
       const options = { scope: selection.scope, include: selection.include, countAll: selection.countAll, accounts: argv.accounts, expect };
       const scope = keyScope(options);

@@ -3,6 +3,8 @@ import { keyScope, keyScopeInstructions, keyUses, parseExpect, type KeyScope, ty
 import type { Argv } from '../options.js';
 import { parseInclude, resolveSelection } from '../options.js';
 import { loadInventory, selectServers } from './inventory.js';
+// Servers include different kinds: --expect may name any kind; each server counts those it includes.
+import { KIND_NAMES } from '../kinds/index.js';
 
 export interface FleetKeyScope {
   servers: string[];
@@ -24,7 +26,7 @@ export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
     const options = { scope, include };
     const ks = keyScope(options);
     const accounts = argv.accounts;
-    const uses = accounts === undefined ? undefined : keyUses({ ...options, accounts, expect: parseExpect(argv.expect, include ?? ['account']) });
+    const uses = accounts === undefined ? undefined : keyUses({ ...options, accounts, expect: parseExpect(argv.expect, KIND_NAMES) });
     const id = JSON.stringify([ks, uses]);
     const g = groups.get(id);
     if (g) g.servers.push(s.name);
@@ -42,7 +44,7 @@ export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number
   for (const g of groups) {
     if (groups.length > 1) out.write(`== ${g.servers.join(', ')} ==\n`);
     else out.write(`(the same for every selected server: ${g.servers.join(', ')})\n`);
-    const expect = parseExpect(argv.expect, g.include ?? ['account']);
+    const expect = parseExpect(argv.expect, KIND_NAMES);
     out.write(keyScopeInstructions(g.keyScope, { scope: g.scope, include: g.include, accounts: argv.accounts, expect }));
   }
   return 0;

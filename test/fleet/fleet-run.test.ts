@@ -180,4 +180,27 @@ describe('fleet plan and rotate from one inventory', { timeout: 120_000 }, () =>
       [[['good', 'wrong-secret', 'tls.pinned', 'faulty'], 'all']],
     );
   });
+
+  it('key-scope --accounts counts each server with its own kinds; --expect may name a kind only some include', async () => {
+    const file = join(dir, 'kinds.toml');
+    const [a, b] = [sims[0]!.sim, sims[1]!.sim];
+    writeFileSync(
+      file,
+      `[defaults]\nuser = "admin"\nsecret_env = "DA_KEY_GOOD"\n\n[[server]]\nname = "mail"\nurl = "${a.url}"\ninclude = ["account", "email"]\n\n[[server]]\nname = "plain"\nurl = "${b.url}"\n`,
+    );
+    const r = await runInProcess('key-scope', { inventory: file, json: true, accounts: 10, expect: 'domains=12,email=30' }, inv.env);
+    assert.equal(r.code, 0, r.stderr);
+    const groups = JSON.parse(r.stdout) as Array<{ servers: string[]; uses: { minimum: number } }>;
+    // mail: 2 to connect, 10 domain lists, 12 mailbox lists, 10 + 30 changes; plain: 2 + 10.
+    assert.deepEqual(
+      groups.map((g) => [g.servers, g.uses.minimum]),
+      [
+        [['mail'], 2 + 10 + 12 + 40],
+        [['plain'], 12],
+      ],
+    );
+    const alone = await runInProcess('key-scope', { inventory: file, expect: 'email=3' }, inv.env);
+    assert.equal(alone.code, 2);
+    assert.match(alone.stderr, /--expect needs --accounts N/);
+  });
 });
