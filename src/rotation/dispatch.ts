@@ -219,7 +219,7 @@ function outcomeRecord(id: string, o: CredentialOutcome): OutcomeRecord {
     error: o.error,
     startedAt: o.startedAt,
     finishedAt: o.finishedAt,
-    ...(o.refusal ? { systematic: true } : {}),
+    ...(o.refusal || o.wholeRun ? { systematic: true } : {}),
   };
 }
 

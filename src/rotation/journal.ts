@@ -74,7 +74,7 @@ export interface OutcomeRecord {
   error?: string;
   startedAt: string;
   finishedAt: string;
-  /** Refused for a reason that hits every credential of its kind (a password policy): nothing applied, a resume tries again. */
+  /** Refused for a reason that hits every credential of its kind (a password policy) or the whole run (a failed login): nothing applied, a resume tries again. */
   systematic?: boolean;
 }
 

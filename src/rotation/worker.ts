@@ -28,6 +28,8 @@ export interface CredentialOutcome {
   fatal?: DirectAdminError;
   /** Set when a refusal will repeat for every credential of this kind. */
   refusal?: SystematicRefusal;
+  /** Refused with the whole run (a failed login, a blacklist): nothing applied, and a resume does it again with a new secret. */
+  wholeRun?: boolean;
   /** Set when the login may not use this kind at all (a permission refusal): the kind stops, the run goes on. */
   stop?: Omit<StoppedKind, 'accounts'>;
   startedAt: string;
@@ -187,7 +189,14 @@ async function settle(
       }
     }
     lastError = e;
-    if (e.fatal) return done(maybeLive || e.mayHaveWritten ? 'unknown' : 'not-sent', false, e);
+    if (e.fatal) {
+      if (maybeLive || e.mayHaveWritten) return done('unknown', false, e);
+      // The server answered and refused it with everything else (a failed login, a blacklist): sent,
+      // so not `not-started`, and nothing applied: failed, for the whole run (a resume sends it again).
+      // A TLS failure never let the request leave.
+      if (e.kind === 'tls') return done('not-sent', false, e);
+      return { ...done('failed', false, e), wholeRun: true };
+    }
     if (e.kind === 'command') {
       // "isn't different" / "already gone": the change is in effect, whoever applied it.
       if (ctx.kind.provesDone(e)) return done(success, true);

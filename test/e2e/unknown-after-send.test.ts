@@ -227,3 +227,51 @@ describe('a resume whose login may not use a kind', { timeout: 60_000 }, () => {
     }
   });
 });
+
+describe('a change refused with the whole run', { timeout: 60_000 }, () => {
+  it('a login key that runs out of uses mid-run: the changes it refused are failed (sent, nothing applied), never not-started, and a resume does them', async () => {
+    const sim = await startSimulator({ users: 10, resellers: 0, suspendedEvery: 0 });
+    const dir = mkdtempSync(join(root, 'uses-'));
+    try {
+      const output = join(dir, 'r.csv');
+      const stateDir = join(dir, 'state');
+      // 2 uses to connect and list, 5 changes; the requests in flight after those are refused at login.
+      const key = 'K'.repeat(64);
+      sim.addLoginKey(sim.adminUser, { key, maxUses: 7 });
+      const first = await runRotation(
+        {
+          mode: 'rotate',
+          connection: { ...connection(sim), secret: key },
+          selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
+          policy: { length: 22, symbols: false },
+          work: { ...baseWork, concurrency: 4 },
+          output,
+          yes: true,
+          stateDir,
+        },
+        context(new StopSignal()),
+      );
+      assert.equal(first.exitCode, 3, JSON.stringify(first.counts));
+      const sent = sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0;
+      const rows = reportRows(output);
+      assertTruthful(rows, sent, 'a key out of uses');
+      const refused = rows.filter((r) => r.status === 'failed');
+      assert.equal(refused.length, sent - 5, `the ${sent - 5} changes refused at login are failed: ${JSON.stringify(first.counts)}`);
+      assert.equal(rows.filter((r) => r.status === 'rotated').length, 5);
+      // A new key: the resume changes every credential not rotated, the refused ones included.
+      const resumed = await runResume(
+        { journal: join(dir, 'r.journal.jsonl'), connection: connection(sim), work: baseWork, stateDir },
+        context(new StopSignal()),
+      );
+      assert.equal(resumed.exitCode, 0, JSON.stringify(resumed.counts));
+      const parsed = parse(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+      for (const r of parsed.filter((x) => x.status !== 'skipped')) {
+        assert.equal(r.status, 'rotated', `${r.username}: ${r.status}`);
+        assert.equal(r.password, sim.password(r.username!), `${r.username}: the live password is the report's`);
+      }
+    } finally {
+      await sim.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

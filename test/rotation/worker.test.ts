@@ -142,10 +142,13 @@ describe('changeCredential', { timeout: 20_000 }, () => {
     assert.match(o.refusal?.fix ?? '', /--symbols/);
   });
 
-  it('an authentication failure is fatal and not resent', async () => {
+  it('an authentication failure is fatal and not resent: failed for the whole run (sent, nothing applied; a resume does it again)', async () => {
     const { server, kind } = fakeKind([new AuthenticationFailed(CMD, 'login-page')]);
     const o = await changeCredential(context(kind), fred, PW);
-    assert.equal(o.status, 'not-sent');
+    assert.equal(o.status, 'failed');
+    assert.equal(o.wholeRun, true);
+    assert.equal(o.secret, undefined);
+    assert.equal(o.attempts, 1);
     assert.ok(o.fatal);
     assert.equal(server.sent.length, 1);
   });
