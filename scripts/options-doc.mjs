@@ -111,7 +111,7 @@ export function renderOptionsDoc() {
     '',
     'Every option of every command, from the one options table the command line itself is built from (`da-rotate <command> --help` prints the same help text).',
     '',
-    '- A value outside what an option accepts is a usage error (exit 2) naming the flag, before any request is sent. `--exclude` and `--only` given no value are refused rather than matching nothing.',
+    '- A value outside what an option accepts is a usage error (exit 2) naming the flag and what it accepts, before any request is sent (`--concurrency must be a whole number from 1 to 64, or auto (got "abc")`). `--exclude` and `--only` given no value are refused rather than matching nothing.',
     '- `-h`/`--help` works with every command and lists only that command’s options; `da-rotate --version` prints the version.',
     '- Secrets never come from an option: the server’s password or login key comes from `$DA_URL`, `$DA_LOGIN_KEY`, `$DA_PASSWORD`, `--password-file` or `--password-stdin`; the SMTP password from `$SMTP_URL`.',
     '- An option with no default in the table is off (a flag) or not set, unless its help text names a default.',
