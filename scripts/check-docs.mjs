@@ -53,7 +53,14 @@ function linksOf(text) {
   return links;
 }
 
-const files = ['README.md', 'CONTRIBUTING.md', 'deploy/ansible/README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const files = [
+  'README.md',
+  'CONTRIBUTING.md',
+  'deploy/ansible/README.md',
+  ...readdirSync(join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 for (const file of files) {
   const path = join(root, file);
   if (!existsSync(path)) {
