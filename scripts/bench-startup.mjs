@@ -3,7 +3,7 @@
  * Start-up cost of the CLI: wall and CPU time of whole processes, median of many spawns, side by
  * side with a bare `node -e 0`. Used by `npm run bench` and on its own:
  *
- *   node scripts/bench-startup.mjs [--runs 21] [--cli dist/cli.js]
+ *   node scripts/bench-startup.mjs [--runs 21] [--cli dist/cli.js] [--packages]
  *
  * Starts its own simulator (3 users) for the `plan` case. The machine is shared: runs are
  * interleaved (one of each case per round) so load changes hit every case alike.
@@ -21,7 +21,7 @@ const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 export function timeSpawn(argv, env = {}) {
   return new Promise((res, rej) => {
     const t0 = process.hrtime.bigint();
-    const child = spawn(process.execPath, argv, { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, argv, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', rej);
@@ -56,6 +56,35 @@ export async function timeCases(cases, runs) {
   );
 }
 
+/**
+ * What each package of the stack costs a process on its own, used as da-rotate uses it: bare node
+ * plus one import and one typical call (ESM, unbundled, from the project's node_modules). The
+ * `plan` case above is set beside these: its floor is node + undici's one request.
+ */
+export function packageCases(sim) {
+  const auth = Buffer.from(`${sim.adminUser}:${sim.adminPassword}`).toString('base64');
+  const esm = (code) => ['--input-type=module', '-e', code];
+  return [
+    {
+      // undici's HTTP parser is WebAssembly: V8 optimizes it in the background after the first
+      // answer, and the process waits for that compile at exit.
+      name: 'node + undici, 3 requests',
+      argv: esm(
+        `import { Pool } from 'undici'; const p = new Pool(${JSON.stringify(sim.url)}); for (let i = 0; i < 3; i++) { const r = await p.request({ path: '/CMD_API_SHOW_USERS', method: 'GET', headers: { authorization: 'Basic ${auth}' } }); await r.body.text(); } await p.close();`,
+      ),
+    },
+    {
+      name: 'node + yargs, one line',
+      argv: esm(
+        `import yargs from 'yargs'; await yargs(['plan', '--scope', 'all']).command('plan', 'x', (y) => y.option('scope', { type: 'string', describe: 'which accounts' })).strict().parseAsync();`,
+      ),
+    },
+    { name: 'node + pino, one line', argv: esm(`import pino from 'pino'; pino(pino.destination({ dest: 2, sync: true })).warn('x');`) },
+    { name: 'node + csv-stringify', argv: esm(`import { stringify } from 'csv-stringify/sync'; stringify([['a', 'b']]);`) },
+    { name: 'node + p-limit', argv: esm(`import pLimit from 'p-limit'; await pLimit(2)(async () => 1);`) },
+  ];
+}
+
 /** The standard start-up cases against a running simulator `sim` ({ url, adminUser, adminPassword }). */
 export function startupCases(cli, sim, work) {
   const env = { DA_URL: sim.url.replace('://', `://${sim.adminUser}:${sim.adminPassword}@`) };
@@ -68,13 +97,20 @@ export function startupCases(cli, sim, work) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' }, cli: { type: 'string', default: join(root, 'dist', 'cli.js') } } });
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string', default: '21' },
+      cli: { type: 'string', default: join(root, 'dist', 'cli.js') },
+      packages: { type: 'boolean', default: false },
+    },
+  });
   const { startSimulator } = await import(join(root, 'dist', 'simulator', 'index.js'));
   const sim = await startSimulator({ users: 3, resellers: 0, admins: 0 });
   const work = mkdtempSync(join(tmpdir(), 'da-rotate-startup-'));
   try {
     const before = loadavg();
-    const r = await timeCases(startupCases(resolve(values.cli), sim, work), Number(values.runs));
+    const cases = [...startupCases(resolve(values.cli), sim, work), ...(values.packages ? packageCases(sim) : [])];
+    const r = await timeCases(cases, Number(values.runs));
     const bare = r['node -e 0'].medianMs;
     for (const [k, v] of Object.entries(r))
       console.log(

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The static checks of `npm test`, run at the same time (they are independent; on 2 cores this saves
-// about a third of their time): type-check of src/ and test/, ESLint, Prettier's check and the layering (dependency-cruiser).
+// about a third of their time): type-check of src/ and test/, ESLint, Prettier's check, the layering (dependency-cruiser)
+// and the docs (docs/options.md as the options table generates it; every relative link in README.md, CONTRIBUTING.md, docs/ to an existing file).
 // Every check runs to the end and prints its own output; the exit code is 1 when any failed.
 // `node scripts/check.mjs typecheck lint` runs only those.
 import { spawn } from 'node:child_process';
@@ -15,6 +16,8 @@ const CHECKS = {
   format: [bin('prettier'), ['--check', '--log-level', 'warn', '.']],
   // The layering cli -> app -> rotation -> kinds -> directadmin (.dependency-cruiser.cjs): an upward import fails.
   layers: [bin('depcruise'), ['src', '--config', '.dependency-cruiser.cjs', '--output-type', 'err']],
+  // docs/options.md regenerated in memory and compared (`npm run docs` rewrites it), then the relative links of the Markdown files.
+  docs: [process.execPath, ['--import', 'tsx', 'scripts/check-docs.mjs']],
 };
 const wanted = process.argv.slice(2);
 for (const name of wanted) {
@@ -46,4 +49,5 @@ for (const r of results) {
 }
 const failed = results.filter((r) => !r.ok).map((r) => r.name);
 if (failed.includes('format')) console.error('check format: run `npm run format` to rewrite the files Prettier lists.');
+if (failed.includes('docs')) console.error('check docs: run `npm run docs` to regenerate docs/options.md; fix or remove the links it names.');
 process.exitCode = failed.length > 0 ? 1 : 0;

@@ -72,7 +72,7 @@ export async function parseWithYargs(raw: readonly string[], handlers: YargsHand
     .recommendCommands()
     .strict()
     .epilogue(
-      'Exit codes: 0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 130 interrupted.\nSecrets come from DA_URL, DA_LOGIN_KEY, DA_PASSWORD, --password-file or --password-stdin; never from argv.',
+      'Exit codes: 0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 5 previous run unfinished (resume it), 130 interrupted.\nSecrets come from DA_URL, DA_LOGIN_KEY, DA_PASSWORD, --password-file or --password-stdin; never from argv.',
     )
     .fail((message, error) => {
       if (error) throw error;

@@ -9,7 +9,7 @@ import type { AccountBundle, DeliverableCredential } from './credentials.js';
 
 export type DeliveryMode = 'password' | 'login-link';
 
-/** Every placeholder, documented in the README ("Handing credentials to customers"). */
+/** Every placeholder, documented in docs/notify.md (Templates). */
 export const PLACEHOLDERS = {
   username: 'the account name',
   server: 'the DirectAdmin host name',

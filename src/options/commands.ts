@@ -11,6 +11,8 @@ export interface CommandSpec {
 }
 
 const RUN_EXITS = '0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 130 interrupted';
+/** rotate refuses to start over a run of the same server that did not finish (exit 5): resume it, or --abandon-previous. */
+const ROTATE_EXITS = RUN_EXITS.replace(', 130 interrupted', ', 5 the previous run of this server is unfinished (resume it), 130 interrupted');
 
 export const COMMANDS = {
   rotate: {
@@ -19,7 +21,7 @@ export const COMMANDS = {
       ['DA_URL=https://admin:KEY@da.example.com:2222 $0 rotate --yes', 'rotate every user account password'],
       ['$0 rotate --yes --scope all --include all', 'incident response: every kind on every account'],
     ],
-    exits: RUN_EXITS,
+    exits: ROTATE_EXITS,
   },
   plan: {
     describe: 'Dry run: list every credential that would be touched, change nothing',

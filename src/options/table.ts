@@ -288,7 +288,7 @@ export const OPTIONS = {
     type: 'string',
     group: G_NOTIFY,
     commands: ['notify'],
-    describe: 'Message template FILE: "Subject: ..." line, empty line, body with {{placeholders}} (see README)',
+    describe: 'Message template FILE: "Subject: ..." line, empty line, body with {{placeholders}} (see docs/notify.md)',
   },
   'smtp-ca': {
     type: 'string',
@@ -341,7 +341,7 @@ export const OPTIONS = {
     needsValue: true,
     group: G_FLEET,
     commands: ['rotate', 'plan', 'resume', 'verify', 'key-scope'],
-    describe: 'Run against every server of this TOML inventory ([defaults] and [[server]] tables; see README "Many servers")',
+    describe: 'Run against every server of this TOML inventory ([defaults] and [[server]] tables; see docs/fleet.md)',
   },
   servers: {
     type: 'array',

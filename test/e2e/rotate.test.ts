@@ -283,9 +283,13 @@ describe('rotate end to end', { timeout: 120_000 }, () => {
       /\b2 usage error\b/,
       /\b3 aborted\b/,
       /\b4 internal error\b/,
+      /\b5 previous run unfinished\b/,
       /\b130 interrupted\b/,
     ]) {
       assert.match(help, documented);
     }
+    // rotate is the command that refuses over an unfinished run: its own help says so.
+    const rotate = await runCli(['rotate', '--help']);
+    assert.match(rotate.stdout.replace(/\s+/g, ' '), /\b5 the previous run of this server is unfinished\b/);
   });
 });
