@@ -71,7 +71,7 @@ interface Row {
 }
 
 function reportRows(path: string): Row[] {
-  const records = parse(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+  const records = parse<Record<string, string>>(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true });
   return records
     .filter((r) => r.status !== 'skipped')
     .map((r) => ({ kind: r.kind!, username: r.username!, credential: r.credential!, status: r.status!, attempts: Number(r.attempts) }));
@@ -214,7 +214,7 @@ describe('a resume whose login may not use a kind', { timeout: 60_000 }, () => {
         context(new StopSignal()),
       );
       assert.equal(resumed.counts.unknown, 6, JSON.stringify(resumed.counts));
-      const rows = parse(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+      const rows = parse<Record<string, string>>(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true });
       for (const r of rows.filter((x) => x.status !== 'skipped')) {
         assert.equal(r.status, 'unknown', `${r.username}: ${r.status} (${r.error})`);
         assert.ok(Number(r.attempts) >= 1, `${r.username}: ${r.attempts} attempts`);
@@ -264,7 +264,7 @@ describe('a change refused with the whole run', { timeout: 60_000 }, () => {
         context(new StopSignal()),
       );
       assert.equal(resumed.exitCode, 0, JSON.stringify(resumed.counts));
-      const parsed = parse(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true }) as Array<Record<string, string>>;
+      const parsed = parse<Record<string, string>>(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true });
       for (const r of parsed.filter((x) => x.status !== 'skipped')) {
         assert.equal(r.status, 'rotated', `${r.username}: ${r.status}`);
         assert.equal(r.password, sim.password(r.username!), `${r.username}: the live password is the report's`);
