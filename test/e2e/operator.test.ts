@@ -216,6 +216,17 @@ describe('key-scope --accounts counts the requests a run sends (measured on the 
     });
   });
 
+  it('--include db-user (opt-in, not in all): the minimum is exactly what the run sent', async () => {
+    await withSim({ users: 8, resellers: 0, dbUsersPerUser: 3 }, async (sim, out) => {
+      const r = await runCli(['rotate', '--yes', '--include', 'account,db-user', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(r.code, 0, r.stderr);
+      const owners = selectedIn(join(out, 'r.csv'));
+      const held = owners.reduce((n, o) => n + sim.dbUsers(o).length, 0);
+      const uses = await keyUsesOf(['--include', 'account,db-user', '--accounts', String(owners.length), '--expect', `db-user=${held}`]);
+      assert.equal(uses.minimum, sim.stats.totalRequests, JSON.stringify(sim.stats.requests));
+    });
+  });
+
   it('account passwords only (the default), both scopes: the minimum is exactly what the run sent', async () => {
     for (const scope of ['users', 'all'] as const) {
       await withSim({ users: 12, resellers: 2 }, async (sim, out) => {
