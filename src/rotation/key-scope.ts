@@ -57,7 +57,13 @@ export function keyScope(options: KeyScopeOptions): KeyScope {
 function usesLines(options: KeyScopeOptions): string[] {
   const u = keyUses(options);
   const sweep = (options.include ?? ['account']).some((k) => k !== 'account');
-  const resellers = options.scope === 'all' ? ' plus one per reseller' : '';
+  const assumed = u.assumed.filter((a) => a.assumed);
+  const assumedLines = assumed.length
+    ? [
+        `     ASSUMED, not counted on any server: ${assumed.map((a) => `${a.count} ${a.what} (${a.rule})`).join(', ')};`,
+        `     give the real figures: --expect ${assumed.map((a) => `${a.name}=N`).join(',')} (\`plan --include ...\` counts the credentials);`,
+      ]
+    : [];
   if (options.accounts === undefined) {
     return [
       `     every request uses one: ${u.formula} for an account-password run;`,
@@ -65,22 +71,18 @@ function usesLines(options: KeyScopeOptions): string[] {
     ];
   }
   if (!sweep) {
+    const resellers = options.scope === 'all' ? `, with ${u.resellers} reseller(s)` : '';
     return [
-      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}${resellers} (${u.listing} to connect and list, 1 per account);`,
+      `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum} (${u.listing} to connect and list${resellers}, 1 per account);`,
+      ...assumedLines,
       `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes.`,
     ];
   }
-  const assumed = u.assumed.filter((a) => a.assumed);
   return [
     `     every request uses one: a run of ${u.accounts} account(s) needs at least ${u.minimum}:`,
     `       ${u.connect} to connect and list the accounts${options.scope === 'all' ? ` (${u.resellers} reseller(s))` : ''}${u.domainLists ? `, ${u.domainLists} domain lists` : ''};`,
     ...u.kinds.map((k) => `       ${k.kind}: ${k.count} credential(s), ${k.reads} read(s) to list them, ${k.changes} change(s);`),
-    ...(assumed.length
-      ? [
-          `     ASSUMED, not counted on any server: ${assumed.map((a) => `${a.count} ${a.what} (${a.rule})`).join(', ')};`,
-          '     give the real figures with --expect, e.g. --expect domains=60,email=300 (`plan --include ...` counts the credentials);',
-        ]
-      : ['     (every figure from --expect: nothing assumed);']),
+    ...(assumed.length ? assumedLines : ['     (every figure from --expect: nothing assumed);']),
     `     set "Max uses" to ${u.recommended} to leave room for retries and proofs of unknown outcomes`,
     `     (one more per change, a tenth more reads, and 10).`,
   ];

@@ -105,6 +105,9 @@ describe('the default scope is not a silent blind spot', { timeout: 60_000 }, ()
     const formula = await runCli(['key-scope']);
     assert.equal(formula.code, 0);
     assert.ok(formula.stdout.includes('2 + accounts at least; 2 + 2 x accounts + 11 leaves room'), formula.stdout);
+    const all = await runCli(['key-scope', '--scope', 'all', '--accounts', '40']);
+    assert.ok(all.stdout.includes('needs at least 46 (6 to connect and list, with 2 reseller(s), 1 per account)'), all.stdout);
+    assert.ok(all.stdout.includes('ASSUMED, not counted on any server: 2 resellers (one per 20 accounts)'), all.stdout);
     const bad = await runCli(['key-scope', '--accounts', '-3']);
     assert.equal(bad.code, 2);
     const badExpect = await runCli(['key-scope', '--accounts', '3', '--include', 'email', '--expect', 'ftp=2']);
@@ -195,7 +198,7 @@ describe('key-scope --accounts counts the requests a run sends (measured on the 
       assert.ok(uses.minimum <= 2 * sent, `minimum ${uses.minimum} > 2 x sent ${sent}`);
       const text = await runCli(['key-scope', '--include', 'all', '--accounts', String(owners.size)]);
       assert.match(text.stdout, /ASSUMED, not counted on any server: \d+ domains \(2 per account\), /);
-      assert.match(text.stdout, /give the real figures with --expect/);
+      assert.match(text.stdout, /give the real figures: --expect domains=N,login-key=N,session=N,email=N,ftp=N /);
     });
   });
 
