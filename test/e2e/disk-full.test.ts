@@ -13,46 +13,17 @@ import { RunAborted } from '../../src/errors.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
-import { createLogger, SecretRegistry } from '../../src/log.js';
 import { readJournal } from '../../src/rotation/journal.js';
 import { readReport } from '../../src/rotation/report-parse.js';
-import { runResume, runRotation, StopSignal, type RunContext } from '../../src/rotation/run.js';
-import type { ConnectionSettings, WorkSettings } from '../../src/rotation/settings.js';
-import { startSimulator, type Simulator } from '../../src/simulator/index.js';
+import { runResume, runRotation } from '../../src/rotation/run.js';
+import type { WorkSettings } from '../../src/rotation/settings.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import { silentContext, simConnection } from './helpers.js';
 
 let root = '';
 before(() => (root = mkdtempSync(join(tmpdir(), 'da-rotate-diskfull-'))));
 after(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => setFileSystemForTests(undefined));
-
-function context(): RunContext {
-  const secrets = new SecretRegistry();
-  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-  return {
-    log: createLogger({ level: 'silent', secrets, destination: sink }),
-    secrets,
-    stderr: sink,
-    interactive: false,
-    confirm: () => Promise.resolve(false),
-    stop: new StopSignal(),
-  };
-}
-
-function connection(sim: Simulator): ConnectionSettings {
-  const u = new URL(sim.url);
-  return {
-    baseUrl: sim.url,
-    host: u.hostname,
-    username: sim.adminUser,
-    secret: sim.adminPassword,
-    secretSource: 'test',
-    tls: {},
-    allowHttp: false,
-    timeoutMs: 10_000,
-    format: 'json',
-    warnings: [],
-  };
-}
 
 const work: WorkSettings = { concurrency: 8, retries: 3, retryDelayMs: 1, maxFailures: 0, settle: 'verify' };
 
@@ -92,7 +63,7 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
         const ended = await runRotation(
           {
             mode: 'rotate',
-            connection: connection(sim),
+            connection: simConnection(sim),
             selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
             policy: { length: 22, symbols: false },
             work,
@@ -100,7 +71,7 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
             yes: true,
             stateDir: join(dir, 'state'),
           },
-          context(),
+          silentContext(),
         ).then(
           (s) => s,
           (e: unknown) => e,
@@ -124,7 +95,7 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
           const again = await runRotation(
             {
               mode: 'rotate',
-              connection: connection(sim),
+              connection: simConnection(sim),
               selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
               policy: { length: 22, symbols: false },
               work,
@@ -132,7 +103,7 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
               yes: true,
               stateDir: join(dir, 'state'),
             },
-            context(),
+            silentContext(),
           );
           assert.equal(again.exitCode, 0, JSON.stringify(again));
           for (const row of readReport(output).filter((r) => r.status !== 'skipped')) assert.equal(sim.password(row.username), row.password);
@@ -154,7 +125,7 @@ describe('a disk that fills mid-run', { timeout: 120_000 }, () => {
         if (c.early) assert.ok(changed < 300, 'the run stopped before the end');
 
         // Space is back: resume settles the rest from the journal, losing nothing.
-        const resumed = await runResume({ journal: journalPath, connection: connection(sim), work, stateDir: join(dir, 'state') }, context());
+        const resumed = await runResume({ journal: journalPath, connection: simConnection(sim), work, stateDir: join(dir, 'state') }, silentContext());
         assert.equal(resumed.exitCode, 0, resumed.aborted);
         const rows = readReport(output).filter((r) => r.status !== 'skipped');
         assert.equal(rows.length, 300);

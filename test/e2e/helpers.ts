@@ -10,7 +10,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
 import type { StatusCounts } from '../../src/messages.js';
+import { createLogger, SecretRegistry } from '../../src/log.js';
 import { readReport } from '../../src/rotation/report-parse.js';
+import { StopSignal, type RunContext } from '../../src/rotation/run.js';
+import type { ConnectionSettings } from '../../src/rotation/settings.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -378,4 +381,35 @@ export async function runOnTerminal(args: string[], env: Record<string, string>,
   });
   const code = await exitOf(child, CLI_TIMEOUT_MS);
   return { code, text };
+}
+
+/** For runs in this process (runRotation, runResume): a silent context, stopped through `stop`. */
+export function silentContext(stop = new StopSignal()): RunContext {
+  const secrets = new SecretRegistry();
+  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
+  return {
+    log: createLogger({ level: 'silent', secrets, destination: sink }),
+    secrets,
+    stderr: sink,
+    interactive: false,
+    confirm: () => Promise.resolve(false),
+    stop,
+  };
+}
+
+/** The connection settings of a run in this process against `sim`, as its admin. */
+export function simConnection(sim: Simulator): ConnectionSettings {
+  const u = new URL(sim.url);
+  return {
+    baseUrl: sim.url,
+    host: u.hostname,
+    username: sim.adminUser,
+    secret: sim.adminPassword,
+    secretSource: 'test',
+    tls: {},
+    allowHttp: false,
+    timeoutMs: 10_000,
+    format: 'json',
+    warnings: [],
+  };
 }

@@ -8,19 +8,18 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { parse } from 'csv-parse/sync';
 import { fcSeed } from '../seed.js';
 import { RunInterrupted } from '../../src/errors.js';
-import { createLogger, SecretRegistry } from '../../src/log.js';
 import { readJournal } from '../../src/rotation/journal.js';
 import { rowsFromJournal } from '../../src/rotation/report.js';
-import { runResume, runRotation, StopSignal, type RunContext } from '../../src/rotation/run.js';
-import type { ConnectionSettings, WorkSettings } from '../../src/rotation/settings.js';
+import { runResume, runRotation, StopSignal } from '../../src/rotation/run.js';
+import type { WorkSettings } from '../../src/rotation/settings.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import { reportCells, silentContext, simConnection } from './helpers.js';
 
 let root = '';
 before(() => (root = mkdtempSync(join(tmpdir(), 'da-rotate-unknown-'))));
@@ -33,35 +32,6 @@ function changesSent(sim: Simulator): number {
   return CHANGES.reduce((n, c) => n + (sim.stats.requests[c] ?? 0), 0);
 }
 
-function context(stop: StopSignal): RunContext {
-  const secrets = new SecretRegistry();
-  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-  return {
-    log: createLogger({ level: 'silent', secrets, destination: sink }),
-    secrets,
-    stderr: sink,
-    interactive: false,
-    confirm: () => Promise.resolve(false),
-    stop,
-  };
-}
-
-function connection(sim: Simulator): ConnectionSettings {
-  const u = new URL(sim.url);
-  return {
-    baseUrl: sim.url,
-    host: u.hostname,
-    username: sim.adminUser,
-    secret: sim.adminPassword,
-    secretSource: 'test',
-    tls: {},
-    allowHttp: false,
-    timeoutMs: 10_000,
-    format: 'json',
-    warnings: [],
-  };
-}
-
 interface Row {
   kind: string;
   username: string;
@@ -71,8 +41,7 @@ interface Row {
 }
 
 function reportRows(path: string): Row[] {
-  const records = parse<Record<string, string>>(readFileSync(path, 'utf8'), { columns: true, skip_empty_lines: true });
-  return records
+  return reportCells(path)
     .filter((r) => r.status !== 'skipped')
     .map((r) => ({ kind: r.kind!, username: r.username!, credential: r.credential!, status: r.status!, attempts: Number(r.attempts) }));
 }
@@ -104,7 +73,7 @@ async function rotateStoppedAfter(sim: Simulator, dir: string, stopAfter: number
     const ended = await runRotation(
       {
         mode: 'rotate',
-        connection: connection(sim),
+        connection: simConnection(sim),
         selection: { scope: 'users', exclude: [], only: undefined, include: ['login-key', 'session', 'account'] },
         policy: { length: 22, symbols: false },
         work,
@@ -112,7 +81,7 @@ async function rotateStoppedAfter(sim: Simulator, dir: string, stopAfter: number
         yes: true,
         stateDir: join(dir, 'state'),
       },
-      context(stop),
+      silentContext(stop),
     ).catch((e: unknown) => e);
     if (ended instanceof RunInterrupted) {
       // Stopped while listing: nothing was changed, nothing is left to resume.
@@ -140,9 +109,10 @@ async function rotateStoppedAfter(sim: Simulator, dir: string, stopAfter: number
     if (resumeStopAfter !== undefined && changesSent(sim) >= sentByRotate + resumeStopAfter) rstop.stop();
   }, 1);
   try {
-    const ended = await runResume({ journal: journalPath, connection: connection(sim), work: baseWork, stateDir: join(dir, 'state') }, context(rstop)).catch(
-      (e: unknown) => e,
-    );
+    const ended = await runResume(
+      { journal: journalPath, connection: simConnection(sim), work: baseWork, stateDir: join(dir, 'state') },
+      silentContext(rstop),
+    ).catch((e: unknown) => e);
     if (ended instanceof RunInterrupted) return;
     if (ended instanceof Error) throw ended;
   } finally {
@@ -194,7 +164,7 @@ describe('a resume whose login may not use a kind', { timeout: 60_000 }, () => {
       const first = await runRotation(
         {
           mode: 'rotate',
-          connection: connection(sim),
+          connection: simConnection(sim),
           selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
           policy: { length: 22, symbols: false },
           work: { ...baseWork, retries: 0, settle: 'resend' },
@@ -202,7 +172,7 @@ describe('a resume whose login may not use a kind', { timeout: 60_000 }, () => {
           yes: true,
           stateDir,
         },
-        context(new StopSignal()),
+        silentContext(new StopSignal()),
       );
       assert.equal(first.counts.unknown, 6, JSON.stringify(first.counts));
       sim.setFaults({});
@@ -210,11 +180,11 @@ describe('a resume whose login may not use a kind', { timeout: 60_000 }, () => {
       const key = 'K'.repeat(64);
       sim.addLoginKey(sim.adminUser, { key, commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS'] });
       const resumed = await runResume(
-        { journal: join(dir, 'r.journal.jsonl'), connection: { ...connection(sim), secret: key }, work: baseWork, stateDir },
-        context(new StopSignal()),
+        { journal: join(dir, 'r.journal.jsonl'), connection: { ...simConnection(sim), secret: key }, work: baseWork, stateDir },
+        silentContext(new StopSignal()),
       );
       assert.equal(resumed.counts.unknown, 6, JSON.stringify(resumed.counts));
-      const rows = parse<Record<string, string>>(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true });
+      const rows = reportCells(output);
       for (const r of rows.filter((x) => x.status !== 'skipped')) {
         assert.equal(r.status, 'unknown', `${r.username}: ${r.status} (${r.error})`);
         assert.ok(Number(r.attempts) >= 1, `${r.username}: ${r.attempts} attempts`);
@@ -241,7 +211,7 @@ describe('a change refused with the whole run', { timeout: 60_000 }, () => {
       const first = await runRotation(
         {
           mode: 'rotate',
-          connection: { ...connection(sim), secret: key },
+          connection: { ...simConnection(sim), secret: key },
           selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
           policy: { length: 22, symbols: false },
           work: { ...baseWork, concurrency: 4 },
@@ -249,7 +219,7 @@ describe('a change refused with the whole run', { timeout: 60_000 }, () => {
           yes: true,
           stateDir,
         },
-        context(new StopSignal()),
+        silentContext(new StopSignal()),
       );
       assert.equal(first.exitCode, 3, JSON.stringify(first.counts));
       const sent = sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0;
@@ -260,11 +230,11 @@ describe('a change refused with the whole run', { timeout: 60_000 }, () => {
       assert.equal(rows.filter((r) => r.status === 'rotated').length, 5);
       // A new key: the resume changes every credential not rotated, the refused ones included.
       const resumed = await runResume(
-        { journal: join(dir, 'r.journal.jsonl'), connection: connection(sim), work: baseWork, stateDir },
-        context(new StopSignal()),
+        { journal: join(dir, 'r.journal.jsonl'), connection: simConnection(sim), work: baseWork, stateDir },
+        silentContext(new StopSignal()),
       );
       assert.equal(resumed.exitCode, 0, JSON.stringify(resumed.counts));
-      const parsed = parse<Record<string, string>>(readFileSync(output, 'utf8'), { columns: true, skip_empty_lines: true });
+      const parsed = reportCells(output);
       for (const r of parsed.filter((x) => x.status !== 'skipped')) {
         assert.equal(r.status, 'rotated', `${r.username}: ${r.status}`);
         assert.equal(r.password, sim.password(r.username!), `${r.username}: the live password is the report's`);
