@@ -18,7 +18,7 @@ import {
 } from '../files.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import type { SkippedAccount } from './enumerate.js';
-import type { IntentRecord, JournalState } from './journal.js';
+import type { IntentRecord, JournalListingFailure, JournalState } from './journal.js';
 
 export const REPORT_COLUMNS = [
   'server',
@@ -278,6 +278,20 @@ export function baseRow(server: string, c: Credential): Pick<ReportRow, 'server'
   return { server, username: c.owner, kind: c.kind, credential: c.name, details: c.details };
 }
 
+/** The row of a listing that failed (the run's own report and every resume's show the same one). */
+export function listingFailureRow(server: string, f: JournalListingFailure): ReportRow {
+  return {
+    server,
+    username: f.owner,
+    kind: f.kind,
+    credential: f.name ?? '*',
+    status: f.status ?? 'failed',
+    attempts: 0,
+    verified: false,
+    error: f.error,
+  };
+}
+
 /**
  * Every row a journal implies, in dispatch order: skipped, settled, and (for an unfinished run)
  * pending. `secretOf` reads an intent's secret (it unseals it when the journal is encrypted).
@@ -286,17 +300,7 @@ export function rowsFromJournal(state: JournalState, options: { includePending: 
   const { header } = state;
   const rows: ReportRow[] = header.skipped.map((s) => skippedRow(header.server, s));
   // A listing that failed is a failed row in every report of the run, resumes included.
-  for (const f of header.listingFailures ?? [])
-    rows.push({
-      server: header.server,
-      username: f.owner,
-      kind: f.kind,
-      credential: f.name ?? '*',
-      status: f.status ?? 'failed',
-      attempts: 0,
-      verified: false,
-      error: f.error,
-    });
+  for (const f of header.listingFailures ?? []) rows.push(listingFailureRow(header.server, f));
   for (const c of header.credentials) {
     const id = credentialId(c);
     const o = state.outcomes.get(id);

@@ -15,12 +15,12 @@ import { listCredentials, type ListingFailure } from './credentials.js';
 import { dispatch, type WorkItem } from './dispatch.js';
 import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
-import { hashCredentials, JournalWriter, type JournalHeader } from './journal.js';
+import { hashCredentials, JournalWriter, type JournalHeader, type JournalListingFailure } from './journal.js';
 import { lastRunJournal, markSuperseded, outcomeOf, recordLastRun, removeLeftovers, unfinishedRun, type UnfinishedRun } from './last-run.js';
 import { truthMsg } from './truth-messages.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
-import { baseRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
+import { baseRow, listingFailureRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
 import { withReadRetries, type ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from './settings.js';
 import {
@@ -96,16 +96,14 @@ async function select(reader: DirectAdminReader, req: { connection: ConnectionSe
   return selection;
 }
 
-function listingFailureRow(server: string, f: ListingFailure): ReportRow {
+/** A listing failure as the journal keeps it, its error worded as every report of the run shows it. */
+function recordedFailure(f: ListingFailure): JournalListingFailure {
   return {
-    server,
-    username: f.owner,
+    owner: f.owner,
     kind: f.kind,
-    credential: f.name ?? '*',
-    status: f.status ?? 'failed',
-    attempts: 0,
-    verified: false,
     error: f.name !== undefined ? f.error : msg.listingFailed(`${f.kind} credentials of ${f.owner}`, f.error),
+    ...(f.name !== undefined ? { name: f.name } : {}),
+    ...(f.status ? { status: f.status } : {}),
   };
 }
 
@@ -259,7 +257,8 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     if (listed.fatal) throw new RunAborted(msg.enumerationFailed(ctx.secrets.scrub(describeError(listed.fatal))), { cause: listed.fatal });
     if (state.halt.signal.aborted) throw new RunAborted(state.haltReason ?? 'stopped');
     ctx.log.info({ accounts: selection.selected.length, credentials: listed.credentials.length, skipped: selection.skipped.length }, 'credentials listed');
-    const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listed.failures.map((f) => listingFailureRow(server, f))];
+    const listingFailures = listed.failures.map(recordedFailure);
+    const headRows = [...selection.skipped.map((s) => skippedRow(server, s)), ...listingFailures.map((f) => listingFailureRow(server, f))];
     const baseOf = (report: string) => ({
       mode: req.mode,
       server,
@@ -325,20 +324,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
       credentials: listed.credentials,
       credentialsSha256: hashCredentials(listed.credentials),
       skipped: selection.skipped,
-      ...(listed.failures.length > 0
-        ? {
-            listingFailures: listed.failures.map((f) => {
-              const row = listingFailureRow(server, f);
-              return {
-                owner: f.owner,
-                kind: f.kind,
-                error: row.error!,
-                ...(f.name !== undefined ? { name: f.name } : {}),
-                ...(f.status ? { status: f.status } : {}),
-              };
-            }),
-          }
-        : {}),
+      ...(listingFailures.length > 0 ? { listingFailures } : {}),
       ...(supersedes ? { supersedes } : {}),
       ...(encryption ? { encryption } : {}),
     });
