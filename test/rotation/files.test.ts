@@ -1,3 +1,4 @@
+import { accountCredentials, journalHeader } from './journal-fixture.js';
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -30,7 +31,7 @@ import {
   uniqueReportPath,
   writeAll,
 } from '../../src/files.js';
-import { JournalWriter, hashCredentials, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
+import { JournalWriter, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
 import { ReportWriter } from '../../src/rotation/report.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 import { acquireLock, LockHeld } from '../../src/rotation/lock.js';
@@ -51,21 +52,7 @@ function freshDir(): string {
 }
 
 function header(accounts: string[]): JournalHeader {
-  const credentials = accounts.map((u) => ({ kind: 'account' as const, owner: u, name: u }));
-  return {
-    t: 'header',
-    v: 2,
-    server: 'https://h:2222',
-    host: 'h:2222',
-    user: 'admin',
-    scope: 'users',
-    startedAt: '2025-01-01T00:00:00.000Z',
-    report: 'r.csv',
-    options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
-    credentials,
-    credentialsSha256: hashCredentials(credentials),
-    skipped: [],
-  };
+  return journalHeader(accountCredentials(accounts), { startedAt: '2025-01-01T00:00:00.000Z', report: 'r.csv' });
 }
 
 const intent = (u: string) => ({ t: 'intent' as const, c: `account:${u}:${u}`, pw: `Pw-${u}-0123456789`, at: 'x' });

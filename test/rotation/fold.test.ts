@@ -4,11 +4,11 @@
  * arbitrary record sequences, checked where it matters: the report a resume rebuilds and the work
  * it takes on.
  */
+import { accountCredentials, journalHeader } from './journal-fixture.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  hashCredentials,
   isSettled,
   parseJournal,
   unsettled,
@@ -17,26 +17,11 @@ import {
   type OutcomeRecord,
   type OutcomeStatus,
 } from '../../src/rotation/journal.js';
-import type { Credential } from '../../src/kinds/index.js';
 import { rowsFromJournal } from '../../src/rotation/report.js';
 
 const USERS = ['amy', 'bob', 'cat'];
 const id = (u: string) => `account:${u}:${u}`;
-const credentials: Credential[] = USERS.map((u) => ({ kind: 'account', owner: u, name: u }));
-const header: JournalHeader = {
-  t: 'header',
-  v: 2,
-  server: 'https://h:2222',
-  host: 'h:2222',
-  user: 'admin',
-  scope: 'users',
-  startedAt: '2026-01-01T00:00:00.000Z',
-  report: '/r.csv',
-  options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
-  credentials,
-  credentialsSha256: hashCredentials(credentials),
-  skipped: [],
-};
+const header = journalHeader(accountCredentials(USERS));
 
 const STATUSES: OutcomeStatus[] = ['rotated', 'revoked', 'failed', 'unknown', 'not-sent'];
 const record: fc.Arbitrary<IntentRecord | OutcomeRecord> = fc.oneof(

@@ -1,3 +1,4 @@
+import { accountCredentials, journalHeader } from './journal-fixture.js';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, appendFileSync } from 'node:fs';
@@ -6,7 +7,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import * as nodeCrypto from 'node:crypto';
 const require_crypto = () => nodeCrypto;
-import { JournalWriter, hashCredentials, parseJournal, readJournal, isSettled, type JournalHeader } from '../../src/rotation/journal.js';
+import { JournalWriter, parseJournal, readJournal, isSettled, type JournalHeader } from '../../src/rotation/journal.js';
 import type { Credential } from '../../src/kinds/index.js';
 import { REPORT_COLUMNS, ReportWriter, ensurePrivateDir, neutralizeCell, rowsFromJournal } from '../../src/rotation/report.js';
 import { readReport } from '../../src/rotation/report-parse.js';
@@ -17,21 +18,11 @@ before(() => (dir = mkdtempSync(join(tmpdir(), 'da-rotate-test-'))));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 function header(accounts: string[], extra: Credential[] = []): JournalHeader {
-  const credentials: Credential[] = [...accounts.map((u): Credential => ({ kind: 'account', owner: u, name: u })), ...extra];
-  return {
-    t: 'header',
-    v: 2,
-    server: 'https://h:2222',
-    host: 'h:2222',
-    user: 'admin',
-    scope: 'users',
+  return journalHeader(accountCredentials(accounts, extra), {
     startedAt: new Date().toISOString(),
     report: join(dir, 'r.csv'),
-    options: { length: 22, symbols: false, samePassword: false, exclude: [], only: null, include: ['account'] },
-    credentials,
-    credentialsSha256: hashCredentials(credentials),
     skipped: [{ username: '=bad', reason: 'not a valid DirectAdmin username' }],
-  };
+  });
 }
 
 const acc = (u: string) => `account:${u}:${u}`;
