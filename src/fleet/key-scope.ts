@@ -20,13 +20,14 @@ export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
   const selectors = argv.servers;
   const cli = resolveSelection(argv);
   const groups = new Map<string, FleetKeyScope>();
+  const accounts = argv.accounts;
+  const expect = parseExpect(argv.expect, KIND_NAMES);
   for (const s of selectServers(inventory, selectors)) {
     const scope = s.scope ?? cli.scope;
     const include = s.include ? parseInclude(s.include, `include of ${s.name}`) : cli.include;
     const options = { scope, include };
     const ks = keyScope(options);
-    const accounts = argv.accounts;
-    const uses = accounts === undefined ? undefined : keyUses({ ...options, accounts, expect: parseExpect(argv.expect, KIND_NAMES) });
+    const uses = accounts === undefined ? undefined : keyUses({ ...options, accounts, expect });
     const id = JSON.stringify([ks, uses]);
     const g = groups.get(id);
     if (g) g.servers.push(s.name);
@@ -37,6 +38,7 @@ export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
 
 export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number {
   const groups = fleetKeyScopes(argv);
+  const expect = parseExpect(argv.expect, KIND_NAMES);
   if (argv.json === true) {
     out.write(JSON.stringify(groups) + '\n');
     return 0;
@@ -44,7 +46,6 @@ export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number
   for (const g of groups) {
     if (groups.length > 1) out.write(`== ${g.servers.join(', ')} ==\n`);
     else out.write(`(the same for every selected server: ${g.servers.join(', ')})\n`);
-    const expect = parseExpect(argv.expect, KIND_NAMES);
     out.write(keyScopeInstructions(g.keyScope, { scope: g.scope, include: g.include, accounts: argv.accounts, expect }));
   }
   return 0;

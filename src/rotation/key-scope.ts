@@ -171,9 +171,9 @@ const EXPECT_EXTRA = ['domains', 'resellers'] as const;
 export function parseExpect(text: string | undefined, include: readonly string[]): Map<string, number> {
   const out = new Map<string, number>();
   if (text === undefined) return out;
+  const known = [...EXPECT_EXTRA, ...include.filter((k) => k !== 'account')];
   for (const part of text.split(',')) {
     const m = /^\s*([a-z-]+)\s*=\s*(\d{1,9})\s*$/.exec(part);
-    const known = [...EXPECT_EXTRA, ...include.filter((k) => k !== 'account')];
     if (!m || !known.includes(m[1]!)) {
       throw new UsageError(`--expect takes NAME=N pairs separated by commas, NAME one of ${known.join(', ')} (got "${part.trim()}")`);
     }
@@ -207,7 +207,8 @@ export function keyUses(options: KeyScopeOptions): KeyUses {
   // --scope users: LOGIN_TEST + SHOW_USERS, + the three admin lists with --count-all. --scope all:
   // LOGIN_TEST + the three admin lists, then SHOW_USERS of each reseller.
   const resellers = options.scope === 'all' ? figure('resellers', 'resellers', 'one per 20 accounts', Math.ceil(accounts / 20)) : 0;
-  const connect = options.scope === 'all' ? 4 + resellers : 2 + (options.countAll ? 3 : 0);
+  const fixed = options.scope === 'all' ? 4 : 2 + (options.countAll ? 3 : 0);
+  const connect = fixed + resellers;
   const perDomain = kinds.some((k) => k.requests.perDomain > 0);
   const domains = perDomain ? figure('domains', 'domains', '2 per account', accounts * 2) : 0;
   const domainLists = perDomain ? accounts : 0;
@@ -220,8 +221,7 @@ export function keyUses(options: KeyScopeOptions): KeyUses {
   const changes = byKind.reduce((n, k) => n + k.changes, 0);
   const minimum = listing + changes;
   const recommended = minimum + changes + Math.ceil(listing / 10) + 10;
-  const base = options.scope === 'all' ? 4 : 2 + (options.countAll ? 3 : 0);
   const plus = options.scope === 'all' ? ' + resellers' : '';
-  const formula = `${base}${plus} + accounts at least; ${base}${plus} + 2 x accounts + ${Math.ceil(base / 10) + 10} leaves room for retries and proofs`;
+  const formula = `${fixed}${plus} + accounts at least; ${fixed}${plus} + 2 x accounts + ${Math.ceil(fixed / 10) + 10} leaves room for retries and proofs`;
   return { accounts, connect, resellers, domainLists, listing, changes, minimum, recommended, formula, kinds: byKind, assumed };
 }
