@@ -11,8 +11,9 @@ export interface CommandSpec {
 }
 
 const RUN_EXITS = '0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 130 interrupted';
-/** rotate refuses to start over a run of the same server that did not finish (exit 5): resume it, or --abandon-previous. */
-const ROTATE_EXITS = RUN_EXITS.replace(', 130 interrupted', ', 5 the previous run of this server is unfinished (resume it), 130 interrupted');
+/** rotate also refuses to start over an unfinished run of the same server (exit 5): resume it, or --abandon-previous. */
+const ROTATE_EXITS =
+  '0 all done, 1 some failed or unknown, 2 usage error, 3 aborted (authentication, blacklist, TLS, lock), 4 internal error, 5 the previous run of this server is unfinished (resume it), 130 interrupted';
 
 export const COMMANDS = {
   rotate: {
