@@ -291,12 +291,19 @@ export function assertNoLostCredential(sim: Simulator, report: string, original:
 import { readFileSync as readFileText, rmSync as removeTree } from 'node:fs';
 import { startSimulator as startSim, type SimulatorOptions as SimOptions } from '../../src/simulator/index.js';
 
-/** Starts a simulator and a private output directory, both cleaned up however the test ends. */
+/**
+ * Starts a simulator and a private output directory, both cleaned up however the test ends. A failure
+ * names the simulator's seed: the dot reporter drops what a test prints, and a faulted run is replayed by it.
+ */
 export async function withSimulator<T>(options: SimOptions, fn: (sim: Simulator, out: string) => Promise<T>): Promise<T> {
   const sim = await startSim(options);
   const out = tempDir();
   try {
     return await fn(sim, out);
+  } catch (e) {
+    if (e instanceof Error && options.seed !== undefined)
+      e.message += `\n(simulator seed ${options.seed}; DA_ROTATE_SEED=${options.seed} replays a test that draws its seed)`;
+    throw e;
   } finally {
     await sim.close();
     removeTree(out, { recursive: true, force: true });
@@ -338,14 +345,6 @@ export async function runCliAndSignal(
   } finally {
     clearInterval(timer);
   }
-}
-
-/** A test's random seed: DA_TEST_SEED when set, else fresh; printed so a failure can be replayed. */
-export function testSeed(label: string): number {
-  const fromEnv = process.env.DA_TEST_SEED;
-  const seed = fromEnv ? Number(fromEnv) : 1 + Math.floor(Math.random() * 2 ** 31);
-  console.log(`# ${label}: seed ${seed} (replay with DA_TEST_SEED=${seed})`);
-  return seed;
 }
 
 /** The args of the resume line a stopped run prints ("To finish: ..." or "to settle the rest: ..."), quotes removed. */

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport, type ParsedReportRow } from '../../src/rotation/report-parse.js';
-import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, testSeed, withSimulator } from './helpers.js';
+import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, withSimulator } from './helpers.js';
+import { testSeed } from '../seed.js';
 
 /** What an intruder may hold, as the simulator has it now. */
 interface Holdings {
@@ -152,11 +153,15 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   });
 
   it('rotate --include email,ftp,login-key under faults on every command leaves every mailbox and FTP account with the report password and no key alive', async () => {
-    const seed = testSeed('sweep under faults');
+    const seed = testSeed();
+    // 10% of each fault on every request: 27% of requests fault, and a request fails for good only
+    // when all 11 of its attempts (--retries 10) fault: 0.27^11 = 6e-7 per request, about 2e-4 over the
+    // run's ~340 requests. At 15% each and --retries 8 that was 2e-4 per request and 1 run in 30 failed
+    // (measured: 5 of 181 seeds), an outcome the tool reports correctly but this test does not expect.
     const faults = {
-      emptyAfterApply: { rate: 0.15, commands: ['*'] },
-      resetAfterApply: { rate: 0.15, commands: ['*'] },
-      error500: { rate: 0.15, commands: ['*'] },
+      emptyAfterApply: { rate: 0.1, commands: ['*'] },
+      resetAfterApply: { rate: 0.1, commands: ['*'] },
+      error500: { rate: 0.1, commands: ['*'] },
     };
     await withSimulator({ ...SERVER, seed, faults }, async (sim, out) => {
       const before = holdings(sim);
@@ -170,7 +175,7 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
           '--include',
           'account,email,ftp,login-key,session',
           '--retries',
-          '8',
+          '10',
           '--retry-delay',
           '0.01',
           '--output',
@@ -203,7 +208,7 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   });
 
   it('kill -9 in the middle of a sweep, then resume: nothing lost', async () => {
-    const seed = testSeed('sweep kill -9');
+    const seed = testSeed();
     const faults = { latencyMs: 5, emptyAfterApply: { rate: 0.1 }, resetAfterApply: { rate: 0.1 } };
     await withSimulator({ ...SERVER, users: 16, seed, faults }, async (sim, out) => {
       const before = holdings(sim);
