@@ -360,9 +360,22 @@ export async function writeNewFile(path: string, data: string | Uint8Array): Pro
  * written whole and fsync'd, renamed over it, and the directory fsync'd. Readers see the old file
  * or the new one, never a part. The file is 0600 unless `mode` says otherwise (metrics: 0644).
  */
-export async function replaceFile(path: string, data: string | Uint8Array, mode?: number): Promise<void> {
+export interface ReplaceOptions {
+  /** The file's mode once written (created 0600). */
+  mode?: number;
+  /**
+   * Throws when the directory is no longer the one the run checked (PinnedDir.check). Asked once the
+   * temporary file exists, so one created through a link swapped in just before is removed unwritten;
+   * asked again when a step fails, so a swap is named as the cause rather than the ENOENT it causes.
+   */
+  stillOurs?: () => Promise<void>;
+}
+
+export async function replaceFile(path: string, data: string | Uint8Array, options: ReplaceOptions = {}): Promise<void> {
+  const { mode, stillOurs } = options;
   const tmp = await createTempBeside(path);
   try {
+    await stillOurs?.();
     if (mode !== undefined) await tmp.handle.chmod(mode);
     await tmp.writeAll(data);
     await tmp.sync();
@@ -371,6 +384,7 @@ export async function replaceFile(path: string, data: string | Uint8Array, mode?
   } catch (e) {
     await tmp.close().catch(() => undefined);
     await fsp.unlink(tmp.path).catch(() => undefined);
+    await stillOurs?.();
     throw e;
   }
   await syncDir(dirname(path));

@@ -122,7 +122,7 @@ export class ManifestWriter {
       if (this.failure) return;
       try {
         await this.guard();
-        await writeFileAtomic(this.path, JSON.stringify(this.manifest, null, 2) + '\n');
+        await writeFileAtomic(this.path, JSON.stringify(this.manifest, null, 2) + '\n', { stillOurs: this.guard });
       } catch (e) {
         this.failure = e;
         this.onFailure(e);

@@ -282,7 +282,7 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
   try {
     await writer.flush();
     await pin.check();
-    await writeFileAtomic(summaryPath, summaryCsv(rows));
+    await writeFileAtomic(summaryPath, summaryCsv(rows), { stillOurs: () => pin.check() });
   } catch (e) {
     // Every server's journal and report are whole; only the fleet's own bookkeeping is missing.
     io.stderr.write(fleetMsg.bookkeepingFailed(runDir, describeError(e)));

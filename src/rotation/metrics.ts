@@ -121,5 +121,5 @@ export async function checkMetricsFile(path: string): Promise<void> {
 /** Replaces the metrics file atomically with `text`, mode 0644. */
 export async function writeMetricsFile(path: string, text: string): Promise<void> {
   // Read by node_exporter's user: 0644, and no secret in it.
-  await replaceFile(resolve(path), text, 0o644);
+  await replaceFile(resolve(path), text, { mode: 0o644 });
 }

@@ -2,26 +2,25 @@
  * `rotate` and `plan` against one server: check what needs no server, connect, select the
  * accounts, list their credentials, then write the plan or dispatch the changes (skeleton.ts).
  */
-import { dirname, join, resolve } from 'node:path';
-import { lstat, unlink } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { DirectAdminClient } from '../directadmin/index.js';
 import type { AgeRecipient } from '../crypto/index.js';
 import { describeError, ExitCode, PreviousRunUnfinished, RunAborted, RunInterrupted, UsageError } from '../errors.js';
-import { checkNewFile, fileTimestamp, FileWriteFailed, uniqueReportPath } from '../files.js';
-import { checkPrivateDir, PinnedDir } from '../directories.js';
+import { FileWriteFailed } from '../files.js';
 import { credentialId, kindByName, type Credential } from '../kinds/index.js';
 import { dbUserSites, msg } from '../messages.js';
+import { checkOutput, createRunFiles, openReport, removedIfSwapped } from './run-files.js';
 import { tallyRow, type KindCounts } from './tally.js';
 import { listCredentials, type ListingFailure } from './credentials.js';
 import { dispatch, type WorkItem } from './dispatch.js';
-import { EncryptedReport, encryptedReportPath, type ReportSink } from './encrypted-report.js';
+import type { ReportSink } from './encrypted-report.js';
 import { enumerateAccounts, type DirectAdminReader, type Selection } from './enumerate.js';
-import { hashCredentials, JournalWriter, type JournalHeader, type JournalListingFailure } from './journal.js';
+import { hashCredentials, type JournalHeader, type JournalListingFailure } from './journal.js';
 import { lastRunJournal, markSuperseded, outcomeOf, recordLastRun, removeLeftovers, unfinishedRun, type UnfinishedRun } from './last-run.js';
 import { truthMsg } from './truth-messages.js';
 import type { AcquiredLock } from './lock.js';
 import type { PasswordPolicy } from './password.js';
-import { baseRow, listingFailureRow, ReportWriter, skippedRow, type ReportRow } from './report.js';
+import { baseRow, listingFailureRow, skippedRow, type ReportRow } from './report.js';
 import { withReadRetries, type ReadRetryOptions } from './retry.js';
 import type { ConnectionSettings, SelectionSettings, WorkSettings } from './settings.js';
 import {
@@ -29,8 +28,6 @@ import {
   connect,
   finish,
   hostKey,
-  journalPathFor,
-  lockJournal,
   lockServer,
   openClient,
   recordMetrics,
@@ -106,89 +103,6 @@ function recordedFailure(f: ListingFailure): JournalListingFailure {
     ...(f.name !== undefined ? { name: f.name } : {}),
     ...(f.status ? { status: f.status } : {}),
   };
-}
-
-/** The output directory is private and an explicit --output (and its journal) is new: checked before any request. */
-async function checkOutput(req: RotationRequest, ctx: RunContext): Promise<{ dir: string; pin: PinnedDir }> {
-  const dir = resolve(req.output ? dirname(req.output) : (ctx.outputDir ?? 'output'));
-  if (req.output) {
-    const report = resolve(req.output);
-    await checkNewFile(req.encryptTo ? encryptedReportPath(report) : report);
-    if (req.mode === 'rotate') await checkNewFile(journalPathFor(report));
-  }
-  await checkPrivateDir(dir, { create: true });
-  // Files are created in it later (after the listing): a directory swapped meanwhile is detected then.
-  return { dir, pin: await PinnedDir.pin(dir) };
-}
-
-/** The report's sink: plain CSV as the run goes, or (encrypted) whole at the end; default names never collide. */
-async function openReport(req: RotationRequest, dir: string, server: string): Promise<ReportSink & { csvPath: string }> {
-  const prefix = req.mode === 'plan' ? 'plan' : 'rotation';
-  if (!req.encryptTo) {
-    const w = req.output ? await ReportWriter.create(resolve(req.output)) : await ReportWriter.createUnique(dir, prefix, hostKey(server));
-    return Object.assign(w, { csvPath: w.path });
-  }
-  let csvPath = req.output ? resolve(req.output) : undefined;
-  if (!csvPath) {
-    // Reserve a unique name, then give up the empty placeholder: only the .age file is ever written.
-    const { path, file } = await uniqueReportPath(dir, prefix, hostKey(server));
-    await file.close();
-    await unlink(path);
-    csvPath = path;
-  }
-  return Object.assign(new EncryptedReport(encryptedReportPath(csvPath), req.encryptTo), { csvPath });
-}
-
-/**
- * The journal, created whole with its header (journal.ts), under its own lock, then the report
- * beside it. Default names: the first free `<prefix>-<host>-<time>[-n]` whose report and journal
- * are both free (link(2) decides a race). A crash before the link leaves nothing; after it, a
- * journal with its header (resume rebuilds a missing report).
- */
-async function createRunFiles(
-  req: RotationRequest,
-  dir: string,
-  server: string,
-  header: (reportPath: string) => JournalHeader,
-): Promise<{ report: ReportSink & { csvPath: string }; journal: JournalWriter; journalLock: AcquiredLock }> {
-  const stems = req.output ? [resolve(req.output).replace(/\.csv$/i, '')] : candidateStems(dir, hostKey(server));
-  for (const stem of stems) {
-    const csvPath = req.output ? resolve(req.output) : `${stem}.csv`;
-    const reportPath = req.encryptTo ? encryptedReportPath(csvPath) : csvPath;
-    const journalPath = journalPathFor(csvPath);
-    if (!req.output && (await exists(reportPath))) continue;
-    const journalLock = await lockJournal(journalPath, server);
-    let journal: JournalWriter;
-    try {
-      journal = await JournalWriter.create(journalPath, header(reportPath));
-    } catch (e) {
-      await journalLock.release();
-      if (!req.output && e instanceof UsageError && (await exists(journalPath))) continue;
-      throw e;
-    }
-    try {
-      const report: ReportSink = req.encryptTo ? new EncryptedReport(reportPath, req.encryptTo) : await ReportWriter.create(csvPath);
-      return { report: Object.assign(report, { csvPath }), journal, journalLock };
-    } catch (e) {
-      // Nothing was sent: the journal goes again with its lock.
-      await journal.discard().catch(() => undefined);
-      await journalLock.release();
-      throw e;
-    }
-  }
-  throw new UsageError(`no free report name in ${dir} for ${hostKey(server)}: prune old runs (da-rotate prune)`);
-}
-
-function* candidateStems(dir: string, key: string): Generator<string> {
-  const base = join(resolve(dir), `rotation-${key}-${fileTimestamp(new Date())}`);
-  for (let n = 1; n <= 1000; n++) yield n === 1 ? base : `${base}-${n}`;
-}
-
-async function exists(path: string): Promise<boolean> {
-  return lstat(path).then(
-    () => true,
-    () => false,
-  );
 }
 
 export async function runRotation(req: RotationRequest, ctx: RunContext): Promise<RunSummary> {
@@ -275,6 +189,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     if (req.mode === 'plan') {
       await outPin.check();
       const report = await openReport({ ...req, encryptTo: undefined }, outDir, server);
+      await removedIfSwapped(outPin, [report]);
       const plan = await writePlan(baseOf(report.path), report, headRows, listed.credentials, started);
       Object.assign(state.byKind, plan.byKind);
       return plan;
@@ -342,6 +257,7 @@ export async function runRotation(req: RotationRequest, ctx: RunContext): Promis
     }
     journalLock = files.journalLock;
     const { report, journal } = files;
+    await removedIfSwapped(outPin, [report, journal]);
     state.report = report;
     state.journal = journal;
     const journalPath = journal.path;

@@ -1,16 +1,19 @@
 /**
  * Issue 25: the host is never harmed. An existing directory keeps its mode (direct or through a
  * link) after plan and rotate; a stop during the login test ends at once (exit 130, SIGTERM and
- * SIGHUP alike); /dev/zero and a FIFO are refused at once as a journal or a report.
+ * SIGHUP alike); /dev/zero and a FIFO are refused at once as a journal or a report; an output
+ * directory swapped for a link just as the run creates its files stops the run before any secret.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
+import { runRotation } from '../../src/rotation/run.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { daUrl, runCli, whenStat } from './helpers.js';
+import { daUrl, runCli, silentContext, simConnection, whenStat } from './helpers.js';
 
 let root = '';
 let sim: Simulator;
@@ -102,5 +105,46 @@ describe('only regular files are read as journals and reports', { timeout: 60_00
       assert.equal(verify.code, 2, `verify ${path}: ${verify.stderr}`);
       assert.match(verify.stderr, /is not a regular file/);
     }
+  });
+});
+
+describe('an output directory swapped for a link as the run creates its files', { timeout: 60_000 }, () => {
+  afterEach(() => setFileSystemForTests(undefined));
+
+  it('rotate stops (DIRECTORY_SWAPPED) before the first intent: no change sent, nothing left where the link points', async () => {
+    const out = join(root, 'swapped-out');
+    const elsewhere = join(root, 'elsewhere');
+    mkdirSync(out, { mode: 0o700 });
+    mkdirSync(elsewhere, { mode: 0o700 });
+    let swapped = false;
+    // The instant between the run's last check of its directory and the journal's creation.
+    setFileSystemForTests({
+      open: (path, flags, mode) => {
+        if (!swapped && path.startsWith(out + '/') && path.includes('journal.jsonl')) {
+          swapped = true;
+          renameSync(out, `${out}.moved`);
+          symlinkSync(elsewhere, out);
+        }
+        return realFileSystem.open(path, flags, mode);
+      },
+    });
+    const before = sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0;
+    const run = runRotation(
+      {
+        mode: 'rotate',
+        connection: simConnection(sim),
+        selection: { scope: 'users', exclude: [], only: undefined, include: ['account'] },
+        policy: { length: 22, symbols: false },
+        work: { concurrency: 2, retries: 0, retryDelayMs: 1, maxFailures: 0, settle: 'verify' },
+        output: join(out, 'r.csv'),
+        yes: true,
+        stateDir: join(root, 'swapped-state'),
+      },
+      silentContext(),
+    );
+    await assert.rejects(run, (e: Error & { code?: string }) => e.code === 'DIRECTORY_SWAPPED' && /was replaced while the run used it/.test(e.message));
+    assert.ok(swapped, 'the run created its journal');
+    assert.equal(sim.stats.requests['CMD_API_USER_PASSWD'] ?? 0, before, 'no change was sent');
+    assert.deepEqual(readdirSync(elsewhere), [], 'nothing was left where the link points');
   });
 });

@@ -3,10 +3,11 @@
  * request; a run directory swapped for a link while the run uses it is detected and nothing is
  * written where the link points.
  */
-import { after, before, describe, it } from 'node:test';
+import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { waitFor } from '../e2e/helpers.js';
 import { runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
@@ -26,6 +27,7 @@ describe('fleet output directories', { timeout: 120_000 }, () => {
   after(async () => {
     await Promise.all(sims.map((s) => s.sim.close()));
   });
+  afterEach(() => setFileSystemForTests(undefined));
 
   for (const mode of [0o777, 0o1777, 0o775]) {
     it(`an --output-dir of mode ${mode.toString(8)} is refused (exit 2) before any request, its mode unchanged`, async () => {
@@ -79,4 +81,36 @@ describe('fleet output directories', { timeout: 120_000 }, () => {
     assert.match(r.stderr, /was replaced while the run used it/);
     assert.deepEqual(readdirSync(elsewhere), [], 'nothing was written where the link points');
   });
+
+  // The same swap at the two worst instants of a manifest write, made certain by the file-system seam
+  // (the test above swaps whenever its poll sees the run, and met both now and then under load).
+  for (const when of ["just before the manifest's temporary file is created", 'just after it is created, before its rename'] as const) {
+    it(`a run directory swapped ${when}: named as swapped, nothing left where the link points`, async () => {
+      const out = join(dir, `swap-${when.startsWith('just before') ? 'before' : 'after'}`);
+      const elsewhere = join(dir, `attacker-${when.startsWith('just before') ? 'before' : 'after'}`);
+      mkdirSync(elsewhere);
+      let swapped = false;
+      const swapIfMidRun = (path: string) => {
+        const runDir = dirname(path);
+        if (swapped || !basename(path).startsWith('.fleet.json.') || !existsSync(join(runDir, 'slow'))) return;
+        swapped = true;
+        renameSync(runDir, `${runDir}.moved`);
+        symlinkSync(elsewhere, runDir);
+      };
+      setFileSystemForTests({
+        open: async (path, flags, mode) => {
+          if (when.startsWith('just before')) swapIfMidRun(path);
+          const handle = await realFileSystem.open(path, flags, mode);
+          if (!when.startsWith('just before')) swapIfMidRun(path);
+          return handle;
+        },
+      });
+      const r = await runInProcess('plan', { inventory: inv.file, 'output-dir': out, 'log-level': 'silent' }, inv.env);
+      assert.ok(swapped, 'the run wrote its manifest while it ran');
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, /was replaced while the run used it/);
+      assert.doesNotMatch(r.stderr, /ENOENT/);
+      assert.deepEqual(readdirSync(elsewhere), [], 'nothing was left where the link points');
+    });
+  }
 });
