@@ -43,7 +43,7 @@ function planOnTerminal(args, env) {
 /** Fills results.progress. */
 export async function benchProgress(config, results) {
   if (!hasScript()) {
-    results.progress = { available: false, missing: 'util-linux `script` (it gives the CLI a terminal)' };
+    results.progress = { available: false, missing: 'util-linux `script`' };
     log(`first progress line: not available (missing ${results.progress.missing})`);
     return;
   }
