@@ -1,5 +1,5 @@
 /** Every sentence notify says to the operator (kept apart from the logic, like src/messages.ts). */
-import type { NotifySummary } from './run.js';
+import type { NotifySummary } from './types.js';
 
 export const notifyMsg = {
   reportServerMismatch: (report: string, given: string) =>

@@ -3,100 +3,25 @@
  * before the first message, confirmed, rate-limited, and recorded in the sent-log so that a rerun
  * sends nobody a second message.
  */
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import pLimit from 'p-limit';
 import { ExitCode, RunAborted, UsageError } from '../errors.js';
 import { readReportText } from '../crypto/report-file.js';
-import { looksLikeAge, type AgeIdentity } from '../crypto/age.js';
+import { looksLikeAge } from '../crypto/age.js';
 import { globToRegExp } from '../rotation/enumerate.js';
 import { newerRunThanReport } from '../rotation/last-run.js';
 import { truthMsg } from '../rotation/truth-messages.js';
 import { groupForDelivery, parseReportCsv, type AccountBundle } from './credentials.js';
 import { notifyMsg } from './messages.js';
 import { parseSentLog, SentLog, sentLogPathFor, type AccountDelivery } from './sent-log.js';
-import { isFatalServerError, LoginLinkUnproven, type NotifyServer } from './server.js';
-import { classifySendError, type MailSender } from './smtp.js';
-import { DEFAULT_TEMPLATES, renderMessage, type DeliveryMode, type MessageTemplate } from './template.js';
-import { unbracket } from '../directadmin/url.js';
-
-export interface NotifySettings {
-  report: string;
-  identities?: AgeIdentity[];
-  deliver: DeliveryMode;
-  template: MessageTemplate;
-  /** --link-fallback password: an account whose login link cannot be proved its own gets its passwords instead. */
-  linkFallback?: 'password';
-  from: string;
-  toOverride?: string;
-  includeUnknown: boolean;
-  includeSuspended: boolean;
-  resendUncertain: boolean;
-  only?: string[];
-  exclude: string[];
-  /** Messages per second (0: no limit). */
-  rate: number;
-  dryRun: boolean;
-  yes: boolean;
-  /** Where dry-run messages go (informational, the sender writes them). */
-  emlDir?: string;
-  /** Where the server's last run is recorded: a report a later run superseded is refused. */
-  stateDir?: string;
-}
-
-export interface NotifyDeps {
-  server: NotifyServer;
-  sender: MailSender;
-  /** How the sender is described to the operator (smtp://host:port, or the .eml directory). */
-  via: string;
-  interactive: boolean;
-  confirm: (question: string) => Promise<boolean>;
-  say: (line: string) => void;
-  /** A stop (SIGINT, SIGTERM, SIGHUP): no new message; the one in flight gets stopGraceMs, then is abandoned as uncertain. */
-  stop: { readonly stopped: boolean; onStop?: (listener: () => void) => void };
-  stopGraceMs?: number;
-  now?: () => Date;
-  /** Waits (for the rate limit); tests may replace it. */
-  sleep?: (ms: number) => Promise<void>;
-}
-
-export interface NotifySummary {
-  command: 'notify';
-  report: string;
-  server: string;
-  deliver: DeliveryMode;
-  dryRun: boolean;
-  sentLog?: string;
-  emlDir?: string;
-  planned: number;
-  sent: Array<{ account: string; to: string; messageId: string }>;
-  failed: Array<{ account: string; error: string }>;
-  alreadySent: number;
-  uncertain: string[];
-  suspended: string[];
-  notSelected: number;
-  heldUnknown: number;
-  aborted?: string;
-  interrupted: boolean;
-  exitCode: number;
-}
-
-interface Planned {
-  bundle: AccountBundle;
-  to: string;
-}
+import { abortReason, sendOne } from './send.js';
+import { isFatalServerError, type NotifyServer } from './server.js';
+import { classifySendError } from './smtp.js';
+import type { NotifyDeps, NotifySettings, NotifySummary, Planned } from './types.js';
 
 const ADDRESS = /^[^\s@<>(),;:"\\]+@[A-Za-z0-9.-]+\.[A-Za-z0-9-]+$/;
 const LOOKUP_CONCURRENCY = 8;
-
-function hostOf(origin: string): string {
-  try {
-    return unbracket(new URL(origin).hostname);
-  } catch {
-    return origin;
-  }
-}
 
 /**
  * Drops every password the server no longer has (a later run changed it, or someone did by hand):
@@ -286,147 +211,6 @@ async function lookUp(todo: AccountBundle[], settings: NotifySettings, server: N
   if (fatal) throw new RunAborted(notifyMsg.serverFatal((fatal as Error).message), { cause: fatal });
   summary.suspended.sort();
   return results.filter((p): p is Planned => p !== undefined);
-}
-
-function abortReason(f: ReturnType<typeof classifySendError>, via: string): string {
-  if (f.kind === 'auth') return notifyMsg.smtpAuth(via, f.reason);
-  if (f.kind === 'tls') return notifyMsg.smtpTls(via, f.reason);
-  return notifyMsg.smtpUnavailable(via, f.reason);
-}
-
-/** Sends one message; returns an abort reason when the batch must stop. */
-async function sendOne(
-  p: Planned,
-  settings: NotifySettings,
-  deps: NotifyDeps,
-  log: SentLog | undefined,
-  summary: NotifySummary,
-  ctx: { encryptedReport: boolean; now: Date },
-): Promise<string | undefined> {
-  const account = p.bundle.username;
-  let bundle = p.bundle;
-  if (settings.dryRun && ctx.encryptedReport) {
-    bundle = { ...bundle, credentials: bundle.credentials.map((c) => ({ ...c, password: '<hidden: dry run of an encrypted report>' })) };
-  }
-  let loginLink: string | undefined;
-  let mode: DeliveryMode = settings.deliver;
-  if (settings.deliver === 'login-link') {
-    if (settings.dryRun) loginLink = '<one-time login link, created when the message is sent>';
-    else {
-      try {
-        loginLink = await deps.server.createLoginLink(account);
-      } catch (e) {
-        if (isFatalServerError(e) || e instanceof UsageError) return notifyMsg.serverFatal((e as Error).message);
-        if (e instanceof LoginLinkUnproven) {
-          // The server's behaviour, not this account's: it would repeat for everyone. Nothing is sent with it.
-          if (settings.linkFallback !== 'password') {
-            summary.failed.push({ account, error: e.message });
-            return notifyMsg.loginLinkUnproven(e.message);
-          }
-          mode = 'password';
-        } else {
-          summary.failed.push({ account, error: `could not create a login link: ${(e as Error).message}` });
-          return undefined;
-        }
-      }
-    }
-  }
-  const server = deps.server.origin;
-  const rendered = renderMessage(mode === settings.deliver ? settings.template : DEFAULT_TEMPLATES[mode], {
-    bundle,
-    mode,
-    to: p.to,
-    serverHost: hostOf(server),
-    panelUrl: server,
-    loginLink,
-    now: ctx.now,
-  });
-  const messageId = `<${randomUUID()}@da-rotate.${hostOf(server)}>`;
-  const at = () => new Date().toISOString();
-  try {
-    await log?.append({ t: 'attempt', account, to: p.to, messageId, deliver: mode, at: at() });
-  } catch (e) {
-    return notifyMsg.logWriteFailed(log!.path, (e as Error).message);
-  }
-  let response: string;
-  try {
-    const sending = deps.sender.send({ account, from: settings.from, to: p.to, subject: rendered.subject, text: rendered.text, messageId });
-    ({ response } = await boundedByStop(sending, deps));
-  } catch (e) {
-    if (e instanceof AbandonedOnStop) {
-      // Handed over, no answer within the grace: it may have been accepted. The attempt line stays; name it.
-      summary.uncertain.push(account);
-      summary.interrupted = true;
-      await log?.append({ t: 'uncertain', account, messageId, error: e.message, at: at() }).catch(() => undefined);
-      return undefined;
-    }
-    const f = classifySendError(e, {});
-    if (settings.dryRun) {
-      summary.failed.push({ account, error: (e as Error).message });
-      return `could not write the message file: ${(e as Error).message}`;
-    }
-    const definite = f.kind !== 'unavailable' || !f.maybeSent;
-    if (definite) {
-      try {
-        await log?.append({ t: 'failed', account, messageId, error: f.reason, at: at() });
-      } catch (le) {
-        return notifyMsg.logWriteFailed(log!.path, (le as Error).message);
-      }
-      summary.failed.push({ account, error: f.reason });
-    } else {
-      summary.uncertain.push(account);
-      try {
-        await log?.append({ t: 'uncertain', account, messageId, error: `maybe accepted: ${f.reason}`, at: at() });
-      } catch (le) {
-        return notifyMsg.logWriteFailed(log!.path, (le as Error).message);
-      }
-    }
-    return f.kind === 'rejected' ? undefined : abortReason(f, deps.via);
-  }
-  try {
-    await log?.append({ t: 'sent', account, to: p.to, messageId, response, at: at() });
-  } catch (e) {
-    summary.uncertain.push(account);
-    return notifyMsg.logWriteFailed(log!.path, (e as Error).message);
-  }
-  summary.sent.push({ account, to: p.to, messageId });
-  return undefined;
-}
-
-/** The message in flight was abandoned a grace period after a stop. */
-class AbandonedOnStop extends Error {
-  readonly code = 'NOTIFY_ABANDONED_ON_STOP';
-}
-
-/** `sending`, unless a stop comes and it is still pending stopGraceMs later (default 5 s). */
-function boundedByStop<T>(sending: Promise<T>, deps: NotifyDeps): Promise<T> {
-  const onStop = deps.stop.onStop;
-  if (!onStop) return sending;
-  const grace = deps.stopGraceMs ?? 5000;
-  return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let done = false;
-    onStop(() => {
-      if (done) return;
-      timer = setTimeout(() => {
-        if (done) return;
-        deps.sender.abort?.();
-        reject(new AbandonedOnStop(`no answer ${grace / 1000} s after the stop: abandoned, it may have been accepted`));
-      }, grace);
-    });
-    sending.then(
-      (v) => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        resolve(v);
-      },
-      (e: unknown) => {
-        done = true;
-        if (timer) clearTimeout(timer);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }
 
 function finish(summary: NotifySummary, aborted?: string): NotifySummary {

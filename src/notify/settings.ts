@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { checkedArgv, type ArgvInput, type Env } from '../options.js';
 import { readIdentityFile } from '../crypto/age.js';
-import type { NotifySettings } from './run.js';
+import type { NotifySettings } from './types.js';
 import { stateDirFor } from '../rotation/lock.js';
 import { checkTemplate, DEFAULT_TEMPLATES, loadTemplateFile, type DeliveryMode } from './template.js';
 
