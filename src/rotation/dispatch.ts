@@ -56,7 +56,7 @@ export function secretFor(state: RunState, credential: Credential): string | und
  * Why batches this large: every fdatasync of an appended file is a filesystem journal commit, and
  * on a small machine that kernel work competes with the requests. With 16 intents a batch, 4 000
  * changes took 250 commits and a bare client loop that journaled this way lost 1.5 to 2.5 points of
- * throughput; with 64 it lost 0.5 to 1 (scripts/bench-floor.mjs's loop, the plain stand-in, c = 16).
+ * throughput; with 64 it lost 0.5 to 1 (scripts/bench/floor.mjs's loop, the plain stand-in, c = 16).
  */
 class IntentReadAhead {
   private next = 0;

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI, daUrl, ROOT, runCli, summaryOf, withSim } from './helpers.js';
@@ -43,11 +43,11 @@ describe('the built package', { timeout: 120_000 }, () => {
 
   it('has every export the scripts import from dist/ (npm run demo and bench load them)', async () => {
     // A module moved or renamed in src/ broke `npm run demo` once without failing a test.
-    const scripts = ['demo.mjs', 'bench.mjs', 'fleet-bench.mjs', 'bench-startup.mjs'];
+    const scripts = ['demo.mjs', 'bench.mjs', ...readdirSync(join(ROOT, 'scripts', 'bench')).map((f) => `bench/${f}`)];
     let checked = 0;
     for (const script of scripts) {
       const text = readFileSync(join(ROOT, 'scripts', script), 'utf8');
-      for (const m of text.matchAll(/^import \{([^}]+)\} from '\.\.\/(dist\/[^']+)';$/gm)) {
+      for (const m of text.matchAll(/^import \{([^}]+)\} from '(?:\.\.\/)+(dist\/[^']+)';$/gm)) {
         const mod = (await import(pathToFileURL(join(ROOT, m[2]!)).href)) as Record<string, unknown>;
         for (const name of m[1]!.split(',').map((n) => n.trim().replace(/^type\s+/, ''))) {
           assert.notEqual(mod[name], undefined, `scripts/${script} imports ${name} from ${m[2]}`);

@@ -7,7 +7,7 @@
  * the client and a server written beside it agree; this one shows what a naive server does to them
  * (its timers fire late, so its "20 ms" answers take longer: the benchmark prints its mean).
  *
- *   node scripts/bench-standin.mjs USERS LATENCY_MS
+ *   node scripts/bench/standin.mjs USERS LATENCY_MS
  * prints one JSON line {url, password, port}; then on stdin: "stats" -> {answered, answerMsTotal,
  * changes}, "reset" -> zeroes them; exits when stdin closes.
  */
@@ -19,7 +19,7 @@ const users = Number(process.argv[2] ?? 1000);
 const latency = Number(process.argv[3] ?? 20);
 const password = randomBytes(12).toString('base64url');
 const auth = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-// Named as the simulator and scripts/bench-floor.mjs name them.
+// Named as the simulator and scripts/bench/floor.mjs name them.
 const names = Array.from({ length: users }, (_, i) => `user${String(i + 1).padStart(Math.max(5, String(users).length), '0')}`);
 const known = new Set(names);
 const listing = names.map((n) => `list%5B%5D=${n}`).join('&');

@@ -5,20 +5,20 @@
  * `concurrency` requests in flight per server. Reports the wall time against the ideal (the slowest
  * server's N x L / c: a fleet costs its slowest server, not the sum) and the CLI's peak memory.
  *
- *   npm run build && node scripts/fleet-bench.mjs [--servers 50] [--accounts 500] [--latency 20] [--concurrency 8]
+ *   npm run build && node scripts/bench/fleet.mjs [--servers 50] [--accounts 500] [--latency 20] [--concurrency 8]
  *
+ * Also part `fleet` of `npm run bench` (5 servers of 100 accounts with --quick, else 20 of 200).
  * The simulators run in their own process, so their CPU never counts as the client's. Targets are
  * reported, not asserted.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { cli, lineReader, load, log, r3, root } from './common.mjs';
 
-const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const cli = join(root, 'dist', 'cli.js');
 const simIndex = pathToFileURL(join(root, 'dist', 'simulator', 'index.js')).href;
 
 /** The child that hosts every simulator: prints their urls and secrets as one JSON line, then waits. */
@@ -38,34 +38,14 @@ process.stdin.on('end', async () => { await Promise.all(sims.map((s) => s.close(
 /** Prints the process's peak RSS on exit (kB on Linux), for the CLI under test. */
 const MAXRSS = `data:text/javascript,process.on('exit',()=>process.stderr.write('FLEET_BENCH_MAXRSS_KB '+process.resourceUsage().maxRSS+'\\n'))`;
 
-function lines(stream) {
-  let buf = '';
-  const queue = [];
-  let waiter;
-  stream.on('data', (d) => {
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      queue.push(buf.slice(0, i));
-      buf = buf.slice(i + 1);
-      waiter?.();
-    }
-  });
-  return () =>
-    new Promise((res) => {
-      const check = () => (queue.length ? res(queue.shift()) : (waiter = check));
-      check();
-    });
-}
-
-export async function benchFleet({ servers = 50, accounts = 500, latencyMs = 20, concurrency = 8 } = {}) {
+export async function runFleet({ servers = 50, accounts = 500, latencyMs = 20, concurrency = 8 } = {}) {
   const work = mkdtempSync(join(tmpdir(), 'da-rotate-fleet-bench-'));
   // scope "all" selects the users plus 3 resellers and 1 extra admin the simulator adds.
   const users = accounts - 4;
   const simProc = spawn(process.execPath, ['--input-type=module', '-e', SIMS_CHILD, String(servers), String(users), String(latencyMs)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const next = lines(simProc.stdout);
+  const next = lineReader(simProc.stdout);
   try {
     const sims = JSON.parse(await next());
     const env = { ...process.env };
@@ -136,6 +116,29 @@ export async function benchFleet({ servers = 50, accounts = 500, latencyMs = 20,
   }
 }
 
+/** Part `fleet` of `npm run bench`: many small servers at once, c = 8 each. Fills results.fleet. */
+export async function benchFleet(config, results) {
+  const servers = config.quick ? 5 : 20;
+  const accounts = config.quick ? 100 : 200;
+  const LATENCY = config.latencyMs;
+  log(`fleet: ${servers} servers of ${accounts} accounts, ${LATENCY} ms, c = 8 per server (load ${load()})`);
+  const loadStart = load();
+  const f = await runFleet({ servers, accounts, latencyMs: LATENCY, concurrency: 8 });
+  results.fleet = {
+    servers,
+    accounts,
+    concurrency: 8,
+    exitCode: f.exitCode,
+    rotated: f.rotated,
+    wallS: f.wallS,
+    idealS: f.idealS,
+    ratioToIdeal: r3(f.idealS / f.wallS),
+    peakRssMb: f.maxRssMb,
+  };
+  results.loads.fleet = `${loadStart} -> ${load()}`;
+  log(`  ${f.rotated} rotated in ${f.wallS} s against an ideal of ${f.idealS} s, peak ${f.maxRssMb} MB`);
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { values } = parseArgs({
     options: {
@@ -145,7 +148,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       concurrency: { type: 'string', default: '8' },
     },
   });
-  const r = await benchFleet({
+  const r = await runFleet({
     servers: Number(values.servers),
     accounts: Number(values.accounts),
     latencyMs: Number(values.latency),

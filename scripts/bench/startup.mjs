@@ -1,21 +1,21 @@
 #!/usr/bin/env node
 /**
  * Start-up cost of the CLI: wall and CPU time of whole processes, median of many spawns, side by
- * side with a bare `node -e 0`. Used by `npm run bench` and on its own:
+ * side with a bare `node -e 0`. Part `startup` of `npm run bench` (with what each package of the
+ * stack costs on its own), and on its own:
  *
- *   node scripts/bench-startup.mjs [--runs 21] [--cli dist/cli.js] [--packages]
+ *   node scripts/bench/startup.mjs [--runs 21] [--cli dist/cli.js] [--packages]
  *
  * Starts its own simulator (3 users) for the `plan` case. The machine is shared: runs are
  * interleaved (one of each case per round) so load changes hit every case alike.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-
-const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
+import { cli, load, log, r3, root, startSim } from './common.mjs';
 
 /** One process: wall ms (spawn to exit) and CPU ms (the child's user + system, from /proc at exit via wait4). */
 export function timeSpawn(argv, env = {}) {
@@ -96,11 +96,27 @@ export function startupCases(cli, sim, work) {
   ];
 }
 
+/** Part `startup`: the standard cases and the packages' own, interleaved; fills results.startup. */
+export async function benchStartup(config, results) {
+  log(`start-up: ${config.startupRuns} runs of each case, interleaved (load ${load()})`);
+  const sim = await startSim(['--users', '3', '--resellers', '0', '--admins', '0']);
+  try {
+    const loadStart = load();
+    const t = await timeCases([...startupCases(cli, sim, config.work), ...packageCases(sim)], config.startupRuns);
+    const bare = t['node -e 0'].medianMs;
+    results.startup = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, { ...v, xBare: r3(v.medianMs / bare) }]));
+    results.loads.startup = `${loadStart} -> ${load()}`;
+    for (const [k, v] of Object.entries(results.startup)) log(`  ${k}: median ${v.medianMs} ms (${v.xBare}x bare node)`);
+  } finally {
+    await sim.stop();
+  }
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { values } = parseArgs({
     options: {
       runs: { type: 'string', default: '21' },
-      cli: { type: 'string', default: join(root, 'dist', 'cli.js') },
+      cli: { type: 'string', default: cli },
       packages: { type: 'boolean', default: false },
     },
   });
@@ -108,7 +124,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const sim = await startSimulator({ users: 3, resellers: 0, admins: 0 });
   const work = mkdtempSync(join(tmpdir(), 'da-rotate-startup-'));
   try {
-    const before = loadavg();
+    const before = load();
     const cases = [...startupCases(resolve(values.cli), sim, work), ...(values.packages ? packageCases(sim) : [])];
     const r = await timeCases(cases, Number(values.runs));
     const bare = r['node -e 0'].medianMs;
@@ -116,11 +132,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
       console.log(
         `${k.padEnd(20)} median ${String(v.medianMs).padStart(7)} ms  min ${String(v.minMs).padStart(7)} ms  ${(v.medianMs / bare).toFixed(2)}x bare node`,
       );
-    console.log(
-      `load average before ${before.map((x) => x.toFixed(2)).join(' ')}, after ${loadavg()
-        .map((x) => x.toFixed(2))
-        .join(' ')}`,
-    );
+    console.log(`load average before ${before}, after ${load()}`);
   } finally {
     await sim.close?.();
     rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * to the ideal is read beside this one: the gap between them is the client's own cost; the gap
  * between this and 1.0 is the machine's and the simulator's.
  *
- *   node scripts/bench-floor.mjs URL_WITH_CREDENTIALS CONCURRENCY ACCOUNTS
+ *   node scripts/bench/floor.mjs URL_WITH_CREDENTIALS CONCURRENCY ACCOUNTS
  */
 import pLimit from 'p-limit';
 import { Pool } from 'undici';
