@@ -10,7 +10,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { daUrl, runCli, whenStat } from './helpers.js';
+import { daUrl, runCli } from './cli-runner.js';
+import { whenStat } from './simulator-fixtures.js';
 
 let root = '';
 let sim: Simulator;

@@ -7,7 +7,8 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startSimulator } from '../../src/simulator/index.js';
-import { CLI, daUrl, runCli, summaryOf, tempDir, withSim, type CliResult } from './helpers.js';
+import { CLI, daUrl, runCli, summaryOf, tempDir, type CliResult } from './cli-runner.js';
+import { withSim } from './simulator-fixtures.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 
 const noNaN = (r: CliResult) => assert.doesNotMatch(r.stderr, /NaN/);

@@ -8,7 +8,8 @@ import { lockPathForServer, stateDirFor } from '../../src/rotation/lock.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 import { readJournal } from '../../src/rotation/journal.js';
-import { assertNoLostCredential, countIntents, daUrl, runCli, runUntil, snapshot, summaryOf, tempDir, withSim, type CliResult } from './helpers.js';
+import { daUrl, runCli, runUntil, summaryOf, tempDir, type CliResult } from './cli-runner.js';
+import { assertNoLostCredential, countIntents, snapshot, withSim } from './simulator-fixtures.js';
 
 describe('interruption, lock, verify', { timeout: 120_000 }, () => {
   it('SIGINT settles in-flight work, prints the resume command, exits 130; the command finishes the job', async () => {

@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
-import { daUrl, runCli, summaryOf, withSim } from './helpers.js';
+import { daUrl, runCli, summaryOf } from './cli-runner.js';
+import { withSim } from './simulator-fixtures.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 
 describe('the default scope is not a silent blind spot', { timeout: 60_000 }, () => {

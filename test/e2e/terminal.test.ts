@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { daUrl, hasScript, runOnTerminal, tempDir, withSim } from './helpers.js';
+import { daUrl, hasScript, runOnTerminal, tempDir } from './cli-runner.js';
+import { withSim } from './simulator-fixtures.js';
 
 // util-linux `script` gives the CLI a real terminal, as an operator at a shell would: no JSON at the
 // default level, a prompt with the breakdown, progress.

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { waitFor } from '../e2e/helpers.js';
+import { waitFor } from '../e2e/cli-runner.js';
 import { runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
 
 describe('fleet output directories', { timeout: 120_000 }, () => {
