@@ -1,7 +1,7 @@
 /**
  * The layering (imports flow one way): cli -> app -> rotation -> kinds -> directadmin.
  * `npm run check` runs this (scripts/check.mjs, check "layers"); an upward import fails it.
- * Shared modules beside the layers (errors, log, messages, files, options, crypto) are not layers.
+ * Shared modules beside the layers (errors, log, messages, files, directories, options, crypto) are not layers.
  */
 const layer = (name, path, above) => ({
   name: `no-upward-import-from-${name}`,

@@ -4,7 +4,8 @@
  */
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkPrivateDir, readRegularFileSync, writeNewFile } from '../files.js';
+import { readRegularFileSync, writeNewFile } from '../files.js';
+import { checkPrivateDir } from '../directories.js';
 import { decryptWithIdentities, encryptToRecipients, looksLikeAge, type AgeIdentity, type AgeRecipient } from './age.js';
 
 /** Encrypts the whole report to the recipients and writes it as a new 0600 file, in a directory only its owner can write. */

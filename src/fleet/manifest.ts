@@ -7,7 +7,8 @@
 import { promises as fsp, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkPrivateDir, PinnedDir, replaceFile } from '../files.js';
+import { replaceFile } from '../files.js';
+import { checkPrivateDir, PinnedDir } from '../directories.js';
 import type { StatusCounts } from '../messages.js';
 import { newRunId } from '../run-id.js';
 

@@ -7,7 +7,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Writable } from 'node:stream';
 import pLimit from 'p-limit';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
-import { checkPrivateDir, PinnedDir } from '../files.js';
+import { checkPrivateDir, PinnedDir } from '../directories.js';
 import { createLogger } from '../log.js';
 import type { Argv, Env, OptionName } from '../options.js';
 export { wantsFleet } from './wants.js';

@@ -5,7 +5,8 @@
 import { createInterface } from 'node:readline/promises';
 import { DirectAdminClient } from '../directadmin/index.js';
 import { describeError, ExitCode, RunAborted, UsageError } from '../errors.js';
-import { checkPrivateDir, FileWriteFailed } from '../files.js';
+import { FileWriteFailed } from '../files.js';
+import { checkPrivateDir } from '../directories.js';
 import { checkedArgv, resolveConnection, type ArgvInput } from '../options.js';
 import type { CommandIo } from '../io.js';
 import { formatNotifySummary, notifyMsg } from './messages.js';

@@ -13,7 +13,8 @@
 import { constants, promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
-import { checkPrivateDir, syncDir } from '../files.js';
+import { syncDir } from '../files.js';
+import { checkPrivateDir } from '../directories.js';
 
 export interface SentLogHeader {
   t: 'header';

@@ -5,7 +5,8 @@
  */
 import { dirname } from 'node:path';
 import type { AgeRecipient } from '../crypto/index.js';
-import { checkPrivateDir, replaceFile, writeNewFile } from '../files.js';
+import { replaceFile, writeNewFile } from '../files.js';
+import { checkPrivateDir } from '../directories.js';
 import { formatRows, type ReportRow } from './report.js';
 
 /** The encrypted report's name for a report path: `<name>.csv` -> `<name>.csv.age`. */

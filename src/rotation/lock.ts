@@ -9,7 +9,8 @@ import { homedir, hostname, tmpdir } from 'node:os';
 import { accessSync, lstatSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { msg } from '../messages.js';
-import { checkPrivateDir, createTempBeside, fileUsageError, type PrivateDirCheck } from '../files.js';
+import { createTempBeside, fileUsageError } from '../files.js';
+import { checkPrivateDir, type PrivateDirCheck } from '../directories.js';
 
 export interface LockInfo {
   pid: number;

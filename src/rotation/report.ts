@@ -6,16 +6,8 @@
 import { stringify } from 'csv-stringify/sync';
 import { promises as fsp } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  checkPrivateDir,
-  createExclusive,
-  createTempBeside,
-  openAppendNoFollow,
-  syncDir,
-  uniqueReportPath,
-  type PrivateDirCheck,
-  type PrivateFile,
-} from '../files.js';
+import { createExclusive, createTempBeside, openAppendNoFollow, syncDir, uniqueReportPath, type PrivateFile } from '../files.js';
+import { checkPrivateDir, type PrivateDirCheck } from '../directories.js';
 import { credentialId, type Credential, type KindName } from '../kinds/kind.js';
 import type { SkippedAccount } from './enumerate.js';
 import type { IntentRecord, JournalListingFailure, JournalState } from './journal.js';

@@ -22,7 +22,6 @@ import { join } from 'node:path';
 import { UsageError } from '../../src/errors.js';
 import {
   checkNewFile,
-  checkPrivateDir,
   createExclusive,
   FileWriteFailed,
   openAppendNoFollow,
@@ -31,6 +30,7 @@ import {
   uniqueReportPath,
   writeAll,
 } from '../../src/files.js';
+import { checkPrivateDir } from '../../src/directories.js';
 import { JournalWriter, parseJournal, readJournal, type JournalHeader } from '../../src/rotation/journal.js';
 import { ReportWriter } from '../../src/rotation/report.js';
 import { readReport } from '../../src/rotation/report-parse.js';
