@@ -73,7 +73,7 @@ export interface SecretRules {
 
 /**
  * The requests a kind sends, so key-scope can count the login-key uses a run needs (every request
- * uses one). Stated next to the code that sends them; test/e2e/operator.test.ts runs a sweep
+ * uses one). Stated next to the code that sends them; test/e2e/scope-and-key-uses.test.ts runs a sweep
  * against the simulator and checks key-scope's count against the requests it counted.
  */
 export interface RequestCount {

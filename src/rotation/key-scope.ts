@@ -190,7 +190,7 @@ export function parseExpect(text: string | undefined, include: readonly string[]
  * from the kind's `typical` figure, and the answer says which. A run where nothing goes wrong sends
  * exactly `minimum`; retries and the proof of an unknown outcome (a proving read or a resend)
  * cost one more each, so `recommended` adds one per change, a tenth of the reads and 10. Checked
- * against the simulator's request count (test/e2e/operator.test.ts).
+ * against the simulator's request count (test/e2e/scope-and-key-uses.test.ts).
  */
 export function keyUses(options: KeyScopeOptions): KeyUses {
   const accounts = options.accounts ?? 0;

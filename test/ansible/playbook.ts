@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { parse } from 'csv-parse/sync';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { daUrl, ROOT } from '../e2e/helpers.js';
+import { daUrl, ROOT } from '../e2e/cli-runner.js';
 
 const HAS_ANSIBLE = spawnSync('sh', ['-c', 'command -v ansible-playbook'], { stdio: 'ignore' }).status === 0;
 const AGE_TOOL = spawnSync('sh', ['-c', 'command -v age'], { stdio: 'ignore' }).status === 0;

@@ -9,7 +9,8 @@ import type { SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 import { readJournal } from '../../src/rotation/journal.js';
 import type { ChildProcess } from 'node:child_process';
-import { assertNoLostCredential, daUrl, runUntil, runCli, snapshot, summaryOf, whenCount, withSim } from './helpers.js';
+import { daUrl, runCli, runUntil, summaryOf } from './cli-runner.js';
+import { assertNoLostCredential, snapshot, whenCount, withSim } from './simulator-fixtures.js';
 import { seededRandom, testSeed } from '../seed.js';
 
 const SEED = testSeed();

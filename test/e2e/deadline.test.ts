@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
-import { daUrl, journalRecordCount, reportCells, resumeArgsFrom, runCli, runCliAndSignal, summaryOf, withSimulator } from './helpers.js';
+import { daUrl, resumeArgsFrom, runCli, runCliAndSignal, summaryOf } from './cli-runner.js';
+import { journalRecordCount, reportCells, withSim } from './simulator-fixtures.js';
 
 const passwords = (sim: Simulator) => new Map(sim.accounts().map((a) => [a.username, a.password]));
 
@@ -36,7 +37,7 @@ const user = (i: number) => `user${String(i).padStart(5, '0')}`;
 
 describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
   it('plan --timeout 3 against a trickling CMD_API_LOGIN_TEST ends with exit 3 naming the command and the host', async () => {
-    await withSimulator({ users: 3, resellers: 0, faults: { trickle: { rate: 1, commands: ['CMD_API_LOGIN_TEST'] } } }, async (sim, out) => {
+    await withSim({ users: 3, resellers: 0, faults: { trickle: { rate: 1, commands: ['CMD_API_LOGIN_TEST'] } } }, async (sim, out) => {
       // A read that used its whole --timeout is not asked again: the run ends after one deadline, not four.
       const r = await runCli(['plan', '--timeout', '3', '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 3, r.stderr);
@@ -51,7 +52,7 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
   });
 
   it('one trickling password change: every other account finishes, that one is unknown with its password', async () => {
-    await withSimulator({ users: 8, resellers: 0, suspendedEvery: 0 }, async (sim, out) => {
+    await withSim({ users: 8, resellers: 0, suspendedEvery: 0 }, async (sim, out) => {
       const slow = user(4);
       // Its change applies, then every answer about it (the change, the verification) comes one byte a second.
       sim.setFaults({ trickle: { users: [slow], commands: ['*'] } });
@@ -70,7 +71,7 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
   });
 
   it('SIGTERM to a run stuck on a stalled request ends it (exit 130) with the resume line; resume finishes, losing nothing', async () => {
-    await withSimulator({ users: 10, resellers: 0, suspendedEvery: 0 }, async (sim, out) => {
+    await withSim({ users: 10, resellers: 0, suspendedEvery: 0 }, async (sim, out) => {
       const stuck = user(10);
       sim.setFaults({ trickle: { users: [stuck], stallAfterHeaders: true } });
       const original = passwords(sim);
@@ -100,7 +101,7 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
   });
 
   it('--deadline 2s stops a slow run like an interrupt: exit 3, the resume line, and resume finishes', async () => {
-    await withSimulator({ users: 40, resellers: 0, suspendedEvery: 0, faults: { latencyMs: 150 } }, async (sim, out) => {
+    await withSim({ users: 40, resellers: 0, suspendedEvery: 0, faults: { latencyMs: 150 } }, async (sim, out) => {
       const original = passwords(sim);
       const env = { DA_URL: daUrl(sim) };
       const r = await runCli(['rotate', '--log-format', 'text', '--yes', '--json', '--deadline', '2s', '--concurrency', '1', '--output', join(out, 'd.csv')], {
@@ -124,7 +125,7 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
 
   it('control characters in names are written as \\xNN in the report', async () => {
     const names = ['tab\there', 'cr\rhere', 'del\u007fhere', 'esc\u001b[31mred'];
-    await withSimulator({ users: 2, resellers: 0, extraAccounts: names.map((username) => ({ username })) }, async (sim, out) => {
+    await withSim({ users: 2, resellers: 0, extraAccounts: names.map((username) => ({ username })) }, async (sim, out) => {
       const r = await runCli(['plan', '--json', '--scope', 'all', '--output', join(out, 'p.csv')], { env: { DA_URL: daUrl(sim) } });
       assert.equal(r.code, 0, r.stderr);
       const text = readFileSync(summaryOf(r).report, 'utf8');
@@ -135,7 +136,7 @@ describe('deadlines (issue 18)', { timeout: 60_000, concurrency: 3 }, () => {
   });
 
   it('a server URL path with ".." is refused before any request, never rewritten', async () => {
-    await withSimulator({ users: 2, resellers: 0 }, async (sim, out) => {
+    await withSim({ users: 2, resellers: 0 }, async (sim, out) => {
       for (const path of ['/../x', '/a/./b', '/%2e%2e/x']) {
         const r = await runCli(['plan', '--server', `${sim.url}${path}`, '--user', sim.adminUser, '--output', join(out, `p${path.length}.csv`)], {
           env: { DA_PASSWORD: sim.adminPassword },

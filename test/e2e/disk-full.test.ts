@@ -18,7 +18,7 @@ import { readReport } from '../../src/rotation/report-parse.js';
 import { runResume, runRotation } from '../../src/rotation/run.js';
 import type { WorkSettings } from '../../src/rotation/settings.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { silentContext, simConnection } from './helpers.js';
+import { silentContext, simConnection } from './simulator-fixtures.js';
 
 let root = '';
 before(() => (root = mkdtempSync(join(tmpdir(), 'da-rotate-diskfull-'))));

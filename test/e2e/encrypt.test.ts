@@ -14,7 +14,7 @@ import { Decrypter } from 'age-encryption';
 import { parse } from 'csv-parse/sync';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
 import { generateKeyPair, type AgeIdentity, type AgeRecipient } from '../../src/crypto/index.js';
-import { daUrl, runCli, runOnTerminal, summaryOf, tempDir, type CliResult } from './helpers.js';
+import { daUrl, runCli, runOnTerminal, summaryOf, tempDir, type CliResult } from './cli-runner.js';
 
 /** The `age` command-line tool (apt install age); without it reports are opened with the age-encryption library. */
 const AGE_TOOL = spawnSync('sh', ['-c', 'command -v age'], { stdio: 'ignore' }).status === 0;

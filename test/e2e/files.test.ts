@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from './helpers.js';
+import { runCli, tempDir } from './cli-runner.js';
 
 /**
  * The operator's own file problems are usage errors: exit 2, one line naming the path, before any

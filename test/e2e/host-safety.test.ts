@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
 import { runRotation } from '../../src/rotation/run.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { daUrl, runCli, silentContext, simConnection, whenStat } from './helpers.js';
+import { daUrl, runCli } from './cli-runner.js';
+import { silentContext, simConnection, whenStat } from './simulator-fixtures.js';
 
 let root = '';
 let sim: Simulator;

@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
 import { parse } from 'csv-parse/sync';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
-import { countIntents, daUrl, runCli, runUntil, summaryOf, whenStat, withSim, type CliResult } from './helpers.js';
+import { daUrl, runCli, runUntil, summaryOf, type CliResult } from './cli-runner.js';
+import { countIntents, whenStat, withSim } from './simulator-fixtures.js';
 
 const HOSTILE = ['a&b', 'a=b', 'a%41b', 'a|b', 'a:b', 'a/b', '..', 'a b', 'a\nb', 'a\u0001b', 'ünï', '=cmd|x', '+SUM(1)', '-2+3', '@import', 'Upper'];
 

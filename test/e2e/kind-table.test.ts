@@ -2,11 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { daUrl, runCli, summaryOf, withSimulator } from './helpers.js';
+import { daUrl, runCli, summaryOf } from './cli-runner.js';
+import { withSim } from './simulator-fixtures.js';
 
 describe('kind × status summaries', { timeout: 120_000 }, () => {
   it('plan --include db-user names every site whose configuration must change, in text and --json', async () => {
-    await withSimulator({ users: 6, resellers: 0, dbUsersPerUser: 2 }, async (sim, out) => {
+    await withSim({ users: 6, resellers: 0, dbUsersPerUser: 2 }, async (sim, out) => {
       const r = await runCli(['plan', '--json', '--log-format', 'text', '--include', 'account,email,db-user', '--output', join(out, 'p.csv')], {
         env: { DA_URL: daUrl(sim) },
       });

@@ -9,7 +9,7 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { daUrl, exitOf, runCli, summaryOf, tempDir } from './helpers.js';
+import { daUrl, exitOf, runCli, summaryOf, tempDir } from './cli-runner.js';
 
 const EXPORTER = ['prometheus-node-exporter', 'node_exporter'].find((b) => spawnSync('sh', ['-c', `command -v ${b}`], { stdio: 'ignore' }).status === 0);
 

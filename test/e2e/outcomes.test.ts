@@ -8,7 +8,8 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
-import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, withSimulator } from './helpers.js';
+import { daUrl, runCli, runCliAndSignal, summaryOf } from './cli-runner.js';
+import { journalRecordCount, reportCells, withSim } from './simulator-fixtures.js';
 
 /**
  * Nothing lost: every account whose live password changed has exactly that password in its report
@@ -47,7 +48,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
     let lost = 0;
     let settled = 0;
     for (let seed = 1; seed <= 6; seed++) {
-      await withSimulator({ users: 20, resellers: 1, seed, faults: { error500: { rate: 0.25, commands: ['*'] } } }, async (sim, out) => {
+      await withSim({ users: 20, resellers: 1, seed, faults: { error500: { rate: 0.25, commands: ['*'] } } }, async (sim, out) => {
         const original = passwords(sim);
         const r = await runCli(['rotate', '--yes', '--json', '--scope', 'all', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
         assert.equal(r.code, 0, `seed ${seed}: ${r.stderr}`);
@@ -67,36 +68,33 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   for (const acceptUnchangedPassword of [false, true]) {
     it(`a lost answer on a suspended account (verify says valid=0${acceptUnchangedPassword ? ', unchanged password accepted' : ''}) loses nothing over 3 seeds`, async () => {
       for (let seed = 1; seed <= 3; seed++) {
-        await withSimulator(
-          { users: 24, resellers: 0, suspendedEvery: 3, seed, verifyInvalidForSuspended: true, acceptUnchangedPassword },
-          async (sim, out) => {
-            const suspended = sim
-              .accounts()
-              .filter((a) => a.suspended)
-              .map((a) => a.username);
-            assert.equal(suspended.length, 8);
-            // Every first change of a suspended account applies and loses its answer.
-            sim.setFaults({ resetAfterApply: { users: suspended, limit: suspended.length, commands: ['CMD_API_USER_PASSWD'] } });
-            const original = passwords(sim);
-            const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
-            assert.ok(r.code === 0 || r.code === 1, `seed ${seed}: exit ${r.code}: ${r.stderr}`);
-            assert.equal(sim.stats.faultsFired.resetAfterApply, 8, `seed ${seed}`);
-            const statuses = assertNothingLost(sim, summaryOf(r).report, original);
-            for (const u of suspended) {
-              assert.notEqual(sim.password(u), original.get(u), `${u}: the change applied`);
-              assert.notEqual(statuses.get(u), 'failed', `seed ${seed}: ${u} failed with its password live`);
-            }
-            // The resend settles it: refused as "isn't different" (proof) or accepted again.
-            for (const u of suspended) assert.equal(statuses.get(u), 'rotated', `seed ${seed}: ${u}`);
-            assert.equal(r.code, 0);
-          },
-        );
+        await withSim({ users: 24, resellers: 0, suspendedEvery: 3, seed, verifyInvalidForSuspended: true, acceptUnchangedPassword }, async (sim, out) => {
+          const suspended = sim
+            .accounts()
+            .filter((a) => a.suspended)
+            .map((a) => a.username);
+          assert.equal(suspended.length, 8);
+          // Every first change of a suspended account applies and loses its answer.
+          sim.setFaults({ resetAfterApply: { users: suspended, limit: suspended.length, commands: ['CMD_API_USER_PASSWD'] } });
+          const original = passwords(sim);
+          const r = await runCli(['rotate', '--yes', '--json', ...QUICK, '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim) } });
+          assert.ok(r.code === 0 || r.code === 1, `seed ${seed}: exit ${r.code}: ${r.stderr}`);
+          assert.equal(sim.stats.faultsFired.resetAfterApply, 8, `seed ${seed}`);
+          const statuses = assertNothingLost(sim, summaryOf(r).report, original);
+          for (const u of suspended) {
+            assert.notEqual(sim.password(u), original.get(u), `${u}: the change applied`);
+            assert.notEqual(statuses.get(u), 'failed', `seed ${seed}: ${u} failed with its password live`);
+          }
+          // The resend settles it: refused as "isn't different" (proof) or accepted again.
+          for (const u of suspended) assert.equal(statuses.get(u), 'rotated', `seed ${seed}: ${u}`);
+          assert.equal(r.code, 0);
+        });
       }
     });
   }
 
   it('a difficult-password server, logged in as a reseller: at most 2 refused changes, names --symbols', async () => {
-    await withSimulator({ users: 12, resellers: 1, passwordPolicy: { difficult: true } }, async (sim, out) => {
+    await withSim({ users: 12, resellers: 1, passwordPolicy: { difficult: true } }, async (sim, out) => {
       const original = passwords(sim);
       const reseller = 'reseller1';
       const r = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, reseller, sim.password(reseller)) } });
@@ -116,7 +114,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   });
 
   it('a login key without CMD_API_USER_PASSWD stops at the first change with 1 failed login, naming key-scope', async () => {
-    await withSimulator({ users: 10, resellers: 0, blacklistAfter: 10 }, async (sim, out) => {
+    await withSim({ users: 10, resellers: 0, blacklistAfter: 10 }, async (sim, out) => {
       const key = 'KeyWithoutPasswd0123456789abcdefghijkl';
       sim.addLoginKey(sim.adminUser, { key, commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_VERIFY_PASSWORD'] });
       const original = passwords(sim);
@@ -131,7 +129,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   });
 
   it('http:// to a server that speaks only TLS exits 3 saying https', async () => {
-    await withSimulator({ users: 3, resellers: 0, tls: true }, async (sim, out) => {
+    await withSim({ users: 3, resellers: 0, tls: true }, async (sim, out) => {
       const url = daUrl(sim).replace(/^https:/, 'http:');
       const r = await runCli(['plan', '--output', join(out, 'p.csv')], { env: { DA_URL: url } });
       assert.equal(r.code, 3, r.stderr);
@@ -142,7 +140,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
   });
 
   it('a reseller run (no CMD_API_VERIFY_PASSWORD) settles lost answers by resending: "isn\'t different" proves them', async () => {
-    await withSimulator({ users: 30, resellers: 1, suspendedEvery: 0, seed: 4 }, async (sim, out) => {
+    await withSim({ users: 30, resellers: 1, suspendedEvery: 0, seed: 4 }, async (sim, out) => {
       const reseller = 'reseller1';
       const own = sim
         .accounts()
@@ -175,7 +173,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
 
   it('rotate after an interrupted run exits 5 (UNFINISHED_RUN) naming its journal; --abandon-previous starts anew and records it', async () => {
     // Outcomes reach the journal in batches (within 200 ms): the run must last well past the first batch to be killed mid-way.
-    await withSimulator({ users: 200, resellers: 0, faults: { latencyMs: 10 } }, async (sim, out) => {
+    await withSim({ users: 200, resellers: 0, faults: { latencyMs: 10 } }, async (sim, out) => {
       const env = { DA_URL: daUrl(sim), XDG_STATE_HOME: join(out, 'xdg') };
       const first = join(out, 'first.journal.jsonl');
       const { sent, result } = await runCliAndSignal(
@@ -221,7 +219,7 @@ describe('outcomes (issue 10)', { timeout: 90_000 }, () => {
 
   for (const command of ['plan', 'rotate']) {
     it(`${command} with an existing --output exits 2 before any request`, async () => {
-      await withSimulator({ users: 3, resellers: 0 }, async (sim, out) => {
+      await withSim({ users: 3, resellers: 0 }, async (sim, out) => {
         const file = join(out, 'taken.csv');
         writeFileSync(file, 'someone else\n', { mode: 0o600 });
         const r = await runCli([command, ...(command === 'rotate' ? ['--yes'] : []), '--output', file], { env: { DA_URL: daUrl(sim) } });

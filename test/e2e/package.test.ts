@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI, daUrl, ROOT, runCli, summaryOf, withSim } from './helpers.js';
+import { CLI, daUrl, ROOT, runCli, summaryOf } from './cli-runner.js';
+import { withSim } from './simulator-fixtures.js';
 
 describe('the built package', { timeout: 120_000 }, () => {
   it('has an executable bin that reports the package version', async () => {

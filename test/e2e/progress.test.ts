@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { CLI, daUrl, exitOf, hasScript, tempDir } from './helpers.js';
+import { CLI, daUrl, exitOf, hasScript, tempDir } from './cli-runner.js';
 
 describe('progress before the first change', { timeout: 120_000, skip: !hasScript && 'util-linux script is not installed' }, () => {
   it('a plan at 40 ms latency shows a login line, then listing counts while it lists', async () => {

@@ -9,7 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readReport } from '../../src/rotation/report-parse.js';
 import type { Simulator } from '../../src/simulator/index.js';
-import { daUrl, runCli, summaryOf, withSimulator } from './helpers.js';
+import { daUrl, runCli, summaryOf } from './cli-runner.js';
+import { withSim } from './simulator-fixtures.js';
 
 const KEY = 'RestrictedKey0123456789abcdefghijklmnop';
 /** Everything `--include account,email,ftp` needs but CMD_API_POP. */
@@ -34,7 +35,7 @@ const stoppedOf = (r: Awaited<ReturnType<typeof runCli>>) => (summaryOf(r).stopp
 
 describe('a login key missing one command (issue 26)', { timeout: 120_000 }, () => {
   it('costs at most one failed login at any concurrency, and the next plan still gets in on a server blacklisting after 3', async () => {
-    await withSimulator({ users: 40, resellers: 0, extraAdmins: 0, mailboxesPerDomain: 2, blacklistAfter: 3 }, async (sim, out) => {
+    await withSim({ users: 40, resellers: 0, extraAdmins: 0, mailboxesPerDomain: 2, blacklistAfter: 3 }, async (sim, out) => {
       sim.addLoginKey(sim.adminUser, { key: KEY, commands: WITHOUT_POP });
       const env = { DA_URL: daUrl(sim, sim.adminUser, KEY) };
       for (const c of ['1', '8', '16', 'auto']) {
@@ -53,7 +54,7 @@ describe('a login key missing one command (issue 26)', { timeout: 120_000 }, () 
 
   for (const style of ['403', 'refusal'] as const) {
     it(`answered ${style === '403' ? 'HTTP 403' : '"You cannot execute that command"'}: that kind stops at once naming the line to add, the rest of the run finishes, no failed login`, async () => {
-      await withSimulator(
+      await withSim(
         { users: 12, resellers: 0, extraAdmins: 0, suspendedEvery: 0, mailboxesPerDomain: 2, ftpPerDomain: 1, keyRefusal: style },
         async (sim, out) => {
           sim.addLoginKey(sim.adminUser, { key: KEY, commands: WITHOUT_POP });
@@ -96,7 +97,7 @@ describe('a login key missing one command (issue 26)', { timeout: 120_000 }, () 
   }
 
   it('refused at the first change (403 on CMD_API_USER_PASSWD): that kind stops there, its other changes are not sent and left to a resume, the other kinds finish', async () => {
-    await withSimulator({ users: 10, resellers: 0, extraAdmins: 0, suspendedEvery: 0, mailboxesPerDomain: 1, keyRefusal: '403' }, async (sim, out) => {
+    await withSim({ users: 10, resellers: 0, extraAdmins: 0, suspendedEvery: 0, mailboxesPerDomain: 1, keyRefusal: '403' }, async (sim, out) => {
       sim.addLoginKey(sim.adminUser, {
         key: KEY,
         commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_VERIFY_PASSWORD', 'CMD_API_SHOW_USER_DOMAINS', 'CMD_API_POP'],
@@ -137,7 +138,7 @@ describe('a login key missing one command (issue 26)', { timeout: 120_000 }, () 
   });
 
   it('a JSON API feature missing from the key (403 ACCESS_DENIED) stops that kind only; with the login-page style it stays fatal after one failed login', async () => {
-    await withSimulator({ users: 6, resellers: 0, extraAdmins: 0, suspendedEvery: 0, sessionsPerUser: 2, keyRefusal: '403' }, async (sim, out) => {
+    await withSim({ users: 6, resellers: 0, extraAdmins: 0, suspendedEvery: 0, sessionsPerUser: 2, keyRefusal: '403' }, async (sim, out) => {
       sim.addLoginKey(sim.adminUser, { key: KEY, commands: ['CMD_API_LOGIN_TEST', 'CMD_API_SHOW_USERS', 'CMD_API_USER_PASSWD', 'CMD_API_VERIFY_PASSWORD'] });
       const env = { DA_URL: daUrl(sim, sim.adminUser, KEY) };
       const r = await runCli(['plan', '--json', '--include', 'account,session', '--output', join(out, 'p.csv')], { env });
@@ -161,7 +162,7 @@ describe('a login key missing one command (issue 26)', { timeout: 120_000 }, () 
 
 describe('answers of real servers (issue 26)', { timeout: 120_000 }, () => {
   it('JSON mode\'s {"error":"Not logged in"} stops the server after one request', async () => {
-    await withSimulator({ users: 5, authFailure: 'not-logged-in' }, async (sim, out) => {
+    await withSim({ users: 5, authFailure: 'not-logged-in' }, async (sim, out) => {
       const r = await runCli(['rotate', '--yes', '--json', '--output', join(out, 'r.csv')], { env: { DA_URL: daUrl(sim, sim.adminUser, 'WrongPassword123') } });
       assert.equal(r.code, 3, r.stderr);
       assert.equal(sim.stats.totalRequests, 1);
@@ -189,7 +190,7 @@ describe('answers of real servers (issue 26)', { timeout: 120_000 }, () => {
   ];
   for (const [name, options, extra, expected] of suspendedCases) {
     it(`a suspended account's password change ${name}: never failed, never without its password`, async () => {
-      await withSimulator({ users: 8, resellers: 0, extraAdmins: 0, suspendedEvery: 2, ...options }, async (sim, out) => {
+      await withSim({ users: 8, resellers: 0, extraAdmins: 0, suspendedEvery: 2, ...options }, async (sim, out) => {
         const suspended = sim
           .accounts()
           .filter((a) => a.suspended)
@@ -211,7 +212,7 @@ describe('answers of real servers (issue 26)', { timeout: 120_000 }, () => {
 
   for (const answer of ['not-found', 'login-page', 'page'] as const) {
     it(`a server without the JSON API answering /api/ with ${answer}: sessions and database users are "not supported", counted in the summary; login keys go through the legacy command`, async () => {
-      await withSimulator(
+      await withSim(
         {
           users: 6,
           resellers: 0,
@@ -254,7 +255,7 @@ describe('answers of real servers (issue 26)', { timeout: 120_000 }, () => {
   }
 
   it('a server with "+" as its FTP separator has its extra FTP accounts rotated', async () => {
-    await withSimulator({ users: 6, resellers: 0, extraAdmins: 0, suspendedEvery: 0, ftpPerDomain: 2, ftpSeparator: '+' }, async (sim, out) => {
+    await withSim({ users: 6, resellers: 0, extraAdmins: 0, suspendedEvery: 0, ftpPerDomain: 2, ftpSeparator: '+' }, async (sim, out) => {
       const users = sim.accounts().filter((a) => a.username !== sim.adminUser);
       const before = new Map(users.flatMap((a) => sim.ftpAccounts(a.username).map((f) => [`${a.username} ${f.user} ${f.domain}`, f.password] as const)));
       assert.ok(before.size >= 12);
@@ -290,7 +291,7 @@ describe('key-scope in DirectAdmin names (issue 26)', { timeout: 60_000 }, () =>
   });
 
   it('--check asks the server whether the key allows each name, before a run: a missing one is named, at most one failed login', async () => {
-    await withSimulator({ users: 3, resellers: 0, blacklistAfter: 3 }, async (sim) => {
+    await withSim({ users: 3, resellers: 0, blacklistAfter: 3 }, async (sim) => {
       sim.addLoginKey(sim.adminUser, { key: KEY, commands: [...WITHOUT_POP, 'sessions'] });
       const env = { DA_URL: daUrl(sim, sim.adminUser, KEY) };
       const args = ['key-scope', '--check', '--include', 'account,email,ftp,session'];

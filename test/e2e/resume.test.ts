@@ -1,14 +1,15 @@
-/** Interruption (SIGINT, a second signal), the per-server lock, verify and resume's server check. */
+/** Interruption (SIGINT, a second signal), the per-server lock, verify and resume's server check; resume's concurrency and prune. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { lockPathForServer, stateDirFor } from '../../src/rotation/lock.js';
-import { startSimulator } from '../../src/simulator/index.js';
+import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 import { readJournal } from '../../src/rotation/journal.js';
-import { assertNoLostCredential, countIntents, daUrl, runCli, runUntil, snapshot, summaryOf, withSim } from './helpers.js';
+import { daUrl, runCli, runUntil, summaryOf, tempDir, type CliResult } from './cli-runner.js';
+import { assertNoLostCredential, countIntents, snapshot, withSim } from './simulator-fixtures.js';
 
 describe('interruption, lock, verify', { timeout: 120_000 }, () => {
   it('SIGINT settles in-flight work, prints the resume command, exits 130; the command finishes the job', async () => {
@@ -114,5 +115,69 @@ describe('interruption, lock, verify', { timeout: 120_000 }, () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+/** Starts `rotate` with a --deadline that stops it part-way: a journal with unsettled credentials. */
+async function stoppedRun(sim: Simulator, out: string, name: string, concurrency: string): Promise<CliResult> {
+  return runCli(['rotate', '--yes', '--json', '--concurrency', concurrency, '--deadline', '2s', '--output', join(out, name)], { env: { DA_URL: daUrl(sim) } });
+}
+
+describe('resume and prune', { timeout: 90_000 }, () => {
+  it("resume runs at the interrupted run's concurrency unless told, and says so; not-started is its own count", async () => {
+    await withSim({ users: 40, resellers: 0, faults: { latencyMs: 250 } }, async (sim, out) => {
+      const first = await stoppedRun(sim, out, 'r.csv', '3');
+      assert.equal(first.code, 3, first.stderr);
+      const s = summaryOf(first);
+      assert.ok(s.counts['not-started'] > 0, JSON.stringify(s.counts));
+      assert.match(first.stderr, /not started \d+/);
+      sim.setFaults({});
+      const resumed = await runCli(['resume', '--log-format', 'text', '--json', '--yes', s.journal!], { env: { DA_URL: daUrl(sim) } });
+      assert.equal(resumed.code, 0, resumed.stderr);
+      assert.ok(resumed.stderr.includes("da-rotate: resuming at concurrency 3, the interrupted run's (--concurrency N to change it)"), resumed.stderr);
+      assert.equal(summaryOf(resumed).concurrency, 3);
+      assert.ok(sim.stats.maxProcessing <= 3, `at most 3 at once, saw ${sim.stats.maxProcessing}`);
+    });
+  });
+
+  it('prune keeps the newest runs and every journal with unsettled credentials; without --yes it deletes nothing', async () => {
+    await withSim({ users: 30, resellers: 0, faults: { latencyMs: 250 } }, async (sim) => {
+      const cwd = tempDir();
+      try {
+        const stopped = await stoppedRun(sim, join(cwd, 'output'), 'x.csv', '2');
+        assert.equal(stopped.code, 3, stopped.stderr);
+        sim.setFaults({});
+        // Default names: the stopped run above used --output, so prune never touches it either way.
+        for (const cmd of [['plan'], ['plan'], ['rotate', '--yes', '--abandon-previous']]) {
+          const r = await runCli(cmd, { cwd, env: { DA_URL: daUrl(sim) } });
+          assert.equal(r.code, 0, r.stderr);
+        }
+        // An unsettled journal under a default name: copy the stopped run's files to one.
+        const stem = join(cwd, 'output', 'rotation-127.0.0.1_1-20000101T000000.000Z');
+        writeFileSync(stem + '.journal.jsonl', readFileSync(join(cwd, 'output', 'x.journal.jsonl')), { mode: 0o600 });
+        writeFileSync(stem + '.csv', readFileSync(join(cwd, 'output', 'x.csv')), { mode: 0o600 });
+        const before = readdirSync(join(cwd, 'output')).sort();
+        const dry = await runCli(['prune', '--keep', '0'], { cwd });
+        assert.equal(dry.code, 0, dry.stderr);
+        assert.ok(dry.stderr.includes('(nothing deleted; pass --yes to delete): would delete 4 file(s)'), dry.stderr);
+        assert.deepEqual(readdirSync(join(cwd, 'output')).sort(), before);
+        const r = await runCli(['prune', '--keep', '0', '--yes', '--json'], { cwd });
+        assert.equal(r.code, 0, r.stderr);
+        assert.ok(r.stderr.includes(`KEPT ${stem}.journal.jsonl: `), r.stderr);
+        assert.match(r.stderr, /credential\(s\) not settled: run `da-rotate resume /);
+        const left = readdirSync(join(cwd, 'output')).sort();
+        assert.deepEqual(left, [
+          'rotation-127.0.0.1_1-20000101T000000.000Z.csv',
+          'rotation-127.0.0.1_1-20000101T000000.000Z.journal.jsonl',
+          'x.csv',
+          'x.journal.jsonl',
+        ]);
+        const result = JSON.parse(r.stdout) as { removed: string[]; protected: unknown[] };
+        assert.equal(result.removed.length, 4);
+        assert.equal(result.protected.length, 1);
+      } finally {
+        rmSync(cwd, { recursive: true, force: true });
+      }
+    });
   });
 });

@@ -4,7 +4,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/simulator/index.js';
 import { readReport } from '../../src/rotation/report-parse.js';
-import { daUrl, runCli, snapshot, summaryOf, withSim } from './helpers.js';
+import { daUrl, runCli, summaryOf } from './cli-runner.js';
+import { snapshot, withSim } from './simulator-fixtures.js';
 
 /** Every rotated row equals the live password; every other account kept its old one. */
 function assertReportMatches(sim: Simulator, report: string, before: Map<string, string>): { rotated: string[] } {

@@ -13,7 +13,7 @@ import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
 import { parseReport } from '../../src/rotation/report-parse.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runInProcess } from '../fleet/helpers.js';
-import { daUrl } from './helpers.js';
+import { daUrl } from './cli-runner.js';
 
 let root = '';
 let sim: Simulator;

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/index.js';
 import { readReport, type ParsedReportRow } from '../../src/rotation/report-parse.js';
-import { daUrl, journalRecordCount, reportCells, runCli, runCliAndSignal, summaryOf, withSimulator } from './helpers.js';
+import { daUrl, runCli, runCliAndSignal, summaryOf } from './cli-runner.js';
+import { journalRecordCount, reportCells, withSim } from './simulator-fixtures.js';
 import { testSeed } from '../seed.js';
 
 /** What an intruder may hold, as the simulator has it now. */
@@ -114,7 +115,7 @@ const everyoneButAdmin = (sim: Simulator) =>
 
 describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   it('plan --scope all --include email,ftp,login-key,session changes nothing and lists every mailbox, FTP account, key and session', async () => {
-    await withSimulator({ ...SERVER, seed: 3 }, async (sim, out) => {
+    await withSim({ ...SERVER, seed: 3 }, async (sim, out) => {
       const before = holdings(sim);
       const r = await runCli(['plan', '--json', '--scope', 'all', '--include', 'email,ftp,login-key,session', '--output', join(out, 'plan.csv')], {
         env: { DA_URL: daUrl(sim) },
@@ -163,7 +164,7 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
       resetAfterApply: { rate: 0.1, commands: ['*'] },
       error500: { rate: 0.1, commands: ['*'] },
     };
-    await withSimulator({ ...SERVER, seed, faults }, async (sim, out) => {
+    await withSim({ ...SERVER, seed, faults }, async (sim, out) => {
       const before = holdings(sim);
       const r = await runCli(
         [
@@ -210,7 +211,7 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   it('kill -9 in the middle of a sweep, then resume: nothing lost', async () => {
     const seed = testSeed();
     const faults = { latencyMs: 5, emptyAfterApply: { rate: 0.1 }, resetAfterApply: { rate: 0.1 } };
-    await withSimulator({ ...SERVER, users: 16, seed, faults }, async (sim, out) => {
+    await withSim({ ...SERVER, users: 16, seed, faults }, async (sim, out) => {
       const before = holdings(sim);
       const env = { DA_URL: daUrl(sim) };
       const report = join(out, 'k.csv');
@@ -232,7 +233,7 @@ describe('incident sweep (issue 11)', { timeout: 60_000 }, () => {
   });
 
   it('--include email only: new mailbox passwords, account passwords and FTP accounts untouched', async () => {
-    await withSimulator({ ...SERVER, seed: 5, faults: { resetAfterApply: { rate: 0.2 } } }, async (sim, out) => {
+    await withSim({ ...SERVER, seed: 5, faults: { resetAfterApply: { rate: 0.2 } } }, async (sim, out) => {
       const before = holdings(sim);
       const r = await runCli(
         ['rotate', '--yes', '--json', '--include', 'email', '--retry-delay', '0.01', '--retries', '6', '--output', join(out, 'mail.csv')],

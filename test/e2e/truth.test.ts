@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { readJournal } from '../../src/rotation/journal.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 import { startSmtp, type TestSmtp } from '../notify/helpers.js';
-import { assertNoLostCredential, CLI, countIntents, daUrl, exitOf, runCli, runUntil, snapshot, summaryOf, waitFor, whenCount, withSim } from './helpers.js';
+import { CLI, daUrl, exitOf, runCli, runUntil, summaryOf, waitFor } from './cli-runner.js';
+import { assertNoLostCredential, countIntents, snapshot, whenCount, withSim } from './simulator-fixtures.js';
 
 const T = { timeout: 120_000 };
 const SMTP_PASS = 'Smtp-Secret-42';

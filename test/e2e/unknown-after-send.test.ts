@@ -19,7 +19,7 @@ import { rowsFromJournal } from '../../src/rotation/report.js';
 import { runResume, runRotation, StopSignal } from '../../src/rotation/run.js';
 import type { WorkSettings } from '../../src/rotation/settings.js';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { reportCells, silentContext, simConnection } from './helpers.js';
+import { reportCells, silentContext, simConnection } from './simulator-fixtures.js';
 
 let root = '';
 before(() => (root = mkdtempSync(join(tmpdir(), 'da-rotate-unknown-'))));

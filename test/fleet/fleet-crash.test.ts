@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator } from '../../src/simulator/index.js';
-import { runCli, runUntil } from '../e2e/helpers.js';
+import { runCli, runUntil } from '../e2e/cli-runner.js';
 import { assertReportMatchesServer, passwords, readSummary, tempDir, writeInventory, type FleetSim } from './helpers.js';
 
 const USERS = 300;

@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, sy
 import { basename, dirname, join } from 'node:path';
 import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
 import { startSimulator } from '../../src/simulator/index.js';
-import { waitFor } from '../e2e/helpers.js';
+import { waitFor } from '../e2e/cli-runner.js';
 import { runInProcess, tempDir, writeInventory, type FleetSim } from './helpers.js';
 
 describe('fleet output directories', { timeout: 120_000 }, () => {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { decryptWithIdentities, generateKeyPair } from '../../src/crypto/index.js';
-import { daUrl, runCli, summaryOf, tempDir, type CliResult } from '../e2e/helpers.js';
+import { daUrl, runCli, summaryOf, tempDir, type CliResult } from '../e2e/cli-runner.js';
 import { bodyOf, startSmtp, type Received, type TestSmtp } from './helpers.js';
 
 const SMTP_PASS = 'Smtp-Secret-42';

@@ -12,7 +12,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runNotify } from '../../src/notify/main.js';
-import { runCli } from '../e2e/helpers.js';
+import { runCli } from '../e2e/cli-runner.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { reportCsv, startSmtp, testIo, writeReport, type Row, type TestSmtp } from './helpers.js';
 

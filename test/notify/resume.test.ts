@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
-import { runCli } from '../e2e/helpers.js';
+import { runCli } from '../e2e/cli-runner.js';
 import { startSmtp, writeReport, type Row, type TestSmtp } from './helpers.js';
 
 const SMTP_PASS = 'Smtp-Secret-42';

@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { Decrypter, generateIdentity, identityToRecipient } from 'age-encryption';
 import { parse } from 'csv-parse/sync';
 import { startSimulator } from '../../src/simulator/index.js';
-import { daUrl, ROOT } from '../e2e/helpers.js';
+import { daUrl, ROOT } from '../e2e/cli-runner.js';
 
 const PKG = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
 

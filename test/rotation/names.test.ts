@@ -13,7 +13,7 @@ import { nameProblem } from '../../src/kinds/names.js';
 import { parseReport } from '../../src/rotation/report-parse.js';
 import { startSimulator, type Simulator } from '../../src/simulator/index.js';
 import { runInProcess } from '../fleet/helpers.js';
-import { daUrl } from '../e2e/helpers.js';
+import { daUrl } from '../e2e/cli-runner.js';
 
 describe('name rules', () => {
   it('refuses formulas, line breaks and paths; accepts what DirectAdmin allows', () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CLI, exitOf } from '../e2e/helpers.js';
+import { CLI, exitOf } from '../e2e/cli-runner.js';
 import { loadGenerator, SimulatorSetupError } from '../../src/simulator/certificate.js';
 
 interface Started {

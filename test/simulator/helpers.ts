@@ -31,8 +31,8 @@ export const admin = (sim: Simulator): CallOptions => ({ user: sim.adminUser, se
 export const as = (sim: Simulator, user: string): CallOptions => ({ user: `${sim.adminUser}|${user}`, secret: sim.adminPassword });
 export const own = (sim: Simulator, user: string): CallOptions => ({ user, secret: sim.password(user)! });
 
-/** The one harness's withSim (test/e2e/helpers.ts): a simulator, and an output directory the simulator tests ignore. */
-export { withSim } from '../e2e/helpers.js';
+/** The e2e harness's withSim (test/e2e/simulator-fixtures.ts): a simulator, and an output directory the simulator tests ignore. */
+export { withSim } from '../e2e/simulator-fixtures.js';
 
 /** The url-encoded answer as a map (DirectAdmin percent-encoding undone). */
 export function form(body: string): Record<string, string> {

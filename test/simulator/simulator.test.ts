@@ -4,7 +4,8 @@ import { request as httpsRequest } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
-import { CLI, exitOf, whenCount } from '../e2e/helpers.js';
+import { CLI, exitOf } from '../e2e/cli-runner.js';
+import { whenCount } from '../e2e/simulator-fixtures.js';
 import { admin, call, withSim, type Answer } from './helpers.js';
 
 describe('simulator accounts', { timeout: 60_000 }, () => {

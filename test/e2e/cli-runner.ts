@@ -1,20 +1,17 @@
 /**
- * The one e2e harness: run the built CLI (bounded), a simulator and an output directory per test,
- * wait on the journal (fs.watch with a slow polling fallback, bounded), and signal a run when the
- * journal says so. Every e2e test uses these; nothing here sleeps for a fixed time.
+ * Running the built CLI in e2e tests: spawn it (bounded: a run that hangs is killed), point it at a
+ * simulator (daUrl), read its JSON summary, wait on its journal (fs.watch with a slow polling
+ * fallback, bounded) and signal it when the journal says so, or run it on a real terminal. Nothing
+ * here sleeps for a fixed time. The simulator side (a simulator per test, its counters, what a run
+ * left behind) is in simulator-fixtures.ts.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdtempSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import assert from 'node:assert/strict';
 import type { StatusCounts } from '../../src/messages.js';
-import { createLogger, SecretRegistry } from '../../src/log.js';
-import { readReport } from '../../src/rotation/report-parse.js';
-import { StopSignal, type RunContext } from '../../src/rotation/run.js';
-import type { ConnectionSettings } from '../../src/rotation/settings.js';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/index.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 /** The built CLI: `npm test` builds first, so these tests run exactly what users run. */
@@ -101,29 +98,6 @@ export function summaryOf(r: CliResult): Summary {
   const line = r.stdout.trim().split('\n').at(-1);
   if (!line) throw new Error(`no JSON summary on stdout; stderr was:\n${r.stderr}`);
   return JSON.parse(line) as Summary;
-}
-
-/** A simulator and an output directory for one test, both gone afterwards whatever happens. */
-export async function withSim<T>(options: SimulatorOptions, fn: (sim: Simulator, out: string) => Promise<T>): Promise<T> {
-  const sim = await startSimulator(options);
-  const out = tempDir();
-  try {
-    return await fn(sim, out);
-  } finally {
-    await sim.close();
-    rmSync(out, { recursive: true, force: true });
-  }
-}
-
-/** Every account's password now, by name. */
-export function snapshot(sim: Simulator): Map<string, string> {
-  return new Map(sim.accounts().map((a) => [a.username, a.password]));
-}
-
-/** How many intent records the journal holds (0 while it does not exist). */
-export function countIntents(journal: string): number {
-  if (!existsSync(journal)) return 0;
-  return readFileSync(journal, 'utf8').split('"t":"intent"').length - 1;
 }
 
 export interface WaitOptions {
@@ -213,33 +187,6 @@ export async function runUntil(args: string[], options: RunOptions & SignalWhen)
   return { result, signalled: signalled && (result.signal === signal || signal !== 'SIGKILL') };
 }
 
-/**
- * Calls `fn` (once) in the simulator's own code when the counter `key` of `counters` (sim.stats,
- * sim.stats.faultsFired) reaches `n`: an event, not a poll, so the moment is exact.
- */
-export function whenCount(counters: object, key: string, n: number, fn: () => void): void {
-  const record = counters as Record<string, number | undefined>;
-  let value = record[key];
-  let fired = false;
-  Object.defineProperty(record, key, {
-    configurable: true,
-    enumerable: true,
-    get: () => value,
-    set: (v: number) => {
-      value = v;
-      if (!fired && v >= n) {
-        fired = true;
-        fn();
-      }
-    },
-  });
-}
-
-/** whenCount on the simulator's top-level counters. */
-export function whenStat(sim: Simulator, stat: 'passwordChangesApplied' | 'totalRequests' | 'failedLogins', n: number, fn: () => void): void {
-  whenCount(sim.stats, stat, n, fn);
-}
-
 /** The exit code of a spawned process; past `timeoutMs` it is killed (SIGKILL) and this rejects. */
 export function exitOf(child: ChildProcess, timeoutMs = CLI_TIMEOUT_MS): Promise<number | null> {
   return new Promise((resolvePromise, reject) => {
@@ -253,75 +200,6 @@ export function exitOf(child: ChildProcess, timeoutMs = CLI_TIMEOUT_MS): Promise
       resolvePromise(code);
     });
   });
-}
-
-/**
- * Zero lost credentials: every account whose live password changed has exactly that password in
- * the report as rotated; every other account still has its original password. Returns each
- * reported account's status.
- */
-export function assertNoLostCredential(sim: Simulator, report: string, original: Map<string, string>): Map<string, string> {
-  const rows = readReport(report);
-  const byUser = new Map(rows.map((r) => [r.username, r]));
-  const statuses = new Map<string, string>();
-  for (const [name, old] of original) {
-    const live = sim.password(name);
-    const row = byUser.get(name);
-    if (name === sim.adminUser) {
-      assert.equal(live, old, 'the admin is never rotated');
-      continue;
-    }
-    if (!row) {
-      assert.equal(live, old, `${name}: not in the report, so it must be untouched`);
-      continue;
-    }
-    statuses.set(name, row.status);
-    if (live !== old) {
-      assert.equal(row.password, live, `${name}: the live password must be the report's`);
-      assert.equal(row.status, 'rotated', `${name}: changed on the server, so reported rotated`);
-    } else {
-      assert.notEqual(row.status, 'rotated', `${name}: reported rotated but untouched`);
-    }
-  }
-  return statuses;
-}
-
-// ---------------------------------------------------------------- sweep, outcomes and deadline helpers
-// (imports are hoisted: kept here so this section appends without touching the lines above)
-import { readFileSync as readFileText, rmSync as removeTree } from 'node:fs';
-import { startSimulator as startSim, type SimulatorOptions as SimOptions } from '../../src/simulator/index.js';
-
-/**
- * Starts a simulator and a private output directory, both cleaned up however the test ends. A failure
- * names the simulator's seed: the dot reporter drops what a test prints, and a faulted run is replayed by it.
- */
-export async function withSimulator<T>(options: SimOptions, fn: (sim: Simulator, out: string) => Promise<T>): Promise<T> {
-  const sim = await startSim(options);
-  const out = tempDir();
-  try {
-    return await fn(sim, out);
-  } catch (e) {
-    if (e instanceof Error && options.seed !== undefined)
-      e.message += `\n(simulator seed ${options.seed}; DA_ROTATE_SEED=${options.seed} replays a test that draws its seed)`;
-    throw e;
-  } finally {
-    await sim.close();
-    removeTree(out, { recursive: true, force: true });
-  }
-}
-
-/** How many records of type `t` ('intent', 'outcome', ...) a journal holds now (0 before it exists). */
-export function journalRecordCount(path: string, t: string): number {
-  let text: string;
-  try {
-    text = readFileText(path, 'utf8');
-  } catch {
-    return 0;
-  }
-  const needle = `"t":"${t}"`;
-  let n = 0;
-  for (let i = text.indexOf(needle); i !== -1; i = text.indexOf(needle, i + 1)) n++;
-  return n;
 }
 
 /**
@@ -353,12 +231,6 @@ export function resumeArgsFrom(stderr: string): string[] | undefined {
   return m?.[1]!.split(' ').map((a) => a.replace(/^'|'$/g, ''));
 }
 
-/** Every cell of a report by column name, as written (readReport keeps only what resume and verify need). */
-export function reportCells(path: string): Array<Record<string, string>> {
-  return parseCsv<Record<string, string>>(readFileText(path, 'utf8'), { columns: true });
-}
-import { parse as parseCsv } from 'csv-parse/sync';
-
 /** util-linux `script` gives a child a real terminal; without it the terminal tests are skipped. */
 export const hasScript = spawnSync('sh', ['-c', 'command -v script'], { stdio: 'ignore' }).status === 0;
 
@@ -380,35 +252,4 @@ export async function runOnTerminal(args: string[], env: Record<string, string>,
   });
   const code = await exitOf(child, CLI_TIMEOUT_MS);
   return { code, text };
-}
-
-/** For runs in this process (runRotation, runResume): a silent context, stopped through `stop`. */
-export function silentContext(stop = new StopSignal()): RunContext {
-  const secrets = new SecretRegistry();
-  const sink = { write: () => true } as unknown as NodeJS.WritableStream;
-  return {
-    log: createLogger({ level: 'silent', secrets, destination: sink }),
-    secrets,
-    stderr: sink,
-    interactive: false,
-    confirm: () => Promise.resolve(false),
-    stop,
-  };
-}
-
-/** The connection settings of a run in this process against `sim`, as its admin. */
-export function simConnection(sim: Simulator): ConnectionSettings {
-  const u = new URL(sim.url);
-  return {
-    baseUrl: sim.url,
-    host: u.hostname,
-    username: sim.adminUser,
-    secret: sim.adminPassword,
-    secretSource: 'test',
-    tls: {},
-    allowHttp: false,
-    timeoutMs: 10_000,
-    format: 'json',
-    warnings: [],
-  };
 }
