@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { runApp, type AppCommand } from '../../src/app.js';
 import { readReport } from '../../src/rotation/report-parse.js';
 import type { Simulator } from '../../src/simulator/index.js';
+import { privateStateEnv } from '../private-state.js';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'da-fleet-test-'));
@@ -63,7 +64,7 @@ export async function runInProcess(command: AppCommand, argv: Record<string, unk
   const err = sink();
   const stdin = new PassThrough();
   stdin.end();
-  const code = await runApp(command, argv, { env, stdin, stdout: out.stream, stderr: err.stream, handleSignals: false });
+  const code = await runApp(command, argv, { env: { ...privateStateEnv(), ...env }, stdin, stdout: out.stream, stderr: err.stream, handleSignals: false });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
 import { stringify } from 'csv-stringify/sync';
+import { privateStateEnv } from '../private-state.js';
 
 export interface Received {
   from: string;
@@ -152,7 +153,7 @@ export function testIo(env: Record<string, string | undefined>, opts: { tty?: bo
   const stdin = Object.assign(new PassThrough(), { isTTY: opts.tty === true });
   if (opts.input !== undefined) stdin.end(opts.input);
   return {
-    io: { env, stdin, stdout, stderr, handleSignals: false },
+    io: { env: { ...privateStateEnv(), ...env }, stdin, stdout, stderr, handleSignals: false },
     stdout: () => out,
     stderr: () => err,
   };
