@@ -252,7 +252,14 @@ export async function runFleet(command: FleetCommand, argv: Argv, io: FleetIo, b
           };
           const started = Date.now();
           try {
-            await runServer(command, { entry: job.server, connection: job.connection, state }, settings, ctx, base.secrets, changed(state));
+            await runServer(
+              command,
+              { entry: job.server, connection: job.connection, state, stillOurs: () => pin.check() },
+              settings,
+              ctx,
+              base.secrets,
+              changed(state),
+            );
           } finally {
             // One sample set per server, labelled with its inventory URL, whatever its run's origin.
             if (base.metrics) {

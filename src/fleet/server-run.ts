@@ -24,6 +24,8 @@ export interface ServerJob {
   entry: InventoryServer;
   connection: ConnectionSettings;
   state: ManifestServer;
+  /** Throws DirectorySwapped when the fleet's run directory is no longer the one it created. */
+  stillOurs?: () => Promise<void>;
 }
 
 export interface FleetSettings {
@@ -151,7 +153,15 @@ export async function runServer(
         s.exitCode = summary.exitCode;
       }
     }
-  } catch (e) {
+  } catch (failure) {
+    // A run directory swapped for a link makes the server's own file calls fail (ENOENT, ELOOP): the
+    // swap is the cause to name, not an internal error.
+    const e: unknown = job.stillOurs
+      ? await job.stillOurs().then(
+          () => failure,
+          (swap: unknown) => swap,
+        )
+      : failure;
     const message = secrets.scrub(describeError(e));
     s.exitCode = e instanceof UsageError || e instanceof RunAborted ? e.exitCode : ExitCode.Internal;
     s.error = s.exitCode === ExitCode.Internal ? `internal error (a bug, please report it): ${message}` : message;

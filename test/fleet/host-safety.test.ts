@@ -6,7 +6,7 @@
 import { after, afterEach, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, readdirSync, renameSync, statSync, symlinkSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { realFileSystem, setFileSystemForTests } from '../../src/files.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import { waitFor } from '../e2e/cli-runner.js';
@@ -82,34 +82,41 @@ describe('fleet output directories', { timeout: 120_000 }, () => {
     assert.deepEqual(readdirSync(elsewhere), [], 'nothing was written where the link points');
   });
 
-  // The same swap at the two worst instants of a manifest write, made certain by the file-system seam
-  // (the test above swaps whenever its poll sees the run, and met both now and then under load).
-  for (const when of ["just before the manifest's temporary file is created", 'just after it is created, before its rename'] as const) {
-    it(`a run directory swapped ${when}: named as swapped, nothing left where the link points`, async () => {
-      const out = join(dir, `swap-${when.startsWith('just before') ? 'before' : 'after'}`);
-      const elsewhere = join(dir, `attacker-${when.startsWith('just before') ? 'before' : 'after'}`);
+  // The same swap at the worst instants, made certain by the file-system seam (the test above swaps
+  // whenever its poll sees the run, and met each of these now and then under load): around a
+  // manifest write, and as a server's own run creates its first file in the run directory.
+  const instants = [
+    { name: "just before the manifest's temporary file is created", slug: 'manifest-before', before: true, file: /\/\.fleet\.json\.[^/]*$/ },
+    { name: 'just after it is created, before its rename', slug: 'manifest-after', before: false, file: /\/\.fleet\.json\.[^/]*$/ },
+    { name: "just before a server's run creates its first file", slug: 'server-file', before: true, file: /\/slow\/[^/]+$/ },
+  ];
+  for (const instant of instants) {
+    it(`a run directory swapped ${instant.name}: named as swapped, nothing left where the link points`, async () => {
+      const out = join(dir, `swap-${instant.slug}`);
+      const elsewhere = join(dir, `attacker-${instant.slug}`);
       mkdirSync(elsewhere);
       let swapped = false;
       const swapIfMidRun = (path: string) => {
-        const runDir = dirname(path);
-        if (swapped || !basename(path).startsWith('.fleet.json.') || !existsSync(join(runDir, 'slow'))) return;
+        if (swapped || !instant.file.test(path)) return;
+        const runDir = instant.slug === 'server-file' ? dirname(dirname(path)) : dirname(path);
+        if (!existsSync(join(runDir, 'slow'))) return;
         swapped = true;
         renameSync(runDir, `${runDir}.moved`);
         symlinkSync(elsewhere, runDir);
       };
       setFileSystemForTests({
         open: async (path, flags, mode) => {
-          if (when.startsWith('just before')) swapIfMidRun(path);
+          if (instant.before) swapIfMidRun(path);
           const handle = await realFileSystem.open(path, flags, mode);
-          if (!when.startsWith('just before')) swapIfMidRun(path);
+          if (!instant.before) swapIfMidRun(path);
           return handle;
         },
       });
       const r = await runInProcess('plan', { inventory: inv.file, 'output-dir': out, 'log-level': 'silent' }, inv.env);
-      assert.ok(swapped, 'the run wrote its manifest while it ran');
+      assert.ok(swapped, 'the run wrote its files while it ran');
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, /was replaced while the run used it/);
-      assert.doesNotMatch(r.stderr, /ENOENT/);
+      assert.doesNotMatch(r.stderr, /ENOENT|internal error/);
       assert.deepEqual(readdirSync(elsewhere), [], 'nothing was left where the link points');
     });
   }
