@@ -61,13 +61,16 @@ describe('fleet output directories', { timeout: 120_000 }, () => {
     const out = join(dir, 'swap');
     const elsewhere = join(dir, 'attacker');
     mkdirSync(elsewhere);
+    const requests = sims[0]!.sim.stats.totalRequests;
     const running = runInProcess('plan', { inventory: inv.file, 'output-dir': out, 'log-level': 'silent' }, inv.env);
     let runDir = '';
     await waitFor(
       () => {
         if (!existsSync(out)) return false;
         const [id] = readdirSync(out);
-        if (!id || !existsSync(join(out, id, 'slow'))) return false;
+        // Mid-run: the server's run has checked its directory and is talking to the server (the few
+        // milliseconds before that check are the window docs/security.md names).
+        if (!id || !existsSync(join(out, id, 'slow')) || sims[0]!.sim.stats.totalRequests === requests) return false;
         runDir = join(out, id);
         return true;
       },
