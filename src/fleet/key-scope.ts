@@ -3,7 +3,6 @@ import { keyScope, keyScopeInstructions, keyUses, parseExpect, type KeyScope, ty
 import type { Argv } from '../options.js';
 import { parseInclude, resolveSelection } from '../options.js';
 import { loadInventory, selectServers } from './inventory.js';
-// Servers include different kinds: --expect may name any kind; each server counts those it includes.
 import { KIND_NAMES } from '../kinds/index.js';
 
 export interface FleetKeyScope {
@@ -15,13 +14,13 @@ export interface FleetKeyScope {
   uses?: KeyUses;
 }
 
-export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
+/** `expect`: --expect, parsed once by the caller (servers include different kinds: it may name any kind, each server counts those it includes). */
+function fleetKeyScopes(argv: Argv, expect: Map<string, number>): FleetKeyScope[] {
   const inventory = loadInventory(String(argv.inventory));
   const selectors = argv.servers;
   const cli = resolveSelection(argv);
   const groups = new Map<string, FleetKeyScope>();
   const accounts = argv.accounts;
-  const expect = parseExpect(argv.expect, KIND_NAMES);
   for (const s of selectServers(inventory, selectors)) {
     const scope = s.scope ?? cli.scope;
     const include = s.include ? parseInclude(s.include, `include of ${s.name}`) : cli.include;
@@ -37,8 +36,8 @@ export function fleetKeyScopes(argv: Argv): FleetKeyScope[] {
 }
 
 export function runFleetKeyScope(argv: Argv, out: NodeJS.WritableStream): number {
-  const groups = fleetKeyScopes(argv);
   const expect = parseExpect(argv.expect, KIND_NAMES);
+  const groups = fleetKeyScopes(argv, expect);
   if (argv.json === true) {
     out.write(JSON.stringify(groups) + '\n');
     return 0;
