@@ -364,15 +364,17 @@ export interface ReplaceOptions {
   /** The file's mode once written (created 0600). */
   mode?: number;
   /**
-   * Throws when the directory is no longer the one the run checked (PinnedDir.check). Asked once the
-   * temporary file exists, so one created through a link swapped in just before is removed unwritten;
-   * asked again when a step fails, so a swap is named as the cause rather than the ENOENT it causes.
+   * Throws when the directory is no longer the one the run checked (PinnedDir.check). Asked before
+   * anything is created; again once the temporary file exists, so one created through a link swapped
+   * in between is removed unwritten; and when a step fails, so a swap is named as the cause rather
+   * than the ENOENT it causes.
    */
   stillOurs?: () => Promise<void>;
 }
 
 export async function replaceFile(path: string, data: string | Uint8Array, options: ReplaceOptions = {}): Promise<void> {
   const { mode, stillOurs } = options;
+  await stillOurs?.();
   const tmp = await createTempBeside(path);
   try {
     await stillOurs?.();

@@ -105,7 +105,7 @@ export class ManifestWriter {
     readonly path: string,
     readonly manifest: FleetManifest,
     private readonly onFailure: (e: unknown) => void,
-    /** Checked before each write: the run directory is still the one created (PinnedDir.check). */
+    /** Checked around each write (replaceFile's stillOurs): the run directory is still the one created (PinnedDir.check). */
     private readonly guard: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
@@ -121,7 +121,6 @@ export class ManifestWriter {
       this.dirty = false;
       if (this.failure) return;
       try {
-        await this.guard();
         await writeFileAtomic(this.path, JSON.stringify(this.manifest, null, 2) + '\n', { stillOurs: this.guard });
       } catch (e) {
         this.failure = e;
